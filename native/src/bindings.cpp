@@ -1,0 +1,128 @@
+// Python bindings of the core (module optica_core._native). Python-facing checks live here;
+// everything heavy runs with the GIL released.
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include "renderer.h"
+#include "scene_reader.h"
+
+namespace py = pybind11;
+using namespace optica;
+
+namespace {
+
+// Serialises set_scene/accumulate/intersect; cancel() stays lock-free so it can interrupt.
+struct PyRenderer {
+  explicit PyRenderer(int threads) : renderer(threads) {}
+  Renderer renderer;
+  std::mutex busy;
+};
+
+template <class T>
+py::array film_view(const std::shared_ptr<FilmBuffers> &fb, std::vector<T> &data, int channels) {
+  // The capsule keeps these buffers alive as long as the numpy array exists.
+  auto *keep = new std::shared_ptr<FilmBuffers>(fb);
+  py::capsule owner(keep, [](void *p) { delete static_cast<std::shared_ptr<FilmBuffers> *>(p); });
+  std::vector<py::ssize_t> shape{fb->height, fb->width};
+  std::vector<py::ssize_t> strides{py::ssize_t(sizeof(T)) * fb->width * channels, py::ssize_t(sizeof(T)) * channels};
+  if (channels > 1) {
+    shape.push_back(channels);
+    strides.push_back(sizeof(T));
+  }
+  return py::array(py::dtype::of<T>(), shape, strides, data.data(), owner);
+}
+
+std::shared_ptr<FilmBuffers> film_of(PyRenderer &r) {
+  auto fb = r.renderer.film().buffers();
+  if (!fb) throw std::runtime_error("no scene: call set_scene() first");
+  return fb;
+}
+
+using RayArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+RayArray ray_array(const py::object &o, const char *name) {
+  RayArray a = RayArray::ensure(o);
+  if (!a) throw py::type_error(std::string(name) + ": expected an (N, 3) float32 array");
+  if (a.ndim() != 2 || a.shape(1) != 3)
+    throw py::value_error(std::string(name) + ": expected shape (N, 3), got ndim " + std::to_string(a.ndim()));
+  const float *p = a.data();
+  for (py::ssize_t i = 0; i < a.size(); ++i)
+    if (!std::isfinite(p[i])) throw py::value_error(std::string(name) + ": contains NaN or Inf");
+  return a;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "Optica's native path-tracing core (use the optica_core package, not this module)";
+
+  py::class_<PyRenderer>(m, "Renderer")
+      .def(py::init<int>(), py::arg("threads") = 0)
+      .def_property_readonly("threads", [](PyRenderer &r) { return r.renderer.threads(); })
+      .def(
+          "set_scene",
+          [](PyRenderer &r, const py::dict &d) {
+            std::unique_ptr<Scene> scene = scene_from_dict(d);
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(r.busy);
+            try {
+              r.renderer.set_scene(std::move(scene));
+            } catch (const std::invalid_argument &e) {
+              py::gil_scoped_acquire acquire;
+              throw py::value_error(e.what());
+            }
+          },
+          py::arg("scene"), "Builds the scene (expects a dict normalised by optica_core.validate_scene).")
+      .def(
+          "accumulate",
+          [](PyRenderer &r, int n) {
+            if (n < 0) throw py::value_error("accumulate: n must be >= 0, got " + std::to_string(n));
+            if (!r.renderer.has_scene()) throw std::runtime_error("accumulate: no scene; call set_scene() first");
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(r.busy);
+            return r.renderer.accumulate(n);
+          },
+          py::arg("n") = 1)
+      .def("cancel", [](PyRenderer &r) { r.renderer.cancel(); })
+      .def("reset", [](PyRenderer &r) {
+        py::gil_scoped_release release;
+        std::lock_guard<std::mutex> lock(r.busy);
+        r.renderer.reset();
+      })
+      .def_property_readonly("samples", [](PyRenderer &r) { return r.renderer.samples(); })
+      .def_property_readonly("color", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->color, 4); })
+      .def_property_readonly("albedo", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->albedo, 3); })
+      .def_property_readonly("normal", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->normal, 3); })
+      .def_property_readonly("depth", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->depth, 1); })
+      .def_property_readonly("object_id",
+                             [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->object_id, 1); })
+      .def(
+          "intersect",
+          [](PyRenderer &r, const py::object &origins, const py::object &directions) {
+            RayArray o = ray_array(origins, "origins");
+            RayArray d = ray_array(directions, "directions");
+            if (o.shape(0) != d.shape(0))
+              throw py::value_error("directions: expected " + std::to_string(o.shape(0)) + " rays like origins, got " +
+                                    std::to_string(d.shape(0)));
+            size_t n = size_t(o.shape(0));
+            const float *dp = d.data();
+            for (size_t i = 0; i < n; ++i)
+              if (dp[3 * i] == 0.0f && dp[3 * i + 1] == 0.0f && dp[3 * i + 2] == 0.0f)
+                throw py::value_error("directions[" + std::to_string(i) + "]: zero-length direction");
+            py::array_t<float> t(n);
+            py::array_t<int32_t> prim(n), obj(n);
+            float *tp = t.mutable_data();
+            int32_t *pp = prim.mutable_data(), *op = obj.mutable_data();
+            {
+              py::gil_scoped_release release;
+              std::lock_guard<std::mutex> lock(r.busy);
+              r.renderer.intersect(o.data(), dp, n, tp, pp, op);
+            }
+            return py::make_tuple(t, prim, obj);
+          },
+          py::arg("origins"), py::arg("directions"));
+}

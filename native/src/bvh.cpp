@@ -1,0 +1,205 @@
+#include "bvh.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "thread_pool.h"
+
+namespace optica {
+namespace {
+
+constexpr int kBins = 16;
+constexpr uint32_t kMaxLeaf = 4;       // SAH may stop at up to this many primitives
+constexpr uint32_t kForcedLeaf = 16;   // degenerate centroids: give up splitting here
+constexpr float kTraversalCost = 1.0f; // relative to one primitive test
+
+struct BinaryNode {
+  Aabb box;
+  uint32_t left = 0;               // inner: children are left, left + 1
+  uint32_t first = 0, count = 0;   // leaf: prims idx[first, first + count); count == 0: inner
+};
+
+struct Pending {
+  uint32_t node, begin, end;
+};
+
+class Builder {
+ public:
+  Builder(const std::vector<Aabb> &prims) : prims_(prims) {
+    size_t n = prims.size();
+    centers_.resize(n);
+    idx_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      centers_[i] = prims[i].center();
+      idx_[i] = uint32_t(i);
+    }
+    nodes_.resize(std::max<size_t>(1, 2 * n));
+  }
+
+  void build(ThreadPool &pool) {
+    uint32_t n = uint32_t(idx_.size());
+    next_node_ = 1;
+    std::vector<Pending> pending;
+    // Split serially until there is enough independent work for every thread.
+    uint32_t threshold = std::max<uint32_t>(4096, n / uint32_t(8 * pool.size()));
+    split_recursive(0, 0, n, &pending, threshold);
+    pool.parallel_for(int64_t(pending.size()), [&](int64_t i, int) {
+      split_recursive(pending[i].node, pending[i].begin, pending[i].end, nullptr, 0);
+    });
+  }
+
+  Bvh finish() {
+    Bvh bvh;
+    bvh.prim_order = idx_;
+    bvh.bounds = nodes_[0].box;
+    bvh.nodes.reserve(next_node_ / 2 + 1);
+    if (nodes_[0].count > 0 || idx_.empty()) {
+      bvh.nodes.push_back(empty_node());
+      if (!idx_.empty()) set_child(bvh.nodes[0], 0, nodes_[0], 0);
+    } else {
+      collapse(0, bvh.nodes);
+    }
+    return bvh;
+  }
+
+ private:
+  static Bvh4Node empty_node() {
+    Bvh4Node n;
+    for (int i = 0; i < 4; ++i) {
+      n.lo_x[i] = n.lo_y[i] = n.lo_z[i] = kInf;
+      n.hi_x[i] = n.hi_y[i] = n.hi_z[i] = -kInf;
+      n.child[i] = 0;
+      n.count[i] = 0;
+    }
+    return n;
+  }
+  static void set_child(Bvh4Node &n, int slot, const BinaryNode &c, int32_t ref) {
+    n.lo_x[slot] = c.box.lo.x; n.lo_y[slot] = c.box.lo.y; n.lo_z[slot] = c.box.lo.z;
+    n.hi_x[slot] = c.box.hi.x; n.hi_y[slot] = c.box.hi.y; n.hi_z[slot] = c.box.hi.z;
+    if (c.count > 0) { n.child[slot] = ~int32_t(c.first); n.count[slot] = c.count; }
+    else { n.child[slot] = ref; n.count[slot] = 0; }
+  }
+
+  // Pulls grandchildren up until a node has four children (largest boxes opened first).
+  int32_t collapse(uint32_t bi, std::vector<Bvh4Node> &out) {
+    uint32_t kids[4] = {nodes_[bi].left, nodes_[bi].left + 1, 0, 0};
+    int nk = 2;
+    while (nk < 4) {
+      int best = -1;
+      float best_area = -1.0f;
+      for (int i = 0; i < nk; ++i) {
+        const BinaryNode &c = nodes_[kids[i]];
+        if (c.count == 0 && c.box.area() > best_area) { best = i; best_area = c.box.area(); }
+      }
+      if (best < 0) break;
+      uint32_t l = nodes_[kids[best]].left;
+      kids[best] = l;
+      kids[nk++] = l + 1;
+    }
+    int32_t me = int32_t(out.size());
+    out.push_back(empty_node());
+    for (int i = 0; i < nk; ++i) {
+      const BinaryNode &c = nodes_[kids[i]];
+      int32_t ref = c.count > 0 ? 0 : collapse(kids[i], out);
+      set_child(out[me], i, c, ref);
+    }
+    return me;
+  }
+
+  void make_leaf(BinaryNode &node, uint32_t begin, uint32_t end) {
+    node.first = begin;
+    node.count = end - begin;
+  }
+
+  void split_recursive(uint32_t ni, uint32_t begin, uint32_t end, std::vector<Pending> *pending,
+                       uint32_t threshold) {
+    BinaryNode &node = nodes_[ni];
+    Aabb cbox;
+    node.box = Aabb();
+    for (uint32_t i = begin; i < end; ++i) {
+      node.box.grow(prims_[idx_[i]]);
+      cbox.grow(centers_[idx_[i]]);
+    }
+    uint32_t n = end - begin;
+    if (n <= 1) { make_leaf(node, begin, end); return; }
+
+    // Binned SAH over all three axes.
+    float best_cost = kInf;
+    int best_axis = -1, best_bin = 0;
+    for (int axis = 0; axis < 3; ++axis) {
+      float lo = cbox.lo[axis], ext = cbox.hi[axis] - lo;
+      if (!(ext > 0.0f)) continue;
+      float scale = kBins / ext;
+      Aabb boxes[kBins];
+      uint32_t counts[kBins] = {};
+      for (uint32_t i = begin; i < end; ++i) {
+        uint32_t p = idx_[i];
+        int b = std::min(kBins - 1, int((centers_[p][axis] - lo) * scale));
+        counts[b]++;
+        boxes[b].grow(prims_[p]);
+      }
+      float right_area[kBins];
+      uint32_t right_count[kBins];
+      Aabb acc;
+      uint32_t cnt = 0;
+      for (int b = kBins - 1; b > 0; --b) {
+        acc.grow(boxes[b]);
+        cnt += counts[b];
+        right_area[b] = acc.area();
+        right_count[b] = cnt;
+      }
+      acc = Aabb();
+      cnt = 0;
+      for (int b = 1; b < kBins; ++b) {
+        acc.grow(boxes[b - 1]);
+        cnt += counts[b - 1];
+        if (cnt == 0 || right_count[b] == 0) continue;
+        float cost = acc.area() * cnt + right_area[b] * right_count[b];
+        if (cost < best_cost) { best_cost = cost; best_axis = axis; best_bin = b; }
+      }
+    }
+
+    float node_area = node.box.area();
+    float split_cost = best_axis >= 0 && node_area > 0.0f ? kTraversalCost + best_cost / node_area : kInf;
+    if (n <= kMaxLeaf && float(n) <= split_cost) { make_leaf(node, begin, end); return; }
+
+    uint32_t mid;
+    if (best_axis < 0) {
+      // Every centroid coincides: split by count, unless the leaf is small enough.
+      if (n <= kForcedLeaf) { make_leaf(node, begin, end); return; }
+      mid = begin + n / 2;
+    } else {
+      float lo = cbox.lo[best_axis], scale = kBins / (cbox.hi[best_axis] - lo);
+      auto it = std::partition(idx_.begin() + begin, idx_.begin() + end, [&](uint32_t p) {
+        return std::min(kBins - 1, int((centers_[p][best_axis] - lo) * scale)) < best_bin;
+      });
+      mid = uint32_t(it - idx_.begin());
+      if (mid == begin || mid == end) mid = begin + n / 2;  // float rounding at bin edges
+    }
+
+    uint32_t left = next_node_.fetch_add(2, std::memory_order_relaxed);
+    node.left = left;
+    node.count = 0;
+    for (uint32_t c = 0; c < 2; ++c) {
+      uint32_t b = c == 0 ? begin : mid, e = c == 0 ? mid : end;
+      if (pending && e - b <= threshold) pending->push_back({left + c, b, e});
+      else split_recursive(left + c, b, e, pending, threshold);
+    }
+  }
+
+  const std::vector<Aabb> &prims_;
+  std::vector<float3> centers_;
+  std::vector<uint32_t> idx_;
+  std::vector<BinaryNode> nodes_;
+  std::atomic<uint32_t> next_node_{1};
+};
+
+}  // namespace
+
+Bvh build_bvh(const std::vector<Aabb> &prims, ThreadPool &pool) {
+  Builder builder(prims);
+  if (!prims.empty()) builder.build(pool);
+  return builder.finish();
+}
+
+}  // namespace optica

@@ -1,0 +1,35 @@
+// BVH construction: binned SAH over primitive bounds, built top-down in parallel, then
+// collapsed into the 4-wide layout that kernel/bvh_traverse.h walks.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kernel/bvh_traverse.h"
+
+namespace optica {
+
+class ThreadPool;
+
+struct Aabb {
+  float3 lo{kInf, kInf, kInf};
+  float3 hi{-kInf, -kInf, -kInf};
+  void grow(const Aabb &b) { lo = min3(lo, b.lo); hi = max3(hi, b.hi); }
+  void grow(float3 p) { lo = min3(lo, p); hi = max3(hi, p); }
+  float3 center() const { return (lo + hi) * 0.5f; }
+  float area() const {
+    float3 e = hi - lo;
+    return (e.x < 0.0f) ? 0.0f : 2.0f * (e.x * e.y + e.y * e.z + e.z * e.x);
+  }
+  bool valid() const { return lo.x <= hi.x && lo.y <= hi.y && lo.z <= hi.z; }
+};
+
+struct Bvh {
+  std::vector<Bvh4Node> nodes;      // nodes[0] is the root
+  std::vector<uint32_t> prim_order; // leaf slot -> caller's primitive index
+  Aabb bounds;
+};
+
+// Builds a BVH over `prims` (one box per primitive). Uses the pool's threads.
+Bvh build_bvh(const std::vector<Aabb> &prims, ThreadPool &pool);
+
+}  // namespace optica

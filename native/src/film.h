@@ -1,0 +1,47 @@
+// The film: running means of radiance and AOVs per pixel, plus per-tile sample counts.
+// Buffers live behind a shared_ptr so numpy views handed out earlier stay valid (they
+// keep their buffers alive) even after a new scene changes the image size.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace optica {
+
+struct FilmBuffers {
+  int width = 0, height = 0;
+  std::vector<float> color;      // RGBA
+  std::vector<float> albedo;     // RGB
+  std::vector<float> normal;     // XYZ
+  std::vector<float> depth;
+  std::vector<int32_t> object_id;
+
+  FilmBuffers(int w, int h)
+      : width(w), height(h), color(size_t(w) * h * 4), albedo(size_t(w) * h * 3), normal(size_t(w) * h * 3),
+        depth(size_t(w) * h), object_id(size_t(w) * h) {
+    clear();
+  }
+  void clear();
+};
+
+constexpr int kTileSize = 16;
+
+struct Tile {
+  int x0, y0, x1, y1;
+  uint32_t samples;  // every pixel of a tile has the same count
+};
+
+class Film {
+ public:
+  void resize(int width, int height);
+  void clear();
+  std::shared_ptr<FilmBuffers> buffers() const { return buffers_; }
+  std::vector<Tile> &tiles() { return tiles_; }
+  uint32_t min_samples() const;
+
+ private:
+  std::shared_ptr<FilmBuffers> buffers_;
+  std::vector<Tile> tiles_;
+};
+
+}  // namespace optica

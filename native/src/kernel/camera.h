@@ -1,0 +1,80 @@
+// Camera rays with Blender's conventions: the camera looks along its −Z with +Y up; the
+// view plane follows BKE_camera_params_compute_viewplane (sensor fit, shift in units of the
+// fitted dimension), so framing matches Blender and Cycles pixel for pixel.
+#pragma once
+#include "defs.h"
+#include "sampling.h"
+
+namespace optica {
+
+constexpr int kFilterTableSize = 256;
+
+struct CameraView {
+  Affine to_world;      // camera to world, rotation part orthonormal
+  int orthographic;
+  float pixel_size;     // view-plane units per pixel at distance 1 (perspective) or in world units (ortho)
+  float x0, y0;         // view-plane coordinates of the frame's top-left corner
+  float clip_start, clip_end;
+  float aperture_radius, focus_distance, aperture_rotation;
+  int aperture_blades;
+  // Inverse CDF of the pixel filter, sampled separably in x and y (as Cycles does).
+  float filter_table[kFilterTableSize];
+};
+
+OPTICA_HD float sample_filter(const CameraView &c, float u) {
+  float f = u * (kFilterTableSize - 1);
+  int i = int(f);
+  if (i >= kFilterTableSize - 1) return c.filter_table[kFilterTableSize - 1];
+  float t = f - i;
+  return c.filter_table[i] * (1.0f - t) + c.filter_table[i + 1] * t;
+}
+
+// Generates the ray through frame pixel (px, py) (origin top-left). `depth_scale` turns a
+// distance along the ray into camera-space depth (Cycles' Z pass).
+OPTICA_HD Ray camera_ray(const CameraView &c, int px, int py, float u_fx, float u_fy, float u_lx,
+                         float u_ly, float &depth_scale, float &depth_offset) {
+  float fx = px + 0.5f + sample_filter(c, u_fx);
+  float fy = py + 0.5f + sample_filter(c, u_fy);
+  float vx = c.x0 + fx * c.pixel_size;
+  float vy = c.y0 - fy * c.pixel_size;
+  float3 o, d;
+  Ray ray;
+  if (c.orthographic) {
+    o = make3(vx, vy, 0.0f);
+    d = make3(0.0f, 0.0f, -1.0f);
+    if (c.aperture_radius > 0.0f) {
+      float2 l = c.aperture_blades >= 3 ? sample_polygon(u_lx, u_ly, c.aperture_blades, c.aperture_rotation)
+                                        : sample_concentric_disk(u_lx, u_ly);
+      float3 lens = make3(l.x * c.aperture_radius, l.y * c.aperture_radius, 0.0f);
+      float3 focus = o + d * c.focus_distance;
+      o = o + lens;
+      d = normalize(focus - o);
+    }
+    depth_scale = -d.z;
+    depth_offset = c.clip_start;
+    ray.o = c.to_world.point(o + d * (c.clip_start / -d.z));
+    ray.d = normalize(c.to_world.vector(d));
+    ray.tmin = 0.0f;
+    ray.tmax = (c.clip_end - c.clip_start) / -d.z;
+    return ray;
+  }
+  d = normalize(make3(vx, vy, -1.0f));
+  o = make3(0.0f);
+  if (c.aperture_radius > 0.0f) {
+    float2 l = c.aperture_blades >= 3 ? sample_polygon(u_lx, u_ly, c.aperture_blades, c.aperture_rotation)
+                                      : sample_concentric_disk(u_lx, u_ly);
+    float3 lens = make3(l.x * c.aperture_radius, l.y * c.aperture_radius, 0.0f);
+    float3 focus = d * (c.focus_distance / -d.z);
+    o = lens;
+    d = normalize(focus - lens);
+  }
+  depth_scale = -d.z;
+  depth_offset = 0.0f;
+  ray.o = c.to_world.point(o);
+  ray.d = normalize(c.to_world.vector(d));
+  ray.tmin = c.clip_start / -d.z;
+  ray.tmax = c.clip_end / -d.z;
+  return ray;
+}
+
+}  // namespace optica

@@ -1,0 +1,72 @@
+// Two-level ray queries: the top-level BVH over instances, then the instance's geometry BVH
+// in object space. Directions are not renormalised in object space, so t is shared.
+#pragma once
+#include "scene_data.h"
+
+namespace optica {
+
+struct Hit {
+  float t, u, v;
+  uint32_t prim;      // primitive index within its geometry
+  uint32_t instance;  // index into KernelScene::instances
+  uint32_t slot;      // leaf slot of the primitive in its BVH
+};
+
+template <bool AnyHit>
+OPTICA_HD bool intersect_geometry(const GeometryView &g, float3 o, float3 d, float tmin, float &tmax,
+                                  uint32_t instance, Hit &hit) {
+  RayInv r = RayInv::make(o, d);
+  bool found = false;
+  auto leaf = [&](uint32_t first, uint32_t count, float &tm) -> bool {
+    for (uint32_t i = first; i < first + count; ++i) {
+      float t, u = 0.0f, v = 0.0f;
+      bool h = g.type == kGeomMesh ? intersect_triangle(g.tris[i], o, d, tmin, tm, t, u, v)
+                                   : intersect_sphere(g.spheres[i], o, d, tmin, tm, t);
+      if (h) {
+        tm = t;
+        hit.t = t; hit.u = u; hit.v = v;
+        hit.prim = g.prim_order[i];
+        hit.slot = i;
+        hit.instance = instance;
+        found = true;
+        if (AnyHit) return true;
+      }
+    }
+    return false;
+  };
+  bvh4_traverse(g.nodes, r, tmin, tmax, leaf);
+  return found;
+}
+
+template <bool AnyHit>
+OPTICA_HD bool intersect_scene_impl(const KernelScene &s, const Ray &ray, Hit &hit) {
+  if (!s.has_geometry) return false;
+  RayInv r = RayInv::make(ray.o, ray.d);
+  float tmax = ray.tmax;
+  bool found = false;
+  auto leaf = [&](uint32_t first, uint32_t count, float &tm) -> bool {
+    for (uint32_t i = first; i < first + count; ++i) {
+      uint32_t inst_index = s.tlas_order[i];
+      const InstanceView &inst = s.instances[inst_index];
+      float3 o = ray.o, d = ray.d;
+      if (!inst.identity) { o = inst.inv.point(o); d = inst.inv.vector(d); }
+      if (intersect_geometry<AnyHit>(s.geometries[inst.geometry], o, d, ray.tmin, tm, inst_index, hit)) {
+        found = true;
+        if (AnyHit) return true;
+      }
+    }
+    return false;
+  };
+  bvh4_traverse(s.tlas, r, ray.tmin, tmax, leaf);
+  return found;
+}
+
+OPTICA_HD bool intersect_closest(const KernelScene &s, const Ray &ray, Hit &hit) {
+  return intersect_scene_impl<false>(s, ray, hit);
+}
+OPTICA_HD bool intersect_any(const KernelScene &s, const Ray &ray) {
+  Hit hit;
+  return intersect_scene_impl<true>(s, ray, hit);
+}
+
+}  // namespace optica

@@ -1,0 +1,216 @@
+// Light sampling and evaluation, in Cycles' units:
+//   point/spot: a sphere of `radius` with radiance power/(4π²r²) (intensity power/(4π) W/sr);
+//   sun: irradiance `strength` spread over a cone of the given angular diameter;
+//   area: one-sided Lambertian emitter with radiance power/(π·area);
+//   emissive triangles: radiance = emission colour · strength.
+// Light selection: uniform over the analytic lights plus one entry for all emissive
+// triangles, which are then chosen in proportion to their emitted power.
+#pragma once
+#include "sampling.h"
+#include "scene_data.h"
+
+namespace optica {
+
+struct LightSample {
+  float3 wi;       // towards the light
+  float dist;      // to the sampled point (inf for the sun)
+  float3 li;       // radiance arriving (delta lights: irradiance-like value; see pdf)
+  float pdf;       // solid angle, including the selection probability; delta: selection prob.
+  bool delta;
+};
+
+OPTICA_HD int light_entries(const KernelScene &s) { return s.num_lights + (s.num_emissive > 0 ? 1 : 0); }
+
+OPTICA_HD float spot_mask(const LightView &l, float3 from_light) {
+  if (l.type != kLightSpot) return 1.0f;
+  float c = dot(from_light, l.dir);
+  if (c <= l.cos_half_spot) return 0.0f;
+  return smoothstep01((c - l.cos_half_spot) * l.spot_smooth);
+}
+
+OPTICA_HD float emissive_select_pdf(const KernelScene &s, float3 radiance, float area) {
+  return luminance(radiance) * area / s.emissive_total;
+}
+
+OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, float u0, float u1, float u2, LightSample &ls) {
+  // Binary search of the power CDF.
+  int lo = 0, hi = s.num_emissive - 1;
+  while (lo < hi) {
+    int mid = (lo + hi) >> 1;
+    if (s.emissive_cdf[mid + 1] <= u0) lo = mid + 1; else hi = mid;
+  }
+  const EmissiveTri &t = s.emissive[lo];
+  float su = sqrtf(u1);
+  float b1 = 1.0f - su, b2 = u2 * su;
+  float3 q = t.v0 + t.e1 * b1 + t.e2 * b2;
+  float3 n = normalize(cross(t.e1, t.e2));
+  float3 d = q - p;
+  float d2 = dot(d, d);
+  if (d2 <= 0.0f) return false;
+  float dist = sqrtf(d2);
+  ls.wi = d / dist;
+  float cos_l = fabsf(dot(n, ls.wi));  // emission is two-sided, as Cycles' Emission shader
+  if (cos_l <= 1e-8f) return false;
+  ls.dist = dist;
+  ls.li = t.radiance;
+  ls.pdf = emissive_select_pdf(s, t.radiance, t.area) * d2 / (t.area * cos_l);
+  ls.delta = false;
+  return true;
+}
+
+OPTICA_HD bool sample_light(const KernelScene &s, const LightView &l, float3 p, float u1, float u2, LightSample &ls) {
+  ls.delta = false;
+  switch (l.type) {
+    case kLightPoint:
+    case kLightSpot: {
+      float3 to_c = l.pos - p;
+      float d2 = dot(to_c, to_c);
+      float dist_c = sqrtf(d2);
+      float3 axis = to_c / dist_c;
+      float mask = spot_mask(l, -axis);
+      if (mask <= 0.0f) return false;
+      if (l.radius <= 0.0f) {
+        ls.wi = axis;
+        ls.dist = dist_c;
+        ls.li = l.radiance * (mask / d2);
+        ls.pdf = 1.0f;
+        ls.delta = true;
+        return true;
+      }
+      float sin2 = l.radius * l.radius / d2;
+      if (sin2 >= 1.0f) return false;  // inside the light
+      float one_minus_cos = sin2 / (1.0f + sqrtf(1.0f - sin2));
+      float3 local = sample_uniform_cone(u1, u2, 1.0f - one_minus_cos);
+      Frame f = Frame::from_normal(axis);
+      ls.wi = normalize(f.to_world(local));
+      // Distance to the sphere along wi.
+      float b = dot(to_c, ls.wi);
+      float disc = l.radius * l.radius - (d2 - b * b);
+      ls.dist = b - safe_sqrt(disc);
+      ls.li = l.radiance * mask;
+      ls.pdf = 1.0f / (2.0f * kPi * one_minus_cos);
+      return true;
+    }
+    case kLightSun: {
+      ls.dist = kInf;
+      if (l.cos_half_angle >= 1.0f) {
+        ls.wi = -l.dir;
+        ls.li = l.radiance;
+        ls.pdf = 1.0f;
+        ls.delta = true;
+        return true;
+      }
+      Frame f = Frame::from_normal(-l.dir);
+      ls.wi = normalize(f.to_world(sample_uniform_cone(u1, u2, l.cos_half_angle)));
+      ls.li = l.radiance;
+      ls.pdf = uniform_cone_pdf(l.cos_half_angle);
+      return true;
+    }
+    case kLightArea: {
+      float x, y;
+      if (l.ellipse) {
+        float2 d = sample_concentric_disk(u1, u2);
+        x = d.x; y = d.y;
+      } else {
+        x = 2.0f * u1 - 1.0f; y = 2.0f * u2 - 1.0f;
+      }
+      float3 q = l.pos + l.axis_u * x + l.axis_v * y;
+      float3 d = q - p;
+      float d2 = dot(d, d);
+      if (d2 <= 0.0f) return false;
+      float dist = sqrtf(d2);
+      ls.wi = d / dist;
+      float cos_l = -dot(ls.wi, l.dir);  // emits along dir only
+      if (cos_l <= 1e-8f) return false;
+      ls.dist = dist;
+      ls.li = l.radiance;
+      ls.pdf = d2 / (l.area * cos_l);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Picks a light entry and samples it; pdf includes the selection probability.
+OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, float u_sel, float u1, float u2, LightSample &ls) {
+  int n = light_entries(s);
+  if (n == 0) return false;
+  int pick = int(u_sel * n);
+  if (pick >= n) pick = n - 1;
+  float sel = 1.0f / n;
+  bool ok;
+  if (pick < s.num_lights) {
+    ok = sample_light(s, s.lights[pick], p, u1, u2, ls);
+  } else {
+    float u0 = u_sel * n - pick;  // remainder of the selection number, uniform in [0, 1)
+    ok = sample_emissive(s, p, u0, u1, u2, ls);
+  }
+  if (!ok) return false;
+  ls.pdf *= sel;
+  return true;
+}
+
+// Radiance that a ray leaving a surface (o, d) picks up from analytic lights in front of
+// tmax, weighted by the power heuristic against light sampling. Lights do not block rays:
+// as in Cycles, a path passes through a light it hits.
+OPTICA_HD float3 hit_analytic_lights(const KernelScene &s, float3 o, float3 d, float tmax, float bsdf_pdf,
+                                    bool specular) {
+  int n = light_entries(s);
+  float3 sum = make3(0.0f);
+  for (int i = 0; i < s.num_lights; ++i) {
+    const LightView &l = s.lights[i];
+    float pdf;
+    float3 le;
+    if (l.type == kLightPoint || l.type == kLightSpot) {
+      if (l.radius <= 0.0f) continue;
+      float3 oc = o - l.pos;
+      float b = dot(oc, d);
+      float c = dot(oc, oc) - l.radius * l.radius;
+      if (c <= 0.0f) continue;  // inside the light
+      float disc = b * b - c;
+      if (disc < 0.0f) continue;
+      float t = -b - sqrtf(disc);
+      if (t <= 0.0f || t >= tmax) continue;
+      float mask = spot_mask(l, normalize(oc));
+      if (mask <= 0.0f) continue;
+      float sin2 = l.radius * l.radius / dot(oc, oc);
+      float one_minus_cos = sin2 / (1.0f + sqrtf(1.0f - sin2));
+      le = l.radiance * mask;
+      pdf = 1.0f / (2.0f * kPi * one_minus_cos) / n;
+    } else if (l.type == kLightArea) {
+      float denom = dot(d, l.dir);
+      if (denom >= 0.0f) continue;  // behind the emitting side, or parallel
+      float t = dot(l.pos - o, l.dir) / denom;
+      if (t <= 0.0f || t >= tmax) continue;
+      float3 q = o + d * t - l.pos;
+      float x = dot(q, l.axis_u) / dot(l.axis_u, l.axis_u);
+      float y = dot(q, l.axis_v) / dot(l.axis_v, l.axis_v);
+      bool inside = l.ellipse ? (x * x + y * y <= 1.0f) : (fabsf(x) <= 1.0f && fabsf(y) <= 1.0f);
+      if (!inside) continue;
+      le = l.radiance;
+      pdf = t * t / (l.area * -denom) / n;
+    } else {
+      continue;
+    }
+    sum += le * (specular ? 1.0f : power_heuristic(bsdf_pdf, pdf));
+  }
+  return sum;
+}
+
+// Radiance from suns with a finite angle seen along an escaping direction, and its pdf.
+OPTICA_HD float3 eval_suns(const KernelScene &s, float3 d, float &pdf_sum) {
+  int n = light_entries(s);
+  float3 le = make3(0.0f);
+  pdf_sum = 0.0f;
+  for (int i = 0; i < s.num_lights; ++i) {
+    const LightView &l = s.lights[i];
+    if (l.type != kLightSun || l.cos_half_angle >= 1.0f) continue;
+    if (dot(d, -l.dir) >= l.cos_half_angle) {
+      le += l.radiance;
+      pdf_sum += uniform_cone_pdf(l.cos_half_angle) / n;
+    }
+  }
+  return le;
+}
+
+}  // namespace optica

@@ -1,0 +1,86 @@
+#include "renderer.h"
+
+#include <algorithm>
+
+#include "kernel/integrator.h"
+
+namespace optica {
+
+Renderer::Renderer(int threads) : pool_(threads) {}
+
+void Renderer::set_scene(std::unique_ptr<Scene> scene) {
+  scene->prepare(pool_);
+  scene_ = std::move(scene);
+  film_.resize(scene_->settings.region_w, scene_->settings.region_h);
+}
+
+void Renderer::render_tile(Tile &tile, int n, FilmBuffers &fb) {
+  const KernelScene &k = scene_->kernel();
+  const RenderSettings &s = scene_->settings;
+  for (int pass = 0; pass < n; ++pass) {
+    if (cancel_.load(std::memory_order_relaxed)) return;
+    uint32_t index = tile.samples;
+    float w = 1.0f / float(index + 1);  // running mean
+    for (int y = tile.y0; y < tile.y1; ++y) {
+      for (int x = tile.x0; x < tile.x1; ++x) {
+        PathResult r = trace_path(k, x + s.region_x, y + s.region_y, index);
+        size_t p = size_t(y) * fb.width + x;
+        float *c = &fb.color[4 * p];
+        c[0] += (r.radiance.x - c[0]) * w;
+        c[1] += (r.radiance.y - c[1]) * w;
+        c[2] += (r.radiance.z - c[2]) * w;
+        c[3] = 1.0f;
+        float *a = &fb.albedo[3 * p];
+        float *nn = &fb.normal[3 * p];
+        for (int i = 0; i < 3; ++i) {
+          a[i] += (r.albedo[i] - a[i]) * w;
+          nn[i] += (r.normal[i] - nn[i]) * w;
+        }
+        if (index == 0) {
+          fb.depth[p] = r.depth;
+          fb.object_id[p] = r.object_id;
+        }
+      }
+    }
+    tile.samples = index + 1;
+  }
+}
+
+int Renderer::accumulate(int n) {
+  cancel_.store(false);
+  if (!scene_ || n <= 0) return 0;
+  uint32_t before = film_.min_samples();
+  std::shared_ptr<FilmBuffers> fb = film_.buffers();
+  std::vector<Tile> &tiles = film_.tiles();
+  pool_.parallel_for(int64_t(tiles.size()), [&](int64_t i, int) { render_tile(tiles[i], n, *fb); });
+  return int(film_.min_samples() - before);
+}
+
+void Renderer::intersect(const float *origins, const float *directions, size_t n, float *t, int32_t *prim,
+                         int32_t *obj) {
+  const KernelScene *k = scene_ ? &scene_->kernel() : nullptr;
+  constexpr size_t kChunk = 4096;
+  int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
+  pool_.parallel_for(chunks, [&](int64_t c, int) {
+    size_t end = std::min(n, size_t(c + 1) * kChunk);
+    for (size_t i = size_t(c) * kChunk; i < end; ++i) {
+      Ray ray;
+      ray.o = make3(origins[3 * i], origins[3 * i + 1], origins[3 * i + 2]);
+      ray.d = normalize(make3(directions[3 * i], directions[3 * i + 1], directions[3 * i + 2]));
+      ray.tmin = 0.0f;
+      ray.tmax = kInf;
+      Hit hit;
+      if (k && intersect_closest(*k, ray, hit)) {
+        t[i] = hit.t;
+        prim[i] = int32_t(hit.prim);
+        obj[i] = k->instances[hit.instance].object_id;
+      } else {
+        t[i] = kInf;
+        prim[i] = -1;
+        obj[i] = -1;
+      }
+    }
+  });
+}
+
+}  // namespace optica

@@ -1,0 +1,38 @@
+// The renderer: a scene, a film and a thread pool. accumulate() adds samples tile by tile
+// on every thread; cancel() makes it return after the tile pass in progress.
+#pragma once
+#include <atomic>
+#include <memory>
+
+#include "film.h"
+#include "scene.h"
+#include "thread_pool.h"
+
+namespace optica {
+
+class Renderer {
+ public:
+  explicit Renderer(int threads);
+
+  void set_scene(std::unique_ptr<Scene> scene);
+  bool has_scene() const { return scene_ != nullptr; }
+  // Adds up to n samples per pixel; returns how many every pixel received in this call.
+  int accumulate(int n);
+  void cancel() { cancel_.store(true); }
+  void reset() { film_.clear(); }
+  int samples() const { return int(film_.min_samples()); }
+  int threads() const { return pool_.size(); }
+  const Film &film() const { return film_; }
+  // Nearest hits of n rays (directions need not be normalised; t is along the unit direction).
+  void intersect(const float *origins, const float *directions, size_t n, float *t, int32_t *prim, int32_t *obj);
+
+ private:
+  void render_tile(Tile &tile, int n, FilmBuffers &fb);
+
+  ThreadPool pool_;
+  std::unique_ptr<Scene> scene_;
+  Film film_;
+  std::atomic<bool> cancel_{false};
+};
+
+}  // namespace optica

@@ -1,0 +1,301 @@
+#include "scene.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "thread_pool.h"
+
+namespace optica {
+namespace {
+
+// Geometries with more primitives than this get the whole pool for their BVH build;
+// smaller ones are built side by side, one per thread.
+constexpr size_t kLargeGeometry = 1 << 16;
+
+Aabb triangle_box(const GeometryData &g, size_t t) {
+  Aabb b;
+  for (int k = 0; k < 3; ++k) b.grow(g.vertices[g.tri_idx[3 * t + k]]);
+  return b;
+}
+
+void build_one_geometry(GeometryData &g, ThreadPool &pool) {
+  size_t n = g.primitive_count();
+  std::vector<Aabb> boxes(n);
+  if (g.type == kGeomMesh) {
+    for (size_t t = 0; t < n; ++t) boxes[t] = triangle_box(g, t);
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      const SphereAccel &s = g.spheres[i];
+      boxes[i].lo = s.c - make3(s.r);
+      boxes[i].hi = s.c + make3(s.r);
+    }
+  }
+  g.bvh = build_bvh(boxes, pool);
+  const std::vector<uint32_t> &order = g.bvh.prim_order;
+  if (g.type == kGeomMesh) {
+    g.tris.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const int32_t *tri = &g.tri_idx[3 * size_t(order[i])];
+      float3 v0 = g.vertices[tri[0]];
+      g.tris[i] = TriAccel{v0, g.vertices[tri[1]] - v0, g.vertices[tri[2]] - v0};
+    }
+  } else {
+    std::vector<SphereAccel> leaf(n);
+    for (size_t i = 0; i < n; ++i) leaf[i] = g.spheres[order[i]];
+    g.spheres.swap(leaf);
+  }
+}
+
+Aabb transform_box(const Affine &m, const Aabb &b) {
+  Aabb out;
+  for (int i = 0; i < 8; ++i) {
+    float3 c = make3((i & 1) ? b.hi.x : b.lo.x, (i & 2) ? b.hi.y : b.lo.y, (i & 4) ? b.hi.z : b.lo.z);
+    out.grow(m.point(c));
+  }
+  return out;
+}
+
+bool is_identity(const Affine &m) {
+  static const float id[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+  for (int i = 0; i < 12; ++i)
+    if (m.m[i] != id[i]) return false;
+  return true;
+}
+
+// Pixel filters as Cycles defines them (film.cpp), as a function on [-radius, radius].
+float filter_value(int type, float width, float x, float &radius) {
+  switch (type) {
+    case kFilterBox:
+      radius = 0.5f * width;
+      return 1.0f;
+    case kFilterGaussian: {
+      float w = 3.0f * width;
+      radius = 0.5f * w;
+      float v = x * 6.0f / w;
+      return std::exp(-2.0f * v * v);
+    }
+    default: {
+      float w = 2.0f * width;
+      radius = 0.5f * w;
+      float v = 2.0f * kPi * (x / w + 0.5f);
+      return 0.35875f - 0.48829f * std::cos(v) + 0.14128f * std::cos(2 * v) - 0.01168f * std::cos(3 * v);
+    }
+  }
+}
+
+void make_filter_table(int type, float width, float *table) {
+  constexpr int kSteps = 4096;
+  float radius = 0;
+  filter_value(type, width, 0.0f, radius);
+  std::vector<double> cdf(kSteps + 1, 0.0);
+  for (int i = 0; i < kSteps; ++i) {
+    float x = -radius + (i + 0.5f) * (2.0f * radius / kSteps);
+    cdf[i + 1] = cdf[i] + std::max(0.0f, filter_value(type, width, x, radius));
+  }
+  for (auto &c : cdf) c /= cdf[kSteps];
+  // Invert: table[j] is the x at which the CDF reaches j / (size − 1).
+  int k = 0;
+  for (int j = 0; j < kFilterTableSize; ++j) {
+    double u = double(j) / (kFilterTableSize - 1);
+    while (k < kSteps - 1 && cdf[k + 1] < u) ++k;
+    double span = cdf[k + 1] - cdf[k];
+    double t = span > 0 ? (u - cdf[k]) / span : 0.0;
+    t = std::min(1.0, std::max(0.0, t));
+    table[j] = float(-radius + (k + t) * (2.0 * radius / kSteps));
+  }
+}
+
+}  // namespace
+
+Affine invert_affine(const Affine &a) {
+  const float *m = a.m;
+  float det = m[0] * (m[5] * m[10] - m[6] * m[9]) - m[1] * (m[4] * m[10] - m[6] * m[8]) +
+              m[2] * (m[4] * m[9] - m[5] * m[8]);
+  if (!(std::fabs(det) > 1e-30f) || !std::isfinite(det)) throw std::invalid_argument("singular transform");
+  float id = 1.0f / det;
+  Affine r;
+  r.m[0] = (m[5] * m[10] - m[6] * m[9]) * id;
+  r.m[1] = (m[2] * m[9] - m[1] * m[10]) * id;
+  r.m[2] = (m[1] * m[6] - m[2] * m[5]) * id;
+  r.m[4] = (m[6] * m[8] - m[4] * m[10]) * id;
+  r.m[5] = (m[0] * m[10] - m[2] * m[8]) * id;
+  r.m[6] = (m[2] * m[4] - m[0] * m[6]) * id;
+  r.m[8] = (m[4] * m[9] - m[5] * m[8]) * id;
+  r.m[9] = (m[1] * m[8] - m[0] * m[9]) * id;
+  r.m[10] = (m[0] * m[5] - m[1] * m[4]) * id;
+  for (int i = 0; i < 3; ++i)
+    r.m[4 * i + 3] = -(r.m[4 * i] * m[3] + r.m[4 * i + 1] * m[7] + r.m[4 * i + 2] * m[11]);
+  return r;
+}
+
+void Scene::build_geometry_bvhs(ThreadPool &pool) {
+  std::vector<size_t> small;
+  for (size_t i = 0; i < geometries.size(); ++i) {
+    if (geometries[i].primitive_count() >= kLargeGeometry) build_one_geometry(geometries[i], pool);
+    else small.push_back(i);
+  }
+  pool.parallel_for(int64_t(small.size()), [&](int64_t i, int) {
+    ThreadPool serial(1);
+    build_one_geometry(geometries[small[i]], serial);
+  });
+}
+
+void Scene::build_instances(ThreadPool &pool) {
+  slot_materials_.clear();
+  std::vector<uint32_t> geometry_slot_base(geometries.size());
+  for (size_t g = 0; g < geometries.size(); ++g) {
+    geometry_slot_base[g] = uint32_t(slot_materials_.size());
+    slot_materials_.insert(slot_materials_.end(), geometries[g].slots.begin(), geometries[g].slots.end());
+  }
+  instance_views_.resize(instances.size());
+  std::vector<Aabb> boxes;
+  std::vector<uint32_t> placed;  // instances with something to hit
+  for (size_t i = 0; i < instances.size(); ++i) {
+    const InstanceData &src = instances[i];
+    InstanceView &v = instance_views_[i];
+    v.xfm = src.xfm;
+    v.inv = invert_affine(src.xfm);
+    v.geometry = src.geometry;
+    v.object_id = src.object_id;
+    v.identity = is_identity(src.xfm) ? 1 : 0;
+    if (src.slots.empty()) {
+      v.slot_base = geometry_slot_base[src.geometry];
+      v.slot_count = uint32_t(geometries[src.geometry].slots.size());
+    } else {
+      v.slot_base = uint32_t(slot_materials_.size());
+      v.slot_count = uint32_t(src.slots.size());
+      slot_materials_.insert(slot_materials_.end(), src.slots.begin(), src.slots.end());
+    }
+    const GeometryData &g = geometries[src.geometry];
+    if (g.primitive_count() == 0) continue;
+    boxes.push_back(transform_box(src.xfm, g.bvh.bounds));
+    placed.push_back(uint32_t(i));
+  }
+  tlas_ = build_bvh(boxes, pool);
+  for (auto &p : tlas_.prim_order) p = placed[p];
+}
+
+void Scene::build_emissive() {
+  emissive_.clear();
+  for (const InstanceView &inst : instance_views_) {
+    const GeometryData &g = geometries[inst.geometry];
+    if (g.type != kGeomMesh || inst.slot_count == 0) continue;
+    bool any = false;
+    for (uint32_t s = 0; s < inst.slot_count; ++s)
+      any |= !is_black(materials[slot_materials_[inst.slot_base + s]].emission);
+    if (!any) continue;
+    size_t n = g.tri_idx.size() / 3;
+    for (size_t t = 0; t < n; ++t) {
+      int32_t slot = g.material_ids.empty() ? 0 : g.material_ids[t];
+      slot = std::min<int32_t>(std::max(slot, 0), int32_t(inst.slot_count) - 1);
+      const MaterialView &m = materials[slot_materials_[inst.slot_base + slot]];
+      if (is_black(m.emission)) continue;
+      const int32_t *tri = &g.tri_idx[3 * t];
+      float3 v0 = inst.xfm.point(g.vertices[tri[0]]);
+      float3 e1 = inst.xfm.point(g.vertices[tri[1]]) - v0;
+      float3 e2 = inst.xfm.point(g.vertices[tri[2]]) - v0;
+      float area = 0.5f * length(cross(e1, e2));
+      if (!(area > 0.0f)) continue;
+      emissive_.push_back(EmissiveTri{v0, e1, e2, m.emission, area});
+    }
+  }
+  emissive_cdf_.assign(emissive_.size() + 1, 0.0f);
+  double total = 0;
+  for (size_t i = 0; i < emissive_.size(); ++i) {
+    total += double(luminance(emissive_[i].radiance)) * emissive_[i].area;
+    emissive_cdf_[i + 1] = float(total);
+  }
+  for (auto &c : emissive_cdf_) c = total > 0 ? float(c / total) : 0.0f;
+  if (!emissive_.empty()) emissive_cdf_.back() = 1.0f;
+  emissive_total_ = float(total);
+  if (!(total > 0)) emissive_.clear();
+}
+
+void Scene::build_camera() {
+  const CameraDesc &c = camera;
+  CameraView &v = camera_view_;
+  // Camera to world without scale (Cycles clears it too).
+  for (int col = 0; col < 3; ++col) {
+    float len = std::sqrt(sqr(c.matrix[col]) + sqr(c.matrix[4 + col]) + sqr(c.matrix[8 + col]));
+    if (!(len > 0)) throw std::invalid_argument("camera.matrix: singular rotation");
+    for (int row = 0; row < 3; ++row) v.to_world.m[4 * row + col] = c.matrix[4 * row + col] / len;
+  }
+  for (int row = 0; row < 3; ++row) v.to_world.m[4 * row + 3] = c.matrix[4 * row + 3];
+  float w = float(settings.width), h = float(settings.height);
+  // Blender: AUTO fits sensor_width to the larger dimension; VERTICAL uses sensor_height.
+  bool horizontal = c.sensor_fit == 1 || (c.sensor_fit == 0 && w >= h);
+  float viewfac = horizontal ? w : h;
+  float sensor = c.sensor_fit == 2 ? c.sensor_height : c.sensor_width;
+  v.orthographic = c.orthographic ? 1 : 0;
+  v.pixel_size = (c.orthographic ? c.ortho_scale : sensor / c.lens) / viewfac;
+  v.x0 = (-0.5f * w + c.shift_x * viewfac) * v.pixel_size;
+  v.y0 = (0.5f * h + c.shift_y * viewfac) * v.pixel_size;
+  v.clip_start = c.clip_start;
+  v.clip_end = c.clip_end;
+  v.aperture_radius = c.aperture_radius;
+  v.focus_distance = c.focus_distance;
+  v.aperture_blades = c.aperture_blades;
+  v.aperture_rotation = c.aperture_rotation;
+  make_filter_table(settings.filter, settings.filter_width, v.filter_table);
+}
+
+void Scene::prepare(ThreadPool &pool) {
+  sobol_ = make_sobol_table();
+  build_geometry_bvhs(pool);
+  build_instances(pool);
+  build_emissive();
+  build_camera();
+
+  geometry_views_.resize(geometries.size());
+  for (size_t i = 0; i < geometries.size(); ++i) {
+    const GeometryData &g = geometries[i];
+    GeometryView &v = geometry_views_[i];
+    v = GeometryView{};
+    v.type = g.type;
+    v.nodes = g.bvh.nodes.data();
+    v.prim_order = g.bvh.prim_order.data();
+    v.tris = g.tris.data();
+    v.vertices = g.vertices.data();
+    v.tri_idx = g.tri_idx.data();
+    v.normals = g.normals.empty() ? nullptr : g.normals.data();
+    v.normal_idx = g.normal_idx.empty() ? g.tri_idx.data() : g.normal_idx.data();
+    v.uvs = g.uvs.empty() ? nullptr : g.uvs.data();
+    v.uv_idx = g.uv_idx.empty() ? g.tri_idx.data() : g.uv_idx.data();
+    v.material_ids = g.material_ids.empty() ? nullptr : g.material_ids.data();
+    v.spheres = g.spheres.data();
+    v.sphere_colors = g.sphere_colors.empty() ? nullptr : g.sphere_colors.data();
+  }
+  texture_views_.resize(textures.size());
+  for (size_t i = 0; i < textures.size(); ++i) {
+    const TextureData &t = textures[i];
+    texture_views_[i] = TextureView{t.rgba.data(), t.width, t.height, t.interpolation, t.extension};
+  }
+
+  KernelScene &k = kernel_;
+  k.tlas = tlas_.nodes.data();
+  k.tlas_order = tlas_.prim_order.data();
+  k.has_geometry = tlas_.prim_order.empty() ? 0 : 1;
+  k.instances = instance_views_.data();
+  k.geometries = geometry_views_.data();
+  k.slot_materials = slot_materials_.data();
+  k.materials = materials.data();
+  k.textures = texture_views_.data();
+  k.lights = lights.data();
+  k.num_lights = int32_t(lights.size());
+  k.emissive = emissive_.data();
+  k.emissive_cdf = emissive_cdf_.data();
+  k.num_emissive = int32_t(emissive_.size());
+  k.emissive_total = emissive_total_;
+  k.world = world;
+  k.max_bounces = settings.max_bounces;
+  k.clamp_direct = settings.clamp_direct;
+  k.clamp_indirect = settings.clamp_indirect;
+  k.has_alpha = 0;
+  for (const auto &m : materials) k.has_alpha |= m.alpha < 1.0f ? 1 : 0;
+  k.camera = camera_view_;
+  k.sobol = &sobol_;
+  k.seed = settings.seed;
+}
+
+}  // namespace optica
