@@ -45,7 +45,7 @@ OPTICA_HD float ggx_d(float3 h, float a) {
 OPTICA_HD float ggx_lambda(float3 w, float a) {
   float c2 = w.z * w.z;
   if (c2 <= 0.0f) return 0.0f;
-  float t2 = fmaxf(1.0f - c2, 0.0f) / c2;
+  float t2 = maxf(1.0f - c2, 0.0f) / c2;
   return 0.5f * (-1.0f + sqrtf(1.0f + a * a * t2));
 }
 OPTICA_HD float ggx_g1(float3 w, float a) { return 1.0f / (1.0f + ggx_lambda(w, a)); }
@@ -63,7 +63,7 @@ OPTICA_HD float3 ggx_sample_vndf(float3 wo, float a, float u1, float u2) {
   float s = 0.5f * (1.0f + vh.z);
   p2 = (1.0f - s) * safe_sqrt(1.0f - p1 * p1) + s * p2;
   float3 nh = t1 * p1 + t2 * p2 + vh * safe_sqrt(1.0f - p1 * p1 - p2 * p2);
-  return normalize(make3(a * nh.x, a * nh.y, fmaxf(1e-6f, nh.z)));
+  return normalize(make3(a * nh.x, a * nh.y, maxf(1e-6f, nh.z)));
 }
 // pdf of the visible normal h seen from wo (wo.z > 0).
 OPTICA_HD float ggx_vndf_pdf(float3 wo, float3 h, float a) {
@@ -76,7 +76,7 @@ OPTICA_HD float3 reflect_about(float3 w, float3 n) { return n * (2.0f * dot(w, n
 // Refracts w (pointing away from the surface, on n's side) through n; eta = n_t / n_i.
 OPTICA_HD bool refract_about(float3 w, float3 n, float eta, float3 &wt) {
   float cos_i = dot(n, w);
-  float sin2_t = fmaxf(0.0f, 1.0f - cos_i * cos_i) / (eta * eta);
+  float sin2_t = maxf(0.0f, 1.0f - cos_i * cos_i) / (eta * eta);
   if (sin2_t >= 1.0f) return false;
   float cos_t = safe_sqrt(1.0f - sin2_t);
   wt = (-w) / eta + n * (cos_i / eta - cos_t);
@@ -108,9 +108,9 @@ OPTICA_HD LobeProbs lobe_probs(const Bsdf &b, float3 wo) {
   float cos_o = fabsf(wo.z);
   float fs = b.has_spec ? fresnel_dielectric(cos_o, b.spec_eta) : 0.0f;
   LobeProbs p;
-  p.diffuse = b.w_diffuse * (1.0f - fs) * fmaxf(luminance(b.base_color), 0.05f);
+  p.diffuse = b.w_diffuse * (1.0f - fs) * maxf(luminance(b.base_color), 0.05f);
   p.spec = b.w_diffuse * fs;
-  p.metal = b.w_metal * fmaxf(luminance(fresnel_schlick(b.base_color, cos_o)), 0.05f);
+  p.metal = b.w_metal * maxf(luminance(fresnel_schlick(b.base_color, cos_o)), 0.05f);
   p.glass = b.w_glass;
   float sum = p.diffuse + p.spec + p.metal + p.glass;
   if (sum <= 0.0f) { p.diffuse = 1.0f; return p; }

@@ -75,8 +75,8 @@ OPTICA_HD bool bvh4_traverse(const Bvh4Node *nodes, const RayInv &r, float tmin,
       float hy = (r.near_y ? n.lo_y[i] : n.hi_y[i]) * r.inv_d.y - r.o_inv.y;
       float lz = (r.near_z ? n.hi_z[i] : n.lo_z[i]) * r.inv_d.z - r.o_inv.z;
       float hz = (r.near_z ? n.lo_z[i] : n.hi_z[i]) * r.inv_d.z - r.o_inv.z;
-      float a = fmaxf(fmaxf(lx, ly), fmaxf(lz, tmin));
-      float b = fminf(fminf(hx, hy), fminf(hz, tmax));
+      float a = maxf(maxf(lx, ly), maxf(lz, tmin));
+      float b = minf(minf(hx, hy), minf(hz, tmax));
       tn[i] = a;
       if (a <= b) mask |= 1 << i;
     }

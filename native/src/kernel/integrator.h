@@ -61,6 +61,24 @@ OPTICA_HD uint32_t pixel_seed(const KernelScene &s, int px, int py) {
   return hash_combine(hash_combine(s.seed, uint32_t(px)), uint32_t(py));
 }
 
+// Fraction of light that reaches along a shadow ray: 0 or 1, except through surfaces whose
+// material has alpha < 1, which let (1 − alpha) through, as stochastic alpha does on average.
+OPTICA_HD float shadow_transmittance(const KernelScene &s, Ray ray) {
+  if (!s.has_alpha) return intersect_any(s, ray) ? 0.0f : 1.0f;
+  float transmittance = 1.0f;
+  for (int i = 0; i < kMaxTransparentHits; ++i) {
+    Hit hit;
+    if (!intersect_closest(s, ray, hit)) return transmittance;
+    SurfacePoint sp;
+    surface_at(s, ray, hit, sp);
+    transmittance *= 1.0f - sp.material->alpha;
+    if (transmittance <= 0.0f) return 0.0f;
+    ray.o = offset_ray_origin(sp.p, dot(ray.d, sp.ng) > 0.0f ? sp.ng : -sp.ng);
+    ray.tmax -= hit.t;
+  }
+  return 0.0f;
+}
+
 OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, const Ray &ray, float3 le) {
   // Light-sampling pdf of the point we hit, in solid angle, for MIS.
   const InstanceView &inst = s.instances[hit.instance];
@@ -162,9 +180,10 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
         shadow.d = ls.wi;
         shadow.tmin = 0.0f;
         shadow.tmax = ls.dist < kInf ? ls.dist * (1.0f - 1e-4f) : kInf;
-        if (!intersect_any(s, shadow)) {
+        float vis = shadow_transmittance(s, shadow);
+        if (vis > 0.0f) {
           float w = ls.delta ? 1.0f : power_heuristic(ls.pdf, bsdf_pdf);
-          out.radiance += clamp_contribution(beta * f * ls.li * (w / ls.pdf), clamp_next);
+          out.radiance += clamp_contribution(beta * f * ls.li * (w * vis / ls.pdf), clamp_next);
         }
       }
     }
@@ -187,7 +206,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     ++bounce;
 
     if (bounce >= kRouletteStart) {
-      float q = fminf(max_component(beta), 1.0f);
+      float q = minf(max_component(beta), 1.0f);
       if (sl.v[3] >= q) break;
       beta = beta / q;
     }

@@ -7,9 +7,11 @@
 
 namespace optica {
 
-// Sobol' direction numbers for the first four dimensions (Joe & Kuo), 32 bits each.
+// Sobol' direction numbers for the first four dimensions (Joe & Kuo), 32 bits each, and
+// the same folded into per-byte XOR tables so a point costs four lookups, not 32 steps.
 struct SobolTable {
   uint32_t v[4][32];
+  uint32_t bytes[4][4][256];
 };
 
 inline SobolTable make_sobol_table() {
@@ -28,6 +30,14 @@ inline SobolTable make_sobol_table() {
       for (uint32_t j = 1; j < s[d]; ++j) V[k] ^= ((a[d] >> (s[d] - 1 - j)) & 1u) * V[k - j];
     }
   }
+  for (int d = 0; d < 4; ++d)
+    for (int k = 0; k < 4; ++k)
+      for (int b = 0; b < 256; ++b) {
+        uint32_t x = 0;
+        for (int j = 0; j < 8; ++j)
+          if (b & (1 << j)) x ^= t.v[d][8 * k + j];
+        t.bytes[d][k][b] = x;
+      }
   return t;
 }
 
@@ -78,10 +88,8 @@ struct Sampler {
     uint32_t index = nested_uniform_scramble(sample_index, seed);
     Sample4 s;
     for (int d = 0; d < 4; ++d) {
-      uint32_t x = 0;
-      uint32_t i = index;
-      for (int bit = 0; i; ++bit, i >>= 1)
-        if (i & 1u) x ^= table->v[d][bit];
+      const uint32_t(*b)[256] = table->bytes[d];
+      uint32_t x = b[0][index & 255u] ^ b[1][(index >> 8) & 255u] ^ b[2][(index >> 16) & 255u] ^ b[3][index >> 24];
       s.v[d] = u32_to_unit(nested_uniform_scramble(x, hash_combine(seed, d + 1)));
     }
     return s;

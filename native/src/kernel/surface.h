@@ -105,7 +105,7 @@ OPTICA_HD Bsdf make_bsdf(const SurfacePoint &sp) {
   float f0 = f0_from_ior(m.ior) * 2.0f * m.specular;  // Blender's IOR Level scales F0
   b.has_spec = f0 > 0.0f;
   b.spec_eta = ior_from_f0(f0);
-  b.glass_eta = fmaxf(m.ior, 1.0f);
+  b.glass_eta = maxf(m.ior, 1.0f);
   float metal = clampf(m.metallic, 0.0f, 1.0f), trans = clampf(m.transmission, 0.0f, 1.0f);
   b.w_metal = metal;
   b.w_glass = (1.0f - metal) * trans;
