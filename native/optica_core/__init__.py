@@ -8,9 +8,9 @@ See docs/core-api.md for the whole API.
 from . import _native
 from . import scenes
 from .io import load_scene, save_scene
-from .scene import SCENE_VERSION, validate_scene
+from .scene import SCENE_VERSION, SceneWarning, validate_scene
 
-__all__ = ["Renderer", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION", "scenes"]
+__all__ = ["Renderer", "SceneWarning", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION", "scenes"]
 __version__ = "0.1.0"
 
 
