@@ -404,7 +404,7 @@ def test_defaults_are_filled_in():
     assert out["textures"]["b"]["interpolation"] == "linear" and out["textures"]["b"]["extension"] == "repeat"
     tri = out["meshes"]["tri"]
     assert tri["normals"] is None and tri["normal_indices"] is None and tri["uvs"] is None and tri["uv_indices"] is None
-    assert tri["materials"] == [] and tri["material_ids"].dtype == np.int32 and tri["material_ids"].tolist() == [0]
+    assert tri["materials"] == [] and tri["material_ids"] is None
     assert out["spheres"] == {} and out["instances"] == []
     lights = {name: {k: v for k, v in light.items() if k != "matrix"} for name, light in out["lights"].items()}
     assert lights["p"] == {"type": "point", "color": (1.0, 1.0, 1.0), "power": 1.0, "radius": 0.0}

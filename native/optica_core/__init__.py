@@ -67,6 +67,12 @@ class Renderer:
         self._native.reset()
 
     @property
+    def geometry_reused(self) -> int:
+        """Geometries the last set_scene took over from the previous scene (same array
+        objects) instead of reading them and building their BVH again."""
+        return self._native.geometry_reused
+
+    @property
     def samples(self) -> int:
         return self._native.samples
 

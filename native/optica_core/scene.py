@@ -588,9 +588,12 @@ class _Validator:
 
     @staticmethod
     def material_ids(value, path: str, n_triangles: int, materials: list):
-        """(T,) slot indices into `materials` (all 0 when it is empty); returns (ids, highest id)."""
+        """(T,) slot indices into `materials` (all 0 when it is empty); returns (ids, highest id).
+
+        Absent ids stay None (meaning all 0) rather than a fresh zeros array, so the same mesh
+        validated twice has the same arrays and the core can reuse its BVH."""
         if value is None:
-            return np.zeros(n_triangles, np.int32), 0
+            return None, 0
         ids, lowest, highest = _read_int_array(value, path, ("T",), rows=n_triangles, rows_from=" (as triangles)")
         if lowest is None:
             return _to_int32(ids, path, None, None), 0

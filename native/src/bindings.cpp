@@ -20,6 +20,7 @@ struct PyRenderer {
   explicit PyRenderer(int threads) : renderer(threads) {}
   Renderer renderer;
   std::mutex busy;
+  GeometryCache geometry;  // touched only with the GIL held
 };
 
 template <class T>
@@ -45,7 +46,11 @@ std::shared_ptr<FilmBuffers> film_of(PyRenderer &r) {
 using RayArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
 RayArray ray_array(const py::object &o, const char *name) {
-  RayArray a = RayArray::ensure(o);
+  py::array raw = py::array::ensure(o);
+  char kind = raw ? raw.dtype().kind() : 'O';
+  if (kind != 'f' && kind != 'i' && kind != 'u')
+    throw py::type_error(std::string(name) + ": expected an (N, 3) float32 array");
+  RayArray a = RayArray::ensure(raw);
   if (!a) throw py::type_error(std::string(name) + ": expected an (N, 3) float32 array");
   if (a.ndim() != 2 || a.shape(1) != 3)
     throw py::value_error(std::string(name) + ": expected shape (N, 3), got ndim " + std::to_string(a.ndim()));
@@ -66,15 +71,20 @@ PYBIND11_MODULE(_native, m) {
       .def(
           "set_scene",
           [](PyRenderer &r, const py::dict &d) {
-            std::unique_ptr<Scene> scene = scene_from_dict(d);
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(r.busy);
-            try {
-              r.renderer.set_scene(std::move(scene));
-            } catch (const std::invalid_argument &e) {
-              py::gil_scoped_acquire acquire;
-              throw py::value_error(e.what());
+            GeometryCache next;
+            std::unique_ptr<Scene> scene = scene_from_dict(d, r.geometry, next);
+            std::string error;
+            {
+              py::gil_scoped_release release;
+              std::lock_guard<std::mutex> lock(r.busy);
+              try {
+                r.renderer.set_scene(std::move(scene));
+              } catch (const std::invalid_argument &e) {
+                error = e.what();
+              }
             }
+            if (!error.empty()) throw py::value_error(error);
+            r.geometry = std::move(next);
           },
           py::arg("scene"), "Builds the scene (expects a dict normalised by optica_core.validate_scene).")
       .def(
@@ -94,6 +104,8 @@ PYBIND11_MODULE(_native, m) {
         r.renderer.reset();
       })
       .def_property_readonly("samples", [](PyRenderer &r) { return r.renderer.samples(); })
+      .def_property_readonly("geometry_reused", [](PyRenderer &r) { return r.geometry.reused; },
+                             "How many geometries the last set_scene reused instead of rebuilding")
       .def_property_readonly("color", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->color, 4); })
       .def_property_readonly("albedo", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->albedo, 3); })
       .def_property_readonly("normal", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->normal, 3); })
@@ -103,6 +115,7 @@ PYBIND11_MODULE(_native, m) {
       .def(
           "intersect",
           [](PyRenderer &r, const py::object &origins, const py::object &directions) {
+            if (!r.renderer.has_scene()) throw std::runtime_error("intersect: no scene; call set_scene() first");
             RayArray o = ray_array(origins, "origins");
             RayArray d = ray_array(directions, "directions");
             if (o.shape(0) != d.shape(0))

@@ -14,45 +14,52 @@ void Renderer::set_scene(std::unique_ptr<Scene> scene) {
   film_.resize(scene_->settings.region_w, scene_->settings.region_h);
 }
 
-void Renderer::render_tile(Tile &tile, int n, FilmBuffers &fb) {
+void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {
   const KernelScene &k = scene_->kernel();
   const RenderSettings &s = scene_->settings;
-  for (int pass = 0; pass < n; ++pass) {
-    if (cancel_.load(std::memory_order_relaxed)) return;
-    uint32_t index = tile.samples;
-    float w = 1.0f / float(index + 1);  // running mean
-    for (int y = tile.y0; y < tile.y1; ++y) {
-      for (int x = tile.x0; x < tile.x1; ++x) {
-        PathResult r = trace_path(k, x + s.region_x, y + s.region_y, index);
-        size_t p = size_t(y) * fb.width + x;
-        float *c = &fb.color[4 * p];
-        c[0] += (r.radiance.x - c[0]) * w;
-        c[1] += (r.radiance.y - c[1]) * w;
-        c[2] += (r.radiance.z - c[2]) * w;
-        c[3] = 1.0f;
-        float *a = &fb.albedo[3 * p];
-        float *nn = &fb.normal[3 * p];
-        for (int i = 0; i < 3; ++i) {
-          a[i] += (r.albedo[i] - a[i]) * w;
-          nn[i] += (r.normal[i] - nn[i]) * w;
-        }
-        if (index == 0) {
-          fb.depth[p] = r.depth;
-          fb.object_id[p] = r.object_id;
-        }
+  uint32_t index = tile.samples;
+  float w = 1.0f / float(index + 1);  // running mean
+  for (int y = tile.y0; y < tile.y1; ++y) {
+    for (int x = tile.x0; x < tile.x1; ++x) {
+      PathResult r = trace_path(k, x + s.region_x, y + s.region_y, index);
+      size_t p = size_t(y) * fb.width + x;
+      float *c = &fb.color[4 * p];
+      c[0] += (r.radiance.x - c[0]) * w;
+      c[1] += (r.radiance.y - c[1]) * w;
+      c[2] += (r.radiance.z - c[2]) * w;
+      c[3] = 1.0f;
+      float *a = &fb.albedo[3 * p];
+      float *nn = &fb.normal[3 * p];
+      for (int i = 0; i < 3; ++i) {
+        a[i] += (r.albedo[i] - a[i]) * w;
+        nn[i] += (r.normal[i] - nn[i]) * w;
+      }
+      if (index == 0) {
+        fb.depth[p] = r.depth;
+        fb.object_id[p] = r.object_id;
       }
     }
-    tile.samples = index + 1;
   }
+  tile.samples = index + 1;
 }
 
 int Renderer::accumulate(int n) {
   cancel_.store(false);
   if (!scene_ || n <= 0) return 0;
   uint32_t before = film_.min_samples();
+  // Every tile is brought to the same target, one sample pass over the image at a time:
+  // the image refines evenly, and after a cancel the tiles that fell behind catch up first,
+  // so a pixel's value never depends on when a cancel happened.
+  uint32_t target = before + uint32_t(n);
   std::shared_ptr<FilmBuffers> fb = film_.buffers();
   std::vector<Tile> &tiles = film_.tiles();
-  pool_.parallel_for(int64_t(tiles.size()), [&](int64_t i, int) { render_tile(tiles[i], n, *fb); });
+  for (uint32_t pass = before; pass < target; ++pass) {
+    pool_.parallel_for(int64_t(tiles.size()), [&](int64_t i, int) {
+      if (cancel_.load(std::memory_order_relaxed)) return;
+      if (tiles[i].samples <= pass) render_tile_sample(tiles[i], *fb);
+    });
+    if (cancel_.load(std::memory_order_relaxed)) break;
+  }
   return int(film_.min_samples() - before);
 }
 

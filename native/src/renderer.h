@@ -1,5 +1,5 @@
 // The renderer: a scene, a film and a thread pool. accumulate() adds samples tile by tile
-// on every thread; cancel() makes it return after the tile pass in progress.
+// on every thread; cancel() makes it return once the tiles in progress are done.
 #pragma once
 #include <atomic>
 #include <memory>
@@ -27,7 +27,7 @@ class Renderer {
   void intersect(const float *origins, const float *directions, size_t n, float *t, int32_t *prim, int32_t *obj);
 
  private:
-  void render_tile(Tile &tile, int n, FilmBuffers &fb);
+  void render_tile_sample(Tile &tile, FilmBuffers &fb);
 
   ThreadPool pool_;
   std::unique_ptr<Scene> scene_;

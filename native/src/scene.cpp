@@ -130,15 +130,17 @@ Affine invert_affine(const Affine &a) {
 }
 
 void Scene::build_geometry_bvhs(ThreadPool &pool) {
-  std::vector<size_t> small;
-  for (size_t i = 0; i < geometries.size(); ++i) {
-    if (geometries[i].primitive_count() >= kLargeGeometry) build_one_geometry(geometries[i], pool);
-    else small.push_back(i);
+  std::vector<GeometryData *> small;
+  for (auto &g : geometries) {
+    if (g->built) continue;
+    if (g->primitive_count() >= kLargeGeometry) build_one_geometry(*g, pool);
+    else small.push_back(g.get());
   }
   pool.parallel_for(int64_t(small.size()), [&](int64_t i, int) {
     ThreadPool serial(1);
-    build_one_geometry(geometries[small[i]], serial);
+    build_one_geometry(*small[i], serial);
   });
+  for (auto &g : geometries) g->built = true;
 }
 
 void Scene::build_instances(ThreadPool &pool) {
@@ -146,7 +148,7 @@ void Scene::build_instances(ThreadPool &pool) {
   std::vector<uint32_t> geometry_slot_base(geometries.size());
   for (size_t g = 0; g < geometries.size(); ++g) {
     geometry_slot_base[g] = uint32_t(slot_materials_.size());
-    slot_materials_.insert(slot_materials_.end(), geometries[g].slots.begin(), geometries[g].slots.end());
+    slot_materials_.insert(slot_materials_.end(), geometry_slots[g].begin(), geometry_slots[g].end());
   }
   instance_views_.resize(instances.size());
   std::vector<Aabb> boxes;
@@ -161,13 +163,13 @@ void Scene::build_instances(ThreadPool &pool) {
     v.identity = is_identity(src.xfm) ? 1 : 0;
     if (src.slots.empty()) {
       v.slot_base = geometry_slot_base[src.geometry];
-      v.slot_count = uint32_t(geometries[src.geometry].slots.size());
+      v.slot_count = uint32_t(geometry_slots[src.geometry].size());
     } else {
       v.slot_base = uint32_t(slot_materials_.size());
       v.slot_count = uint32_t(src.slots.size());
       slot_materials_.insert(slot_materials_.end(), src.slots.begin(), src.slots.end());
     }
-    const GeometryData &g = geometries[src.geometry];
+    const GeometryData &g = *geometries[src.geometry];
     if (g.primitive_count() == 0) continue;
     boxes.push_back(transform_box(src.xfm, g.bvh.bounds));
     placed.push_back(uint32_t(i));
@@ -179,7 +181,7 @@ void Scene::build_instances(ThreadPool &pool) {
 void Scene::build_emissive() {
   emissive_.clear();
   for (const InstanceView &inst : instance_views_) {
-    const GeometryData &g = geometries[inst.geometry];
+    const GeometryData &g = *geometries[inst.geometry];
     if (g.type != kGeomMesh || inst.slot_count == 0) continue;
     bool any = false;
     for (uint32_t s = 0; s < inst.slot_count; ++s)
@@ -249,7 +251,7 @@ void Scene::prepare(ThreadPool &pool) {
 
   geometry_views_.resize(geometries.size());
   for (size_t i = 0; i < geometries.size(); ++i) {
-    const GeometryData &g = geometries[i];
+    const GeometryData &g = *geometries[i];
     GeometryView &v = geometry_views_[i];
     v = GeometryView{};
     v.type = g.type;

@@ -1,6 +1,7 @@
 // The host-side scene: owns every array the kernel reads, builds the BVHs and the
 // light tables, and hands the kernel a KernelScene of pointers into them.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,7 @@ struct GeometryData {
   // Sphere sets
   std::vector<SphereAccel> spheres;  // original order until built, then leaf order
   std::vector<float3> sphere_colors;
-  // Material slots (global material indices) used unless an instance overrides them.
-  std::vector<int32_t> slots;
+  bool built = false;  // BVH and leaf-order arrays ready; built geometry is shared, immutable
 
   size_t primitive_count() const { return type == kGeomMesh ? tri_idx.size() / 3 : spheres.size(); }
 };
@@ -71,7 +71,12 @@ class Scene {
   RenderSettings settings;
   CameraDesc camera;
   float3 world{0, 0, 0};
-  std::vector<GeometryData> geometries;
+  // Geometry is shared between successive scenes when its arrays did not change, so a
+  // moved object or camera never rebuilds a mesh's BVH.
+  std::vector<std::shared_ptr<GeometryData>> geometries;
+  // Material slots per geometry (global material indices), used unless an instance
+  // overrides them. Per scene, since material indices are.
+  std::vector<std::vector<int32_t>> geometry_slots;
   std::vector<InstanceData> instances;
   std::vector<MaterialView> materials;  // [0] is the default material
   std::vector<TextureData> textures;

@@ -75,9 +75,43 @@ Affine affine_from(const FloatArray &m, const std::string &path) {
 
 std::string quoted(const std::string &kind, const std::string &name) { return kind + "['" + name + "']"; }
 
+bool same_objects(const py::tuple &a, const py::tuple &b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].ptr() != b[i].ptr()) return false;
+  return true;
+}
+
+py::tuple array_identity(const py::dict &d, std::initializer_list<const char *> keys) {
+  py::tuple t(keys.size());
+  size_t i = 0;
+  for (const char *k : keys) t[i++] = d.contains(k) ? py::object(d[k]) : py::none();
+  return t;
+}
+
 struct Reader {
   Scene &scene;
+  const GeometryCache &previous;
+  GeometryCache &next;
   std::map<std::string, int32_t> materials, textures, geometries;
+
+  // Registers geometry under `key`, reusing the previous scene's if its arrays are the same.
+  template <class ReadFn>
+  void add_geometry(const std::string &name, const std::string &key, py::tuple arrays, std::vector<int32_t> slots,
+                    ReadFn read) {
+    std::shared_ptr<GeometryData> g;
+    auto it = previous.entries.find(key);
+    if (it != previous.entries.end() && same_objects(it->second.arrays, arrays)) {
+      g = it->second.geometry;
+      ++next.reused;
+    } else {
+      g = std::make_shared<GeometryData>(read());
+    }
+    next.entries[key] = GeometryCache::Entry{arrays, g};
+    geometries[name] = int32_t(scene.geometries.size());
+    scene.geometries.push_back(g);
+    scene.geometry_slots.push_back(std::move(slots));
+  }
 
   int32_t material_index(const py::object &name, const std::string &path) {
     if (name.is_none()) return 0;
@@ -225,6 +259,15 @@ struct Reader {
       std::string name = item.first.cast<std::string>();
       std::string p = quoted("meshes", name);
       py::dict m = item.second.cast<py::dict>();
+      std::vector<int32_t> slots = slot_list(get(m, "materials", p), p + ".materials");
+      py::tuple arrays =
+          array_identity(m, {"vertices", "triangles", "normals", "normal_indices", "uvs", "uv_indices", "material_ids"});
+      add_geometry(name, "meshes/" + name, arrays, std::move(slots), [&] { return read_mesh(m, p); });
+    }
+  }
+
+  GeometryData read_mesh(const py::dict &m, const std::string &p) {
+    {
       GeometryData g;
       g.type = kGeomMesh;
       FloatArray verts = get_floats(m, "vertices", p, 3);
@@ -251,9 +294,7 @@ struct Reader {
         g.material_ids = copy_ints(get_ints(m, "material_ids", p));
         if (g.material_ids.size() != g.tri_idx.size() / 3) fail(p + ".material_ids", "expected one per triangle");
       }
-      g.slots = slot_list(get(m, "materials", p), p + ".materials");
-      geometries[name] = int32_t(scene.geometries.size());
-      scene.geometries.push_back(std::move(g));
+      return g;
     }
   }
 
@@ -269,6 +310,14 @@ struct Reader {
       std::string p = quoted("spheres", name);
       py::dict s = item.second.cast<py::dict>();
       if (geometries.count(name)) fail(p, "a mesh has the same name");
+      std::vector<int32_t> slots{material_index(get(s, "material", p), p + ".material")};
+      py::tuple arrays = array_identity(s, {"centers", "radii", "colors"});
+      add_geometry(name, "spheres/" + name, arrays, std::move(slots), [&] { return read_sphere_set(s, p); });
+    }
+  }
+
+  GeometryData read_sphere_set(const py::dict &s, const std::string &p) {
+    {
       GeometryData g;
       g.type = kGeomSpheres;
       std::vector<float3> centers = copy_rows<float3>(get_floats(s, "centers", p, 3));
@@ -284,9 +333,7 @@ struct Reader {
         g.sphere_colors = copy_rows<float3>(get_floats(s, "colors", p, 3));
         if (g.sphere_colors.size() != centers.size()) fail(p + ".colors", "expected one colour per sphere");
       }
-      g.slots = {material_index(get(s, "material", p), p + ".material")};
-      geometries[name] = int32_t(scene.geometries.size());
-      scene.geometries.push_back(std::move(g));
+      return g;
     }
   }
 
@@ -374,9 +421,11 @@ struct Reader {
 
 }  // namespace
 
-std::unique_ptr<Scene> scene_from_dict(const py::dict &d) {
+std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const GeometryCache &previous, GeometryCache &next) {
   auto scene = std::make_unique<Scene>();
-  Reader r{*scene, {}, {}, {}};
+  next.entries.clear();
+  next.reused = 0;
+  Reader r{*scene, previous, next, {}, {}, {}};
   if (get_int(d, "version", "scene") != 1) fail("version", "unsupported scene version");
   r.read_render(get_dict(d, "render", "scene"));
   r.read_camera(get_dict(d, "camera", "scene"));
