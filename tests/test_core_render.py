@@ -648,3 +648,22 @@ def test_unchanged_geometry_is_reused_across_set_scene():
     changed["meshes"][name] = dict(changed["meshes"][name], vertices=changed["meshes"][name]["vertices"] * 0.5)
     r.set_scene(changed)
     assert r.geometry_reused == len(d["meshes"]) - 1
+
+
+def test_adaptive_sampling_stops_converged_tiles():
+    """A noiseless image (the white furnace: every path returns exactly 1) converges at the
+    minimum sample count, so accumulate stops early; a noisy one does not."""
+    r = oc.Renderer()
+    r.set_scene(oc.scenes.furnace(32, 32))
+    r.set_adaptive(0.01, min_samples=4)
+    done = r.accumulate(100)
+    assert r.converged and done == 4 and r.samples == 4
+    assert r.converged_fraction(1e-3) == 1.0
+
+    noisy = oc.Renderer()
+    noisy.set_scene(oc.scenes.cornell_box(32, 32))
+    noisy.set_adaptive(1e-4, min_samples=4)
+    assert noisy.accumulate(8) == 8 and not noisy.converged
+    assert noisy.converged_fraction(1e-4) < 0.5
+    with pytest.raises(ValueError, match="threshold"):
+        noisy.set_adaptive(-1.0)

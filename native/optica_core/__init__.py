@@ -60,6 +60,20 @@ class Renderer:
         """Adds n samples per pixel; returns how many were added (fewer if cancelled)."""
         return self._native.accumulate(int(n))
 
+    def set_adaptive(self, threshold: float, min_samples: int = 16) -> None:
+        """Adaptive sampling: a 16×16 tile stops once every pixel's noise estimate (Cycles'
+        metric) is below `threshold`, checked from `min_samples` on; 0 turns it off."""
+        self._native.set_adaptive(float(threshold), int(min_samples))
+
+    @property
+    def converged(self) -> bool:
+        """True once adaptive sampling has stopped every tile."""
+        return self._native.converged
+
+    def converged_fraction(self, threshold: float) -> float:
+        """Fraction of pixels whose noise estimate is below `threshold` (any time)."""
+        return self._native.converged_fraction(float(threshold))
+
     def cancel(self) -> None:
         self._native.cancel()
 

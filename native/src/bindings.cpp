@@ -98,6 +98,24 @@ PYBIND11_MODULE(_native, m) {
           },
           py::arg("n") = 1)
       .def("cancel", [](PyRenderer &r) { r.renderer.cancel(); })
+      .def(
+          "set_adaptive",
+          [](PyRenderer &r, float threshold, int min_samples) {
+            if (!(threshold >= 0.0f)) throw py::value_error("set_adaptive: threshold must be >= 0");
+            if (min_samples < 0) throw py::value_error("set_adaptive: min_samples must be >= 0");
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(r.busy);
+            r.renderer.set_adaptive(threshold, min_samples);
+          },
+          py::arg("threshold"), py::arg("min_samples") = 16)
+      .def_property_readonly("converged", [](PyRenderer &r) { return r.renderer.all_converged(); })
+      .def(
+          "converged_fraction",
+          [](PyRenderer &r, float threshold) {
+            film_of(r);
+            return r.renderer.film().converged_fraction(threshold);
+          },
+          py::arg("threshold"))
       .def("reset", [](PyRenderer &r) {
         py::gil_scoped_release release;
         std::lock_guard<std::mutex> lock(r.busy);

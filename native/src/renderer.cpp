@@ -28,6 +28,13 @@ void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {
       c[1] += (r.radiance.y - c[1]) * w;
       c[2] += (r.radiance.z - c[2]) * w;
       c[3] = 1.0f;
+      if ((index & 1u) == 0) {
+        float wh = 1.0f / float(index / 2 + 1);
+        float *hm = &fb.half[3 * p];
+        hm[0] += (r.radiance.x - hm[0]) * wh;
+        hm[1] += (r.radiance.y - hm[1]) * wh;
+        hm[2] += (r.radiance.z - hm[2]) * wh;
+      }
       float *a = &fb.albedo[3 * p];
       float *nn = &fb.normal[3 * p];
       for (int i = 0; i < 3; ++i) {
@@ -41,6 +48,25 @@ void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {
     }
   }
   tile.samples = index + 1;
+  if (adaptive_threshold_ > 0.0f && tile.samples >= adaptive_min_samples_ && (tile.samples & 1u) == 0) {
+    float worst = 0.0f;
+    for (int y = tile.y0; y < tile.y1; ++y)
+      for (int x = tile.x0; x < tile.x1; ++x) worst = std::max(worst, pixel_error(fb, size_t(y) * fb.width + x));
+    tile.converged = worst < adaptive_threshold_;
+  }
+}
+
+void Renderer::set_adaptive(float threshold, int min_samples) {
+  adaptive_threshold_ = threshold;
+  adaptive_min_samples_ = uint32_t(std::max(2, min_samples));
+  for (auto &t : film_.tiles()) t.converged = false;
+}
+
+bool Renderer::all_converged() const {
+  if (adaptive_threshold_ <= 0.0f) return false;
+  for (const auto &t : film_.tiles())
+    if (!t.converged) return false;
+  return true;
 }
 
 int Renderer::accumulate(int n) {
@@ -56,9 +82,9 @@ int Renderer::accumulate(int n) {
   for (uint32_t pass = before; pass < target; ++pass) {
     pool_.parallel_for(int64_t(tiles.size()), [&](int64_t i, int) {
       if (cancel_.load(std::memory_order_relaxed)) return;
-      if (tiles[i].samples <= pass) render_tile_sample(tiles[i], *fb);
+      if (tiles[i].samples <= pass && !tiles[i].converged) render_tile_sample(tiles[i], *fb);
     });
-    if (cancel_.load(std::memory_order_relaxed)) break;
+    if (cancel_.load(std::memory_order_relaxed) || all_converged()) break;
   }
   return int(film_.min_samples() - before);
 }

@@ -22,7 +22,12 @@ class Renderer {
   void reset() { film_.clear(); }
   int samples() const { return int(film_.min_samples()); }
   int threads() const { return pool_.size(); }
+  // Adaptive sampling: a tile stops once every pixel's noise estimate is below `threshold`
+  // (checked from `min_samples` on); 0 turns it off.
+  void set_adaptive(float threshold, int min_samples);
+  bool all_converged() const;
   const Film &film() const { return film_; }
+  Film &film() { return film_; }
   // Nearest hits of n rays (directions need not be normalised; t is along the unit direction).
   void intersect(const float *origins, const float *directions, size_t n, float *t, int32_t *prim, int32_t *obj);
 
@@ -33,6 +38,8 @@ class Renderer {
   std::unique_ptr<Scene> scene_;
   Film film_;
   std::atomic<bool> cancel_{false};
+  float adaptive_threshold_ = 0.0f;
+  uint32_t adaptive_min_samples_ = 16;
 };
 
 }  // namespace optica
