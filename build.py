@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Optica's one entry point: environment, native core, extension zip, demo, tests.
+
+    python build.py              build: .venv (pinned requirements.txt), the native core wheel
+                                 (installed into .venv) and the extension dist/optica-<version>.zip
+    python build.py zip          the same (prints the zip path last)
+    python build.py test [...]   build, then `pytest -m "not slow"` in .venv; extra arguments go to
+                                 pytest; `--all` also runs the tests marked slow. Exit code = pytest's
+    python build.py demo [...]   build, then render the built-in Cornell box to out/demo.png
+                                 (arguments go to tools/demo.py, e.g. --samples 16)
+
+Every stage is incremental: pip runs only when requirements.txt changed, the wheel is rebuilt and
+reinstalled only when the native sources changed (CMake's own build folder, native/build/, makes
+that rebuild incremental too), and the zip is cheap to rewrite.
+
+This file uses only the standard library: it runs with the system Python before .venv exists.
+"""
+
+import sys
+
+PYTHON = (3, 11)  # bpy 5.0 exists for Python 3.11 only
+
+
+def _ensure_python() -> None:
+    """Re-run under python3.11 when started with another Python (the venv must be 3.11)."""
+    if sys.version_info[:2] == PYTHON:
+        return
+    import os
+    import shutil
+
+    exe = shutil.which("python%d.%d" % PYTHON)
+    if exe and os.environ.get("OPTICA_BUILD_REEXEC") != "1":
+        os.environ["OPTICA_BUILD_REEXEC"] = "1"
+        os.execv(exe, [exe, *sys.argv])
+    sys.exit(
+        "build.py: Python %d.%d is required (bpy 5.0 is built for it); this is %s and no "
+        "python%d.%d was found on PATH" % (*PYTHON, sys.version.split()[0], *PYTHON)
+    )
+
+
+_ensure_python()
+
+import fcntl  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import tomllib  # noqa: E402
+import zipfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PY = VENV / "bin" / "python"
+REQUIREMENTS = ROOT / "requirements.txt"
+MANIFEST = ROOT / "blender_manifest.toml"
+NATIVE = ROOT / "native"
+DIST = ROOT / "dist"
+WHEELS = DIST / "wheels"
+REQ_STAMP = VENV / ".optica-requirements.stamp"
+NATIVE_STAMP = VENV / ".optica-native.stamp"
+LOCK = DIST / ".build.lock"
+
+# What goes into the extension zip besides the generated manifest and the wheel.
+PACKAGE_FILES = ("__init__.py",)
+PACKAGE_DIRS = ("addon", "operators", "ui")
+EXCLUDED_DIRS = {"__pycache__"}
+EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".so", ".blend1", ".orig", ".rej", "~")
+
+# Top-level entries of native/ that are not inputs of the wheel (scikit-build-core's build-dir).
+NATIVE_SKIP_TOP = {"build", "dist"}
+
+
+class BuildError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+
+
+def stage(name: str, what: str, t0: float) -> None:
+    print(f"[build] {name:<6} {what}  ({time.perf_counter() - t0:.1f} s)", flush=True)
+
+
+def run(cmd, **kw) -> None:
+    cmd = [str(c) for c in cmd]
+    res = subprocess.run(cmd, **kw)
+    if res.returncode != 0:
+        raise BuildError(f"command failed with exit code {res.returncode}: {' '.join(cmd)}")
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_stamp(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_stamp(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    tmp.replace(path)
+
+
+def read_manifest() -> dict:
+    with open(MANIFEST, "rb") as f:
+        return tomllib.load(f)
+
+
+# --------------------------------------------------------------------------------------------
+# stage 1: the virtual environment
+
+
+def _venv_usable() -> bool:
+    """True when .venv/bin/python runs and is Python 3.11 (a moved/removed base Python breaks it)."""
+    if not VENV_PY.exists():
+        return False
+    try:
+        out = subprocess.run(
+            [str(VENV_PY), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and out.stdout.strip() == "%d.%d" % PYTHON
+
+
+def requirements_digest() -> str:
+    h = hashlib.sha256(REQUIREMENTS.read_bytes())
+    h.update(("python%d.%d" % PYTHON).encode())
+    return h.hexdigest()
+
+
+def ensure_venv() -> str:
+    """Create .venv if needed and install requirements.txt when it changed. Returns its digest."""
+    t0 = time.perf_counter()
+    created = False
+    if not _venv_usable():
+        if VENV.exists():
+            print(f"[build] venv   {VENV} is not a working Python {PYTHON[0]}.{PYTHON[1]} venv: recreating", flush=True)
+            shutil.rmtree(VENV)
+        run([sys.executable, "-m", "venv", VENV])
+        created = True
+    digest = requirements_digest()
+    if read_stamp(REQ_STAMP).get("requirements") == digest:
+        stage("venv", "requirements up to date", t0)
+        return digest
+    print(f"[build] venv   installing {REQUIREMENTS.name} into {VENV.name}/"
+          f"{' (first run: bpy is large, this takes a few minutes)' if created else ''}", flush=True)
+    # pip's own configuration (indexes, find-links, constraints) applies unchanged.
+    run([VENV_PY, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", REQUIREMENTS])
+    run([VENV_PY, "-m", "pip", "check", "--disable-pip-version-check"])
+    # A changed environment invalidates the installed core: force its rebuild and reinstall.
+    NATIVE_STAMP.unlink(missing_ok=True)
+    write_stamp(REQ_STAMP, {"requirements": digest})
+    stage("venv", "requirements installed", t0)
+    return digest
+
+
+# --------------------------------------------------------------------------------------------
+# stage 2: the native core wheel
+
+
+def _native_inputs(native: Path) -> list[Path]:
+    """Every source file of native/ (src/**, optica_core/**, CMakeLists.txt, pyproject.toml and
+    whatever else is added there), without build products and caches."""
+    files = []
+    for p in native.rglob("*"):
+        rel = p.relative_to(native)
+        if not p.is_file() or rel.parts[0] in NATIVE_SKIP_TOP:
+            continue
+        if EXCLUDED_DIRS.intersection(rel.parts) or any(x.startswith(".") or x.endswith(".egg-info") for x in rel.parts):
+            continue
+        if p.name.endswith(EXCLUDED_SUFFIXES):
+            continue
+        files.append(p)
+    return sorted(files)
+
+
+def native_digest(native: Path, req_digest: str) -> str:
+    h = hashlib.sha256(req_digest.encode())
+    for p in _native_inputs(native):
+        h.update(p.relative_to(native).as_posix().encode() + b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def ensure_wheel(req_digest: str, native: Path = NATIVE) -> Path:
+    """Build native/ into dist/wheels/ and install it into .venv, unless nothing changed."""
+    t0 = time.perf_counter()
+    for required in ("pyproject.toml", "CMakeLists.txt"):
+        if not (native / required).is_file():
+            raise BuildError(f"{native / required} is missing")
+    digest = native_digest(native, req_digest)
+    stamp = read_stamp(NATIVE_STAMP)
+    if stamp.get("native") == digest and (WHEELS / stamp.get("wheel", "-")).is_file():
+        stage("wheel", f"native core up to date: {stamp['wheel']}", t0)
+        return WHEELS / stamp["wheel"]
+
+    if shutil.which("cmake") is None:
+        raise BuildError("cmake was not found on PATH (the native core needs CMake >= 3.18)")
+    WHEELS.mkdir(parents=True, exist_ok=True)
+    print(f"[build] wheel  building {native.name}/ (incremental in {native.name}/build/)", flush=True)
+    name_file = DIST / ".wheel-name"
+    name_file.unlink(missing_ok=True)
+    env = dict(os.environ)
+    env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))
+    # The PEP 517 hook of scikit-build-core straight from .venv: no build isolation, so no
+    # network and the persistent build folder (pyproject: build-dir) stays valid.
+    hook = (
+        "import sys, pathlib\n"
+        "from scikit_build_core.build import build_wheel\n"
+        "name = build_wheel(sys.argv[1])\n"
+        "pathlib.Path(sys.argv[2]).write_text(name)\n"
+    )
+    run([VENV_PY, "-c", hook, WHEELS, name_file], cwd=native, env=env)
+    wheel = WHEELS / name_file.read_text().strip()
+    name_file.unlink()
+    for old in WHEELS.glob("*.whl"):
+        if old != wheel:
+            old.unlink()
+    stage("wheel", f"built {wheel.name}", t0)
+
+    t1 = time.perf_counter()
+    run([VENV_PY, "-m", "pip", "install", "--disable-pip-version-check", "--no-index", "--no-deps",
+         "--force-reinstall", "--quiet", wheel])
+    write_stamp(NATIVE_STAMP, {"native": digest, "wheel": wheel.name})
+    stage("wheel", "installed into .venv", t1)
+    return wheel
+
+
+# --------------------------------------------------------------------------------------------
+# stage 3: the extension zip
+
+
+def manifest_with_wheels(text: str, wheel_paths: list[str]) -> str:
+    """The repository manifest with its top-level `wheels` key set to wheel_paths."""
+    line = "wheels = [" + ", ".join(f'"{w}"' for w in wheel_paths) + "]"
+    pattern = re.compile(r"^wheels\s*=\s*\[[^\]]*\][^\n]*$", re.MULTILINE)
+    if pattern.search(text):
+        new = pattern.sub(lambda _m: line, text, count=1)
+    else:
+        # Insert before the first table header so the key stays at the top level.
+        header = re.search(r"^\s*\[", text, re.MULTILINE)
+        at = header.start() if header else len(text)
+        head = text[:at]
+        if head and not head.endswith("\n"):
+            head += "\n"
+        new = head + line + "\n" + ("\n" + text[at:] if header else "")
+    parsed = tomllib.loads(new)
+    if parsed.get("wheels") != wheel_paths:
+        raise BuildError("could not set `wheels` in the generated blender_manifest.toml")
+    return new
+
+
+def _package_files() -> list[tuple[Path, str]]:
+    out = []
+    for name in PACKAGE_FILES:
+        out.append((ROOT / name, name))
+    for d in PACKAGE_DIRS:
+        base = ROOT / d
+        if not base.is_dir():
+            raise BuildError(f"{base} is missing")
+        for p in sorted(base.rglob("*")):
+            rel = p.relative_to(ROOT)
+            if not p.is_file() or EXCLUDED_DIRS.intersection(rel.parts):
+                continue
+            if any(part.startswith(".") for part in rel.parts) or p.name.endswith(EXCLUDED_SUFFIXES):
+                continue
+            out.append((p, rel.as_posix()))
+    return out
+
+
+def build_zip(wheel: Path) -> Path:
+    t0 = time.perf_counter()
+    manifest = read_manifest()
+    wheel_arc = f"wheels/{wheel.name}"
+    text = manifest_with_wheels(MANIFEST.read_text(encoding="utf-8"), [f"./{wheel_arc}"])
+    out = DIST / f"{manifest['id']}-{manifest['version']}.zip"
+    DIST.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    files = _package_files()
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("blender_manifest.toml", text)
+        for src, arc in files:
+            z.write(src, arc)
+        z.write(wheel, wheel_arc, compress_type=zipfile.ZIP_STORED)  # a wheel is a zip already
+    tmp.replace(out)
+    for old in DIST.glob(f"{manifest['id']}-*.zip"):
+        if old != out:
+            old.unlink()
+    size = out.stat().st_size / 1e6
+    stage("zip", f"{out.relative_to(ROOT)} ({len(files) + 2} files, {size:.1f} MB)", t0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+
+
+def build() -> Path:
+    DIST.mkdir(parents=True, exist_ok=True)
+    # One build at a time (several people / test runs may call build.py concurrently).
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        req = ensure_venv()
+        wheel = ensure_wheel(req)
+        return build_zip(wheel)
+
+
+def cmd_test(args: list[str]) -> int:
+    run_all = "--all" in args
+    args = [a for a in args if a != "--all"]
+    has_marker = any(a == "-m" or (a.startswith("-m") and not a.startswith("--")) for a in args)
+    marker = [] if run_all or has_marker else ["-m", "not slow"]
+    cmd = [str(VENV_PY), "-m", "pytest", *marker, *args]
+    print("[build] test   " + shlex.join([".venv/bin/python", *cmd[1:]]), flush=True)
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
+def cmd_demo(args: list[str]) -> int:
+    cmd = [str(VENV_PY), str(ROOT / "tools" / "demo.py"), *args]
+    print("[build] demo   " + shlex.join([".venv/bin/python", "tools/demo.py", *args]), flush=True)
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("build", [])
+    if command in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    if command not in ("build", "zip", "test", "demo"):
+        print(f"build.py: unknown command {command!r} (build, zip, test, demo)", file=sys.stderr)
+        return 2
+    if command in ("build", "zip") and rest:
+        print(f"build.py: {command} takes no arguments", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    try:
+        out = build()
+    except BuildError as e:
+        print(f"[build] FAILED: {e}", file=sys.stderr)
+        return 1
+    print(f"[build] done   {out}  ({time.perf_counter() - t0:.1f} s)", flush=True)
+    if command == "test":
+        return cmd_test(rest)
+    if command == "demo":
+        return cmd_demo(rest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
