@@ -6,9 +6,7 @@
 #include "sampler.h"
 #include "surface.h"
 
-#if !defined(__CUDACC__)
 #include <cstring>
-#endif
 
 namespace optica {
 
@@ -24,14 +22,14 @@ struct PathResult {
 };
 
 OPTICA_HD int32_t float_bits(float f) {
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
   return __float_as_int(f);
 #else
   int32_t i; memcpy(&i, &f, 4); return i;
 #endif
 }
 OPTICA_HD float bits_float(int32_t i) {
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
   return __int_as_float(i);
 #else
   float f; memcpy(&f, &i, 4); return f;

@@ -49,7 +49,7 @@ OPTICA_HD uint32_t hash_u32(uint32_t x) {
 OPTICA_HD uint32_t hash_combine(uint32_t seed, uint32_t v) { return hash_u32(seed ^ (v + 0x9e3779b9U + (seed << 6) + (seed >> 2))); }
 
 OPTICA_HD uint32_t reverse_bits(uint32_t x) {
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
   return __brev(x);
 #else
   x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);

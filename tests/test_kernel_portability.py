@@ -1,0 +1,45 @@
+"""The kernel headers (native/src/kernel) are what a CUDA/OptiX backend would compile: no STL
+containers, no virtual calls, host/device qualifiers behind OPTICA_HD. These tests keep it so.
+
+Only the CPU backend runs here (no machine has a GPU); nvcc compiling the path loop into a
+__global__ kernel is the check that the seam stays real.
+"""
+
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+
+KERNEL = pathlib.Path(__file__).resolve().parents[1] / "native" / "src" / "kernel"
+
+
+def test_kernel_headers_use_no_stl_containers_or_virtuals():
+    offenders = []
+    for header in sorted(KERNEL.glob("*.h")):
+        text = re.sub(r"//.*", "", header.read_text())  # comments may name what is banned
+        for pattern in (r"#include\s*<(vector|map|string|memory|functional|unordered_map)>", r"\bstd::", r"\bvirtual\b"):
+            if re.search(pattern, text):
+                offenders.append(f"{header.name}: {pattern}")
+    assert not offenders, offenders
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc (CUDA compiler) is not installed on this machine")
+def test_path_tracer_compiles_as_a_cuda_kernel(tmp_path):
+    source = tmp_path / "render.cu"
+    source.write_text(
+        '#include "kernel/integrator.h"\n'
+        "using namespace optica;\n"
+        "__global__ void render(const KernelScene *s, float *out, int w, int h, uint32_t sample) {\n"
+        "  int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;\n"
+        "  if (x >= w || y >= h) return;\n"
+        "  PathResult r = trace_path(*s, x, y, sample);\n"
+        "  out[3 * (y * w + x)] = r.radiance.x;\n"
+        "}\n"
+    )
+    result = subprocess.run(
+        ["nvcc", "-std=c++17", f"-I{KERNEL.parent}", "-c", str(source), "-o", str(tmp_path / "render.o")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
