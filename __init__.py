@@ -8,12 +8,18 @@ from the wheel bundled in the extension zip. Nothing here imports ``optica_core`
 time, so the add-on module always loads and any problem with the core surfaces where it is used.
 """
 
-from . import addon
+# The import is deferred to register(): pytest collects the repository root as a package
+# (tests/ lives inside it), and under a folder name that is not an identifier (a CI clone in
+# "ci-clone", say) the module has no parent package to import from.
 
 
 def register():
+    from . import addon
+
     addon.register()
 
 
 def unregister():
+    from . import addon
+
     addon.unregister()
