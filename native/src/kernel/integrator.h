@@ -159,7 +159,10 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
         w = power_heuristic(prev_pdf, emissive_triangle_pdf(s, hit, ray, m.emission));
       out.radiance += clamp_contribution(beta * m.emission * w, clamp);
     }
-    if (bounce >= s.max_bounces) break;
+    // Cycles counts bounces after direct lighting: max_bounces 0 still lights the first hit,
+    // and the last vertex gets light sampling (unweighted: no BSDF ray follows it) but no
+    // continuation.
+    bool last_vertex = bounce >= s.max_bounces;
 
     Frame frame = Frame::from_normal(sp.ns);
     float3 wo = frame.to_local(-ray.d);
@@ -180,11 +183,13 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
         shadow.tmax = ls.dist < kInf ? ls.dist * (1.0f - 1e-4f) : kInf;
         float vis = shadow_transmittance(s, shadow);
         if (vis > 0.0f) {
-          float w = ls.delta ? 1.0f : power_heuristic(ls.pdf, bsdf_pdf);
+          float w = (ls.delta || last_vertex) ? 1.0f : power_heuristic(ls.pdf, bsdf_pdf);
           out.radiance += clamp_contribution(beta * f * ls.li * (w * vis / ls.pdf), clamp_next);
         }
       }
     }
+
+    if (last_vertex) break;
 
     // Continue the path by sampling the BSDF.
     BsdfSample bs;

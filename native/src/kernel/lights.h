@@ -67,9 +67,9 @@ OPTICA_HD bool sample_light(const KernelScene &s, const LightView &l, float3 p, 
       float d2 = dot(to_c, to_c);
       float dist_c = sqrtf(d2);
       float3 axis = to_c / dist_c;
-      float mask = spot_mask(l, -axis);
-      if (mask <= 0.0f) return false;
       if (l.radius <= 0.0f) {
+        float mask = spot_mask(l, -axis);
+        if (mask <= 0.0f) return false;
         ls.wi = axis;
         ls.dist = dist_c;
         ls.li = l.radiance * (mask / d2);
@@ -87,6 +87,10 @@ OPTICA_HD bool sample_light(const KernelScene &s, const LightView &l, float3 p, 
       float b = dot(to_c, ls.wi);
       float disc = l.radius * l.radius - (d2 - b * b);
       ls.dist = b - safe_sqrt(disc);
+      // As Cycles: the cone is evaluated from the sampled point of the sphere, which softens
+      // a spot's edge by the light's size.
+      float mask = spot_mask(l, -ls.wi);
+      if (mask <= 0.0f) return false;
       ls.li = l.radiance * mask;
       ls.pdf = 1.0f / (2.0f * kPi * one_minus_cos);
       return true;
@@ -171,7 +175,7 @@ OPTICA_HD float3 hit_analytic_lights(const KernelScene &s, float3 o, float3 d, f
       if (disc < 0.0f) continue;
       float t = -b - sqrtf(disc);
       if (t <= 0.0f || t >= tmax) continue;
-      float mask = spot_mask(l, normalize(oc));
+      float mask = spot_mask(l, -d);
       if (mask <= 0.0f) continue;
       float sin2 = l.radius * l.radius / dot(oc, oc);
       float one_minus_cos = sin2 / (1.0f + sqrtf(1.0f - sin2));
