@@ -244,6 +244,8 @@ void Scene::build_camera() {
 
 void Scene::prepare(ThreadPool &pool) {
   sobol_ = make_sobol_table();
+  static const GgxAlbedoTable ggx_albedo = make_ggx_albedo_table();  // ~10 ms, once per process
+  ggx_albedo_ = ggx_albedo;
   build_geometry_bvhs(pool);
   build_instances(pool);
   build_emissive();
@@ -297,6 +299,7 @@ void Scene::prepare(ThreadPool &pool) {
   for (const auto &m : materials) k.has_alpha |= m.alpha < 1.0f ? 1 : 0;
   k.camera = camera_view_;
   k.sobol = &sobol_;
+  k.ggx_albedo = &ggx_albedo_;
   k.seed = settings.seed;
 }
 

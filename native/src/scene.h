@@ -102,6 +102,7 @@ class Scene {
   float emissive_total_ = 0;
   CameraView camera_view_{};
   SobolTable sobol_{};
+  GgxAlbedoTable ggx_albedo_{};
   KernelScene kernel_{};
 };
 

@@ -83,8 +83,38 @@ OPTICA_HD bool refract_about(float3 w, float3 n, float eta, float3 &wt) {
   return true;
 }
 
+// Directional albedo of a GGX specular layer with Schlick Fresnel F0 (Karis 2014's analytic
+// fit of the split-sum integral). The diffuse base gets what the layer does not reflect, the
+// same albedo scaling Cycles' Principled BSDF applies; at grazing angles a rough layer
+// reflects far less than the Fresnel term of the macro normal would say.
+OPTICA_HD float ggx_specular_albedo(float cos_o, float roughness, float f0) {
+  float rx = 1.0f - roughness, ry = 0.0425f - 0.0275f * roughness;
+  float rz = 1.04f - 0.572f * roughness, rw = 0.022f * roughness - 0.04f;
+  float a004 = minf(rx * rx, exp2f(-9.28f * cos_o)) * rx + ry;
+  return clampf(f0 * (rz - 1.04f * a004) + (rw + 1.04f * a004), 0.0f, 1.0f);
+}
+
+// Directional albedo of single-scattering GGX with F = 1, tabulated over (cos θo, roughness):
+// the energy it loses to masking comes back as multiple scattering in Cycles' (default)
+// multiscatter GGX. Turquin 2019's scale restores it: 1 + F0·(1/E − 1).
+constexpr int kGgxTableSize = 32;
+struct GgxAlbedoTable {
+  float e[kGgxTableSize][kGgxTableSize];  // [roughness][cos θo], both sampled on [0, 1]
+};
+
+OPTICA_HD float ggx_albedo_lookup(const GgxAlbedoTable &t, float cos_o, float roughness) {
+  float x = clampf(cos_o, 0.0f, 1.0f) * (kGgxTableSize - 1), y = clampf(roughness, 0.0f, 1.0f) * (kGgxTableSize - 1);
+  int ix = minf(int(x), kGgxTableSize - 2), iy = minf(int(y), kGgxTableSize - 2);
+  float fx = x - ix, fy = y - iy;
+  return (t.e[iy][ix] * (1 - fx) + t.e[iy][ix + 1] * fx) * (1 - fy) +
+         (t.e[iy + 1][ix] * (1 - fx) + t.e[iy + 1][ix + 1] * fx) * fy;
+}
+
 struct Bsdf {
+  const GgxAlbedoTable *ggx_albedo;
   float3 base_color;
+  float roughness;
+  float spec_f0;      // normal-incidence reflectance of the specular layer
   float alpha;        // GGX alpha = roughness²
   float spec_eta;     // IOR of the dielectric specular layer (after Blender's IOR level)
   float glass_eta;    // IOR of the glass lobe
@@ -106,7 +136,7 @@ struct LobeProbs { float diffuse, spec, metal, glass; };
 
 OPTICA_HD LobeProbs lobe_probs(const Bsdf &b, float3 wo) {
   float cos_o = fabsf(wo.z);
-  float fs = b.has_spec ? fresnel_dielectric(cos_o, b.spec_eta) : 0.0f;
+  float fs = b.has_spec ? ggx_specular_albedo(cos_o, b.roughness, b.spec_f0) : 0.0f;
   LobeProbs p;
   p.diffuse = b.w_diffuse * (1.0f - fs) * maxf(luminance(b.base_color), 0.05f);
   p.spec = b.w_diffuse * fs;
@@ -134,7 +164,7 @@ OPTICA_HD float3 bsdf_eval(const Bsdf &b, float3 wo, float3 wi, float &pdf) {
   if (reflect) {
     float3 h = normalize(o + i);
     if (p.diffuse > 0.0f) {
-      float fs_o = b.has_spec ? fresnel_dielectric(o.z, b.spec_eta) : 0.0f;
+      float fs_o = b.has_spec ? ggx_specular_albedo(o.z, b.roughness, b.spec_f0) : 0.0f;
       f += b.base_color * (b.w_diffuse * (1.0f - fs_o) * kInvPi * i.z);
       pdf += p.diffuse * i.z * kInvPi;
     }
@@ -148,7 +178,9 @@ OPTICA_HD float3 bsdf_eval(const Bsdf &b, float3 wo, float3 wi, float &pdf) {
         pdf += p.spec * spec_pdf;
       }
       if (p.metal > 0.0f) {
-        f += fresnel_schlick(b.base_color, oh) * (b.w_metal * common);
+        float e = maxf(ggx_albedo_lookup(*b.ggx_albedo, o.z, b.roughness), 0.05f);
+        float3 multiscatter = make3(1.0f) + b.base_color * (1.0f / e - 1.0f);
+        f += fresnel_schlick(b.base_color, oh) * multiscatter * (b.w_metal * common);
         pdf += p.metal * spec_pdf;
       }
       if (p.glass > 0.0f) {
@@ -243,6 +275,31 @@ OPTICA_HD bool bsdf_sample(const Bsdf &b, float3 wo, float u_lobe, float u1, flo
   s.weight = f / pdf;
   return true;
 }
+
+#if !defined(__CUDA_ARCH__)
+// Host: E(μ, r) = E over visible normals of G2/G1 (F = 1), by stratified quadrature.
+inline GgxAlbedoTable make_ggx_albedo_table() {
+  GgxAlbedoTable t;
+  const int n = 48;
+  for (int iy = 0; iy < kGgxTableSize; ++iy) {
+    float r = maxf(float(iy) / (kGgxTableSize - 1), 0.02f);
+    float a = r * r;
+    for (int ix = 0; ix < kGgxTableSize; ++ix) {
+      float mu = maxf(float(ix) / (kGgxTableSize - 1), 0.02f);
+      float3 wo = make3(safe_sqrt(1.0f - mu * mu), 0.0f, mu);
+      double sum = 0.0;
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) {
+          float3 h = ggx_sample_vndf(wo, a, (i + 0.5f) / n, (j + 0.5f) / n);
+          float3 wi = reflect_about(wo, h);
+          if (wi.z > 0.0f) sum += ggx_g2(wo, wi, a) / ggx_g1(wo, a);
+        }
+      t.e[iy][ix] = float(sum / (n * n));
+    }
+  }
+  return t;
+}
+#endif
 
 OPTICA_HD float3 bsdf_albedo(const Bsdf &b) {
   return b.base_color * (b.w_diffuse + b.w_metal) + make3(b.w_glass);

@@ -144,7 +144,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
       continue;
     }
 
-    Bsdf bsdf = make_bsdf(sp);
+    Bsdf bsdf = make_bsdf(s, sp);
     if (bounce == 0) {
       out.albedo = bsdf_albedo(bsdf);
       out.normal = sp.ns;

@@ -1,5 +1,6 @@
 // The scene as the kernel sees it: plain structs of pointers into arrays the host owns.
 #pragma once
+#include "bsdf.h"
 #include "bvh_traverse.h"
 #include "camera.h"
 #include "defs.h"
@@ -93,6 +94,7 @@ struct KernelScene {
   int32_t has_geometry;
   CameraView camera;
   const SobolTable *sobol;
+  const GgxAlbedoTable *ggx_albedo;
   uint32_t seed;
 };
 

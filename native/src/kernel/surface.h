@@ -96,13 +96,16 @@ OPTICA_HD void surface_at(const KernelScene &s, const Ray &ray, const Hit &hit, 
   if (has_color) sp.base_color = color;
 }
 
-OPTICA_HD Bsdf make_bsdf(const SurfacePoint &sp) {
+OPTICA_HD Bsdf make_bsdf(const KernelScene &s, const SurfacePoint &sp) {
   const MaterialView &m = *sp.material;
   Bsdf b;
+  b.ggx_albedo = s.ggx_albedo;
   b.base_color = sp.base_color;
   float r = clampf(m.roughness, 0.0f, 1.0f);
+  b.roughness = r;
   b.alpha = r * r;
-  float f0 = f0_from_ior(m.ior) * 2.0f * m.specular;  // Blender's IOR Level scales F0
+  float f0 = minf(f0_from_ior(m.ior) * 2.0f * m.specular, 1.0f);  // Blender's IOR Level scales F0
+  b.spec_f0 = f0;
   b.has_spec = f0 > 0.0f;
   b.spec_eta = ior_from_f0(f0);
   b.glass_eta = maxf(m.ior, 1.0f);
