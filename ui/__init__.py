@@ -1,9 +1,17 @@
-"""Blender side of Optica (the engine lands with issue 3)."""
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Optica's property groups (``scene.optica``, ``view_layer.optica``) and panels.
+
+``addon.register()`` calls ``register()`` here before it registers the engine.
+"""
+
+from . import panels, properties
 
 
 def register():
-    pass
+    properties.register()
+    panels.register()
 
 
 def unregister():
-    pass
+    panels.unregister()
+    properties.unregister()

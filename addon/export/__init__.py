@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Blender's evaluated depsgraph → Optica's scene dictionary (docs/scene-dict.md).
+
+    from .export import SceneExporter
+    exporter = SceneExporter(log=None)   # log(level, message): 'WARNING' / 'INFO'; default print
+    d = exporter.export(depsgraph)       # version-1 scene dict: plain values and numpy arrays
+    exporter.last_stats                  # what the last export did (converted, reused, counts, seconds)
+
+One module per datablock kind (camera, mesh, pointcloud, lights, world, materials), each plain
+functions returning plain dicts with no bpy references; `instances` walks the depsgraph and
+groups placements; `cache` keeps converted data between exports. Keep one SceneExporter per
+scene/view layer for a whole render job or viewport session: an export re-converts only what
+changed since the previous one, and unchanged meshes come back as the very same numpy arrays
+(the core then keeps their BVHs). Nothing here calls the renderer or validates against it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import camera as _camera
+from . import instances as _instances
+from . import lights as _lights
+from . import materials as _materials
+from . import mesh as _mesh
+from . import pointcloud as _pointcloud
+from . import world as _world
+from .cache import ConvertedStore, Names, Reporter
+
+__all__ = ["SceneExporter"]
+
+# Curves, text, surfaces and metaballs reach the depsgraph iterator twice in Blender 5.0: as
+# themselves and as an instance of their evaluated mesh. Only that mesh instance is converted, so
+# no to_mesh() is needed (measured on bpy 5.0.1; Cycles' `object_is_geometry` does the same).
+MESH_TYPES = {"MESH"}
+UNSUPPORTED_TYPES = {"CURVES": "hair curves", "VOLUME": "volumes", "GREASEPENCIL": "Grease Pencil",
+                     "GPENCIL": "Grease Pencil"}
+
+
+class _Pass:
+    """The state of one export."""
+
+    def __init__(self):
+        self.geometry = {}  # evaluated data pointer -> Converted, or None (nothing to render)
+        self.meshes = {}
+        self.spheres = {}
+        self.max_material_id = {}  # geometry name -> highest material id
+        self.materials = {}
+        self.textures = {}
+        self.texture_variants = {}  # (pixels name, colorspace, interpolation, extension) -> name
+        self.stats = dict.fromkeys(
+            ("meshes_converted", "meshes_reused", "spheres_converted", "spheres_reused",
+             "materials_converted", "materials_fallback", "textures_converted", "textures_reused"), 0)
+        self.seconds_geometry = 0.0
+
+
+class SceneExporter:
+    """Converts evaluated depsgraphs to scene dicts, keeping converted data between exports."""
+
+    def __init__(self, log=None):
+        self._report = Reporter(log)
+        self._geometry_names = Names()  # meshes and sphere sets share one namespace
+        self._meshes = ConvertedStore(self._geometry_names)
+        self._spheres = ConvertedStore(self._geometry_names)
+        self._images = ConvertedStore(Names())
+        self._pass = _Pass()
+        self.last_stats: dict = {}
+
+    # -----------------------------------------------------------------------------------------
+
+    def export(self, depsgraph) -> dict:
+        """The scene dict of evaluated `depsgraph` (see the module docstring)."""
+        t0 = time.perf_counter()
+        stores = (self._meshes, self._spheres, self._images)
+        for store in stores:
+            store.begin_pass()
+        self._report.count = 0
+        p = self._pass = _Pass()
+        report = self._report
+        b_scene = depsgraph.scene_eval
+
+        t_gather = time.perf_counter()
+        sources, index, transforms = _instances.gather(depsgraph, self._first_sight)
+        t_gather = time.perf_counter() - t_gather
+        groups = _instances.instance_groups(sources, index, transforms, self._pad_materials)
+
+        lights, light_names = {}, Names()
+        for source, matrix in _instances.light_placements(sources, index, transforms):
+            d = _lights.place_light(source.light, matrix)
+            if d is None:
+                report("WARNING", ("light-scale", source.name), f"Light '{source.name}': zero scale, skipped")
+                continue
+            lights[light_names.take(source.name)] = d
+
+        b_cam = _evaluated(b_scene.camera, depsgraph)
+        if b_cam is None:
+            report("WARNING", "no-camera", "The scene has no camera: using a default view")
+            cam = _camera.default_camera()
+        else:
+            cam = _camera.convert_camera(b_cam, report)
+
+        d = {
+            "version": 1,
+            "render": _camera.render_settings(b_scene, report),
+            "camera": cam,
+            "world": _world.convert_world(b_scene.world, report),
+            "materials": p.materials,
+            "textures": p.textures,
+            "meshes": p.meshes,
+            "spheres": p.spheres,
+            "instances": groups,
+            "lights": lights,
+        }
+        dropped = sum(store.end_pass() for store in stores)
+        s = p.stats
+        s.update(
+            meshes=len(p.meshes), spheres=len(p.spheres), instances=int(sum(len(g["transforms"]) for g in groups)),
+            instance_groups=len(groups), lights=len(lights), materials=len(p.materials), textures=len(p.textures),
+            cache_dropped=dropped, messages=report.count,
+            seconds=time.perf_counter() - t0, seconds_geometry=p.seconds_geometry,
+            seconds_instances=max(0.0, t_gather - p.seconds_geometry),
+        )
+        self.last_stats = s
+        self._pass = _Pass()  # no bpy data outlives the export
+        return d
+
+    # -----------------------------------------------------------------------------------------
+    # sources (called by instances.gather, once per (object, data) pair)
+
+    def _first_sight(self, b_ob, b_inst):
+        """A Source for a newly met (object, data) pair, or None. One bad object is reported
+        and skipped; the export goes on."""
+        try:
+            return self._source(b_ob)
+        except Exception as e:  # noqa: BLE001 - never fail a render on one object
+            name = getattr(b_ob, "name", "?")
+            self._report("WARNING", ("object-error", name, str(e)),
+                         f"Object '{name}' could not be exported and is skipped: {type(e).__name__}: {e}")
+            return None
+
+    def _source(self, b_ob):
+        kind = b_ob.type
+        if kind in MESH_TYPES:
+            return self._geometry_source(b_ob, self._mesh_entry)
+        if kind == "POINTCLOUD":
+            return self._geometry_source(b_ob, self._points_entry)
+        if kind == "LIGHT":
+            params = _lights.light_params(b_ob.data, self._report)
+            if params is None:
+                return None
+            return _instances.Source("light", b_ob.name, light=params)
+        if kind in UNSUPPORTED_TYPES:
+            self._report("WARNING", ("object-type", kind),
+                         f"Object '{b_ob.name}': {UNSUPPORTED_TYPES[kind]} are not supported and not rendered")
+        return None
+
+    def _geometry_source(self, b_ob, convert):
+        p = self._pass
+        slots = self._slots(b_ob)
+        ptr = b_ob.data.as_pointer()
+        if ptr in p.geometry:
+            entry = p.geometry[ptr]
+        else:
+            t = time.perf_counter()
+            entry = p.geometry[ptr] = convert(b_ob, slots)
+            p.seconds_geometry += time.perf_counter() - t
+        if entry is None:
+            return None
+        return _instances.Source("geometry", b_ob.name, entry.name, slots, b_ob.pass_index)
+
+    @staticmethod
+    def _fast_key(b_data, kind, *extra):
+        """The evaluated datablock's session_uid when it identifies unchanged content (see
+        cache.py), else None."""
+        if b_data.is_runtime_data and not b_data.is_evaluated and not getattr(b_data, "is_editmode", False):
+            return (kind, b_data.session_uid) + extra
+        return None
+
+    def _mesh_entry(self, b_ob, slots):
+        p = self._pass
+        b_mesh = b_ob.data
+        if len(b_mesh.polygons) == 0:
+            return None
+        n = len(slots)
+        entry, converted = self._meshes.fetch(
+            self._fast_key(b_mesh, "mesh", n), lambda: _mesh.read_mesh(b_mesh, n), _mesh.convert_mesh, b_mesh.name)
+        p.stats["meshes_converted" if converted else "meshes_reused"] += 1
+        if entry.name not in p.meshes:
+            p.meshes[entry.name] = _mesh.mesh_dict(entry.data, self._pad(entry.data["max_material_id"], slots))
+            p.max_material_id[entry.name] = entry.data["max_material_id"]
+        return entry
+
+    def _points_entry(self, b_ob, slots):
+        p = self._pass
+        b_cloud = b_ob.data
+        if len(b_cloud.points) == 0:
+            return None
+        entry, converted = self._spheres.fetch(
+            self._fast_key(b_cloud, "points"), lambda: _pointcloud.read_points(b_cloud),
+            _pointcloud.convert_points, b_cloud.name)
+        p.stats["spheres_converted" if converted else "spheres_reused"] += 1
+        if entry.name not in p.spheres:
+            p.spheres[entry.name] = _pointcloud.spheres_dict(entry.data, slots[0] if slots else None)
+            p.max_material_id[entry.name] = 0
+        return entry
+
+    # -----------------------------------------------------------------------------------------
+    # materials and textures
+
+    def _slots(self, b_ob) -> tuple:
+        return tuple(None if slot.material is None else self._material(slot.material)
+                     for slot in b_ob.material_slots)
+
+    def _material(self, b_mat) -> str:
+        p = self._pass
+        name = b_mat.name_full
+        if name not in p.materials:
+            try:
+                d, supported = _materials.convert_material(b_mat, self._texture, self._report)
+            except Exception as e:  # noqa: BLE001 - a material never fails a render
+                self._report("WARNING", ("material-error", name, str(e)),
+                             f"Material '{name}' could not be converted ({type(e).__name__}: {e}); "
+                             "using its viewport display colour")
+                d, supported = _materials.fallback_material(b_mat), False
+            p.materials[name] = d
+            p.stats["materials_converted"] += 1
+            p.stats["materials_fallback"] += not supported
+        return name
+
+    def _texture(self, node, subject):
+        """The scene-dict texture of Image Texture `node`, or None when its image has no pixels."""
+        p = self._pass
+        b_image = node.image
+        if b_image is None:
+            self._report("WARNING", ("no-image", subject), f"Material '{subject}': Image Texture without an image")
+            return None
+        b_image = b_image.original
+        entry, converted = self._images.fetch(
+            _materials.image_key(b_image), lambda: _materials.read_image(b_image), _materials.convert_image,
+            b_image.name)
+        if entry.data["pixels"] is None:
+            self._report("WARNING", ("missing-image", b_image.name),
+                         f"Image '{b_image.name}' has no pixels (missing file?)")
+            return None
+        cs = _materials.colorspace(b_image, self._report)
+        interp, ext = _materials.sampling(node, self._report, subject)
+        variant = (entry.name, cs, interp, ext)
+        name = p.texture_variants.get(variant)
+        if name is None:
+            if entry.name not in p.textures:
+                name = entry.name
+                p.stats["textures_converted" if converted else "textures_reused"] += 1
+            else:  # the same pixels sampled another way: another texture sharing the array
+                name, n = f"{entry.name} ({interp}, {ext}, {cs})", 1
+                while name in p.textures:
+                    n += 1
+                    name = f"{entry.name} ({interp}, {ext}, {cs}) {n}"
+            p.texture_variants[variant] = name
+            p.textures[name] = {"pixels": entry.data["pixels"], "colorspace": cs,
+                                "interpolation": interp, "extension": ext}
+        return name
+
+    @staticmethod
+    def _pad(max_id: int, slots) -> list:
+        slots = list(slots)
+        if max_id > 0 and len(slots) <= max_id:
+            slots += [None] * (max_id + 1 - len(slots))
+        return slots
+
+    def _pad_materials(self, geometry: str, slots) -> list:
+        return self._pad(self._pass.max_material_id.get(geometry, 0), slots)
+
+
+def _evaluated(b_ob, depsgraph):
+    if b_ob is None:
+        return None
+    try:
+        return b_ob.original.evaluated_get(depsgraph)
+    except (RuntimeError, ReferenceError, AttributeError):
+        return b_ob

@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""`depsgraph.object_instances` → what is placed where: `instances` of the scene dict.
+
+Every visible object and every instance (collection instances, geometry-nodes instances,
+particles) is one placement: a source — the (object, data) pair that says which geometry,
+which materials, which object id — and a transform. A source is converted once, the first
+time it is met; every later placement only appends its matrix. Placements of one geometry
+with the same material slots become one instance group with an (N, 4, 4)
+transforms array, so 100,000 instances of a mesh are one group and the mesh is stored once.
+
+Per placement the work is what `object_instances` makes unavoidable: the instance's object,
+its data pointer and a copy of `matrix_world` (the iterator reuses its instance and temporary
+objects, so the matrix is copied while iterating): the matrix's raw bytes through its buffer
+protocol, joined and viewed as one array at the end, not element by element (100,000
+matrices: ~40 ms, against ~220 ms for `numpy.array` over a list of matrices).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+class Source:
+    """What one (object, data) pair contributes, decided when it is first met.
+
+    kind: 'geometry' (`geometry` names a mesh or sphere set, `materials` its slot list) or
+    'light' (`light` holds the placement-independent light parameters); `name` is a readable
+    base name; `object_id` the object's pass index."""
+
+    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light")
+
+    def __init__(self, kind, name, geometry=None, materials=(), object_id=0, light=None):
+        self.kind = kind
+        self.name = name
+        self.geometry = geometry
+        self.materials = tuple(materials)
+        self.object_id = int(object_id)
+        self.light = light
+
+
+def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, np.ndarray]:
+    """Walks `depsgraph.object_instances` once.
+
+    `first_sight(b_ob, b_instance)` → Source or None (nothing to render), called once per
+    (object, data) pair. Returns (sources, index (P,) int32 into sources, transforms (P, 4, 4)
+    float32) over the P placements."""
+    known: dict[tuple[int, int], int] = {}
+    sources: list[Source] = []
+    index: list[int] = []
+    matrices: list[bytes] = []
+    add_index, add_matrix = index.append, matrices.append
+    for b_inst in depsgraph.object_instances:
+        if not b_inst.show_self:
+            continue
+        b_ob = b_inst.object
+        b_data = b_ob.data
+        if b_data is None:
+            continue
+        key = (b_ob.original.as_pointer(), b_data.as_pointer())
+        s = known.get(key)
+        if s is None:
+            source = first_sight(b_ob, b_inst)
+            if source is None:
+                s = -1
+            else:
+                s = len(sources)
+                sources.append(source)
+            known[key] = s
+        if s >= 0:
+            add_index(s)
+            # The matrix's own memory order, copied now (the iterator reuses its instance).
+            add_matrix(memoryview(b_inst.matrix_world).tobytes("A"))
+    return sources, np.array(index, np.int32), _stack_matrices(matrices)
+
+
+def _stack_matrices(matrices: list[bytes]) -> np.ndarray:
+    """(N, 4, 4) float32 row-major from the raw bytes of N mathutils matrices."""
+    if not matrices:
+        return np.zeros((0, 4, 4), np.float32)
+    m = np.frombuffer(b"".join(matrices), np.float32).reshape(-1, 4, 4)
+    if _matrix_memory_is_column_major():
+        m = m.transpose(0, 2, 1)
+    return np.ascontiguousarray(m)
+
+
+_COLUMN_MAJOR = None
+
+
+def _matrix_memory_is_column_major() -> bool:
+    """mathutils.Matrix exports its memory column by column (Fortran order) in Blender 5.0;
+    asked once rather than assumed."""
+    global _COLUMN_MAJOR
+    if _COLUMN_MAJOR is None:
+        from mathutils import Matrix
+
+        probe = Matrix(((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16)))
+        raw = np.frombuffer(memoryview(probe).tobytes("A"), np.float32)
+        _COLUMN_MAJOR = bool(raw[1] == 5)
+    return _COLUMN_MAJOR
+
+
+def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.ndarray,
+                    pad_materials: Callable[[str, tuple], list]) -> list[dict]:
+    """`instances` groups of the geometry placements, one per (geometry, material slots);
+    `pad_materials(geometry, materials)` makes a slot list long enough for the geometry's
+    material ids."""
+    group_of_key: dict[tuple, int] = {}
+    groups: list[tuple] = []
+    group_of_source = np.full(len(sources), -1, np.int64)
+    object_id_of_source = np.array([s.object_id for s in sources], np.int32)
+    for i, s in enumerate(sources):
+        if s.kind != "geometry":
+            continue
+        key = (s.geometry, s.materials)
+        g = group_of_key.get(key)
+        if g is None:
+            g = group_of_key[key] = len(groups)
+            groups.append(key)
+        group_of_source[i] = g
+    if not groups or len(index) == 0:
+        return []
+    gid = group_of_source[index]
+    gid[~invertible(transforms)] = -1  # zero scale: nothing to see, and the scene dict refuses it
+    object_ids = object_id_of_source[index]
+    if len(groups) == 1 and bool((gid == 0).all()):
+        counts = [len(index)]
+    else:
+        keep = np.flatnonzero(gid >= 0)
+        order = keep[np.argsort(gid[keep], kind="stable")]
+        counts = np.bincount(gid[keep], minlength=len(groups))
+        transforms, object_ids = transforms[order], object_ids[order]
+    out = []
+    start = 0
+    for (geometry, materials), n in zip(groups, counts):
+        n = int(n)
+        if n == 0:
+            continue
+        out.append({
+            "geometry": geometry,
+            "transforms": np.ascontiguousarray(transforms[start:start + n]),
+            "object_ids": np.ascontiguousarray(object_ids[start:start + n]),
+            "materials": pad_materials(geometry, materials),
+        })
+        start += n
+    return out
+
+
+def invertible(transforms: np.ndarray) -> np.ndarray:
+    """(N,) bool: finite matrices the scene dict accepts as transforms (|det| of the 3×3 part
+    above 1e-6 × the product of its column lengths; 2e-6 here, a margin over float32 rounding)."""
+    m = transforms[:, :3, :3].astype(np.float64)
+    det = (m[:, 0, 0] * (m[:, 1, 1] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 1])
+           - m[:, 0, 1] * (m[:, 1, 0] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 0])
+           + m[:, 0, 2] * (m[:, 1, 0] * m[:, 2, 1] - m[:, 1, 1] * m[:, 2, 0]))
+    lengths = np.sqrt(np.prod(np.einsum("nij,nij->nj", m, m), axis=1))
+    return np.isfinite(transforms.reshape(len(transforms), -1)).all(axis=1) & (np.abs(det) > 2e-6 * lengths)
+
+
+def light_placements(sources: list[Source], index: np.ndarray, transforms: np.ndarray):
+    """(source, matrix) of every light placement, in depsgraph order."""
+    is_light = np.array([s.kind == "light" for s in sources], bool)
+    if not is_light.any():
+        return
+    for p in np.flatnonzero(is_light[index]).tolist():
+        yield sources[index[p]], transforms[p]

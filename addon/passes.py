@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Render passes: which of Blender's passes Optica writes, and their pixels from the core.
+
+Pass names and channel ids are Blender's own (the compositor and multilayer EXR files know
+them): "Combined" RGBA, "Depth" Z, "Normal" XYZ, "IndexOB" X, and Cycles' "Denoising Albedo"
+RGB / "Denoising Normal" XYZ. Pixels go to Blender as (w*h, channels) float32 rows, bottom
+row first; the core's images run top row first.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Pass:
+    name: str  # Blender's pass name
+    channels: int
+    chan_id: str  # one letter per channel
+    kind: str  # 'COLOR', 'VECTOR' or 'VALUE' (RenderEngine.register_pass)
+    aov: str  # the optica_core.Renderer image it comes from
+
+
+COMBINED = Pass("Combined", 4, "RGBA", 'COLOR', "color")
+DEPTH = Pass("Depth", 1, "Z", 'VALUE', "depth")  # camera-space Z, 1e10 on a miss (Cycles)
+NORMAL = Pass("Normal", 3, "XYZ", 'VECTOR', "normal")  # world space
+OBJECT_INDEX = Pass("IndexOB", 1, "X", 'VALUE', "object_id")  # the exporter's object id: pass_index
+DENOISING_ALBEDO = Pass("Denoising Albedo", 3, "RGB", 'COLOR', "albedo")
+DENOISING_NORMAL = Pass("Denoising Normal", 3, "XYZ", 'VECTOR', "normal")
+
+
+def enabled_passes(view_layer) -> list[Pass]:
+    """The passes a view layer asks for, Combined first."""
+    passes = [COMBINED]
+    if view_layer.use_pass_z:
+        passes.append(DEPTH)
+    if view_layer.use_pass_normal:
+        passes.append(NORMAL)
+    if view_layer.use_pass_object_index:
+        passes.append(OBJECT_INDEX)
+    settings = getattr(view_layer, "optica", None)
+    if settings is not None and settings.use_denoising_passes:
+        passes += [DENOISING_ALBEDO, DENOISING_NORMAL]
+    return passes
+
+
+def register_passes(engine, scene, view_layer) -> None:
+    """RenderEngine.update_render_passes: declare the passes the view layer will get."""
+    for p in enabled_passes(view_layer):
+        engine.register_pass(scene, view_layer, p.name, p.channels, p.chan_id, p.kind)
+
+
+def image(p: Pass, renderer) -> np.ndarray:
+    """The pass as an (h, w, channels) float32 copy, top row first.
+
+    IndexOB: the exporter gives every instance its object's pass_index as object id, so the
+    id is the value; a miss (-1) is 0, as in Blender.
+    """
+    src = getattr(renderer, p.aov)
+    if p is OBJECT_INDEX:
+        return np.maximum(np.asarray(src), 0).astype(np.float32)[..., None]
+    a = np.array(src, dtype=np.float32, copy=True)
+    return a if a.ndim == 3 else a[..., None]
+
+
+def blender_rows(img: np.ndarray) -> np.ndarray:
+    """(h, w, c) top-row-first → (w*h, c) bottom-row-first, C-contiguous (RenderPass.rect)."""
+    h, w, c = img.shape
+    return np.ascontiguousarray(img[::-1]).reshape(h * w, c)

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared fixtures for the real-Blender tests (bpy 5.0, headless; bpy is never mocked).
+
+Blender keeps preferences and installed extensions in the user's folders. Before anything
+imports bpy, this file points every BLENDER_USER_* folder at a temporary folder of this test
+session, so a developer's or user's Blender setup is never touched (and never used).
+
+- `optica_installed` (session): installs the built extension zip (dist/optica-*.zip) into that
+  Blender the way a user does, and enables it. `python build.py` builds the zip.
+- `optica_scene`: a fresh empty file with Optica as the render engine.
+- `read_exr`: reads an EXR (multilayer too) into {channel-group name: (h, w, c) float32 array},
+  top row first, with the OpenImageIO module that ships inside bpy.
+
+Tests of the native core alone need none of this.
+"""
+
+import atexit
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "dist"
+ADDON_MODULE = "bl_ext.user_default.optica"
+
+# --- at import time, before any test module imports bpy --------------------------------------
+_USER = Path(tempfile.mkdtemp(prefix="optica-blender-user-"))
+for _var, _sub in (
+    ("BLENDER_USER_RESOURCES", ""),
+    ("BLENDER_USER_CONFIG", "config"),
+    ("BLENDER_USER_SCRIPTS", "scripts"),
+    ("BLENDER_USER_DATAFILES", "datafiles"),
+    ("BLENDER_USER_EXTENSIONS", "extensions"),
+):
+    os.environ[_var] = str(_USER / _sub)
+atexit.register(shutil.rmtree, _USER, ignore_errors=True)
+if "bpy" in sys.modules:  # too late: Blender already read its user folders
+    raise RuntimeError("tests/conftest.py must run before bpy is imported")
+
+
+def _built_zip() -> Path:
+    zips = sorted(DIST.glob("optica-*.zip"))
+    if not zips:
+        pytest.fail(f"no extension zip in {DIST}: run `python build.py` first", pytrace=False)
+    return zips[-1]
+
+
+def enable_optica():
+    """(Re-)enables the installed extension; read_factory_settings() disables it."""
+    import addon_utils
+
+    addon_utils.enable(ADDON_MODULE, default_set=True)
+    import bpy
+
+    if "OPTICA" not in {e.bl_idname for e in _render_engines(bpy)}:
+        pytest.fail(f"{ADDON_MODULE} is enabled but registered no OPTICA render engine", pytrace=False)
+
+
+def _render_engines(bpy):
+    return [c for c in bpy.types.RenderEngine.__subclasses__() if hasattr(c, "bl_idname") and c.is_registered]
+
+
+@pytest.fixture(scope="session")
+def optica_installed():
+    """Installs and enables the built zip once per session; returns the add-on module name."""
+    zip_path = _built_zip()
+    import bpy
+
+    result = bpy.ops.extensions.package_install_files(
+        repo="user_default", filepath=str(zip_path), enable_on_install=True)
+    assert result == {"FINISHED"}, f"installing {zip_path} failed: {result}"
+    enable_optica()
+    return ADDON_MODULE
+
+
+@pytest.fixture
+def optica_scene(optica_installed):
+    """A fresh empty file (factory settings) whose scene renders with Optica."""
+    import bpy
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    enable_optica()
+    scene = bpy.context.scene
+    scene.render.engine = "OPTICA"
+    return scene
+
+
+def optica_module(name: str):
+    """A module of the installed add-on, e.g. optica_module("addon.final")."""
+    import importlib
+
+    return importlib.import_module(f"{ADDON_MODULE}.{name}")
+
+
+def _oiio():
+    import bpy
+
+    site = Path(bpy.utils.resource_path("LOCAL")) / "python" / "lib" / "python3.11" / "site-packages"
+    if str(site) not in sys.path:
+        sys.path.append(str(site))
+    import OpenImageIO
+
+    return OpenImageIO
+
+
+def read_image_file(path) -> dict:
+    """{group: (h, w, c) float32}, top row first. Groups are the channel names without their
+    last component ("ViewLayer.Depth" for "ViewLayer.Depth.Z"; "" for plain R, G, B, A)."""
+    oiio = _oiio()
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        raise OSError(f"cannot open {path}: {oiio.geterror()}")
+    groups: dict[str, list] = {}
+    try:
+        sub = 0
+        while inp.seek_subimage(sub, 0):
+            spec = inp.spec()
+            pixels = inp.read_image(oiio.FLOAT).reshape(spec.height, spec.width, spec.nchannels)
+            for c, name in enumerate(spec.channelnames):
+                group = name.rpartition(".")[0]
+                groups.setdefault(group, []).append(pixels[..., c])
+            sub += 1
+    finally:
+        inp.close()
+    return {g: np.stack(chans, axis=-1).astype(np.float32) for g, chans in groups.items()}
+
+
+@pytest.fixture
+def read_exr():
+    return read_image_file

@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Optica's panels, and Blender's own panels that show for Optica.
+
+Blender's panels decide per engine whether they draw (`COMPAT_ENGINES`); an external engine
+adds its id to the panels whose settings it honours and removes it again when it goes away.
+`show_blender_panels()` / `hide_blender_panels()` do that and remember exactly what they
+changed, so disabling the add-on leaves Blender's classes as they were.
+"""
+
+import bpy
+
+ENGINE_ID = "OPTICA"
+
+# Blender panels that apply to every engine carry 'BLENDER_RENDER' in COMPAT_ENGINES (object
+# data, output format, colour management, ...): they show for Optica too, except these.
+_GENERIC_EXCLUDED = frozenset({
+    "DATA_PT_light",  # type only; Optica shows the full light panel below
+    "NODE_DATA_PT_light",
+    "DATA_PT_context_lightprobe",  # light probes are EEVEE's
+    "DATA_PT_lightprobe",
+    "DATA_PT_lightprobe_display",
+    "DATA_PT_lightprobe_parallax",
+    "DATA_PT_lightprobe_visibility",
+    "EEVEE_MATERIAL_PT_viewport_settings",
+})
+
+# Engine-specific panels whose settings Optica honours.
+_EXTRA = frozenset({
+    "DATA_PT_EEVEE_light",  # colour, temperature, power, exposure, normalize, radius, angle, shape, size
+    "NODE_DATA_PT_EEVEE_light",
+    "DATA_PT_spot",
+    "DATA_PT_preview",
+    "DATA_PT_camera_dof",
+    "DATA_PT_camera_dof_aperture",
+    "EEVEE_MATERIAL_PT_context_material",
+    "EEVEE_MATERIAL_PT_surface",
+    "MATERIAL_PT_preview",
+    "EEVEE_WORLD_PT_surface",
+})
+
+_shown: list[type] = []  # Blender panel classes this module added ENGINE_ID to
+
+
+def _blender_panels():
+    """Every registered Panel class of Blender's UI (bl_ui), subclasses included."""
+    seen, todo = set(), list(bpy.types.Panel.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("bl_ui.") and "COMPAT_ENGINES" in cls.__dict__:
+            yield cls
+
+
+def _applies(cls) -> bool:
+    name = cls.__name__
+    if name in _EXTRA:
+        return True
+    return "BLENDER_RENDER" in cls.COMPAT_ENGINES and name not in _GENERIC_EXCLUDED
+
+
+def show_blender_panels():
+    for cls in _blender_panels():
+        if _applies(cls) and ENGINE_ID not in cls.COMPAT_ENGINES:
+            cls.COMPAT_ENGINES.add(ENGINE_ID)
+            _shown.append(cls)
+
+
+def hide_blender_panels():
+    while _shown:
+        _shown.pop().COMPAT_ENGINES.discard(ENGINE_ID)
+
+
+# ---------------------------------------------------------------------------------------------
+# Optica's own panels
+
+
+class _OpticaPanel:
+    bl_space_type = 'PROPERTIES'
+    bl_region_type = 'WINDOW'
+    COMPAT_ENGINES = {ENGINE_ID}
+
+    @classmethod
+    def poll(cls, context):
+        return context.engine in cls.COMPAT_ENGINES
+
+    def _layout(self):
+        layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+        return layout
+
+
+class OPTICA_RENDER_PT_sampling(_OpticaPanel, bpy.types.Panel):
+    bl_label = "Sampling"
+    bl_context = "render"
+
+    def draw(self, context):
+        settings = context.scene.optica
+        col = self._layout().column(align=True)
+        col.prop(settings, "viewport_samples", text="Viewport Samples")
+        col.prop(settings, "samples", text="Render Samples")
+        col = self.layout.column()
+        col.prop(settings, "noise_threshold")
+        col.prop(settings, "time_limit")
+        col.prop(settings, "seed")
+
+
+class OPTICA_RENDER_PT_light_paths(_OpticaPanel, bpy.types.Panel):
+    bl_label = "Light Paths"
+    bl_context = "render"
+
+    def draw(self, context):
+        self._layout().prop(context.scene.optica, "max_bounces", text="Max Bounces")
+
+
+class OPTICA_RENDER_PT_film(_OpticaPanel, bpy.types.Panel):
+    bl_label = "Film"
+    bl_context = "render"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        self._layout().prop(context.scene.optica, "filter_width")
+
+
+class OPTICA_RENDER_PT_performance(_OpticaPanel, bpy.types.Panel):
+    bl_label = "Performance"
+    bl_context = "render"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        col = self._layout().column()
+        col.prop(context.scene.optica, "threads", text="Threads")
+        col.prop(context.scene.render, "use_persistent_data", text="Persistent Data")
+
+
+class OPTICA_VIEWLAYER_PT_passes(_OpticaPanel, bpy.types.Panel):
+    bl_label = "Passes"
+    bl_context = "view_layer"
+
+    def draw(self, context):
+        view_layer = context.view_layer
+        col = self._layout().column(heading="Data", align=True)
+        col.prop(view_layer, "use_pass_combined")
+        col.prop(view_layer, "use_pass_z")
+        col.prop(view_layer, "use_pass_normal")
+        col.prop(view_layer, "use_pass_object_index")
+        col = self.layout.column(heading="Denoising", align=True)
+        col.prop(view_layer.optica, "use_denoising_passes", text="Denoising Data")
+
+
+CLASSES = (
+    OPTICA_RENDER_PT_sampling,
+    OPTICA_RENDER_PT_light_paths,
+    OPTICA_RENDER_PT_film,
+    OPTICA_RENDER_PT_performance,
+    OPTICA_VIEWLAYER_PT_passes,
+)
+
+
+def register():
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    show_blender_panels()
+
+
+def unregister():
+    hide_blender_panels()
+    for cls in reversed(CLASSES):
+        if cls.is_registered:
+            bpy.utils.unregister_class(cls)
