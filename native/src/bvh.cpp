@@ -37,6 +37,7 @@ class Builder {
   }
 
   void build(ThreadPool &pool) {
+    pool_ = &pool;
     uint32_t n = uint32_t(idx_.size());
     next_node_ = 1;
     std::vector<Pending> pending;
@@ -111,33 +112,83 @@ class Builder {
     node.count = end - begin;
   }
 
+  // Bounds and per-axis SAH bins of a range. Large ranges (the top levels, built before
+  // there is one subtree per thread) are binned in parallel chunks and merged.
+  struct Binning {
+    Aabb box, cbox;
+    Aabb boxes[3][kBins];
+    uint32_t counts[3][kBins] = {};
+  };
+
+  void bin_range(uint32_t begin, uint32_t end, const Aabb &cbox, Binning &out) const {
+    float lo[3], scale[3];
+    for (int a = 0; a < 3; ++a) {
+      lo[a] = cbox.lo[a];
+      float ext = cbox.hi[a] - lo[a];
+      scale[a] = ext > 0.0f ? kBins / ext : 0.0f;
+    }
+    for (uint32_t i = begin; i < end; ++i) {
+      uint32_t p = idx_[i];
+      for (int a = 0; a < 3; ++a) {
+        int b = std::min(kBins - 1, int((centers_[p][a] - lo[a]) * scale[a]));
+        out.counts[a][b]++;
+        out.boxes[a][b].grow(prims_[p]);
+      }
+    }
+  }
+
+  void bound_range(uint32_t begin, uint32_t end, Aabb &box, Aabb &cbox) const {
+    for (uint32_t i = begin; i < end; ++i) {
+      box.grow(prims_[idx_[i]]);
+      cbox.grow(centers_[idx_[i]]);
+    }
+  }
+
+  Binning bin(uint32_t begin, uint32_t end, ThreadPool *pool) const {
+    Binning r;
+    uint32_t n = end - begin;
+    constexpr uint32_t kChunk = 1 << 15;
+    if (!pool || n < 2 * kChunk) {
+      bound_range(begin, end, r.box, r.cbox);
+      bin_range(begin, end, r.cbox, r);
+      return r;
+    }
+    uint32_t chunks = (n + kChunk - 1) / kChunk;
+    std::vector<Binning> part(chunks);
+    pool->parallel_for(chunks, [&](int64_t c, int) {
+      uint32_t b = begin + uint32_t(c) * kChunk, e = std::min(end, b + kChunk);
+      bound_range(b, e, part[c].box, part[c].cbox);
+    });
+    for (auto &p : part) { r.box.grow(p.box); r.cbox.grow(p.cbox); }
+    pool->parallel_for(chunks, [&](int64_t c, int) {
+      uint32_t b = begin + uint32_t(c) * kChunk, e = std::min(end, b + kChunk);
+      bin_range(b, e, r.cbox, part[c]);
+    });
+    for (auto &p : part)
+      for (int a = 0; a < 3; ++a)
+        for (int k = 0; k < kBins; ++k) {
+          r.counts[a][k] += p.counts[a][k];
+          r.boxes[a][k].grow(p.boxes[a][k]);
+        }
+    return r;
+  }
+
   void split_recursive(uint32_t ni, uint32_t begin, uint32_t end, std::vector<Pending> *pending,
                        uint32_t threshold) {
     BinaryNode &node = nodes_[ni];
-    Aabb cbox;
-    node.box = Aabb();
-    for (uint32_t i = begin; i < end; ++i) {
-      node.box.grow(prims_[idx_[i]]);
-      cbox.grow(centers_[idx_[i]]);
-    }
     uint32_t n = end - begin;
+    Binning bins = bin(begin, end, pending ? pool_ : nullptr);
+    node.box = bins.box;
+    const Aabb &cbox = bins.cbox;
     if (n <= 1) { make_leaf(node, begin, end); return; }
 
     // Binned SAH over all three axes.
     float best_cost = kInf;
     int best_axis = -1, best_bin = 0;
     for (int axis = 0; axis < 3; ++axis) {
-      float lo = cbox.lo[axis], ext = cbox.hi[axis] - lo;
-      if (!(ext > 0.0f)) continue;
-      float scale = kBins / ext;
-      Aabb boxes[kBins];
-      uint32_t counts[kBins] = {};
-      for (uint32_t i = begin; i < end; ++i) {
-        uint32_t p = idx_[i];
-        int b = std::min(kBins - 1, int((centers_[p][axis] - lo) * scale));
-        counts[b]++;
-        boxes[b].grow(prims_[p]);
-      }
+      if (!(cbox.hi[axis] - cbox.lo[axis] > 0.0f)) continue;
+      const Aabb *boxes = bins.boxes[axis];
+      const uint32_t *counts = bins.counts[axis];
       float right_area[kBins];
       uint32_t right_count[kBins];
       Aabb acc;
@@ -192,6 +243,7 @@ class Builder {
   std::vector<uint32_t> idx_;
   std::vector<BinaryNode> nodes_;
   std::atomic<uint32_t> next_node_{1};
+  ThreadPool *pool_ = nullptr;
 };
 
 }  // namespace
