@@ -9,9 +9,9 @@ namespace optica {
 namespace {
 
 constexpr int kBins = 16;
-constexpr uint32_t kMaxLeaf = 4;       // SAH may stop at up to this many primitives
+constexpr uint32_t kMaxLeaf = 12;      // SAH may stop at up to this many primitives (3 Tri4 blocks)
 constexpr uint32_t kForcedLeaf = 16;   // degenerate centroids: give up splitting here
-constexpr float kTraversalCost = 1.0f; // relative to one primitive test
+constexpr float kTraversalCost = 4.0f; // relative to one triangle test: leaves test four at once (Tri4), so larger leaves pay (measured with bench/traversal.py)
 
 struct BinaryNode {
   Aabb box;

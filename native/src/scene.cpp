@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "thread_pool.h"
@@ -19,6 +20,36 @@ Aabb triangle_box(const GeometryData &g, size_t t) {
   return b;
 }
 
+// Rewrites every mesh leaf of the BVH to point at Tri4 blocks holding its triangles.
+void pack_triangle_leaves(GeometryData &g) {
+  const std::vector<uint32_t> &order = g.bvh.prim_order;
+  g.tri4.clear();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (Bvh4Node &node : g.bvh.nodes) {
+    for (int c = 0; c < 4; ++c) {
+      if (node.child[c] >= 0 || node.count[c] == 0) continue;
+      uint32_t first = uint32_t(~node.child[c]), count = node.count[c];
+      node.child[c] = ~int32_t(g.tri4.size());
+      for (uint32_t base = 0; base < count; base += 4) {
+        Tri4 q;
+        for (int lane = 0; lane < 4; ++lane) {
+          bool used = base + lane < count;
+          uint32_t prim = used ? order[first + base + lane] : 0;
+          const int32_t *tri = &g.tri_idx[3 * size_t(prim)];
+          float3 v0 = used ? g.vertices[tri[0]] : make3(nan);
+          float3 e1 = used ? g.vertices[tri[1]] - v0 : make3(nan);
+          float3 e2 = used ? g.vertices[tri[2]] - v0 : make3(nan);
+          q.v0x[lane] = v0.x; q.v0y[lane] = v0.y; q.v0z[lane] = v0.z;
+          q.e1x[lane] = e1.x; q.e1y[lane] = e1.y; q.e1z[lane] = e1.z;
+          q.e2x[lane] = e2.x; q.e2y[lane] = e2.y; q.e2z[lane] = e2.z;
+          q.prim[lane] = prim;
+        }
+        g.tri4.push_back(q);
+      }
+    }
+  }
+}
+
 void build_one_geometry(GeometryData &g, ThreadPool &pool) {
   size_t n = g.primitive_count();
   std::vector<Aabb> boxes(n);
@@ -34,12 +65,7 @@ void build_one_geometry(GeometryData &g, ThreadPool &pool) {
   g.bvh = build_bvh(boxes, pool);
   const std::vector<uint32_t> &order = g.bvh.prim_order;
   if (g.type == kGeomMesh) {
-    g.tris.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      const int32_t *tri = &g.tri_idx[3 * size_t(order[i])];
-      float3 v0 = g.vertices[tri[0]];
-      g.tris[i] = TriAccel{v0, g.vertices[tri[1]] - v0, g.vertices[tri[2]] - v0};
-    }
+    pack_triangle_leaves(g);
   } else {
     std::vector<SphereAccel> leaf(n);
     for (size_t i = 0; i < n; ++i) leaf[i] = g.spheres[order[i]];
@@ -259,7 +285,7 @@ void Scene::prepare(ThreadPool &pool) {
     v.type = g.type;
     v.nodes = g.bvh.nodes.data();
     v.prim_order = g.bvh.prim_order.data();
-    v.tris = g.tris.data();
+    v.tri4 = g.tri4.data();
     v.vertices = g.vertices.data();
     v.tri_idx = g.tri_idx.data();
     v.normals = g.normals.empty() ? nullptr : g.normals.data();

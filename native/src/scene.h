@@ -21,7 +21,7 @@ struct GeometryData {
   std::vector<float2> uvs;
   std::vector<int32_t> uv_idx;
   std::vector<int32_t> material_ids;
-  std::vector<TriAccel> tris;  // leaf order
+  std::vector<Tri4> tri4;  // leaf blocks; mesh leaves in the BVH point at these
   // Sphere sets
   std::vector<SphereAccel> spheres;  // original order until built, then leaf order
   std::vector<float3> sphere_colors;

@@ -17,18 +17,31 @@ OPTICA_HD bool intersect_geometry(const GeometryView &g, float3 o, float3 d, flo
                                   uint32_t instance, Hit &hit) {
   RayInv r = RayInv::make(o, d);
   bool found = false;
+  auto record = [&](float t, float u, float v, uint32_t prim, uint32_t slot) {
+    hit.t = t; hit.u = u; hit.v = v;
+    hit.prim = prim;
+    hit.slot = slot;
+    hit.instance = instance;
+    found = true;
+  };
   auto leaf = [&](uint32_t first, uint32_t count, float &tm) -> bool {
-    for (uint32_t i = first; i < first + count; ++i) {
-      float t, u = 0.0f, v = 0.0f;
-      bool h = g.type == kGeomMesh ? intersect_triangle(g.tris[i], o, d, tmin, tm, t, u, v)
-                                   : intersect_sphere(g.spheres[i], o, d, tmin, tm, t);
-      if (h) {
+    if (g.type == kGeomMesh) {
+      // `first` is the leaf's first Tri4 block; `count` its triangles.
+      for (uint32_t b = first; b < first + (count + 3) / 4; ++b) {
+        float t, u, v;
+        int lane = intersect_tri4(g.tri4[b], o, d, tmin, tm, t, u, v);
+        if (lane < 0) continue;
         tm = t;
-        hit.t = t; hit.u = u; hit.v = v;
-        hit.prim = g.prim_order[i];
-        hit.slot = i;
-        hit.instance = instance;
-        found = true;
+        record(t, u, v, g.tri4[b].prim[lane], b);
+        if (AnyHit) return true;
+      }
+      return false;
+    }
+    for (uint32_t i = first; i < first + count; ++i) {
+      float t;
+      if (intersect_sphere(g.spheres[i], o, d, tmin, tm, t)) {
+        tm = t;
+        record(t, 0.0f, 0.0f, g.prim_order[i], i);
         if (AnyHit) return true;
       }
     }

@@ -15,7 +15,7 @@ struct GeometryView {
   const Bvh4Node *nodes;
   const uint32_t *prim_order;   // leaf slot -> primitive index
   // Triangles (leaf order for intersection, original order for shading).
-  const TriAccel *tris;
+  const Tri4 *tri4;              // mesh leaves: blocks of four triangles
   const float3 *vertices;
   const int32_t *tri_idx;
   const float3 *normals;        // null: flat shading
