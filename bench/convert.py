@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Scene conversion speed: Blender depsgraph → Optica scene dict, side by side with Cycles' sync.
+
+    python bench/convert.py               # 1M-triangle mesh and 100,000 instances (~1 minute on 2 cores)
+    python bench/convert.py --quick       # 100k triangles and 10,000 instances
+    python bench/convert.py --json out.json
+
+Needs the venv with bpy 5.0 and optica_core (`python build.py`); the exporter is loaded from
+this source tree (addon/export). Two scenes, built by script:
+- mesh: a smooth-shaded, UV-mapped grid of 999,698 triangles (`primitive_grid_add`, 707 × 707 quads);
+- instances: geometry nodes "Instance on Points", a 12-triangle cube on 100,172 grid points.
+
+What is measured, each the best of --repeat runs (seconds, wall clock):
+- Optica export, from a render depsgraph (inside `RenderEngine.render` of a bench-only engine,
+  as the final render does it):
+  * cold — a new SceneExporter: everything converted;
+  * next frame — the next `render()` with the same exporter: Blender hands over a new depsgraph
+    (no persistent data), so nothing can be recognised by session_uid and the exporter
+    recognises unchanged geometry by the digest of its inputs;
+- Optica export, viewport style: `evaluated_depsgraph_get()`, export, move the camera, export
+  again (the same depsgraph: unchanged geometry is recognised by its session_uid);
+- Optica scene→first sample: `bpy.ops.render.render()` at 32×32 with the bench engine (export,
+  `Renderer.set_scene` — BVH build —, `accumulate(1)`), minus the same call on an empty scene;
+- Cycles scene→first sample: `bpy.ops.render.render()` at 32×32, 1 sample, no adaptive
+  sampling, no denoising, CPU, minus the same call on an empty scene (render pipeline and
+  engine start-up cancel out; what is left is Cycles' sync, device update and BVH build);
+- Cycles sync: from Cycles' first "Synchronizing object" status to its "Initializing" status
+  (its own Blender → Cycles scene conversion, timed through `bpy.app.handlers.render_stats`).
+Both render() calls include Blender's render depsgraph evaluation (the same for both engines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = 32
+
+
+def load_exporter_module():
+    folder = ROOT / "addon" / "export"
+    spec = importlib.util.spec_from_file_location("optica_export_bench", folder / "__init__.py",
+                                                  submodule_search_locations=[str(folder)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------------------------------
+# scenes
+
+
+def new_scene(bpy):
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    cam = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    cam.location = (0.0, -12.0, 8.0)
+    cam.rotation_euler = (math.radians(55), 0.0, 0.0)
+    scene.collection.objects.link(cam)
+    scene.camera = cam
+    sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", "SUN"))
+    scene.collection.objects.link(sun)
+    r = scene.render
+    r.resolution_x = r.resolution_y = SIZE
+    r.resolution_percentage = 100
+    r.use_persistent_data = False
+    c = scene.cycles
+    c.samples, c.use_adaptive_sampling, c.use_denoising, c.device = 1, False, False, "CPU"
+    return scene
+
+
+def mesh_scene(bpy, n_triangles: int):
+    scene = new_scene(bpy)
+    k = max(1, int(round(math.sqrt(n_triangles / 2))))  # k × k quads
+    bpy.ops.mesh.primitive_grid_add(x_subdivisions=k, y_subdivisions=k, size=8.0)
+    ob = bpy.context.object
+    ob.data.shade_smooth()
+    return scene, "grid of %s triangles" % f"{2 * len(ob.data.polygons):,}"
+
+
+def instances_scene(bpy, n_instances: int):
+    scene = new_scene(bpy)
+    nx = max(2, int(round(math.sqrt(n_instances))))
+    ny = max(2, int(math.ceil(n_instances / nx)))
+    ng = bpy.data.node_groups.new("Scatter", "GeometryNodeTree")
+    ng.interface.new_socket(name="Geometry", in_out="OUTPUT", socket_type="NodeSocketGeometry")
+    out = ng.nodes.new("NodeGroupOutput")
+    grid = ng.nodes.new("GeometryNodeMeshGrid")
+    grid.inputs["Vertices X"].default_value, grid.inputs["Vertices Y"].default_value = nx, ny
+    grid.inputs["Size X"].default_value = grid.inputs["Size Y"].default_value = 10.0
+    cube = ng.nodes.new("GeometryNodeMeshCube")
+    cube.inputs["Size"].default_value = (0.02, 0.02, 0.02)
+    iop = ng.nodes.new("GeometryNodeInstanceOnPoints")
+    ng.links.new(grid.outputs["Mesh"], iop.inputs["Points"])
+    ng.links.new(cube.outputs["Mesh"], iop.inputs["Instance"])
+    ng.links.new(iop.outputs["Instances"], out.inputs[0])
+    ob = bpy.data.objects.new("Scatter", bpy.data.meshes.new("Scatter"))
+    scene.collection.objects.link(ob)
+    ob.modifiers.new("GN", "NODES").node_group = ng
+    return scene, "%s cube instances (geometry nodes)" % f"{nx * ny:,}"
+
+
+# ---------------------------------------------------------------------------------------------
+# engines
+
+
+class Probe:
+    """What the bench engine did in its last render()."""
+
+    exporter = None
+    renderer = None
+    timings: list = []
+    stats: list = []
+    status: list = []
+
+
+def make_bench_engine(bpy):
+    class OpticaConvertBench(bpy.types.RenderEngine):
+        bl_idname = "OPTICA_CONVERT_BENCH"
+        bl_label = "Optica conversion bench"
+
+        def render(self, depsgraph):
+            t0 = time.perf_counter()
+            d = Probe.exporter.export(depsgraph)
+            t1 = time.perf_counter()
+            Probe.renderer.set_scene(d)
+            t2 = time.perf_counter()
+            Probe.renderer.accumulate(1)
+            t3 = time.perf_counter()
+            Probe.timings.append({"export": t1 - t0, "set_scene": t2 - t1, "accumulate": t3 - t2})
+            Probe.stats.append(dict(Probe.exporter.last_stats))
+            r = self.begin_result(0, 0, SIZE, SIZE)
+            self.end_result(r)
+
+    return OpticaConvertBench
+
+
+def _persistent(fn):
+    from bpy.app.handlers import persistent
+
+    return persistent(fn)
+
+
+def on_stats(stats, *_args):
+    Probe.status.append((time.perf_counter(), str(stats)))
+
+
+def timed_render(bpy) -> float:
+    Probe.status.clear()
+    t0 = time.perf_counter()
+    bpy.ops.render.render()
+    return time.perf_counter() - t0, t0
+
+
+def cycles_sync_seconds() -> float | None:
+    t_sync = next((t for t, s in Probe.status if "Synchronizing" in s), None)
+    t_init = next((t for t, s in Probe.status if s.rstrip().endswith("Initializing")), None)
+    if t_sync is None or t_init is None:
+        return None
+    return t_init - t_sync
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def measure(bpy, oc, export_mod, build, repeat: int) -> dict:
+    res = {}
+    scene, label = build()
+    res["scene"] = label
+
+    # Cycles
+    scene.render.engine = "CYCLES"
+    totals, syncs = [], []
+    for _ in range(repeat):
+        dt, _t0 = timed_render(bpy)
+        totals.append(dt)
+        s = cycles_sync_seconds()
+        if s is not None:
+            syncs.append(s)
+    res["cycles_render_s"] = min(totals)
+    res["cycles_sync_s"] = min(syncs) if syncs else None
+
+    # Optica, through a render depsgraph
+    scene.render.engine = "OPTICA_CONVERT_BENCH"
+    cold, nxt, renders, set_cold, set_next = [], [], [], [], []
+    for _ in range(repeat):
+        Probe.exporter = export_mod.SceneExporter(log=lambda *a: None)
+        Probe.renderer = oc.Renderer(threads=0)
+        Probe.timings, Probe.stats = [], []
+        dt, _t0 = timed_render(bpy)
+        renders.append(dt)
+        timed_render(bpy)  # the next frame: a new depsgraph, the same exporter and renderer
+        cold.append(Probe.timings[0]["export"])
+        set_cold.append(Probe.timings[0]["set_scene"])
+        nxt.append(Probe.timings[1]["export"])
+        set_next.append(Probe.timings[1]["set_scene"])
+        res["stats_cold"], res["stats_next"] = Probe.stats[0], Probe.stats[1]
+        res["core_geometry_reused_next"] = Probe.renderer.geometry_reused
+    res.update(optica_render_s=min(renders), export_cold_s=min(cold), export_next_frame_s=min(nxt),
+               set_scene_cold_s=min(set_cold), set_scene_next_s=min(set_next))
+
+    # Optica, viewport style: one depsgraph, the camera moves
+    warm = []
+    for _ in range(repeat):
+        exp = export_mod.SceneExporter(log=lambda *a: None)
+        exp.export(bpy.context.evaluated_depsgraph_get())
+        scene.camera.location.x += 0.1
+        dg = bpy.context.evaluated_depsgraph_get()
+        t = time.perf_counter()
+        exp.export(dg)
+        warm.append(time.perf_counter() - t)
+        res["stats_camera_moved"] = exp.last_stats
+    res["export_camera_moved_s"] = min(warm)
+    return res
+
+
+def baseline(bpy, repeat: int) -> dict:
+    """render() of an empty scene (camera and sun only): each engine's fixed cost."""
+    scene = new_scene(bpy)
+    out = {}
+    for engine, key in (("CYCLES", "cycles_empty_s"), ("OPTICA_CONVERT_BENCH", "optica_empty_s")):
+        scene.render.engine = engine
+        times = []
+        for _ in range(repeat + 1):  # the first Cycles render loads its kernels
+            times.append(timed_render(bpy)[0])
+        out[key] = min(times[1:])
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="100k triangles and 10,000 instances")
+    ap.add_argument("--triangles", type=int, help="mesh triangles (default 1,000,000)")
+    ap.add_argument("--instances", type=int, help="instances (default 100,000)")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per measurement; the best counts (2)")
+    ap.add_argument("--json", metavar="FILE", help="write all figures as JSON")
+    args = ap.parse_args(argv)
+    n_tris = args.triangles or (100_000 if args.quick else 1_000_000)
+    n_inst = args.instances or (10_000 if args.quick else 100_000)
+
+    try:
+        import bpy
+    except ImportError as e:
+        sys.exit("bench/convert.py needs bpy 5.0 (pip install bpy==5.0.1, numpy<2): %s" % e)
+    oc = C.import_core()
+    export_mod = load_exporter_module()
+    info = C.machine_info()
+    info["blender"] = bpy.app.version_string
+    C.print_machine(info)
+    command = ["python", "bench/convert.py", *(argv if argv is not None else sys.argv[1:])]
+    print("blender %s; command: %s" % (bpy.app.version_string, " ".join(command)))
+
+    bpy.utils.register_class(make_bench_engine(bpy))
+    bpy.app.handlers.render_stats.append(_persistent(on_stats))  # survives read_factory_settings
+    Probe.exporter = export_mod.SceneExporter(log=lambda *a: None)
+    Probe.renderer = oc.Renderer(threads=0)
+    t_start = time.perf_counter()
+    base = baseline(bpy, args.repeat)
+    print("empty scene render(): Cycles %.3f s, Optica %.3f s" % (base["cycles_empty_s"], base["optica_empty_s"]))
+    runs = []
+    for build in (lambda: mesh_scene(bpy, n_tris), lambda: instances_scene(bpy, n_inst)):
+        r = measure(bpy, oc, export_mod, build, args.repeat)
+        r["cycles_first_sample_s"] = r["cycles_render_s"] - base["cycles_empty_s"]
+        r["optica_first_sample_s"] = r["optica_render_s"] - base["optica_empty_s"]
+        runs.append(r)
+        print("measured: %s" % r["scene"], flush=True)
+
+    def ms(x):
+        return "—" if x is None else "%.0f" % (x * 1e3)
+
+    rows = [[r["scene"], ms(r["export_cold_s"]), ms(r["export_next_frame_s"]), ms(r["export_camera_moved_s"]),
+             ms(r["cycles_sync_s"]), ms(r["set_scene_cold_s"]), ms(r["optica_first_sample_s"]),
+             ms(r["cycles_first_sample_s"])] for r in runs]
+    print()
+    print(C.format_table(["scene", "Optica export cold ms", "export next frame ms", "export camera moved ms",
+                          "Cycles sync ms", "Optica set_scene ms", "Optica scene→1st sample ms",
+                          "Cycles scene→1st sample ms"], rows))
+    for r in runs:
+        print("%s: cold %s; next frame %s; core reused %d geometries on the next frame"
+              % (r["scene"], _brief(r["stats_cold"]), _brief(r["stats_next"]), r["core_geometry_reused_next"]))
+    total = time.perf_counter() - t_start
+    print("\ntotal %.0f s" % total)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": info, "baseline": base, "runs": runs, "total_s": total},
+                                              indent=1, default=float))
+        print("wrote %s" % args.json)
+    return 0
+
+
+def _brief(stats: dict) -> str:
+    keys = ("meshes_converted", "meshes_reused", "instances", "seconds_geometry", "seconds_instances")
+    return ", ".join("%s=%s" % (k, ("%.3f" % stats[k]) if isinstance(stats[k], float) else stats[k])
+                     for k in keys if k in stats)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Rendering speed of optica_core: paths per second (samples · pixels / s).
+
+    python bench/render.py                 # Cornell box and the 1M-triangle displaced sphere,
+                                           # 256×256, 16 spp, 1 thread and all cores (~10 s on 2 cores)
+    python bench/render.py --quick         # 128×128, 4 spp, 100k-triangle sphere
+    python bench/render.py --json out.json # also write every figure as JSON
+
+Each measurement: Renderer(threads=k), set_scene (timed apart), one warm-up accumulate(1),
+reset(), then accumulate(spp) timed; the best of --repeat such timed passes counts. A path is
+one camera sample of one pixel with all its bounces (the scene's max_bounces, 12 by default,
+with Russian roulette), so paths/s is Cycles' "pixel-samples per second". "CPU s / render s" is
+the process's CPU time over the wall time of the timed pass: about the number of cores the
+render really got (below the thread count when other processes compete for the cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="128×128, 4 spp, 100k-triangle sphere")
+    ap.add_argument("--json", metavar="FILE", help="write all figures as JSON")
+    ap.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="image size (default 256 256)")
+    ap.add_argument("--spp", type=int, help="samples per pixel (default 16)")
+    ap.add_argument("--triangles", type=int, help="displaced sphere triangles (default 1,000,000)")
+    ap.add_argument("--scenes", default="cornell_box,displaced_sphere")
+    ap.add_argument("--threads", default="1,0", help="comma-separated thread counts, 0 = all cores (1,0)")
+    ap.add_argument("--repeat", type=int, default=2, help="timed passes per measurement; the best counts (2)")
+    args = ap.parse_args(argv)
+    w, h = args.size or ((128, 128) if args.quick else (256, 256))
+    spp = args.spp or (4 if args.quick else 16)
+    tris = args.triangles or (100_000 if args.quick else 1_000_000)
+    threads = [int(s) for s in args.threads.split(",") if s.strip()]
+
+    oc = C.import_core()
+    info = C.machine_info()
+    C.print_machine(info)
+    print("command: %s" % " ".join(["python", "bench/render.py", *(argv if argv is not None else sys.argv[1:])]))
+    builders = {
+        "cornell_box": lambda: ("cornell_box(%d, %d)" % (w, h), oc.scenes.cornell_box(width=w, height=h)),
+        "displaced_sphere": lambda: ("displaced_sphere(%d, %d, %d)" % (tris, w, h),
+                                     oc.scenes.displaced_sphere(n_triangles=tris, width=w, height=h)),
+    }
+    results = {"machine": info, "args": {"size": [w, h], "spp": spp, "triangles": tris, "threads": threads,
+                                         "repeat": args.repeat}, "runs": []}
+    rows = []
+    t_start = time.perf_counter()
+    for key in [s.strip() for s in args.scenes.split(",") if s.strip()]:
+        if key not in builders:
+            ap.error("unknown scene %r" % key)
+        label, d = builders[key]()
+        bounces = d["render"].get("max_bounces", 12)
+        for k in threads:
+            kk = k if k > 0 else (os.cpu_count() or 1)
+            r = oc.Renderer(threads=k)
+            t_set, _ = C.best_of(lambda: r.set_scene(d), 1)
+            r.accumulate(1)  # warm-up: first-touch of the film, lazy initialisation
+
+            def timed():
+                r.reset()
+                c0 = time.process_time()
+                n = r.accumulate(spp)
+                cpu = time.process_time() - c0
+                if n != spp:
+                    raise RuntimeError("accumulate(%d) returned %r" % (spp, n))
+                return cpu
+
+            t, cpu = C.best_of(timed, args.repeat)
+            paths = spp * w * h / t
+            run = {"scene": label, "threads": kk, "width": w, "height": h, "spp": spp, "max_bounces": bounces,
+                   "set_scene_s": t_set, "render_s": t, "cpu_s": cpu, "paths_per_s": paths}
+            results["runs"].append(run)
+            rows.append([label, kk, "%d×%d" % (w, h), spp, bounces, "%.0f" % (t_set * 1e3), "%.3f" % t,
+                         "%.1f" % (cpu / t), "%.3f" % (paths * 1e-6)])
+            print("%s, %d thread(s): %.3f M paths/s" % (label, kk, paths * 1e-6), flush=True)
+            del r
+    print()
+    print(C.format_table(["scene", "threads", "size", "spp", "max bounces", "set_scene ms", "render s",
+                          "CPU s / render s", "M paths/s"], rows))
+    results["total_s"] = time.perf_counter() - t_start
+    print("\ntotal %.0f s" % results["total_s"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=float))
+        print("wrote %s" % args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
