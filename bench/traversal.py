@@ -284,7 +284,6 @@ def main(argv=None) -> int:
                                      oc.scenes.displaced_sphere(n_triangles=args.triangles)),
         "cornell_box": lambda: ("cornell_box()", oc.scenes.cornell_box()),
     }
-    rng = np.random.default_rng(args.seed)
     results = {"machine": info, "args": {k: v for k, v in vars(args).items() if k != "json"}, "scenes": []}
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="optica-traversal-") as tmp:
@@ -294,6 +293,8 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             label, d = builders[key]()
             print("\nbuilt %s in %.2f s" % (label, time.perf_counter() - t0))
+            # One generator per scene, so a scene's rays do not depend on which scenes ran before.
+            rng = np.random.default_rng([args.seed, list(builders).index(key)])
             results["scenes"].append(bench_scene(oc, label, d, args, Path(tmp), rng))
     results["total_s"] = time.perf_counter() - t_start
     print("\ntotal %.0f s" % results["total_s"])
