@@ -6,12 +6,14 @@
     python build.py zip          the same (prints the zip path last)
     python build.py test [...]   build, then `pytest -m "not slow"` in .venv; extra arguments go to
                                  pytest; `--all` also runs the tests marked slow. Exit code = pytest's
-    python build.py demo [...]   build, then render the built-in Cornell box to out/demo.png
-                                 (arguments go to tools/demo.py, e.g. --samples 16)
+    python build.py demo [...]   build, then render the animated demo (demo/demo.blend) with Optica's
+                                 streaming video export to out/demo.mp4 (arguments go to
+                                 tools/demo.py, e.g. --frames 12 --samples 8)
 
 Every stage is incremental: pip runs only when requirements.txt changed, the wheel is rebuilt and
 reinstalled only when the native sources changed (CMake's own build folder, native/build/, makes
-that rebuild incremental too), and the zip is cheap to rewrite.
+that rebuild incremental too), the bundled third-party wheels (PyAV, PyOpenColorIO: the video
+export) are fetched into dist/deps/ once per pinned version, and the zip is cheap to rewrite.
 
 This file uses only the standard library: it runs with the system Python before .venv exists.
 """
@@ -61,6 +63,7 @@ MANIFEST = ROOT / "blender_manifest.toml"
 NATIVE = ROOT / "native"
 DIST = ROOT / "dist"
 WHEELS = DIST / "wheels"
+DEPS = DIST / "deps"  # third-party wheels bundled into the zip (ensure_wheel() prunes WHEELS)
 REQ_STAMP = VENV / ".optica-requirements.stamp"
 NATIVE_STAMP = VENV / ".optica-native.stamp"
 LOCK = DIST / ".build.lock"
@@ -70,6 +73,11 @@ PACKAGE_FILES = ("__init__.py",)
 PACKAGE_DIRS = ("addon", "operators", "ui")
 EXCLUDED_DIRS = {"__pycache__"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".so", ".blend1", ".orig", ".rej", "~")
+
+# Third-party packages the extension needs inside Blender, bundled as wheels at the versions
+# requirements.txt pins: PyAV (video encoding) and PyOpenColorIO (colour management of exported
+# frames).
+BUNDLED = ("av", "opencolorio")
 
 # Top-level entries of native/ that are not inputs of the wheel (scikit-build-core's build-dir).
 NATIVE_SKIP_TOP = {"build", "dist"}
@@ -240,7 +248,48 @@ def ensure_wheel(req_digest: str, native: Path = NATIVE) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-# stage 3: the extension zip
+# stage 3: third-party wheels for the zip
+
+
+def pinned_version(name: str) -> str:
+    for line in REQUIREMENTS.read_text().splitlines():
+        m = re.match(rf"^\s*{re.escape(name)}\s*==\s*([^\s;#]+)", line, re.IGNORECASE)
+        if m:
+            return m.group(1)
+    raise BuildError(f"{REQUIREMENTS.name} pins no version of {name}")
+
+
+def ensure_bundled_wheels() -> list[Path]:
+    """The BUNDLED wheels in dist/deps/ at their pinned versions; pip downloads what is missing
+    (through pip's configured index), once. A wheel that cannot be had is left out with a
+    warning: the export then says the package is missing."""
+    t0 = time.perf_counter()
+    DEPS.mkdir(parents=True, exist_ok=True)
+    out, fetched = [], []
+    for name in BUNDLED:
+        version = pinned_version(name)
+        have = sorted(DEPS.glob(f"{name}-{version}-*.whl"))
+        if not have:
+            res = subprocess.run(
+                [str(VENV_PY), "-m", "pip", "download", "--disable-pip-version-check", "--quiet", "--no-deps",
+                 "--only-binary=:all:", "-d", str(DEPS), f"{name}=={version}"])
+            have = sorted(DEPS.glob(f"{name}-{version}-*.whl"))
+            if res.returncode != 0 or not have:
+                print(f"[build] deps   WARNING: could not get the {name}=={version} wheel; the zip will lack it",
+                      flush=True)
+                continue
+            fetched.append(have[-1].name)
+        for old in DEPS.glob(f"{name}-*.whl"):
+            if old not in have:
+                old.unlink()
+        out.append(have[-1])
+    stage("deps", f"downloaded {', '.join(fetched)}" if fetched else
+          f"{len(out)} bundled wheels up to date", t0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# stage 4: the extension zip
 
 
 def manifest_with_wheels(text: str, wheel_paths: list[str]) -> str:
@@ -281,11 +330,11 @@ def _package_files() -> list[tuple[Path, str]]:
     return out
 
 
-def build_zip(wheel: Path) -> Path:
+def build_zip(wheel: Path, extra_wheels: list[Path] = ()) -> Path:
     t0 = time.perf_counter()
     manifest = read_manifest()
-    wheel_arc = f"wheels/{wheel.name}"
-    text = manifest_with_wheels(MANIFEST.read_text(encoding="utf-8"), [f"./{wheel_arc}"])
+    wheels = [wheel, *extra_wheels]
+    text = manifest_with_wheels(MANIFEST.read_text(encoding="utf-8"), [f"./wheels/{w.name}" for w in wheels])
     out = DIST / f"{manifest['id']}-{manifest['version']}.zip"
     DIST.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -294,13 +343,14 @@ def build_zip(wheel: Path) -> Path:
         z.writestr("blender_manifest.toml", text)
         for src, arc in files:
             z.write(src, arc)
-        z.write(wheel, wheel_arc, compress_type=zipfile.ZIP_STORED)  # a wheel is a zip already
+        for w in wheels:
+            z.write(w, f"wheels/{w.name}", compress_type=zipfile.ZIP_STORED)  # a wheel is a zip already
     tmp.replace(out)
     for old in DIST.glob(f"{manifest['id']}-*.zip"):
         if old != out:
             old.unlink()
     size = out.stat().st_size / 1e6
-    stage("zip", f"{out.relative_to(ROOT)} ({len(files) + 2} files, {size:.1f} MB)", t0)
+    stage("zip", f"{out.relative_to(ROOT)} ({len(files) + 1 + len(wheels)} files, {size:.1f} MB)", t0)
     return out
 
 
@@ -315,7 +365,7 @@ def build() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         req = ensure_venv()
         wheel = ensure_wheel(req)
-        return build_zip(wheel)
+        return build_zip(wheel, ensure_bundled_wheels())
 
 
 def cmd_test(args: list[str]) -> int:

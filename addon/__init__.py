@@ -2,16 +2,17 @@
 """Blender side of Optica: the render engine, its sessions and the scene export.
 
 The root ``__init__.py`` delegates ``register()`` / ``unregister()`` here. Registering adds,
-in order: the settings and panels (``ui``), the "Optica" render engine, and the handlers that
-free what a render job kept between frames. ``unregister()`` removes exactly those, so the
-add-on can be disabled and enabled again in one Blender session.
+in order: the settings and panels (``ui``), the "Optica" render engine, the handlers that
+free what a render job kept between frames, and the export operators (``operators``).
+``unregister()`` removes exactly those, so the add-on can be disabled and enabled again in one
+Blender session.
 """
 
 import bpy
 from bpy.app.handlers import persistent
 
-from .. import ui
-from . import engine, final
+from .. import operators, ui
+from . import engine, final, viewport
 
 
 @persistent
@@ -22,6 +23,7 @@ def _render_ended(scene, *_args):
 @persistent
 def _file_loading(*_args):
     final.release_jobs(None, keep_persistent=False)
+    viewport.stop_all()
 
 
 def _handlers():
@@ -36,9 +38,11 @@ def register():
     for handlers, fn in _handlers():
         if fn not in handlers:
             handlers.append(fn)
+    operators.register()
 
 
 def unregister():
+    operators.unregister()
     for handlers, fn in _handlers():
         while fn in handlers:
             handlers.remove(fn)
@@ -47,3 +51,4 @@ def unregister():
             bpy.utils.unregister_class(cls)
     ui.unregister()
     final.release_jobs(None, keep_persistent=False)
+    viewport.stop_all()

@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The RenderEngine class: Blender's entry points, each handed straight to a session.
 
-Final renders and material previews go to `final`; nothing here holds render state (Blender
-creates a new engine instance for every frame unless Persistent Data is on).
+Final renders and material previews go to `final`, the interactive viewport to `viewport`;
+nothing here holds render state (Blender creates a new engine instance for every frame unless
+Persistent Data is on; a viewport engine keeps its session, see viewport.session_for).
 """
 
 import bpy
 
-from . import final
+from . import final, viewport
 
 
 class OpticaRenderEngine(bpy.types.RenderEngine):
@@ -23,6 +24,12 @@ class OpticaRenderEngine(bpy.types.RenderEngine):
 
     def update_render_passes(self, scene=None, renderlayer=None):
         final.update_render_passes(self, scene, renderlayer)
+
+    def view_update(self, context, depsgraph):
+        viewport.view_update(self, context, depsgraph)
+
+    def view_draw(self, context, depsgraph):
+        viewport.view_draw(self, context, depsgraph)
 
 
 CLASSES = (OpticaRenderEngine,)

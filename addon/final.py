@@ -17,6 +17,12 @@ Sampling runs on a worker thread (`optica_core.Renderer.accumulate` releases the
 batches of ~0.2 s, while the calling thread polls `test_break`, refreshes the visible result
 and reports progress. It stops at `scene.optica.samples`, at `time_limit` seconds of sampling,
 or once the noise estimate of (almost) every pixel is below `noise_threshold`.
+
+With `scene.optica.use_denoiser` the finished image is denoised (OIDN, `denoise.py`, quality
+`denoiser_quality`, guided by albedo and normals; the job keeps the denoiser between frames):
+Combined is the denoised image and the "Noisy Image" pass keeps the raw one. A cancelled render
+is not denoised; a denoiser that is missing or fails is reported and the render keeps the noisy
+image. Material previews (`is_preview`) take at most PREVIEW_SAMPLES samples, not denoised.
 """
 
 import logging
@@ -35,6 +41,7 @@ POLL_SECONDS = 0.05  # how often test_break is asked
 BATCH_SECONDS = 0.2  # target duration of one accumulate() call
 UPDATE_SECONDS = 0.3  # shortest interval between refreshes of the visible result
 CONVERGED_FRACTION = 0.999  # noise threshold reached when this fraction of pixels is below it
+PREVIEW_SAMPLES = 32  # most samples of a material / light / world preview
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,7 +60,7 @@ class Limits:
     @classmethod
     def from_scene(cls, scene, is_preview: bool = False) -> "Limits":
         s = scene.optica
-        samples = s.viewport_samples if is_preview else s.samples
+        samples = min(s.viewport_samples, PREVIEW_SAMPLES) if is_preview else s.samples
         return cls(max(1, samples), max(0.0, s.time_limit), max(0.0, s.noise_threshold), max(0, s.threads))
 
     @property
@@ -119,9 +126,11 @@ class ArrayOutput:
         self.images[render_passes.COMBINED.name] = render_passes.image(render_passes.COMBINED, renderer)
         self.updates += 1
 
-    def end(self, renderer):
+    def end(self, renderer, images=None):
+        """images: pass name → (h, w, c) array replacing the renderer's (the denoised Combined)."""
         for p in self.passes:
-            self.images[p.name] = render_passes.image(p, renderer)
+            given = (images or {}).get(p.name)
+            self.images[p.name] = render_passes.image(p, renderer) if given is None else np.array(given, np.float32)
 
     def abort(self):
         pass
@@ -136,10 +145,10 @@ class ArrayOutput:
 class BlenderOutput:
     """Writes Blender's render result through a RenderEngine (one view layer)."""
 
-    def __init__(self, engine, view_layer):
+    def __init__(self, engine, view_layer, scene=None):
         self.engine = engine
         self.layer_name = view_layer.name
-        self.passes = render_passes.enabled_passes(view_layer)
+        self.passes = render_passes.enabled_passes(view_layer, scene)
         self._result = None
 
     def begin(self, width, height):
@@ -152,8 +161,8 @@ class BlenderOutput:
                                f"pixels, the film {width}×{height}")
         self._result = result
 
-    def _write(self, p, renderer):
-        rows = render_passes.blender_rows(render_passes.image(p, renderer))
+    def _write(self, p, renderer, image=None):
+        rows = render_passes.blender_rows(render_passes.image(p, renderer) if image is None else image)
         for rp in self._result.layers[0].passes:  # one per view (stereo: the same image)
             if rp.name == p.name:
                 rp.rect = rows
@@ -162,9 +171,9 @@ class BlenderOutput:
         self._write(render_passes.COMBINED, renderer)
         self.engine.update_result(self._result)
 
-    def end(self, renderer):
+    def end(self, renderer, images=None):
         for p in self.passes:
-            self._write(p, renderer)
+            self._write(p, renderer, (images or {}).get(p.name))
         self.engine.end_result(self._result)
         self._result = None
 
@@ -194,6 +203,7 @@ class RenderJob:
         self.renderer = None
         self._threads = None
         self.output = None  # the current render's output, for the exporter's messages
+        self.denoiser = None  # kept between frames: OIDN sets a filter up once per image size
 
     def _message(self, level: str, text: str):
         """The exporter's log(level, message), level 'WARNING' / 'INFO' / 'ERROR': to the
@@ -209,6 +219,19 @@ class RenderJob:
 
             self.exporter = SceneExporter(log=self._message)
         return self.exporter.export(depsgraph)
+
+    def denoiser_for(self, quality: str, threads: int):
+        """The job's Denoiser (made on first use, again when the quality changes); raises
+        denoise.DenoiserError when OIDN is unavailable."""
+        from . import denoise
+
+        d = self.denoiser
+        if d is None or d.quality != quality:
+            if d is not None:
+                d.close()
+            self.denoiser = None
+            self.denoiser = denoise.Denoiser(quality, threads=threads)
+        return self.denoiser
 
     def renderer_for(self, threads: int):
         import optica_core
@@ -331,10 +354,38 @@ class Outcome:
     samples: int = 0
     seconds: float = 0.0  # sampling time
     reason: str = ""  # 'samples', 'time', 'noise', 'cancelled'
+    denoised: bool = False
+    denoise_seconds: float = 0.0
 
     @property
     def cancelled(self) -> bool:
         return self.reason == "cancelled"
+
+
+def _wants_denoising(scene, is_preview: bool) -> bool:
+    return not is_preview and bool(getattr(scene.optica, "use_denoiser", False))
+
+
+def _interruptible(fn, test_break):
+    """fn() on a helper thread while test_break is polled; None once test_break said stop (fn
+    then finishes on its own: OIDN cannot be interrupted through pyoidn). Re-raises fn's errors."""
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            box["error"] = e
+
+    t = threading.Thread(target=run, name="optica-denoise", daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(POLL_SECONDS)
+        if t.is_alive() and test_break():
+            return None
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _format_time(seconds: float) -> str:
@@ -374,11 +425,37 @@ class FinalSession:
         self.output.begin(w, h)
         try:
             outcome = self._sample(renderer, limits, w * h)
+            images = None
+            if _wants_denoising(scene, self.is_preview) and not outcome.cancelled:
+                images = self._denoise(scene, renderer, limits, outcome)
         except BaseException:
             self.output.abort()
             raise
-        self.output.end(renderer)
+        self.output.end(renderer, images)
         return outcome
+
+    def _denoise(self, scene, renderer, limits: Limits, outcome: "Outcome") -> dict | None:
+        """{'Combined': denoised image}, or None when cancelled meanwhile or the denoiser is
+        unavailable or failed (said in the render's report; the noisy image stays)."""
+        from . import denoise
+
+        quality = str(getattr(scene.optica, "denoiser_quality", "HIGH")).lower()
+        self.output.progress(1.0, f"Denoising ({quality})")
+        t0 = time.perf_counter()
+        try:
+            denoiser = self.job.denoiser_for(quality, limits.threads)
+            image = _interruptible(lambda: denoise.denoise_renderer(denoiser, renderer), self.test_break)
+        except Exception as e:  # noqa: BLE001 - a denoiser problem never fails the render
+            text = str(e) if isinstance(e, denoise.DenoiserError) else f"Denoising failed: {type(e).__name__}: {e}"
+            log.warning("%s", text)
+            self.output.message("WARNING", f"Optica: {text}; the image is not denoised")
+            return None
+        if image is None:
+            outcome.reason = "cancelled"
+            return None
+        outcome.denoised = True
+        outcome.denoise_seconds = time.perf_counter() - t0
+        return {render_passes.COMBINED.name: image}
 
     def _sample(self, renderer, limits: Limits, pixels: int) -> Outcome:
         acc = _Accumulator(renderer, limits)
@@ -423,7 +500,7 @@ def render(engine, depsgraph, test_break=None) -> None:
     override of RenderEngine.test_break is not seen through `engine.test_break` (bpy finds
     the RNA function first), hence the argument."""
     scene, view_layer = depsgraph.scene, depsgraph.view_layer
-    output = BlenderOutput(engine, view_layer)
+    output = BlenderOutput(engine, view_layer, scene)
     job = RenderJob() if engine.is_preview else job_for(scene, view_layer)
     session = FinalSession(output, test_break or engine.test_break, job, is_preview=engine.is_preview)
     try:

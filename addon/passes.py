@@ -3,8 +3,9 @@
 
 Pass names and channel ids are Blender's own (the compositor and multilayer EXR files know
 them): "Combined" RGBA, "Depth" Z, "Normal" XYZ, "IndexOB" X, and Cycles' "Denoising Albedo"
-RGB / "Denoising Normal" XYZ. Pixels go to Blender as (w*h, channels) float32 rows, bottom
-row first; the core's images run top row first.
+RGB / "Denoising Normal" XYZ, and "Noisy Image" RGBA (the image before denoising, written when
+`scene.optica.use_denoiser` is on; Combined is then the denoised image). Pixels go to Blender
+as (w*h, channels) float32 rows, bottom row first; the core's images run top row first.
 """
 
 from dataclasses import dataclass
@@ -27,10 +28,12 @@ NORMAL = Pass("Normal", 3, "XYZ", 'VECTOR', "normal")  # world space
 OBJECT_INDEX = Pass("IndexOB", 1, "X", 'VALUE', "object_id")  # the exporter's object id: pass_index
 DENOISING_ALBEDO = Pass("Denoising Albedo", 3, "RGB", 'COLOR', "albedo")
 DENOISING_NORMAL = Pass("Denoising Normal", 3, "XYZ", 'VECTOR', "normal")
+NOISY_IMAGE = Pass("Noisy Image", 4, "RGBA", 'COLOR', "color")  # the raw image when denoising
 
 
-def enabled_passes(view_layer) -> list[Pass]:
-    """The passes a view layer asks for, Combined first."""
+def enabled_passes(view_layer, scene=None) -> list[Pass]:
+    """The passes a view layer asks for, Combined first. `scene`: the view layer's scene (by
+    default its owner; the view layer update_render_passes receives has none)."""
     passes = [COMBINED]
     if view_layer.use_pass_z:
         passes.append(DEPTH)
@@ -41,12 +44,15 @@ def enabled_passes(view_layer) -> list[Pass]:
     settings = getattr(view_layer, "optica", None)
     if settings is not None and settings.use_denoising_passes:
         passes += [DENOISING_ALBEDO, DENOISING_NORMAL]
+    scene_settings = getattr(scene if scene is not None else view_layer.id_data, "optica", None)
+    if scene_settings is not None and scene_settings.use_denoiser:
+        passes.append(NOISY_IMAGE)
     return passes
 
 
 def register_passes(engine, scene, view_layer) -> None:
     """RenderEngine.update_render_passes: declare the passes the view layer will get."""
-    for p in enabled_passes(view_layer):
+    for p in enabled_passes(view_layer, scene):
         engine.register_pass(scene, view_layer, p.name, p.channels, p.chan_id, p.kind)
 
 

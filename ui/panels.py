@@ -108,6 +108,29 @@ class OPTICA_RENDER_PT_sampling(_OpticaPanel, bpy.types.Panel):
         col.prop(settings, "seed")
 
 
+class OPTICA_RENDER_PT_denoising(_OpticaPanel, bpy.types.Panel):
+    bl_label = "Denoising"
+    bl_context = "render"
+
+    def draw_header(self, context):
+        self.layout.prop(context.scene.optica, "use_denoiser", text="")
+
+    def draw(self, context):
+        from ..addon import denoise
+
+        settings = context.scene.optica
+        layout = self._layout()
+        layout.active = settings.use_denoiser
+        col = layout.column()
+        col.prop(settings, "denoiser_quality")
+        col.prop(settings, "viewport_denoiser_quality")
+        col.prop(settings, "denoiser_start", text="Viewport Start Sample")
+        available, text = denoise.device_summary()
+        row = layout.row()
+        row.alert = not available
+        row.label(text=text, icon='NONE' if available else 'ERROR')
+
+
 class OPTICA_RENDER_PT_light_paths(_OpticaPanel, bpy.types.Panel):
     bl_label = "Light Paths"
     bl_context = "render"
@@ -153,6 +176,7 @@ class OPTICA_VIEWLAYER_PT_passes(_OpticaPanel, bpy.types.Panel):
 
 CLASSES = (
     OPTICA_RENDER_PT_sampling,
+    OPTICA_RENDER_PT_denoising,
     OPTICA_RENDER_PT_light_paths,
     OPTICA_RENDER_PT_film,
     OPTICA_RENDER_PT_performance,

@@ -6,7 +6,13 @@ sessions read them. Units are stated in each description.
 """
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, IntProperty, PointerProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty
+
+DENOISER_QUALITIES = (
+    ('FAST', "Fast", "Quickest, least detail (interactive previews)"),
+    ('BALANCED', "Balanced", "Balanced between quality and speed (on a CPU, OIDN 2.5 runs it as High)"),
+    ('HIGH', "High", "Best quality, slowest (final frames)"),
+)
 
 
 class OpticaRenderSettings(bpy.types.PropertyGroup):
@@ -41,13 +47,24 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
     )
     use_denoiser: BoolProperty(
         name="Denoise",
-        description="Denoise the rendered image (guided by albedo and normals)",
+        description="Denoise final renders and the viewport with Intel Open Image Denoise, guided by "
+        "albedo and normals; a final render keeps the raw image as the Noisy Image pass",
         default=False,
     )
     denoiser_start: IntProperty(
         name="Denoise Start",
         description="Samples per pixel before the first denoised image is shown",
         default=1, min=1, max=1 << 24, soft_max=1024,
+    )
+    denoiser_quality: EnumProperty(
+        name="Render Quality",
+        description="Quality of the final render's denoising (Intel Open Image Denoise)",
+        items=DENOISER_QUALITIES, default='HIGH',
+    )
+    viewport_denoiser_quality: EnumProperty(
+        name="Viewport Quality",
+        description="Quality of the viewport's denoising; on a CPU, Fast keeps the viewport responsive",
+        items=DENOISER_QUALITIES, default='FAST',
     )
     threads: IntProperty(
         name="Threads",

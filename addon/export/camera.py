@@ -146,3 +146,75 @@ def convert_camera(b_cam_ob, report) -> dict:
         if abs(dof.aperture_ratio - 1.0) > 1e-6:
             report("WARNING", ("camera-ratio", name), f"Camera '{name}': anamorphic aperture ratio is not supported")
     return c
+
+
+# ---------------------------------------------------------------------------------------------
+# viewport views (pure functions of plain values; the viewport session feeds them)
+#
+# Blender frames a 3D view as `BKE_camera_params_from_view3d` + `BKE_camera_params_compute_viewplane`
+# do: a user perspective view is a 36 mm sensor (AUTO fit) at the view's lens with zoom 2, an
+# orthographic one has ortho_scale = view distance × 36 / lens (zoom 2) and clips at
+# ±clip_end / 2 around the view origin, and the camera view uses the camera's parameters with
+# the view's zoom (`BKE_screen_view3d_zoom_to_fac`) and offset. A view plane here is
+# (xmin, xmax, ymin, ymax) at distance 1 in front of the camera (perspective) or in world units
+# (orthographic): Blender's `params.viewplane` without its clip_start factor.
+
+SENSOR_WIDTH, SENSOR_HEIGHT = 36.0, 24.0  # Blender's default sensor (DEFAULT_SENSOR_WIDTH/HEIGHT)
+USER_VIEW_ZOOM = 2.0  # CAMERA_PARAM_ZOOM_INIT_PERSP
+
+
+def view_zoom_factor(view_camera_zoom: float) -> float:
+    """`BKE_screen_view3d_zoom_to_fac`: RegionView3D.view_camera_zoom → frame scale (1 at ≈29.29)."""
+    return (math.sqrt(2.0) + view_camera_zoom / 50.0) ** 2 / 4.0
+
+
+def viewplane(winx: float, winy: float, *, ortho: bool, lens: float = 50.0, ortho_scale: float = 6.0,
+              sensor_width: float = SENSOR_WIDTH, sensor_height: float = SENSOR_HEIGHT,
+              sensor_fit: str = "AUTO", shift=(0.0, 0.0), offset=(0.0, 0.0), zoom: float = 1.0):
+    """(xmin, xmax, ymin, ymax) of a winx × winy image (square pixels), as Blender computes it."""
+    fit = sensor_fit if sensor_fit in ("HORIZONTAL", "VERTICAL") else ("HORIZONTAL" if winx >= winy else "VERTICAL")
+    sensor = sensor_height if sensor_fit == "VERTICAL" else sensor_width
+    pixsize = ortho_scale if ortho else sensor / lens
+    viewfac = winx if fit == "HORIZONTAL" else winy
+    pixsize = pixsize / viewfac * zoom
+    dx = shift[0] * viewfac + winx * offset[0]
+    dy = shift[1] * viewfac + winy * offset[1]
+    return ((-0.5 * winx + dx) * pixsize, (0.5 * winx + dx) * pixsize,
+            (-0.5 * winy + dy) * pixsize, (0.5 * winy + dy) * pixsize)
+
+
+def camera_viewplane(cam: dict, winx: float, winy: float, *, zoom: float = 1.0, offset=(0.0, 0.0),
+                     shift_scale: float = 1.0):
+    """The view plane of scene-dict camera `cam` (as convert_camera returns it) on a winx × winy
+    image; zoom/offset/shift_scale as a camera view applies them."""
+    return viewplane(
+        winx, winy, ortho=cam.get("type") == "orthographic", lens=cam.get("lens", 50.0),
+        ortho_scale=cam.get("ortho_scale", 6.0), sensor_width=cam.get("sensor_width", SENSOR_WIDTH),
+        sensor_height=cam.get("sensor_height", SENSOR_HEIGHT), sensor_fit=cam.get("sensor_fit", "AUTO"),
+        shift=(cam.get("shift_x", 0.0) * shift_scale, cam.get("shift_y", 0.0) * shift_scale),
+        offset=offset, zoom=zoom)
+
+
+def camera_for_plane(plane, *, ortho: bool, matrix, base: dict | None = None) -> dict:
+    """A scene-dict camera whose frame is exactly view plane `plane` (any aspect: the image's
+    width/height must match the plane's). `base` lends clipping and depth of field."""
+    xmin, xmax, ymin, ymax = (float(v) for v in plane)
+    width = xmax - xmin
+    if not width > 0 or not ymax > ymin:
+        raise ValueError(f"empty view plane {plane}")
+    c = {k: v for k, v in (base or {}).items()
+         if k in ("clip_start", "clip_end", "aperture_radius", "focus_distance", "aperture_blades",
+                  "aperture_rotation")}
+    c.update({
+        "type": "orthographic" if ortho else "perspective",
+        "matrix": np.asarray(matrix, np.float32).reshape(4, 4),
+        "sensor_fit": "HORIZONTAL",
+        "sensor_width": SENSOR_WIDTH,
+        "shift_x": 0.5 * (xmin + xmax) / width,
+        "shift_y": 0.5 * (ymin + ymax) / width,
+    })
+    if ortho:
+        c["ortho_scale"] = width
+    else:
+        c["lens"] = SENSOR_WIDTH / width
+    return c
