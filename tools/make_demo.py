@@ -149,6 +149,7 @@ def main(argv=None) -> int:
     _blender_env.install()
     build(bpy, a.frames)
     a.out.parent.mkdir(parents=True, exist_ok=True)
+    bpy.context.preferences.filepaths.save_version = 0  # no demo.blend1 backup next to it
     bpy.ops.wm.save_as_mainfile(filepath=str(a.out.resolve()), compress=True, check_existing=False)
     print(f"make_demo: wrote {a.out} ({a.out.stat().st_size / 1e3:.0f} kB)")
     return 0
