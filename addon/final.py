@@ -461,18 +461,26 @@ class FinalSession:
         acc = _Accumulator(renderer, limits)
         acc.start()
         last_update, update_cost, cancelled = 0.0, 0.0, False
-        while not acc.finished.wait(POLL_SECONDS):
-            if cancelled:
-                renderer.cancel()  # an accumulate() that began just after the first cancel
-            elif self.test_break():
-                cancelled = True
-                acc.cancel()
-            elif time.perf_counter() - last_update >= max(UPDATE_SECONDS, 10 * update_cost):
-                t0 = time.perf_counter()
-                self.output.update(renderer)
-                self._progress(renderer, limits, acc.elapsed, pixels)
-                last_update = time.perf_counter()
-                update_cost = last_update - t0
+        try:
+            while not acc.finished.wait(POLL_SECONDS):
+                if cancelled:
+                    renderer.cancel()  # an accumulate() that began just after the first cancel
+                elif self.test_break():
+                    cancelled = True
+                    acc.cancel()
+                elif time.perf_counter() - last_update >= max(UPDATE_SECONDS, 10 * update_cost):
+                    t0 = time.perf_counter()
+                    self.output.update(renderer)
+                    self._progress(renderer, limits, acc.elapsed, pixels)
+                    last_update = time.perf_counter()
+                    update_cost = last_update - t0
+        except BaseException:
+            # Ctrl-C or an output error: the sampling thread must not outlive the render.
+            acc.cancel()
+            while not acc.finished.wait(POLL_SECONDS):
+                renderer.cancel()
+            acc.join()
+            raise
         acc.join()
         if acc.error is not None:
             raise acc.error

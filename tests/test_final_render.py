@@ -338,6 +338,25 @@ def test_cancel_session_returns_within_half_a_second(lit_scene):
     assert output.images["Combined"][..., :3].mean() > 0.05  # kept what it had
 
 
+def test_interrupt_during_sampling_stops_the_sampling_thread(lit_scene):
+    """Ctrl-C (KeyboardInterrupt) while a session samples propagates, and the sampling thread
+    does not outlive the render."""
+    lit_scene.render.resolution_x = lit_scene.render.resolution_y = 128
+    lit_scene.optica.samples = 1_000_000
+    final = optica_module("addon.final")
+    start = time.perf_counter()
+
+    def test_break():
+        if time.perf_counter() - start > 1.0:
+            raise KeyboardInterrupt
+        return False
+
+    session, _output = _session(lit_scene, test_break)
+    with pytest.raises(KeyboardInterrupt):
+        session.render(bpy.context.evaluated_depsgraph_get())
+    assert not [t for t in threading.enumerate() if isinstance(t, final._Accumulator) and t.is_alive()]
+
+
 class _BreakingEngine(bpy.types.RenderEngine):
     """Optica's own render path (addon.final.render) in a real RenderEngine whose "stop"
     turns true `break_after` seconds into the render: what pressing Esc does in Blender,
