@@ -133,3 +133,37 @@ def read_image_file(path) -> dict:
 @pytest.fixture
 def read_exr():
     return read_image_file
+
+
+def empty_scene():
+    """The current scene emptied, with Optica as its engine and default settings: cheaper than
+    a factory reset and re-enabling the add-on for every test."""
+    import bpy
+
+    if not hasattr(bpy.context.scene, "optica"):
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        enable_optica()
+    s = bpy.context.scene
+    for coll in (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.lights, bpy.data.cameras,
+                 bpy.data.worlds, bpy.data.collections):
+        bpy.data.batch_remove(list(coll))
+    for prop in s.optica.bl_rna.properties:
+        if prop.identifier != "rna_type":
+            s.optica.property_unset(prop.identifier)
+    for layer in s.view_layers:
+        layer.optica.use_denoising_passes = False
+    s.render.engine = "OPTICA"
+    s.render.use_border = False
+    s.render.resolution_percentage = 100
+    return s
+
+
+def add_object(scene, name, data, location=(0, 0, 0), rotation=(0, 0, 0)):
+    """Links a new object holding `data` into the scene."""
+    import bpy
+
+    ob = bpy.data.objects.new(name, data)
+    ob.location = location
+    ob.rotation_euler = rotation
+    scene.collection.objects.link(ob)
+    return ob

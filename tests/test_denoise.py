@@ -18,7 +18,7 @@ import bpy  # conftest has pointed Blender's user folders at a temporary folder 
 import numpy as np
 import pytest
 
-from conftest import optica_module, read_image_file
+from conftest import empty_scene as _empty_scene, optica_module, read_image_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bpy_scenes  # noqa: E402
@@ -119,25 +119,6 @@ def test_denoised_16_samples_beat_raw_64(dn, size, reference_samples):
 # final renders
 
 
-def _empty_scene():
-    """The current scene, emptied (cheaper than a factory reset + add-on enable per test)."""
-    from conftest import enable_optica
-
-    if not hasattr(bpy.context.scene, "optica"):
-        bpy.ops.wm.read_factory_settings(use_empty=True)
-        enable_optica()
-    s = bpy.context.scene
-    for coll in (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.lights, bpy.data.cameras,
-                 bpy.data.worlds, bpy.data.collections):
-        bpy.data.batch_remove(list(coll))
-    for prop in s.optica.bl_rna.properties:
-        if prop.identifier != "rna_type":
-            s.optica.property_unset(prop.identifier)
-    for layer in s.view_layers:
-        layer.optica.use_denoising_passes = False
-    s.render.engine = "OPTICA"
-    s.render.use_border = False
-    return s
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import bpy  # conftest has pointed Blender's user folders at a temporary folder 
 import numpy as np
 import pytest
 
-from conftest import optica_module, read_image_file
+from conftest import add_object as _add, optica_module, read_image_file
 
 SIZE = 64
 SPHERE_INDEX, PLANE_INDEX = 2, 1
@@ -53,12 +53,6 @@ def _plane(name, size=10.0):
     return mesh
 
 
-def _add(scene, name, data, location=(0, 0, 0), rotation=(0, 0, 0)):
-    ob = bpy.data.objects.new(name, data)
-    ob.location = location
-    ob.rotation_euler = rotation
-    scene.collection.objects.link(ob)
-    return ob
 
 
 def build_scene(scene, samples=8):

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from mathutils import Matrix
 
-from conftest import optica_module
+from conftest import empty_scene as _empty_scene, add_object as _add, optica_module
 
 W, H = 96, 54
 
@@ -44,32 +44,8 @@ def _material(name, color):
     return mat
 
 
-def _add(scene, name, data, location=(0, 0, 0), rotation=(0, 0, 0)):
-    ob = bpy.data.objects.new(name, data)
-    ob.location = location
-    ob.rotation_euler = rotation
-    scene.collection.objects.link(ob)
-    return ob
 
 
-def _empty_scene():
-    """The current scene, emptied: cheaper than a factory reset + add-on enable per test."""
-    from conftest import enable_optica
-
-    if not hasattr(bpy.context.scene, "optica"):
-        bpy.ops.wm.read_factory_settings(use_empty=True)
-        enable_optica()
-    s = bpy.context.scene
-    for coll in (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.lights, bpy.data.cameras,
-                 bpy.data.worlds, bpy.data.collections):
-        bpy.data.batch_remove(list(coll))
-    for prop in s.optica.bl_rna.properties:
-        if prop.identifier != "rna_type":
-            s.optica.property_unset(prop.identifier)
-    s.render.engine = "OPTICA"
-    s.render.resolution_percentage = 100
-    s.render.use_border = False
-    return s
 
 
 @pytest.fixture
