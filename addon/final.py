@@ -329,20 +329,14 @@ class _Accumulator(threading.Thread):
 
 
 def _noise_reached(renderer, limits: Limits) -> bool:
-    """True once (almost) every pixel's noise estimate is below the threshold. Honoured with
-    a core that estimates noise (`converged_fraction`, `converged` under adaptive sampling);
-    an older core samples to the sample count or time limit."""
-    if getattr(renderer, "converged", False) is True:
-        return True
-    if hasattr(renderer, "converged_fraction"):
-        return renderer.converged_fraction(limits.noise_threshold) >= CONVERGED_FRACTION
-    return False
+    """True once adaptive sampling stopped every tile, or (almost) every pixel's noise
+    estimate is below the threshold."""
+    return renderer.converged or renderer.converged_fraction(limits.noise_threshold) >= CONVERGED_FRACTION
 
 
 def _use_adaptive(renderer, limits: Limits) -> None:
-    if hasattr(renderer, "set_adaptive"):
-        threshold = limits.noise_threshold
-        renderer.set_adaptive(threshold, limits.noise_min_samples if threshold > 0 else 16)
+    threshold = limits.noise_threshold
+    renderer.set_adaptive(threshold, limits.noise_min_samples if threshold > 0 else 16)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -302,10 +302,6 @@ def test_noise_threshold_stops_early(lit_scene):
     lit_scene.optica.noise_threshold = 0.5
     session, _output = _session(lit_scene)
     outcome = session.render(bpy.context.evaluated_depsgraph_get())
-    import optica_core
-
-    if not hasattr(optica_core.Renderer, "converged_fraction"):
-        pytest.skip("this core has no noise estimate")
     assert outcome.reason == "noise"
     assert final.Limits.from_scene(lit_scene).noise_min_samples <= outcome.samples < 2000
 
