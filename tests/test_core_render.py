@@ -667,3 +667,20 @@ def test_adaptive_sampling_stops_converged_tiles():
     assert noisy.converged_fraction(1e-4) < 0.5
     with pytest.raises(ValueError, match="threshold"):
         noisy.set_adaptive(-1.0)
+
+
+def test_a_cancel_before_accumulate_is_not_lost():
+    """cancel() stops the running accumulate() or, if none runs, the next one (a caller racing
+    the start of a call must not lose its cancel); set_scene() and reset() drop it."""
+    r = oc.Renderer()
+    d = oc.scenes.cornell_box(32, 32)
+    r.set_scene(d)
+    r.cancel()
+    assert r.accumulate(4) == 0 and r.samples == 0
+    assert r.accumulate(2) == 2  # consumed by the call it stopped
+    r.cancel()
+    r.reset()
+    assert r.accumulate(1) == 1
+    r.cancel()
+    r.set_scene(d)
+    assert r.accumulate(1) == 1

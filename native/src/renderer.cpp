@@ -9,6 +9,7 @@ namespace optica {
 Renderer::Renderer(int threads) : pool_(threads) {}
 
 void Renderer::set_scene(std::unique_ptr<Scene> scene) {
+  cancel_.store(false);  // a cancel aimed at the previous scene's sampling is void now
   scene->prepare(pool_);
   scene_ = std::move(scene);
   film_.resize(scene_->settings.region_w, scene_->settings.region_h);
@@ -70,7 +71,6 @@ bool Renderer::all_converged() const {
 }
 
 int Renderer::accumulate(int n) {
-  cancel_.store(false);
   if (!scene_ || n <= 0) return 0;
   uint32_t before = film_.min_samples();
   // Every tile is brought to the same target, one sample pass over the image at a time:
@@ -86,6 +86,9 @@ int Renderer::accumulate(int n) {
     });
     if (cancel_.load(std::memory_order_relaxed) || all_converged()) break;
   }
+  // A cancel is consumed by the accumulate() it stopped, even one requested just before this
+  // call began (the caller's cancel must never be lost to a race with the start).
+  cancel_.store(false);
   return int(film_.min_samples() - before);
 }
 

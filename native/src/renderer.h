@@ -18,8 +18,10 @@ class Renderer {
   bool has_scene() const { return scene_ != nullptr; }
   // Adds up to n samples per pixel; returns how many every pixel received in this call.
   int accumulate(int n);
+  // Stops the running accumulate(), or the next one if none runs; set_scene()/reset() drop a
+  // pending cancel.
   void cancel() { cancel_.store(true); }
-  void reset() { film_.clear(); }
+  void reset() { cancel_.store(false); film_.clear(); }
   int samples() const { return int(film_.min_samples()); }
   int threads() const { return pool_.size(); }
   // Adaptive sampling: a tile stops once every pixel's noise estimate is below `threshold`
