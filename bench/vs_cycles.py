@@ -39,13 +39,6 @@ SCENES = {
 }
 
 
-def install_optica():
-    zips = sorted((ROOT / "dist").glob("optica-*.zip"))
-    if not zips:
-        sys.exit("no dist/optica-*.zip: run `python build.py` first")
-    bpy.ops.extensions.package_install_files(repo="user_default", filepath=str(zips[-1]), enable_on_install=True)
-
-
 def fresh_scene(build, size):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     conftest.enable_optica()
@@ -111,7 +104,7 @@ def main():
         args.size, args.reference_samples = 64, 512
     scenes = dict(list(SCENES.items())[:2]) if args.quick else SCENES
 
-    install_optica()
+    conftest.install_optica()
     results = []
     with tempfile.TemporaryDirectory(prefix="optica-vs-cycles-") as tmp_name:
         tmp = Path(tmp_name)

@@ -205,20 +205,15 @@ def codec_options(settings: EncoderSettings, choice: EncoderChoice, fps: Fractio
             opts["rc"] = "vbr"
         if profile:
             opts["profile"] = profile
-    elif choice.name == "libx264":
+    elif choice.name in ("libx264", "libx265"):
         opts["preset"] = _X26X_PRESETS[settings.preset]
         if crf:
             opts["crf"] = str(settings.crf)
         if profile:
             opts["profile"] = profile
-    elif choice.name == "libx265":
-        opts["preset"] = _X26X_PRESETS[settings.preset]
-        if crf:
-            opts["crf"] = str(settings.crf)
-        if profile:
-            opts["profile"] = profile
-        # Closed GOPs: every keyframe is an IDR frame, as with the other encoders.
-        opts["x265-params"] = "log-level=error:open-gop=0"
+        if choice.name == "libx265":
+            # Closed GOPs: every keyframe is an IDR frame, as with the other encoders.
+            opts["x265-params"] = "log-level=error:open-gop=0"
     elif choice.name == "libsvtav1":
         opts["preset"] = _SVT_PRESETS[settings.preset]
         if crf:

@@ -65,9 +65,9 @@ def _render_engines(bpy):
     return [c for c in bpy.types.RenderEngine.__subclasses__() if hasattr(c, "bl_idname") and c.is_registered]
 
 
-@pytest.fixture(scope="session")
-def optica_installed():
-    """Installs and enables the built zip once per session; returns the add-on module name."""
+def install_optica() -> str:
+    """Installs the built zip into the isolated Blender user folders, as a user does, and
+    enables it (also used by bench/ and tools/ scripts); returns the add-on module name."""
     zip_path = _built_zip()
     import bpy
 
@@ -76,6 +76,12 @@ def optica_installed():
     assert result == {"FINISHED"}, f"installing {zip_path} failed: {result}"
     enable_optica()
     return ADDON_MODULE
+
+
+@pytest.fixture(scope="session")
+def optica_installed():
+    """Installs and enables the built zip once per session; returns the add-on module name."""
+    return install_optica()
 
 
 @pytest.fixture

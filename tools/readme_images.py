@@ -42,8 +42,7 @@ def main():
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--samples", type=int, default=128)
     args = parser.parse_args()
-    zips = sorted((ROOT / "dist").glob("optica-*.zip"))
-    bpy.ops.extensions.package_install_files(repo="user_default", filepath=str(zips[-1]), enable_on_install=True)
+    conftest.install_optica()
     out = ROOT / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
