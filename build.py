@@ -13,7 +13,9 @@
 Every stage is incremental: pip runs only when requirements.txt changed, the wheel is rebuilt and
 reinstalled only when the native sources changed (CMake's own build folder, native/build/, makes
 that rebuild incremental too), the bundled third-party wheels (PyAV, PyOpenColorIO: the video
-export) are fetched into dist/deps/ once per pinned version, and the zip is cheap to rewrite.
+export; cffi, pycparser: what pyoidn imports) are fetched into dist/deps/ once per pinned version,
+the denoiser's wheel is fetched and trimmed (trim_oidn_wheel()) once per pinned version, and the
+zip is cheap to rewrite.
 
 This file uses only the standard library: it runs with the system Python before .venv exists.
 """
@@ -42,14 +44,18 @@ def _ensure_python() -> None:
 
 _ensure_python()
 
+import base64  # noqa: E402
+import csv  # noqa: E402
 import fcntl  # noqa: E402
 import hashlib  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import textwrap  # noqa: E402
 import time  # noqa: E402
 import tomllib  # noqa: E402
 import zipfile  # noqa: E402
@@ -75,9 +81,38 @@ EXCLUDED_DIRS = {"__pycache__"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".so", ".blend1", ".orig", ".rej", "~")
 
 # Third-party packages the extension needs inside Blender, bundled as wheels at the versions
-# requirements.txt pins: PyAV (video encoding) and PyOpenColorIO (colour management of exported
-# frames).
-BUNDLED = ("av", "opencolorio")
+# requirements.txt pins: PyAV (video encoding), PyOpenColorIO (colour management of exported
+# frames), and cffi with pycparser, which pyoidn imports and Blender's own Python lacks.
+BUNDLED = ("av", "opencolorio", "cffi", "pycparser")
+
+# The denoiser (pyoidn: Intel Open Image Denoise) is bundled trimmed: its upstream wheel stores
+# every symlink of its lib/ folder as a full copy and carries the SYCL and HIP devices, their
+# runtimes and test programs (171 MB installed). The trimmed wheel keeps one real file under each
+# name the loader asks for, so no symlink and no RPATH rewrite is needed: pyoidn opens
+# lib/libOpenImageDenoise.so by path; that NEEDs libOpenImageDenoise_core.so.<version> (its
+# SONAME); the core dlopens its device modules by their versioned names from its own folder; the
+# CPU device NEEDs libtbb.so.12. Every library's RPATH is $ORIGIN/../lib, that same folder.
+OIDN = "pyoidn"
+OIDN_LIB = "pyoidn/oidn/lib/"
+OIDN_REQUIRED = {  # pattern of a kept file -> why it is needed (each must match one file)
+    r"pyoidn/__init__\.py": "the Python package",
+    r"pyoidn/oidn/lib/libOpenImageDenoise\.so": "opened by pyoidn by path",
+    r"pyoidn/oidn/lib/libOpenImageDenoise_core\.so\.\d+\.\d+\.\d+": "OIDN's core (NEEDED by the above)",
+    r"pyoidn/oidn/lib/libOpenImageDenoise_device_cpu\.so\.\d+\.\d+\.\d+": "the CPU device",
+    r"pyoidn/oidn/lib/libOpenImageDenoise_device_cuda\.so\.\d+\.\d+\.\d+": "the CUDA device",
+    r"pyoidn/oidn/lib/libtbb\.so\.\d+": "oneTBB (NEEDED by the CPU device)",
+}
+OIDN_ALSO_KEPT = (r"pyoidn/[^/]+\.py", r"[^/]+\.dist-info/(METADATA|top_level\.txt|licenses/.+)")
+OIDN_BUILD_TAG = "1optica"  # marks the trimmed wheel's file name apart from the upstream one
+OIDN_NOTICE = """\
+This wheel is pyoidn {version} repacked by Optica's build.py with only what Optica loads:
+the pyoidn Python package (MIT, see LICENSE) and, in pyoidn/oidn/lib/, binaries of
+Intel Open Image Denoise (Apache-2.0): its core library, CPU device and CUDA device, and of
+oneTBB (Apache-2.0). Left out of the upstream wheel {source}
+(copies standing for symlinks, the SYCL and HIP devices and their runtimes, oneTBB's optional
+NUMA binding libraries, programs, CMake files):
+{dropped}
+"""
 
 # Top-level entries of native/ that are not inputs of the wheel (scikit-build-core's build-dir).
 NATIVE_SKIP_TOP = {"build", "dist"}
@@ -259,32 +294,137 @@ def pinned_version(name: str) -> str:
     raise BuildError(f"{REQUIREMENTS.name} pins no version of {name}")
 
 
+def fetch_pinned_wheel(name: str, dest: Path) -> Path | None:
+    """The wheel of `name` at its pinned version in dest/; pip downloads it when missing (through
+    pip's configured index), once, and other versions there are removed. None, with a warning,
+    when it cannot be had: the zip then lacks it and the feature says the package is missing."""
+    version = pinned_version(name)
+    dest.mkdir(parents=True, exist_ok=True)
+    have = sorted(dest.glob(f"{name}-{version}-*.whl"))
+    if not have:
+        print(f"[build] deps   downloading {name}=={version}", flush=True)
+        res = subprocess.run(
+            [str(VENV_PY), "-m", "pip", "download", "--disable-pip-version-check", "--quiet", "--no-deps",
+             "--only-binary=:all:", "-d", str(dest), f"{name}=={version}"])
+        have = sorted(dest.glob(f"{name}-{version}-*.whl"))
+        if res.returncode != 0 or not have:
+            print(f"[build] deps   WARNING: could not get the {name}=={version} wheel; the zip will lack it",
+                  flush=True)
+            return None
+    for old in dest.glob(f"{name}-*.whl"):
+        if old not in have:
+            old.unlink()
+    return have[-1]
+
+
 def ensure_bundled_wheels() -> list[Path]:
-    """The BUNDLED wheels in dist/deps/ at their pinned versions; pip downloads what is missing
-    (through pip's configured index), once. A wheel that cannot be had is left out with a
-    warning: the export then says the package is missing."""
+    """The BUNDLED wheels in dist/deps/ at their pinned versions."""
     t0 = time.perf_counter()
-    DEPS.mkdir(parents=True, exist_ok=True)
-    out, fetched = [], []
-    for name in BUNDLED:
-        version = pinned_version(name)
-        have = sorted(DEPS.glob(f"{name}-{version}-*.whl"))
-        if not have:
-            res = subprocess.run(
-                [str(VENV_PY), "-m", "pip", "download", "--disable-pip-version-check", "--quiet", "--no-deps",
-                 "--only-binary=:all:", "-d", str(DEPS), f"{name}=={version}"])
-            have = sorted(DEPS.glob(f"{name}-{version}-*.whl"))
-            if res.returncode != 0 or not have:
-                print(f"[build] deps   WARNING: could not get the {name}=={version} wheel; the zip will lack it",
-                      flush=True)
-                continue
-            fetched.append(have[-1].name)
-        for old in DEPS.glob(f"{name}-*.whl"):
-            if old not in have:
-                old.unlink()
-        out.append(have[-1])
-    stage("deps", f"downloaded {', '.join(fetched)}" if fetched else
-          f"{len(out)} bundled wheels up to date", t0)
+    out = [w for w in (fetch_pinned_wheel(name, DEPS) for name in BUNDLED) if w is not None]
+    stage("deps", f"{len(out)} of {len(BUNDLED)} bundled wheels ready", t0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# stage 3b: the denoiser's wheel, trimmed
+
+
+def _oidn_kept(names: list[str], source: str) -> list[str]:
+    """The entries of the upstream wheel that the trimmed one keeps (OIDN_REQUIRED must each
+    match exactly one: anything else means the pinned wheel's layout changed)."""
+    for pattern, why in OIDN_REQUIRED.items():
+        hits = [n for n in names if re.fullmatch(pattern, n)]
+        if len(hits) != 1:
+            raise BuildError(f"{source} should hold one file matching {pattern} ({why}); it holds "
+                             f"{hits or 'none'}: the denoiser's wheel cannot be trimmed")
+    patterns = (*OIDN_REQUIRED, *OIDN_ALSO_KEPT)
+    return [n for n in names if any(re.fullmatch(p, n) for p in patterns)]
+
+
+def _record_line(path: str, data: bytes) -> list[str]:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return [path, f"sha256={digest}", str(len(data))]
+
+
+def trim_oidn_wheel(source: Path, out_dir: Path) -> Path:
+    """Writes the trimmed denoiser wheel made from the upstream wheel `source` into out_dir (see
+    OIDN_REQUIRED) and returns its path: the same distribution, version and tags with the build
+    tag OIDN_BUILD_TAG, a WHEEL file saying so, a note of what was left out, a fresh RECORD."""
+    name, version, *_, py, abi, plat = source.name[: -len(".whl")].split("-")
+    out = out_dir / f"{name}-{version}-{OIDN_BUILD_TAG}-{py}-{abi}-{plat}.whl"
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(source) as src:
+        infos = {i.filename: i for i in src.infolist() if not i.is_dir()}
+        kept = _oidn_kept(list(infos), source.name)
+        wheel_files = [n for n in infos if re.fullmatch(r"[^/]+\.dist-info/WHEEL", n)]
+        if len(wheel_files) != 1:
+            raise BuildError(f"{source.name} has no single .dist-info/WHEEL file: {wheel_files}")
+        dist_info = wheel_files[0].split("/")[0]
+        wheel_info = infos[wheel_files[0]]
+        wheel_meta = [line for line in src.read(wheel_files[0]).decode().splitlines()
+                      if line and not line.startswith(("Generator:", "Build:"))]
+        dropped = sorted(n.removeprefix(OIDN_LIB) for n in infos if n not in kept and not n.startswith(dist_info))
+        generated = {
+            f"{dist_info}/WHEEL": "\n".join(
+                [wheel_meta[0], f"Generator: Optica build.py (trimmed from {source.name})", *wheel_meta[1:],
+                 f"Build: {OIDN_BUILD_TAG}", ""]),
+            f"{dist_info}/TRIMMED.txt": OIDN_NOTICE.format(
+                version=version, source=source.name, dropped=textwrap.fill(", ".join(dropped), 96)),
+        }
+        record = []
+        try:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+                def add(arc: str, data: bytes, like: zipfile.ZipInfo) -> None:
+                    info = zipfile.ZipInfo(arc, like.date_time)  # upstream's dates: the same bytes every build
+                    info.external_attr = like.external_attr
+                    z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+                for arc in sorted(kept, key=lambda n: (n.startswith(dist_info), n)):
+                    data = src.read(arc)
+                    add(arc, data, infos[arc])
+                    record.append(_record_line(arc, data))
+                for arc, text in generated.items():
+                    add(arc, text.encode("utf-8"), wheel_info)
+                    record.append(_record_line(arc, text.encode("utf-8")))
+                rows = io.StringIO()
+                csv.writer(rows, lineterminator="\n").writerows([*record, [f"{dist_info}/RECORD", "", ""]])
+                add(f"{dist_info}/RECORD", rows.getvalue().encode("utf-8"), wheel_info)
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return out
+
+
+def _oidn_recipe() -> str:
+    """Changes whenever what trim_oidn_wheel() would write changes."""
+    import inspect
+
+    parts = [OIDN_REQUIRED, OIDN_ALSO_KEPT, OIDN_BUILD_TAG, OIDN_NOTICE,
+             *(inspect.getsource(f) for f in (trim_oidn_wheel, _oidn_kept, _record_line))]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def ensure_oidn_wheel(deps: Path = DEPS) -> Path | None:
+    """The trimmed denoiser wheel in deps/, made from the pinned upstream wheel (kept in
+    deps/upstream/) once per pinned version and recipe; None when that cannot be had."""
+    t0 = time.perf_counter()
+    source = fetch_pinned_wheel(OIDN, deps / "upstream")
+    if source is None:
+        return None
+    stamp_path = deps / f".{OIDN}-trimmed.json"
+    wanted = {"source": source.name, "source_size": source.stat().st_size, "recipe": _oidn_recipe()}
+    stamp = read_stamp(stamp_path)
+    if {k: stamp.get(k) for k in wanted} == wanted and (deps / stamp.get("wheel", "-")).is_file():
+        stage("oidn", f"trimmed denoiser wheel up to date: {stamp['wheel']}", t0)
+        return deps / stamp["wheel"]
+    out = trim_oidn_wheel(source, deps)
+    for old in deps.glob(f"{OIDN}-*.whl"):
+        if old != out:
+            old.unlink()
+    write_stamp(stamp_path, {**wanted, "wheel": out.name})
+    mb = 1e6
+    stage("oidn", f"trimmed {source.name} ({source.stat().st_size / mb:.1f} MB) to {out.name} "
+          f"({out.stat().st_size / mb:.1f} MB)", t0)
     return out
 
 
@@ -365,7 +505,8 @@ def build() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         req = ensure_venv()
         wheel = ensure_wheel(req)
-        return build_zip(wheel, ensure_bundled_wheels())
+        denoiser = ensure_oidn_wheel()
+        return build_zip(wheel, [*ensure_bundled_wheels(), *([denoiser] if denoiser else [])])
 
 
 def cmd_test(args: list[str]) -> int:

@@ -21,12 +21,19 @@
   bench/viewport.py measures time per megapixel).
 - Every failure is a `DenoiserError` whose message says what went wrong (pyoidn not installed,
   OIDN library not loadable, OIDN's own error text); callers report it and keep the noisy image.
+- pyoidn comes with the extension: `python build.py` bundles a trimmed pyoidn wheel (with cffi
+  and pycparser) that Blender installs with it. Blender itself links an older OIDN whose
+  libraries export the same C++ symbols, so pyoidn's libraries are loaded self-contained first
+  (`_load_self_contained`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 import threading
 import weakref
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +42,28 @@ QUALITIES = ("fast", "balanced", "high")
 
 class DenoiserError(RuntimeError):
     """OIDN is unavailable or failed; the message is meant for the user."""
+
+
+_self_contained: list = []  # the handles _load_self_contained() opened (kept: never unloaded)
+
+
+def _load_self_contained(pyoidn) -> None:
+    """Loads pyoidn's OIDN libraries (core, the CPU and CUDA devices, then the C API that pyoidn
+    opens itself) so that each resolves symbols in its own group first (RTLD_DEEPBIND). Blender
+    links its own OIDN (2.3 in Blender 5.0) into the process's global scope, with the same
+    unversioned C++ symbols: without this, pyoidn's core and devices would bind partly to
+    Blender's copy and run a mix of two versions. A library that cannot load here (the CUDA
+    device without NVIDIA's driver) is left to OIDN, which then reports that device missing."""
+    if _self_contained or not hasattr(os, "RTLD_DEEPBIND"):
+        return
+    lib = Path(pyoidn.__file__).parent / "oidn" / "lib"
+    parts = ("core", "device_cpu", "device_cuda")
+    order = [path for part in parts for path in sorted(lib.glob(f"libOpenImageDenoise_{part}.so.*"))]
+    for path in [*order, lib / "libOpenImageDenoise.so"]:
+        try:
+            _self_contained.append(ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_LOCAL | os.RTLD_DEEPBIND))
+        except OSError:
+            pass
 
 
 def load_oidn():
@@ -46,6 +75,7 @@ def load_oidn():
             f"Intel Open Image Denoise is not available: the pyoidn package could not be imported "
             f"({type(e).__name__}: {e})") from e
     try:
+        _load_self_contained(pyoidn)
         pyoidn.Device.is_cpu_available()  # pyoidn loads libOpenImageDenoise on first use
     except Exception as e:  # noqa: BLE001
         raise DenoiserError(
