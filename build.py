@@ -87,7 +87,7 @@ BUNDLED = ("av", "opencolorio", "cffi", "pycparser")
 
 # The denoiser (pyoidn: Intel Open Image Denoise) is bundled trimmed: its upstream wheel stores
 # every symlink of its lib/ folder as a full copy and carries the SYCL and HIP devices, their
-# runtimes and test programs (171 MB installed). The trimmed wheel keeps one real file under each
+# runtimes and test programs (178.6 MB installed). The trimmed wheel keeps one real file under each
 # name the loader asks for, so no symlink and no RPATH rewrite is needed: pyoidn opens
 # lib/libOpenImageDenoise.so by path; that NEEDs libOpenImageDenoise_core.so.<version> (its
 # SONAME); the core dlopens its device modules by their versioned names from its own folder; the
