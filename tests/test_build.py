@@ -1,7 +1,9 @@
 """The extension package that `python build.py` leaves in dist/ (the thing a user installs).
 
 These tests read the zip built by build.py; they do not build it. `python build.py test`
-builds first; run `python build.py` before calling pytest directly.
+builds first; run `python build.py` before calling pytest directly. The tests of the trimmed
+denoiser wheel also run build.py's trimming on temporary folders, from the upstream wheel that
+the build keeps in dist/deps/upstream/.
 """
 
 import base64
