@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
 from optica_core.sinks import Frame
 
 from . import passes as render_passes
@@ -89,7 +90,7 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         try:
             self.reason = self.loop.run(self._stopping)
-        except BaseException as e:  # handed to the calling thread
+        except BaseException as e:  # noqa: BLE001 - handed to the calling thread
             self.error = e
         finally:
             self.finished.set()
@@ -132,8 +133,17 @@ def _format_time(seconds: float) -> str:
 class FinalSession:
     """One final render of one view layer (see the module docstring)."""
 
-    def __init__(self, sink, test_break=lambda: False, job: RenderJob | None = None, *, status=None,
-                 passes=(render_passes.COMBINED,), progressive: bool = False, is_preview: bool = False):
+    def __init__(
+        self,
+        sink,
+        test_break=lambda: False,
+        job: RenderJob | None = None,
+        *,
+        status=None,
+        passes=(render_passes.COMBINED,),
+        progressive: bool = False,
+        is_preview: bool = False,
+    ):
         self.sink = sink
         self.status = status if status is not None else _NoStatus()
         self.test_break = test_break
@@ -190,8 +200,9 @@ class FinalSession:
         self.status.progress(1.0, f"Denoising ({quality})")
         t0 = time.perf_counter()
         try:
-            image = _interruptible(lambda: self.job.denoisers.denoise(renderer, quality, limits.threads),
-                                   self.test_break)
+            image = _interruptible(
+                lambda: self.job.denoisers.denoise(renderer, quality, limits.threads), self.test_break
+            )
         except Exception as e:  # noqa: BLE001 - a denoiser problem never fails the render
             text = denoiser_problem(e)
             log.warning("%s", text)
@@ -259,9 +270,15 @@ def render(engine, depsgraph, test_break=None) -> None:
     the RNA function first), hence the argument."""
     scene, view_layer = depsgraph.scene, depsgraph.view_layer
     job = RenderJob() if engine.is_preview else job_for(scene, view_layer)
-    session = FinalSession(RenderResultSink(engine, view_layer), test_break or engine.test_break, job,
-                           status=EngineStatus(engine), passes=render_passes.enabled_passes(view_layer, scene),
-                           progressive=True, is_preview=engine.is_preview)
+    session = FinalSession(
+        RenderResultSink(engine, view_layer),
+        test_break or engine.test_break,
+        job,
+        status=EngineStatus(engine),
+        passes=render_passes.enabled_passes(view_layer, scene),
+        progressive=True,
+        is_preview=engine.is_preview,
+    )
     try:
         outcome = session.render(depsgraph)
     except Exception as e:  # a bad scene is the user's to fix, not a crash

@@ -12,6 +12,7 @@ the resolution percentage and the render border, as Blender computes them.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +45,8 @@ def apply_frame(d: dict, render) -> dict:
     width, height, x, y, w, h = frame_region(render)
     if w < 1 or h < 1:
         raise ValueError(f"the render region is empty ({w}×{h} pixels)")
-    r = d.setdefault("render", {})
-    want = {"width": width, "height": height, "region": [x, y, w, h]}
+    r: dict[str, Any] = d.setdefault("render", {})
+    want: dict[str, Any] = {"width": width, "height": height, "region": [x, y, w, h]}
     for key, value in want.items():
         have = r.get(key)
         if have is not None and list(np.atleast_1d(have)) != list(np.atleast_1d(value)):
@@ -82,8 +83,10 @@ class RenderResultSink:
         result = self.engine.begin_result(0, 0, width, height, layer=self.layer_name)
         if (result.resolution_x, result.resolution_y) != (width, height):
             self.engine.end_result(result, cancel=True)
-            raise RuntimeError(f"Blender's render result is {result.resolution_x}×{result.resolution_y} "
-                               f"pixels, the film {width}×{height}")
+            raise RuntimeError(
+                f"Blender's render result is {result.resolution_x}×{result.resolution_y} "
+                f"pixels, the film {width}×{height}"
+            )
         self._result = result
 
     def _write_pass(self, name: str, image: np.ndarray) -> None:

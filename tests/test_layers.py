@@ -84,14 +84,18 @@ def test_root_registers_the_layers_in_order():
     assert [e.id for e in ret.value.elts] == list(LAYERS)
 
 
-@pytest.mark.parametrize("folder, forbidden", [
-    ("native/optica_core/sinks", "bpy"),  # the core never imports Blender
-    ("addon/export", "optica_core"),  # converters never call the renderer
-])
+@pytest.mark.parametrize(
+    "folder, forbidden",
+    [
+        ("native/optica_core/sinks", "bpy"),  # the core never imports Blender
+        ("addon/export", "optica_core"),  # converters never call the renderer
+    ],
+)
 def test_modules_that_must_not_import(folder, forbidden):
     base = ROOT / folder
     bad = []
     for name, path in _modules(base, folder.replace("/", ".")):
-        if any(m == forbidden or m.startswith(forbidden + ".") for m in imports_of(name, path, path.name == "__init__.py")):
+        imported = imports_of(name, path, path.name == "__init__.py")
+        if any(m == forbidden or m.startswith(forbidden + ".") for m in imported):
             bad.append(str(path.relative_to(ROOT)))
     assert bad == []

@@ -13,7 +13,6 @@ import time
 import bpy  # conftest has pointed Blender's user folders at a temporary folder already
 import numpy as np
 import pytest
-
 from conftest import empty_scene, optica_module
 
 W, H = 32, 16
@@ -77,8 +76,9 @@ def _draw_offscreen(engine, scene, display, frame):
             with gpu.matrix.push_pop(), gpu.matrix.push_pop_projection():
                 gpu.matrix.load_matrix(Matrix.Identity(4))
                 # region pixels → normalized device coordinates, as view_draw's own projection
-                gpu.matrix.load_projection_matrix(Matrix(((2 / W, 0, 0, -1), (0, 2 / H, 0, -1),
-                                                          (0, 0, 1, 0), (0, 0, 0, 1))))
+                gpu.matrix.load_projection_matrix(
+                    Matrix(((2 / W, 0, 0, -1), (0, 2 / H, 0, -1), (0, 0, 1, 0), (0, 0, 0, 1)))
+                )
                 display.draw(engine, scene, frame)
             pixels = np.array(fb.read_color(0, 0, W, H, 4, 0, "FLOAT").to_list(), np.float32)
     finally:
@@ -210,8 +210,10 @@ def test_viewport_pixel_size(scene, vp):
     try:
         m = np.eye(4)
         m[2, 3] = -5.0
-        session.update(bpy.context.evaluated_depsgraph_get(),
-                       vp.ViewState(width=40, height=20, view_matrix=tuple(m.ravel()), pixel_size=2))
+        session.update(
+            bpy.context.evaluated_depsgraph_get(),
+            vp.ViewState(width=40, height=20, view_matrix=tuple(m.ravel()), pixel_size=2),
+        )
         st = session.wait(done=True)
         assert st.pixel_sizes[:3] == [8, 4, 2]
         frame = session.draw_data()

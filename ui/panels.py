@@ -10,7 +10,7 @@ changed, so disabling the add-on leaves Blender's classes as they were.
 operators. What a panel shows about them is handed in at registration (`set_denoiser_status`).
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 import bpy
 
@@ -24,32 +24,37 @@ def set_denoiser_status(fn: Callable[[], tuple[bool, str]] | None) -> None:
     global _denoiser_status
     _denoiser_status = fn
 
+
 # Blender panels that apply to every engine carry 'BLENDER_RENDER' in COMPAT_ENGINES (object
 # data, output format, colour management, ...): they show for Optica too, except these.
-_GENERIC_EXCLUDED = frozenset({
-    "DATA_PT_light",  # type only; Optica shows the full light panel below
-    "NODE_DATA_PT_light",
-    "DATA_PT_context_lightprobe",  # light probes are EEVEE's
-    "DATA_PT_lightprobe",
-    "DATA_PT_lightprobe_display",
-    "DATA_PT_lightprobe_parallax",
-    "DATA_PT_lightprobe_visibility",
-    "EEVEE_MATERIAL_PT_viewport_settings",
-})
+_GENERIC_EXCLUDED = frozenset(
+    {
+        "DATA_PT_light",  # type only; Optica shows the full light panel below
+        "NODE_DATA_PT_light",
+        "DATA_PT_context_lightprobe",  # light probes are EEVEE's
+        "DATA_PT_lightprobe",
+        "DATA_PT_lightprobe_display",
+        "DATA_PT_lightprobe_parallax",
+        "DATA_PT_lightprobe_visibility",
+        "EEVEE_MATERIAL_PT_viewport_settings",
+    }
+)
 
 # Engine-specific panels whose settings Optica honours.
-_EXTRA = frozenset({
-    "DATA_PT_EEVEE_light",  # colour, temperature, power, exposure, normalize, radius, angle, shape, size
-    "NODE_DATA_PT_EEVEE_light",
-    "DATA_PT_spot",
-    "DATA_PT_preview",
-    "DATA_PT_camera_dof",
-    "DATA_PT_camera_dof_aperture",
-    "EEVEE_MATERIAL_PT_context_material",
-    "EEVEE_MATERIAL_PT_surface",
-    "MATERIAL_PT_preview",
-    "EEVEE_WORLD_PT_surface",
-})
+_EXTRA = frozenset(
+    {
+        "DATA_PT_EEVEE_light",  # colour, temperature, power, exposure, normalize, radius, angle, shape, size
+        "NODE_DATA_PT_EEVEE_light",
+        "DATA_PT_spot",
+        "DATA_PT_preview",
+        "DATA_PT_camera_dof",
+        "DATA_PT_camera_dof_aperture",
+        "EEVEE_MATERIAL_PT_context_material",
+        "EEVEE_MATERIAL_PT_surface",
+        "MATERIAL_PT_preview",
+        "EEVEE_WORLD_PT_surface",
+    }
+)
 
 _shown: list[type] = []  # Blender panel classes this module added ENGINE_ID to
 

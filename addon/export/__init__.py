@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from . import camera as _camera
 from . import changes as _changes
 from . import instances as _instances
@@ -154,7 +156,7 @@ class SceneExporter:
 
         if self.scene is None:
             return None
-        matrices = {}
+        matrices: dict[str, np.ndarray | None] = {}
         for name in names:
             b_ob = bpy.data.objects.get(name)
             if b_ob is None:

@@ -27,7 +27,7 @@ def same(a, b) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=False))
     return type(a) is type(b) and a == b
 
 
@@ -64,7 +64,7 @@ def _integrator(d: dict) -> dict:
 def _groups_by_key(groups: list) -> dict:
     out = {}
     for g in groups:
-        key = (g["geometry"], tuple(g.get("materials") or ()))
+        key: tuple = (g["geometry"], tuple(g.get("materials") or ()))
         while key in out:
             key = key + ("+",)
         out[key] = g

@@ -18,7 +18,8 @@ and viewed as one array at the end, not element by element (100,000 matrices: ~4
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def _matrix_memory_is_column_major() -> bool:
         from mathutils import Matrix
 
         probe = Matrix(((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16)))
-        raw = np.frombuffer(memoryview(probe).tobytes("A"), np.float32)
+        raw = np.frombuffer(memoryview(probe).tobytes("A"), np.float32)  # type: ignore[arg-type]  # Matrix is a buffer at run time
         _COLUMN_MAJOR = bool(raw[1] == 5)
     return _COLUMN_MAJOR
 
@@ -133,16 +134,16 @@ def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.nda
     gid[~invertible(transforms)] = -1  # zero scale: nothing to see, and the scene dict refuses it
     object_ids = object_id_of_source[index]
     if len(groups) == 1 and bool((gid == 0).all()):
-        counts = [len(index)]
+        counts: Any = [len(index)]
         order = np.arange(len(index))
     else:
         keep = np.flatnonzero(gid >= 0)
         order = keep[np.argsort(gid[keep], kind="stable")]
         counts = np.bincount(gid[keep], minlength=len(groups))
         transforms, object_ids = transforms[order], object_ids[order]
-    out = []
+    out: list[dict] = []
     start = 0
-    for (geometry, materials), n in zip(groups, counts):
+    for (geometry, materials), n in zip(groups, counts, strict=False):
         n = int(n)
         if n == 0:
             continue

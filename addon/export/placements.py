@@ -12,6 +12,7 @@ index is built from what `instances.gather` saw, never guessed from names or mat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class PlacementIndex:
     """Object name → where the last export placed it (see the module docstring)."""
 
     rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # → (group in `instances`, row)
-    lights: dict[str, tuple[str, object]] = field(default_factory=dict)  # → (light name, light params)
+    lights: dict[str, tuple[str, Any]] = field(default_factory=dict)  # → (light name, light params)
 
     def __contains__(self, name: str) -> bool:
         return name in self.rows or name in self.lights

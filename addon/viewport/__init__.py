@@ -19,6 +19,23 @@ from .session import UpdateReport, ViewportSession
 from .sync import Changes, ViewportSync
 from .worker import DrawFrame, JobStats, Settings
 
-__all__ = ["ViewState", "SceneView", "ViewFrame", "view_frame", "scene_view", "Changes", "ViewportSync",
-           "scene_diff", "Settings", "ViewportSession", "DrawFrame", "JobStats", "UpdateReport", "Display",
-           "session_for", "stop_all", "view_update", "view_draw"]
+__all__ = [
+    "ViewState",
+    "SceneView",
+    "ViewFrame",
+    "view_frame",
+    "scene_view",
+    "Changes",
+    "ViewportSync",
+    "scene_diff",
+    "Settings",
+    "ViewportSession",
+    "DrawFrame",
+    "JobStats",
+    "UpdateReport",
+    "Display",
+    "session_for",
+    "stop_all",
+    "view_update",
+    "view_draw",
+]

@@ -38,7 +38,7 @@ def _engine_alive(ref) -> bool:
     if engine is None:
         return False
     try:
-        engine.is_preview  # raises ReferenceError once RE_engine_free invalidated it
+        _ = engine.is_preview  # raises ReferenceError once RE_engine_free invalidated it
     except ReferenceError:
         return False
     return True
@@ -66,8 +66,9 @@ def session_for(engine, create: bool = True) -> ViewportSession | None:
         session = None
     if session is None and create:
         ref = weakref.ref(engine)
-        session = ViewportSession(on_redraw=lambda: _redraw(ref), alive=lambda: _engine_alive(ref),
-                                  log_fn=_reporter(ref))
+        session = ViewportSession(
+            on_redraw=lambda: _redraw(ref), alive=lambda: _engine_alive(ref), log_fn=_reporter(ref)
+        )
         display = Display()
         session.attach(display)
         engine._optica_viewport = session
@@ -114,6 +115,7 @@ def _problem(session: ViewportSession, what: str, error: Exception) -> None:
 def view_update(engine, context, depsgraph) -> None:
     """RenderEngine.view_update: the depsgraph changed (or the viewport render just started)."""
     session = session_for(engine)
+    assert session is not None
     try:
         session.update(depsgraph, _view(engine, context, depsgraph.scene))
         session.message = ""
@@ -125,6 +127,7 @@ def view_update(engine, context, depsgraph) -> None:
 def view_draw(engine, context, depsgraph) -> None:
     """RenderEngine.view_draw: draw the newest image; a changed view restarts sampling."""
     session = session_for(engine)
+    assert session is not None
     try:
         view = _view(engine, context, depsgraph.scene)
         if view != session.view:

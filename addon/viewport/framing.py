@@ -19,6 +19,7 @@ import numpy as np
 from ..export import camera as _camera
 from ..export.changes import same
 
+
 @dataclass(frozen=True)
 class ViewState:
     """A 3D view's framing: region size, RegionView3D and View3D settings (plain values)."""
@@ -45,15 +46,23 @@ class ViewState:
         if getattr(v3d, "use_local_camera", False) and v3d.camera is not None:
             camera = v3d.camera.name
         return cls(
-            width=int(region.width), height=int(region.height),
+            width=int(region.width),
+            height=int(region.height),
             perspective=str(rv3d.view_perspective),
             view_matrix=tuple(float(v) for row in rv3d.view_matrix for v in row),
-            view_distance=float(rv3d.view_distance), lens=float(v3d.lens),
-            clip_start=float(v3d.clip_start), clip_end=float(v3d.clip_end),
-            camera_zoom=float(rv3d.view_camera_zoom), camera_offset=tuple(float(v) for v in rv3d.view_camera_offset),
+            view_distance=float(rv3d.view_distance),
+            lens=float(v3d.lens),
+            clip_start=float(v3d.clip_start),
+            clip_end=float(v3d.clip_end),
+            camera_zoom=float(rv3d.view_camera_zoom),
+            camera_offset=tuple(float(v) for v in rv3d.view_camera_offset),
             use_border=bool(v3d.use_render_border),
-            border=(float(v3d.render_border_min_x), float(v3d.render_border_min_y),
-                    float(v3d.render_border_max_x), float(v3d.render_border_max_y)),
+            border=(
+                float(v3d.render_border_min_x),
+                float(v3d.render_border_min_y),
+                float(v3d.render_border_max_x),
+                float(v3d.render_border_max_y),
+            ),
             camera=camera,
             pixel_size=max(1, int(pixel_size)),
         )
@@ -69,8 +78,12 @@ class SceneView:
     border: tuple | None = None  # (min_x, min_y, max_x, max_y) of the camera frame, or None
 
     def same_as(self, other) -> bool:
-        return (isinstance(other, SceneView) and self.resolution == other.resolution
-                and self.border == other.border and same(self.camera, other.camera))
+        return (
+            isinstance(other, SceneView)
+            and self.resolution == other.resolution
+            and self.border == other.border
+            and same(self.camera, other.camera)
+        )
 
 
 @dataclass(frozen=True, eq=False)

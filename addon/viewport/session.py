@@ -76,11 +76,15 @@ class ViewportSession:
             changes = Changes.everything() if first else Changes.from_depsgraph(depsgraph)
         settings = Settings.from_scene(depsgraph.scene)
         synced = self.sync.apply(depsgraph, changes)
-        rep = UpdateReport(kind="initial" if first else synced.kind, changed=dict(synced.changed or {}),
-                           exported=synced.exported, moved_rows=synced.moved_rows)
+        rep = UpdateReport(
+            kind="initial" if first else synced.kind,
+            changed=dict(synced.changed or {}),
+            exported=synced.exported,
+            moved_rows=synced.moved_rows,
+        )
         rescan = first or changes or view != self.view
         sv = scene_view(depsgraph, view, self.sync.log) if rescan else self.scene_view
-        if not first:
+        if not first and sv is not None:
             self._note_view_changes(rep, sv, view)
         restart = first or bool(rep.changed) or settings.threads != self.settings.threads
         if rep.kind == "none" and settings != self.settings:
@@ -133,8 +137,9 @@ class ViewportSession:
         assert self.view is not None and self.sync.scene is not None
         self._generation += 1
         frame = view_frame(self.view, self.scene_view or SceneView())
-        self._worker.post(Job(self._generation, self.sync.scene, frame, self.settings.threads, t0,
-                              self.view.pixel_size))
+        self._worker.post(
+            Job(self._generation, self.sync.scene, frame, self.settings.threads, t0, self.view.pixel_size)
+        )
 
     def draw_data(self) -> DrawFrame | None:
         """The newest image to draw (None before the first)."""
@@ -194,8 +199,9 @@ class ViewportSession:
         message = self.message or self._worker.message
         return f"{text} | {message}" if message else text
 
-    def wait(self, generation: int | None = None, *, pixel_size: int | None = None, done: bool = False,
-             timeout: float = 30.0) -> JobStats:
+    def wait(
+        self, generation: int | None = None, *, pixel_size: int | None = None, done: bool = False, timeout: float = 30.0
+    ) -> JobStats:
         """Waits until the worker published an image of `generation` (the newest by default) —
         at `pixel_size` when given, or until the job is finished when `done`. For tests and
         benchmarks; raises TimeoutError."""
@@ -206,8 +212,9 @@ class ViewportSession:
             st = self._worker.stats.get(gen)
             if self._worker.error:
                 raise RuntimeError(self._worker.error)
-            if st is not None and (st.done if done else
-                                   (pixel_size in st.pixel_sizes if pixel_size else bool(st.pixel_sizes))):
+            if st is not None and (
+                st.done if done else (pixel_size in st.pixel_sizes if pixel_size else bool(st.pixel_sizes))
+            ):
                 return st
             if not self._worker.is_alive():
                 raise RuntimeError("the viewport worker is not running")

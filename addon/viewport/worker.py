@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from optica_core.sinks import Frame
 
 from ..sampling import DenoiserSlot, Limits, RendererSlot, SampleLoop, denoiser_problem
@@ -55,9 +56,13 @@ class Settings:
             return cls()
         limits = Limits.viewport(scene)
         quality = str(getattr(s, "viewport_denoiser_quality", "BALANCED")).lower()
-        return cls(samples=limits.samples, threads=limits.threads,
-                   denoise=bool(s.use_denoiser), denoise_start=max(1, int(s.denoiser_start)),
-                   denoise_quality=quality if quality in ("fast", "balanced", "high") else "balanced")
+        return cls(
+            samples=limits.samples,
+            threads=limits.threads,
+            denoise=bool(s.use_denoiser),
+            denoise_start=max(1, int(s.denoiser_start)),
+            denoise_quality=quality if quality in ("fast", "balanced", "high") else "balanced",
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -367,9 +372,17 @@ class Worker(threading.Thread):
         self._serial += 1
         r = self._renderers.renderer
         samples = r.samples if r is not None else 0
-        self.frame = frame = DrawFrame(pixels, index=self._serial, samples=samples, final=False,
-                                       pixel_size=state.pixel_size, rect=state.rect, target=target,
-                                       denoised=denoised, generation=job.generation)
+        self.frame = frame = DrawFrame(
+            pixels,
+            index=self._serial,
+            samples=samples,
+            final=False,
+            pixel_size=state.pixel_size,
+            rect=state.rect,
+            target=target,
+            denoised=denoised,
+            generation=job.generation,
+        )
         if st.first_pixels is None:
             st.first_pixels = time.perf_counter()
         st.pixel_sizes.append(state.pixel_size)

@@ -11,8 +11,15 @@ from optica_core.sinks.colour import DisplayProcessor, Processors, ViewSettings
 
 CONFIG_SUBPATH = os.path.join("datafiles", "colormanagement", "config.ocio")
 
-__all__ = ["ViewSettings", "DisplayProcessor", "Processors", "view_settings", "blender_config_path",
-           "processors", "display_processor"]
+__all__ = [
+    "ViewSettings",
+    "DisplayProcessor",
+    "Processors",
+    "view_settings",
+    "blender_config_path",
+    "processors",
+    "display_processor",
+]
 
 
 def blender_config_path() -> str:
@@ -41,8 +48,13 @@ def view_settings(scene) -> tuple[ViewSettings, list[str]]:
         notes.append("the colour management curve is not applied to the video")
     if getattr(vs, "use_white_balance", False):
         notes.append("white balance is not applied to the video")
-    return ViewSettings(view=vs.view_transform, display=ds.display_device, look=vs.look or "None",
-                        exposure=float(vs.exposure), gamma=float(vs.gamma)), notes
+    return ViewSettings(
+        view=vs.view_transform,
+        display=ds.display_device,
+        look=vs.look or "None",
+        exposure=float(vs.exposure),
+        gamma=float(vs.gamma),
+    ), notes
 
 
 def processors() -> Processors:

@@ -45,8 +45,12 @@ def render_overrides(scene, size: tuple[int, int] | None = None, threads: int | 
     the scene's own size and percentage), with `threads` render threads (None: the scene's).
     Restores every changed setting and the current frame afterwards."""
     r, opt = scene.render, scene.optica
-    saved = dict(resolution_x=r.resolution_x, resolution_y=r.resolution_y,
-                 resolution_percentage=r.resolution_percentage, use_border=r.use_border)
+    saved = dict(
+        resolution_x=r.resolution_x,
+        resolution_y=r.resolution_y,
+        resolution_percentage=r.resolution_percentage,
+        use_border=r.use_border,
+    )
     saved_threads, saved_frame = opt.threads, (scene.frame_current, scene.frame_subframe)
     try:
         r.use_border = False  # a video frame is the whole frame

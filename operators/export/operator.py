@@ -38,9 +38,12 @@ class OPTICA_OT_export_animation(bpy.types.Operator):
 
     __annotations__ = dict(
         options.properties(options.operator_names(), skip_save=True),
-        scenes=CollectionProperty(type=OPTICA_PG_scene_name, name="Scenes",
-                                  description="Scenes exported in order into one video; empty: the current scene",
-                                  options={'SKIP_SAVE'}),
+        scenes=CollectionProperty(
+            type=OPTICA_PG_scene_name,
+            name="Scenes",
+            description="Scenes exported in order into one video; empty: the current scene",
+            options={'SKIP_SAVE'},
+        ),
         filter_glob=StringProperty(default="*.mp4;*.mkv;*.mov", options={'HIDDEN'}),
         ui_session=BoolProperty(default=False, options={'HIDDEN', 'SKIP_SAVE'}),
     )
@@ -192,12 +195,18 @@ def export_settings_class():
     """`scene.optica_export`: what Export Animation (Optica) does from the panel or the menu."""
     annotations = dict(
         options.properties(options.setting_names()),
-        scenes=CollectionProperty(type=OPTICA_PG_export_scene, name="Scenes",
-                                  description="Scenes exported in order into one video; empty: this scene"),
+        scenes=CollectionProperty(
+            type=OPTICA_PG_export_scene,
+            name="Scenes",
+            description="Scenes exported in order into one video; empty: this scene",
+        ),
         active_scene_index=IntProperty(default=0, options={'HIDDEN'}),
     )
-    return type("OPTICA_PG_export_settings", (bpy.types.PropertyGroup,),
-                {"__annotations__": annotations, "__doc__": export_settings_class.__doc__})
+    return type(
+        "OPTICA_PG_export_settings",
+        (bpy.types.PropertyGroup,),
+        {"__annotations__": annotations, "__doc__": export_settings_class.__doc__},
+    )
 
 
 OPTICA_PG_export_settings = export_settings_class()

@@ -14,8 +14,10 @@ import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import bpy
+
 from optica_core.sinks import MissingDependency, colour, video
 
 from . import colour as blender_colour
@@ -29,7 +31,7 @@ class ExportError(Exception):
     """The export cannot run as asked, or failed; the message says what to change or what
     happened. `result` (a Result) is set when rendering had begun."""
 
-    result = None
+    result: Any = None
 
 
 @dataclass
@@ -79,12 +81,16 @@ def _check_target(filepath: str) -> Path:
         raise ExportError("no output file given (filepath): choose a .mp4, .mkv or .mov file")
     path = Path(bpy.path.abspath(filepath)).expanduser()
     if filepath.startswith("//") and not bpy.data.filepath:
-        raise ExportError(f"'{filepath}' is relative to the .blend file, which has not been saved: "
-                          "give an absolute path or save the file first")
+        raise ExportError(
+            f"'{filepath}' is relative to the .blend file, which has not been saved: "
+            "give an absolute path or save the file first"
+        )
     ext = path.suffix.lower()
     if ext not in video.CONTAINERS:
-        raise ExportError(f"'{path.name}' is not a video file Optica writes: use a .mp4, .mkv or .mov "
-                          f"extension{f' (not {path.suffix})' if path.suffix else ''}")
+        raise ExportError(
+            f"'{path.name}' is not a video file Optica writes: use a .mp4, .mkv or .mov "
+            f"extension{f' (not {path.suffix})' if path.suffix else ''}"
+        )
     if path.is_dir():
         raise ExportError(f"{path} is a folder, not a file")
     return path.absolute()
@@ -112,8 +118,7 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
-def video_bytes_estimate(settings: video.EncoderSettings, width: int, height: int, frames: int,
-                         fps: Fraction) -> int:
+def video_bytes_estimate(settings: video.EncoderSettings, width: int, height: int, frames: int, fps: Fraction) -> int:
     """A generous estimate of the video's size: the bitrate, or ~4 bits per pixel for constant
     quality (noisy renders compress badly)."""
     if settings.quality_mode == "BITRATE":
@@ -129,8 +134,10 @@ def prepare(options: Options, scene=None) -> Plan:
     names, items, size, override = _frames(o, scene, notes)
     video_size = (size[0] - size[0] % 2, size[1] - size[1] % 2)
     if video_size != size:
-        notes.append(f"{size[0]}×{size[1]} has an odd side: the video is {video_size[0]}×{video_size[1]} "
-                     "(4:2:0 video needs even sizes; the last row/column is dropped)")
+        notes.append(
+            f"{size[0]}×{size[1]} has an odd side: the video is {video_size[0]}×{video_size[1]} "
+            "(4:2:0 video needs even sizes; the last row/column is dropped)"
+        )
     fps = _frame_rate([bpy.data.scenes[n] for n in names], notes)
     views = {}
     for n in names:
@@ -148,9 +155,23 @@ def prepare(options: Options, scene=None) -> Plan:
     _check_space(target, prep, needed, len(items), size)
     # folders last: nothing is created unless everything else is fine
     _writable_folder(target.parent, "the video", create=True)
-    return Plan(options=o, target=target, scenes=names, items=items, size=size, video_size=video_size,
-                override_size=override, fps=fps, settings=settings, choice=choice, views=views,
-                frames_dir=prep.frames_dir, workers=prep.workers, needed_bytes=needed, notes=notes + prep.notes)
+    return Plan(
+        options=o,
+        target=target,
+        scenes=names,
+        items=items,
+        size=size,
+        video_size=video_size,
+        override_size=override,
+        fps=fps,
+        settings=settings,
+        choice=choice,
+        views=views,
+        frames_dir=prep.frames_dir,
+        workers=prep.workers,
+        needed_bytes=needed,
+        notes=notes + prep.notes,
+    )
 
 
 def _frames(o: Options, scene, notes: list[str]):
@@ -187,8 +208,10 @@ def _size(o: Options, scenes) -> tuple[tuple[int, int], tuple[int, int] | None]:
     size = sizes[first]
     other = [f"'{n}' renders {w}×{h}" for n, (w, h) in sizes.items() if (w, h) != size]
     if other:
-        raise ExportError(f"the scenes render at different sizes ('{first}' {size[0]}×{size[1]}, "
-                          f"{', '.join(other)}): set a resolution override for the video")
+        raise ExportError(
+            f"the scenes render at different sizes ('{first}' {size[0]}×{size[1]}, "
+            f"{', '.join(other)}): set a resolution override for the video"
+        )
     if size[0] < 2 or size[1] < 2:
         raise ExportError(f"'{first}' renders {size[0]}×{size[1]} pixels: a video needs at least 2×2")
     return size, None
@@ -200,8 +223,10 @@ def _frame_rate(scenes, notes: list[str]) -> Fraction:
         raise ExportError(f"'{scenes[0].name}' has a frame rate of {float(fps)} fps")
     for s in scenes[1:]:
         if scene_fps(s) != fps:
-            notes.append(f"'{s.name}' runs at {float(scene_fps(s)):.3f} fps; the video uses "
-                         f"{float(fps):.3f} fps (from '{scenes[0].name}')")
+            notes.append(
+                f"'{s.name}' runs at {float(scene_fps(s)):.3f} fps; the video uses "
+                f"{float(fps):.3f} fps (from '{scenes[0].name}')"
+            )
     return fps
 
 
@@ -235,10 +260,12 @@ def _check_space(target: Path, prep, needed: int, frames: int, size) -> None:
         for root, need in checks.items():
             have = free_bytes(root)
             if have < need:
-                raise ExportError(f"not enough free disk space in {root}: the export needs about "
-                                  f"{_size_text(need)} ({frames} frames at {size[0]}×{size[1]}"
-                                  f"{', temporary frames included' if prep.frames_dir else ''}), "
-                                  f"{_size_text(have)} is free")
+                raise ExportError(
+                    f"not enough free disk space in {root}: the export needs about "
+                    f"{_size_text(need)} ({frames} frames at {size[0]}×{size[1]}"
+                    f"{', temporary frames included' if prep.frames_dir else ''}), "
+                    f"{_size_text(have)} is free"
+                )
     except OSError as e:
         raise ExportError(f"cannot check the free space for {target}: {e}") from e
 
@@ -252,8 +279,9 @@ def _unexported_notes(scene) -> list[str]:
         raise ExportError(str(e)) from e
     used = [v.name for v in scene.view_layers if v.use]
     if len(used) > 1:
-        notes.append(f"'{scene.name}': only view layer '{layer.name}' is in the video "
-                     f"({len(used)} are enabled for rendering)")
+        notes.append(
+            f"'{scene.name}': only view layer '{layer.name}' is in the video ({len(used)} are enabled for rendering)"
+        )
     if scene.render.use_compositing and getattr(scene, "compositing_node_group", None) is not None:
         notes.append(f"'{scene.name}': the compositor is not applied to the video")
     editor = scene.sequence_editor
@@ -262,7 +290,8 @@ def _unexported_notes(scene) -> list[str]:
     return notes
 
 
-def _size_text(n: int) -> str:
+def _size_text(size: int) -> str:
+    n = float(size)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"

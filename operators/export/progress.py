@@ -42,8 +42,13 @@ def notify(message: str) -> None:
         import subprocess
 
         try:
-            subprocess.run(["notify-send", "Optica export", message], timeout=5, check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["notify-send", "Optica export", message],
+                timeout=5,
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except (OSError, subprocess.SubprocessError):
             pass
 

@@ -59,8 +59,10 @@ class Result:
 
     def summary(self) -> str:
         if self.path is not None and not (self.cancelled or self.error):
-            head = (f"wrote {self.path} — {self.frames} frames, {self.size[0]}×{self.size[1]} at "
-                    f"{float(self.fps):.3f} fps, {self.encoder}, in {_time_text(self.seconds)}")
+            head = (
+                f"wrote {self.path} — {self.frames} frames, {self.size[0]}×{self.size[1]} at "
+                f"{float(self.fps):.3f} fps, {self.encoder}, in {_time_text(self.seconds)}"
+            )
             if self.resumed:
                 head += f" ({self.resumed} frames resumed from disk)"
         else:
@@ -112,8 +114,9 @@ class Export:
         """Opens the video file and starts the method (workers for PARALLEL)."""
         p = self.plan
         try:
-            self.writer = video.VideoWriter(p.target, *p.size, p.fps, p.settings, p.choice,
-                                            keep_partial=p.options.keep_partial)
+            self.writer = video.VideoWriter(
+                p.target, *p.size, p.fps, p.settings, p.choice, keep_partial=p.options.keep_partial
+            )
             self.sink = QueuedSink(video.VideoSink(self.writer, blender_colour.processors()), name="optica-encode")
             self.method.start()
         except BaseException as e:
@@ -163,11 +166,21 @@ class Export:
     def _result(self) -> Result:
         p, w, m = self.plan, self.writer, self.method
         return Result(
-            path=p.target, frames=w.frames if w else 0, total=len(p.items), encoder=p.choice.label,
-            encoder_note=p.choice.note, method=p.options.method, seconds=self.elapsed,
-            size=p.video_size, fps=p.fps, rendered=m.rendered, resumed=m.resumed,
-            notes=list(p.notes) + self.messages, render_seconds=m.render_seconds,
-            encode_seconds=self.sink.seconds if self.sink else 0.0)
+            path=p.target,
+            frames=w.frames if w else 0,
+            total=len(p.items),
+            encoder=p.choice.label,
+            encoder_note=p.choice.note,
+            method=p.options.method,
+            seconds=self.elapsed,
+            size=p.video_size,
+            fps=p.fps,
+            rendered=m.rendered,
+            resumed=m.resumed,
+            notes=list(p.notes) + self.messages,
+            render_seconds=m.render_seconds,
+            encode_seconds=self.sink.seconds if self.sink else 0.0,
+        )
 
     def _report(self) -> None:
         if self.progress_cb is None:

@@ -52,8 +52,13 @@ def ensure_oiio():
     except images.MissingDependency:
         import bpy
 
-        site = Path(bpy.utils.resource_path("LOCAL")) / "python" / "lib" / (
-            f"python{sys.version_info[0]}.{sys.version_info[1]}") / "site-packages"
+        site = (
+            Path(bpy.utils.resource_path("LOCAL"))
+            / "python"
+            / "lib"
+            / (f"python{sys.version_info[0]}.{sys.version_info[1]}")
+            / "site-packages"
+        )
         if str(site) not in sys.path:
             sys.path.append(str(site))
         return images.import_oiio()
@@ -129,7 +134,7 @@ def split(items: list[Item], n: int) -> list[list[Item]]:
     out, at = [], 0
     for k in range(n):
         m = size + (1 if k < extra else 0)
-        out.append(items[at:at + m])
+        out.append(items[at : at + m])
         at += m
     return [chunk for chunk in out if chunk]
 
@@ -172,7 +177,7 @@ class _Worker:
             for line in self.proc.stdout:
                 if line.startswith(PREFIX):
                     try:
-                        msg = json.loads(line[len(PREFIX):])
+                        msg = json.loads(line[len(PREFIX) :])
                     except ValueError:
                         log.write(line)
                         continue
@@ -200,8 +205,15 @@ class WorkerPool:
     module: the add-on's package name (e.g. 'bl_ext.user_default.optica'), enabled in each
     worker. Call poll() until it returns True; terminate() stops every worker."""
 
-    def __init__(self, store: FrameStore, items: list[Item], workers: int, module: str,
-                 size: tuple[int, int] | None, threads_total: int | None = None):
+    def __init__(
+        self,
+        store: FrameStore,
+        items: list[Item],
+        workers: int,
+        module: str,
+        size: tuple[int, int] | None,
+        threads_total: int | None = None,
+    ):
         self.store = store
         self.items = items
         self.total = len(items)
@@ -216,17 +228,26 @@ class WorkerPool:
         try:
             for k, chunk in enumerate(chunks):
                 args = {
-                    "module": module, "blend": str(store.blend), "folder": str(store.folder),
-                    "key": store.key, "format": store.format, "size": list(size) if size else None,
-                    "threads": self.threads, "parent": os.getpid(),
+                    "module": module,
+                    "blend": str(store.blend),
+                    "folder": str(store.folder),
+                    "key": store.key,
+                    "format": store.format,
+                    "size": list(size) if size else None,
+                    "threads": self.threads,
+                    "parent": os.getpid(),
                     "items": [[it.index, it.scene, it.frame] for it in chunk],
                 }
                 args_path = store.folder / f"worker-{k}.json"
                 args_path.write_text(json.dumps(args))
                 log_path = store.folder / f"worker-{k}.log"
                 proc = subprocess.Popen(
-                    blender_command(_BOOT, str(args_path)), stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                    blender_command(_BOOT, str(args_path)),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    env=env,
                     start_new_session=True,  # Ctrl-C reaches the parent only; it stops the workers
                 )
                 self.workers.append(_Worker(k, chunk, proc, log_path))

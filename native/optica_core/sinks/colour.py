@@ -38,7 +38,8 @@ def import_ocio():
     except ImportError as e:
         raise MissingDependency(
             "PyOpenColorIO is not available (`pip install optica-core[video]` or `pip install opencolorio`; "
-            f"the Optica extension bundles it): {e}") from e
+            f"the Optica extension bundles it): {e}"
+        ) from e
     return PyOpenColorIO
 
 
@@ -46,8 +47,10 @@ def default_config_path() -> str:
     """The configuration named by the OCIO environment variable (as Blender and OCIO read it)."""
     env = os.environ.get("OCIO")
     if not env or not os.path.isfile(env):
-        raise ValueError("no OCIO configuration: pass config_path, or set the OCIO environment variable "
-                         f"to a config.ocio file (OCIO={env!r})")
+        raise ValueError(
+            "no OCIO configuration: pass config_path, or set the OCIO environment variable "
+            f"to a config.ocio file (OCIO={env!r})"
+        )
     return env
 
 
@@ -77,8 +80,9 @@ class DisplayProcessor:
         config = ocio.Config.CreateFromFile(self.config_path)
         processor = config.getProcessor(_group(ocio, config, settings))
         self._f32 = processor.getDefaultCPUProcessor()
-        self._u8 = processor.getOptimizedCPUProcessor(ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_UINT8,
-                                                      ocio.OPTIMIZATION_DEFAULT)
+        self._u8 = processor.getOptimizedCPUProcessor(
+            ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_UINT8, ocio.OPTIMIZATION_DEFAULT
+        )
         self._ocio = ocio
 
     def to_uint8(self, image: np.ndarray) -> np.ndarray:
@@ -87,8 +91,7 @@ class DisplayProcessor:
         h, w, _ = src.shape
         dst = np.empty((h, w, 3), np.uint8)
         o = self._ocio
-        self._u8.apply(o.PackedImageDesc(src, w, h, 3),
-                       o.PackedImageDesc(dst, w, h, 3, o.BIT_DEPTH_UINT8, 1, 3, 3 * w))
+        self._u8.apply(o.PackedImageDesc(src, w, h, 3), o.PackedImageDesc(dst, w, h, 3, o.BIT_DEPTH_UINT8, 1, 3, 3 * w))
         return dst
 
     def to_display(self, image: np.ndarray) -> np.ndarray:

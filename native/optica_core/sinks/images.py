@@ -33,7 +33,8 @@ def import_oiio():
         import OpenImageIO
     except ImportError as e:
         raise MissingDependency(
-            f"OpenImageIO is not available (`pip install optica-core[images]`; Blender ships it): {e}") from e
+            f"OpenImageIO is not available (`pip install optica-core[images]`; Blender ships it): {e}"
+        ) from e
     return OpenImageIO
 
 

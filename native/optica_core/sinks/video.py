@@ -47,9 +47,11 @@ CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}
 
 # Generic speed presets → each encoder's own names (slower = smaller file at the same quality).
 PRESETS = ("FASTEST", "FASTER", "FAST", "MEDIUM", "SLOW", "SLOWER", "SLOWEST")
-_X26X_PRESETS = dict(zip(PRESETS, ("ultrafast", "veryfast", "fast", "medium", "slow", "slower", "veryslow")))
-_SVT_PRESETS = dict(zip(PRESETS, ("12", "10", "9", "8", "6", "4", "2")))
-_NVENC_PRESETS = dict(zip(PRESETS, ("p1", "p2", "p3", "p4", "p5", "p6", "p7")))
+_X26X_PRESETS = dict(
+    zip(PRESETS, ("ultrafast", "veryfast", "fast", "medium", "slow", "slower", "veryslow"), strict=True)
+)
+_SVT_PRESETS = dict(zip(PRESETS, ("12", "10", "9", "8", "6", "4", "2"), strict=True))
+_NVENC_PRESETS = dict(zip(PRESETS, ("p1", "p2", "p3", "p4", "p5", "p6", "p7"), strict=True))
 
 PROFILES = ("AUTO", "BASELINE", "MAIN", "HIGH")
 
@@ -66,10 +68,24 @@ class Codec:
 
 
 CODECS = {
-    "H264": Codec("H.264", "H.264 / AVC: plays everywhere", "libx264", "h264_nvenc", (".mp4", ".mkv", ".mov"),
-                  ("BASELINE", "MAIN", "HIGH"), 51),
-    "HEVC": Codec("HEVC", "H.265 / HEVC: smaller files, slower to encode", "libx265", "hevc_nvenc",
-                  (".mp4", ".mkv", ".mov"), ("MAIN",), 51),
+    "H264": Codec(
+        "H.264",
+        "H.264 / AVC: plays everywhere",
+        "libx264",
+        "h264_nvenc",
+        (".mp4", ".mkv", ".mov"),
+        ("BASELINE", "MAIN", "HIGH"),
+        51,
+    ),
+    "HEVC": Codec(
+        "HEVC",
+        "H.265 / HEVC: smaller files, slower to encode",
+        "libx265",
+        "hevc_nvenc",
+        (".mp4", ".mkv", ".mov"),
+        ("MAIN",),
+        51,
+    ),
     "AV1": Codec("AV1", "AV1: smallest files (not in .mov)", "libsvtav1", "av1_nvenc", (".mp4", ".mkv"), ("MAIN",), 63),
 }
 
@@ -84,8 +100,9 @@ QUALITY_CHOICES = (
     ("CRF", "Constant Quality", "Constant quality (CRF; CQ on NVENC): lower is better and larger"),
     ("BITRATE", "Bitrate", "Average bitrate in Mbit/s"),
 )
-PRESET_CHOICES = tuple((p, p.title(), f"Encoder speed preset: {p.lower()} (slower is smaller at the same quality)")
-                       for p in PRESETS)
+PRESET_CHOICES = tuple(
+    (p, p.title(), f"Encoder speed preset: {p.lower()} (slower is smaller at the same quality)") for p in PRESETS
+)
 PROFILE_CHOICES = (
     ("AUTO", "Auto", "The encoder's choice"),
     ("BASELINE", "Baseline", "H.264 only"),
@@ -108,7 +125,8 @@ def import_av():
     except ImportError as e:
         raise MissingDependency(
             "PyAV is not available (`pip install optica-core[video]` or `pip install av`; the Optica "
-            f"extension bundles it): {e}") from e
+            f"extension bundles it): {e}"
+        ) from e
     return av
 
 
@@ -136,8 +154,9 @@ class EncoderSettings:
             if ext not in CONTAINERS:
                 raise EncoderError(f"'{extension}' is not a video file type Optica writes (.mp4, .mkv or .mov)")
             if ext not in codec.containers:
-                raise EncoderError(f"{codec.label} cannot be stored in a {ext} file "
-                                   f"(use {' or '.join(codec.containers)})")
+                raise EncoderError(
+                    f"{codec.label} cannot be stored in a {ext} file (use {' or '.join(codec.containers)})"
+                )
         if self.quality_mode not in _keys(QUALITY_CHOICES):
             raise EncoderError(f"unknown quality mode {self.quality_mode!r} (CRF or BITRATE)")
         if self.quality_mode == "CRF" and not 0 <= self.crf <= codec.max_crf:
@@ -149,8 +168,10 @@ class EncoderSettings:
         if self.preset not in PRESETS:
             raise EncoderError(f"unknown preset {self.preset!r} (one of {', '.join(PRESETS)})")
         if self.profile != "AUTO" and self.profile not in codec.profiles:
-            raise EncoderError(f"{codec.label} has no {self.profile.lower()} profile for 8-bit 4:2:0 video "
-                               f"(use {', '.join(('AUTO',) + codec.profiles)})")
+            raise EncoderError(
+                f"{codec.label} has no {self.profile.lower()} profile for 8-bit 4:2:0 video "
+                f"(use {', '.join(('AUTO',) + codec.profiles)})"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +237,8 @@ def choose_encoder(settings: EncoderSettings) -> EncoderChoice:
     if settings.encoder == "NVENC":
         raise EncoderError(
             f"NVENC is not available on this machine (FFmpeg: {reason}); choose encoder CPU, or AUTO, "
-            f"which falls back to the CPU encoder {codec.cpu}")
+            f"which falls back to the CPU encoder {codec.cpu}"
+        )
     return EncoderChoice(codec.cpu, "CPU", settings.codec, f"no usable NVIDIA GPU ({reason})")
 
 
@@ -275,8 +297,16 @@ class WriterStats:
 class VideoWriter:
     """One video file (see the module docstring). Not thread-safe: one thread writes."""
 
-    def __init__(self, path, width: int, height: int, fps: Fraction, settings: EncoderSettings,
-                 choice: EncoderChoice | None = None, keep_partial: bool = False):
+    def __init__(
+        self,
+        path,
+        width: int,
+        height: int,
+        fps: Fraction,
+        settings: EncoderSettings,
+        choice: EncoderChoice | None = None,
+        keep_partial: bool = False,
+    ):
         av = import_av()
         self._av = av
         self.target = Path(path)
@@ -305,8 +335,7 @@ class VideoWriter:
         from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
         self._reformatter = VideoReformatter()
-        self._reformat_args = dict(format="yuv420p", dst_colorspace=Colorspace.ITU709,
-                                   dst_color_range=ColorRange.MPEG)
+        self._reformat_args = dict(format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG)
 
     def _add_stream(self):
         from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc

@@ -22,6 +22,7 @@ class ParallelMethod:
     @staticmethod
     def prepare(options, target: Path, size, items) -> Preparation:
         import bpy
+
         from optica_core.sinks import images
 
         o = options
@@ -29,15 +30,21 @@ class ParallelMethod:
             raise ValueError("the number of worker processes cannot be negative")
         if o.sequence_format not in images.FORMATS:
             raise ValueError(f"unknown frame format {o.sequence_format!r} ({', '.join(images.FORMATS)})")
-        frames_dir = (Path(bpy.path.abspath(o.frames_dir)).absolute() if o.frames_dir
-                      else target.with_name(f".{target.stem}.optica-frames"))
+        frames_dir = (
+            Path(bpy.path.abspath(o.frames_dir)).absolute()
+            if o.frames_dir
+            else target.with_name(f".{target.stem}.optica-frames")
+        )
         try:
             workers.ensure_oiio()
         except ImportError as e:
             raise ValueError(f"the parallel export writes frames with OpenImageIO, which is missing: {e}") from e
         sequence = images.ImageSequence(frames_dir, o.sequence_format)
-        return Preparation(workers=o.workers or (os.cpu_count() or 1), frames_dir=frames_dir,
-                           temporary_bytes=sequence.bytes_per_frame(*size) * len(items))
+        return Preparation(
+            workers=o.workers or (os.cpu_count() or 1),
+            frames_dir=frames_dir,
+            temporary_bytes=sequence.bytes_per_frame(*size) * len(items),
+        )
 
     def __init__(self, export):
         self.export = export
@@ -53,16 +60,20 @@ class ParallelMethod:
         import bpy
 
         p = self.export.plan
-        key = {"target": str(p.target), "size": list(p.size),
-               "items": [[it.scene, it.frame] for it in p.items],
-               "render": {n: _render_key(bpy.data.scenes[n], p.views[n]) for n in p.scenes}}
+        key = {
+            "target": str(p.target),
+            "size": list(p.size),
+            "items": [[it.scene, it.frame] for it in p.items],
+            "render": {n: _render_key(bpy.data.scenes[n], p.views[n]) for n in p.scenes},
+        }
         self._store = store = workers.FrameStore(p.frames_dir, key, p.options.sequence_format)
         done = set(store.prepare(p.options.resume))
         self.resumed = len(done)
         todo = [it for it in p.items if it.index not in done]
         if todo:
-            result = bpy.ops.wm.save_as_mainfile(filepath=str(store.blend), copy=True, relative_remap=True,
-                                                 compress=False, check_existing=False)
+            result = bpy.ops.wm.save_as_mainfile(
+                filepath=str(store.blend), copy=True, relative_remap=True, compress=False, check_existing=False
+            )
             if result != {"FINISHED"}:
                 raise RuntimeError(f"could not save a copy of the file for the workers ({result})")
             self._pool = workers.WorkerPool(store, todo, p.workers, _addon_module(), p.override_size)
@@ -91,8 +102,12 @@ class ParallelMethod:
         if self.phase == "render":
             done = self.resumed + self.rendered
             count = len(self._pool.workers) if self._pool else 0
-            return Status("render", done, 0.9 * done / n,
-                          f"Rendering frames: {done}/{n} ({count} worker{'s' if count != 1 else ''})")
+            return Status(
+                "render",
+                done,
+                0.9 * done / n,
+                f"Rendering frames: {done}/{n} ({count} worker{'s' if count != 1 else ''})",
+            )
         return Status("encode", self.pos, 0.9 + 0.1 * self.pos / n, f"Encoding {self.pos}/{n}")
 
     def stop(self) -> None:
@@ -116,9 +131,14 @@ class ParallelMethod:
 def _render_key(scene, view) -> dict:
     """Render settings that make frames on disk stale when they change (resume)."""
     o = scene.optica
-    return {"samples": o.samples, "max_bounces": o.max_bounces, "seed": o.seed,
-            "noise_threshold": round(o.noise_threshold, 6), "time_limit": o.time_limit,
-            "view": list(view.__dict__.values())}
+    return {
+        "samples": o.samples,
+        "max_bounces": o.max_bounces,
+        "seed": o.seed,
+        "noise_threshold": round(o.noise_threshold, 6),
+        "time_limit": o.time_limit,
+        "view": list(view.__dict__.values()),
+    }
 
 
 def _addon_module() -> str:
