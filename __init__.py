@@ -2,24 +2,29 @@
 """Optica: a native path-tracing render engine for Blender (extension entry point).
 
 Blender imports this package as ``bl_ext.<repository>.optica``; its metadata lives in
-blender_manifest.toml. This module only registers and unregisters: everything else is in
-``addon`` (the engine), ``operators`` and ``ui``, and the compiled core ``optica_core`` comes
-from the wheel bundled in the extension zip. Nothing here imports ``optica_core`` at import
-time, so the add-on module always loads and any problem with the core surfaces where it is used.
+blender_manifest.toml. This module only registers and unregisters the three layers of the
+Blender side, in order — ``ui`` (settings and panels), ``addon`` (the engine), ``operators``
+(export operators) — and removes them in reverse. A layer imports only from the layers before
+it and from the core, ``optica_core`` (the wheel bundled in the extension zip), never from a
+later one (tests/test_layers.py keeps it so). Importing this module imports nothing else.
 """
 
-# The import is deferred to register(): pytest collects the repository root as a package
+# The imports are deferred to register(): pytest collects the repository root as a package
 # (tests/ lives inside it), and under a folder name that is not an identifier (a CI clone in
 # "ci-clone", say) the module has no parent package to import from.
 
 
-def register():
-    from . import addon
+def _layers():
+    from . import addon, operators, ui
 
-    addon.register()
+    return (ui, addon, operators)
+
+
+def register():
+    for layer in _layers():
+        layer.register()
 
 
 def unregister():
-    from . import addon
-
-    addon.unregister()
+    for layer in reversed(_layers()):
+        layer.unregister()

@@ -6,6 +6,8 @@
     python build.py zip          the same (prints the zip path last)
     python build.py test [...]   build, then `pytest -m "not slow"` in .venv; extra arguments go to
                                  pytest; `--all` also runs the tests marked slow. Exit code = pytest's
+    python build.py lint         ruff (lint + format check) and mypy against fake-bpy-module (Blender 5.0)
+                                 over the Blender side, in their own venv (.venv-lint, requirements-lint.txt)
     python build.py demo [...]   build, then render the animated demo (demo/demo.blend) with Optica's
                                  streaming video export to out/demo.mp4 (arguments go to
                                  tools/demo.py, e.g. --frames 12 --samples 8)
@@ -519,6 +521,37 @@ def cmd_test(args: list[str]) -> int:
     return subprocess.run(cmd, cwd=ROOT).returncode
 
 
+LINT_VENV = ROOT / ".venv-lint"
+LINT_REQUIREMENTS = ROOT / "requirements-lint.txt"
+
+
+def cmd_lint() -> int:
+    """ruff check, ruff format --check, then mypy on the package `optica` (a link to this root in
+    a temporary folder: the root is the extension package)."""
+    import tempfile
+
+    py = LINT_VENV / "bin" / "python"
+    stamp = LINT_VENV / ".optica-lint.stamp"
+    digest = sha256_file(LINT_REQUIREMENTS)
+    if not py.exists():
+        run([sys.executable, "-m", "venv", LINT_VENV])
+    if read_stamp(stamp).get("requirements") != digest:
+        run([py, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", LINT_REQUIREMENTS])
+        write_stamp(stamp, {"requirements": digest})
+    code = 0
+    for cmd in (["-m", "ruff", "check", "."], ["-m", "ruff", "format", "--check", "."]):
+        print("[build] lint   " + shlex.join(["ruff", *cmd[2:]]), flush=True)
+        code |= subprocess.run([str(py), *cmd], cwd=ROOT).returncode
+    with tempfile.TemporaryDirectory(prefix="optica-lint-") as tmp:
+        (Path(tmp) / "optica").symlink_to(ROOT)
+        env = dict(os.environ, MYPYPATH=os.pathsep.join([tmp, str(NATIVE)]))
+        packages = ["-p", "optica.addon", "-p", "optica.operators", "-p", "optica.ui", "-p", "optica_core.sinks"]
+        print("[build] lint   mypy " + " ".join(packages), flush=True)
+        code |= subprocess.run([str(py), "-m", "mypy", "--config-file", str(ROOT / "mypy.ini"), *packages],
+                               cwd=tmp, env=env).returncode
+    return code
+
+
 def cmd_demo(args: list[str]) -> int:
     cmd = [str(VENV_PY), str(ROOT / "tools" / "demo.py"), *args]
     print("[build] demo   " + shlex.join([".venv/bin/python", "tools/demo.py", *args]), flush=True)
@@ -530,9 +563,15 @@ def main(argv: list[str]) -> int:
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return 0
-    if command not in ("build", "zip", "test", "demo"):
-        print(f"build.py: unknown command {command!r} (build, zip, test, demo)", file=sys.stderr)
+    if command not in ("build", "zip", "test", "demo", "lint"):
+        print(f"build.py: unknown command {command!r} (build, zip, test, demo, lint)", file=sys.stderr)
         return 2
+    if command == "lint":
+        try:
+            return cmd_lint()
+        except BuildError as e:
+            print(f"[build] FAILED: {e}", file=sys.stderr)
+            return 1
     if command in ("build", "zip") and rest:
         print(f"build.py: {command} takes no arguments", file=sys.stderr)
         return 2

@@ -206,7 +206,7 @@ class Denoiser:
             self._filter = self._device = None
             self._size = None
 
-    def __enter__(self) -> "Denoiser":
+    def __enter__(self) -> Denoiser:
         return self
 
     def __exit__(self, *_exc) -> None:

@@ -9,16 +9,16 @@ ffmpeg tool, and Blender's own Render Animation to FFmpeg, side by side in one r
 Needs `python build.py` first (it installs the built dist/optica-*.zip into a throw-away Blender
 user folder, as the tests do) and demo/demo.blend. What it measures, on the demo scene:
 
-1. render only: the frames rendered with Optica's final-render session (`stream.FrameRenderer`,
+1. render only: the frames rendered with Optica's final-render session (`frames.FrameRenderer`,
    the very code the export uses), nothing else — the floor for any export;
-2. STREAM: `operators.export_animation` streaming (render → colour → H.264 encode, encoding
+2. STREAM: `operators.export` streaming (render → colour → H.264 encode, encoding
    overlapped with the next frame's render); goal: within 5 % of (1);
    (1) and (2) alternate `--repeat` times; the best of each is compared;
 3. PARALLEL: worker processes (one per core) render to a temporary EXR sequence, then encode;
 4. Blender baseline: `bpy.ops.render.render(animation=True)` with Optica as the engine and
    Blender's FFmpeg output (MPEG-4 / H.264, CRF 20 "High quality", "Good" preset);
 5. encoding alone: the frames of (1), colour-managed and enlarged to 1920×1080, encoded by
-   PyAV (`encoder.VideoWriter`) and by the `ffmpeg` command-line tool fed the same raw RGB24
+   PyAV (`optica_core.sinks.video.VideoWriter`) and by the `ffmpeg` command-line tool fed the same raw RGB24
    frames through a pipe, with the same settings (libx264, CRF 20, preset medium, BT.709 TV
    range, frame threads); goal: PyAV within 5 % of ffmpeg. Skipped (and said) if `ffmpeg`
    is not installed (`apt-get install -y ffmpeg`).
@@ -83,11 +83,13 @@ def main(argv=None) -> int:
     module = _blender_env.install()
     import importlib
 
-    ea = importlib.import_module(module + ".operators.export_animation")
-    stream = importlib.import_module(module + ".operators.stream")
-    colour = importlib.import_module(module + ".operators.colour")
-    encoder = importlib.import_module(module + ".operators.encoder")
+    options = importlib.import_module(module + ".operators.export.options")
+    plan_mod = importlib.import_module(module + ".operators.export.plan")
+    run_mod = importlib.import_module(module + ".operators.export.run")
+    frames_mod = importlib.import_module(module + ".operators.export.frames")
+    colour = importlib.import_module(module + ".operators.export.colour")
     import av
+    from optica_core.sinks import video as encoder
 
     bpy.ops.wm.open_mainfile(filepath=str(a.blend.resolve()), load_ui=False)
     scene = bpy.context.scene
@@ -96,7 +98,7 @@ def main(argv=None) -> int:
     scene.frame_start, scene.frame_end = 1, a.frames
     w = scene.render.resolution_x * a.percentage // 100
     h = scene.render.resolution_y * a.percentage // 100
-    fps = ea.scene_fps(scene)
+    fps = plan_mod.scene_fps(scene)
     out = Path(tempfile.mkdtemp(prefix="optica-bench-export-"))
     print_machine(info)
     print(f"scene: {a.blend.name}, {a.frames} frames at {w}×{h}, {a.samples} spp, "
@@ -106,20 +108,20 @@ def main(argv=None) -> int:
     frames_rgb8: list[np.ndarray] = []
 
     def render_only():
-        renderer = stream.FrameRenderer(scene)
-        processor = colour.DisplayProcessor(colour.ViewSettings.from_scene(scene)[0])
+        renderer = frames_mod.FrameRenderer(scene)
+        processor = colour.display_processor(scene)
         keep = not frames_rgb8
         for f in range(1, a.frames + 1):
-            image = renderer.render(f)
+            frame = renderer.render(f)
             if keep:
-                frames_rgb8.append(processor.to_uint8(image))
+                frames_rgb8.append(processor.to_uint8(frame.pixels))
         scene.frame_set(1)
 
     def export(method, name):
         path = out / name
         path.unlink(missing_ok=True)
-        plan = ea.prepare(ea.Options(filepath=str(path), method=method, crf=20, preset="MEDIUM"), scene)
-        result = ea.run(plan)
+        plan = plan_mod.prepare(options.Options(filepath=str(path), method=method, crf=20, preset="MEDIUM"), scene)
+        result = run_mod.run(plan)
         assert result.frames == a.frames, result.summary()
         return result
 
@@ -167,7 +169,7 @@ def main(argv=None) -> int:
     big = [np.ascontiguousarray(np.repeat(np.repeat(f, 1920 // f.shape[1], 0), 1920 // f.shape[1], 1)[:1080, :1920])
            for f in frames_rgb8]
     big = [b for b in big if b.shape[:2] == (1080, 1920)]
-    if not big:
+    if not big or not a.encode_frames:
         print("\nencoding: the rendered frames do not scale to 1080p evenly (use --percentage 100 or 50)")
     else:
         seq = [big[k % len(big)] for k in range(a.encode_frames)]

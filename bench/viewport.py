@@ -5,7 +5,7 @@
     .venv/bin/python bench/viewport.py --quick   # 100k triangles + 1,000 instances, fewer repeats
     .venv/bin/python bench/viewport.py --json out.json
 
-Measures, with the working tree's add-on (addon/viewport.py, addon/denoise.py; no install):
+Measures, with the working tree's add-on (addon/viewport/, addon/denoise.py; no install):
 - **move → first pixels**: an object is moved (a plain object: the transform patch; the 1M-triangle
   object itself; and, forced, a full cached export), the depsgraph evaluated, the session updated;
   until the worker published the first image of the new generation (pixel size 4). Split into
@@ -183,7 +183,7 @@ def measure_view(vp, session, view, repeat: int):
 def validate_seconds(oc, vp, session) -> float:
     """optica_core.validate_scene on the dict the worker hands set_scene at pixel size 4 (the
     Python part of set_scene)."""
-    cam, (fw, fh), _ = vp.view_frame(session.view, session.scene_view or vp.SceneView()).at(4)
+    cam, (fw, fh), _ = vp.view_frame(session.view, session.scene_view or vp.SceneView()).at(4 * session.view.pixel_size)
     d = dict(session.sync.scene)
     d["camera"] = cam
     d["render"] = {k: v for k, v in d["render"].items() if k != "region"}

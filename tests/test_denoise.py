@@ -162,15 +162,15 @@ def test_final_render_denoises_and_keeps_the_noisy_image(box_scene, tmp_path):
 def _session(scene, test_break=lambda: False, job=None):
     final = optica_module("addon.final")
     passes = optica_module("addon.passes")
-    output = final.ArrayOutput(passes.enabled_passes(scene.view_layers[0]))
-    return final.FinalSession(output, test_break, job or final.RenderJob()), output
+    output = optica_module("addon.render_result").ArrayResult()
+    return final.FinalSession(output, test_break, job, status=output,
+                              passes=passes.enabled_passes(scene.view_layers[0])), output
 
 
 def test_job_keeps_its_denoiser_between_frames(box_scene):
-    final = optica_module("addon.final")
     box_scene.optica.use_denoiser = True
     box_scene.optica.denoiser_quality = "FAST"
-    job = final.RenderJob()
+    job = optica_module("addon.render_job").RenderJob()
     for _ in range(2):
         session, output = _session(box_scene, job=job)
         outcome = session.render(bpy.context.evaluated_depsgraph_get())

@@ -22,6 +22,13 @@ from conftest import optica_module, read_image_file
 
 av = pytest.importorskip("av")
 
+
+def _video():
+    """The encoder (optica_core.sinks.video: bpy-free, in the core wheel)."""
+    from optica_core.sinks import video
+
+    return video
+
 W, H = 64, 48
 FRAMES = 4
 
@@ -93,22 +100,20 @@ def anim_scene(optica_scene):
 
 
 def _mod(name):
-    return optica_module(f"operators.{name}")
+    return optica_module(f"operators.export.{name}")
 
 
 def _options(path, **kw):
-    ea = _mod("export_animation")
     kw.setdefault("crf", 4)
     kw.setdefault("preset", "FASTER")
-    return ea.Options(filepath=str(path), **kw)
+    return _mod("options").Options(filepath=str(path), **kw)
 
 
 def _export(scene, path, **kw):
-    ea = _mod("export_animation")
     progress = kw.pop("progress", None)
     should_cancel = kw.pop("should_cancel", None)
-    plan = ea.prepare(_options(path, **kw), scene)
-    return ea.run(plan, progress=progress, should_cancel=should_cancel)
+    plan = _mod("plan").prepare(_options(path, **kw), scene)
+    return _mod("run").run(plan, progress=progress, should_cancel=should_cancel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,10 +156,10 @@ def yuv_of(rgb8):
 
 def reference(scene, frames):
     """Optica's own renders of `frames`, colour-managed as Blender saves them (uint8 RGB)."""
-    stream, colour = _mod("stream"), _mod("colour")
-    processor = colour.DisplayProcessor(colour.ViewSettings.from_scene(scene)[0])
-    renderer = stream.FrameRenderer(scene)
-    out = [processor.to_uint8(renderer.render(f)) for f in frames]
+    frames_mod, colour = _mod("frames"), _mod("colour")
+    processor = colour.display_processor(scene)
+    renderer = frames_mod.FrameRenderer(scene)
+    out = [processor.to_uint8(renderer.render(f).pixels) for f in frames]
     scene.frame_set(1)
     return out
 
@@ -241,16 +246,16 @@ def test_colour_matches_blenders_png(anim_scene, tmp_path):
         png_path = tmp_path / f"{view}.png"
         result.save_render(str(png_path), scene=anim_scene)
         png = np.rint(read_image_file(png_path)[""] * 255).astype(int)
-        settings, notes = colour.ViewSettings.from_scene(anim_scene)
+        settings, notes = colour.view_settings(anim_scene)
         assert (settings.view, settings.look, notes) == (view, look, [])
-        ours = colour.DisplayProcessor(settings).to_uint8(linear).astype(int)
+        ours = colour.DisplayProcessor(settings, colour.blender_config_path()).to_uint8(linear).astype(int)
         assert np.abs(ours - png).max() <= 1, f"{view} / {look}: {np.abs(ours - png).max()} levels off"
         assert np.abs(ours - png).mean() < 0.01, f"{view} / {look}"
     # With Blender's default dither the saved PNG is noisier, still within a level.
     anim_scene.render.dither_intensity = 1.0
     result.save_render(str(tmp_path / "dither.png"), scene=anim_scene)
     png = np.rint(read_image_file(tmp_path / "dither.png")[""] * 255).astype(int)
-    ours = colour.DisplayProcessor(colour.ViewSettings.from_scene(anim_scene)[0]).to_uint8(linear).astype(int)
+    ours = colour.display_processor(anim_scene).to_uint8(linear).astype(int)
     assert np.abs(ours - png).max() <= 1
 
 
@@ -363,12 +368,11 @@ def test_parallel_resume_renders_only_missing_frames(anim_scene, tmp_path):
 def test_parallel_png_frames_without_resume_start_afresh(anim_scene, tmp_path):
     """16-bit PNG temporary frames (colour-managed by the workers); frames left by a killed
     export are not reused without `resume`, and are removed."""
-    ea = _mod("export_animation")
     target = tmp_path / "fresh.mp4"
-    plan = ea.prepare(_options(target, method="PARALLEL", workers=1, sequence_format="PNG"), anim_scene)
+    plan = _mod("plan").prepare(_options(target, method="PARALLEL", workers=1, sequence_format="PNG"), anim_scene)
     plan.frames_dir.mkdir()
     (plan.frames_dir / "frame_000000.png").write_bytes(b"not an image")
-    result = ea.run(plan)
+    result = _mod("run").run(plan)
     assert (result.resumed, result.rendered) == (0, FRAMES)
     frames, _info = decode(target)
     first, last = reference(anim_scene, [1, FRAMES])
@@ -378,11 +382,11 @@ def test_parallel_png_frames_without_resume_start_afresh(anim_scene, tmp_path):
 
 
 def test_worker_error_is_reported_and_cleaned_up(anim_scene, tmp_path):
-    ea = _mod("export_animation")
-    plan = ea.prepare(_options(tmp_path / "broken.mp4", method="PARALLEL", workers=1), anim_scene)
+    plan_mod = _mod("plan")
+    plan = plan_mod.prepare(_options(tmp_path / "broken.mp4", method="PARALLEL", workers=1), anim_scene)
     plan.items[1].scene = "No Such Scene"  # the worker fails on its second frame
-    with pytest.raises(ea.ExportError, match="render worker 0 failed: KeyError"):
-        ea.run(plan)
+    with pytest.raises(plan_mod.ExportError, match="render worker 0 failed: KeyError"):
+        _mod("run").run(plan)
     assert leftovers(tmp_path) == []
 
 
@@ -391,7 +395,7 @@ def test_worker_error_is_reported_and_cleaned_up(anim_scene, tmp_path):
 
 
 def test_nvenc_here_is_a_clear_error(anim_scene, tmp_path):
-    ea, enc = _mod("export_animation"), _mod("encoder")
+    ea, enc = _mod("plan"), _video()
     assert enc.probe_nvenc("H264") is not None  # no GPU on this machine
     with pytest.raises(ea.ExportError, match=r"NVENC is not available.*\bCPU\b.*libx264"):
         ea.prepare(_options(tmp_path / "nv.mp4", encoder="NVENC"), anim_scene)
@@ -407,7 +411,7 @@ def test_nvenc_here_is_a_clear_error(anim_scene, tmp_path):
 def test_other_codecs(codec, ext, ffmpeg_name, tmp_path):
     """HEVC and AV1 through the same writer (synthetic frames: the encoder never knows where
     frames come from)."""
-    enc = _mod("encoder")
+    enc = _video()
     settings = enc.EncoderSettings(codec=codec, encoder="CPU", crf=10, preset="FASTEST", profile="MAIN",
                                    keyframe_interval=3)
     rgb = np.zeros((H, W, 3), np.uint8)
@@ -425,7 +429,7 @@ def test_other_codecs(codec, ext, ffmpeg_name, tmp_path):
 
 
 def test_writer_error_removes_the_file_and_keeps_an_old_one(tmp_path):
-    enc = _mod("encoder")
+    enc = _video()
     target = tmp_path / "old.mp4"
     target.write_bytes(b"an older video")
     with pytest.raises(ValueError):
@@ -455,21 +459,21 @@ BAD_OPTIONS = [  # (file name, options, the error it gets)
 
 
 def test_bad_options_fail_before_rendering(anim_scene, tmp_path, monkeypatch):
-    ea, stream = _mod("export_animation"), _mod("stream")
+    ea, frames_mod = _mod("plan"), _mod("frames")
     rendered = []
-    monkeypatch.setattr(stream.FrameRenderer, "render", lambda self, f: rendered.append(f))
+    monkeypatch.setattr(frames_mod.FrameRenderer, "render", lambda self, f, **kw: rendered.append(f))
     for name, kw, message in BAD_OPTIONS:
         path = name if name.startswith("/") else str(tmp_path / name)
         with pytest.raises(ea.ExportError, match=message):
-            ea.run(ea.prepare(_options(path, **kw), anim_scene))
+            _mod("run").run(ea.prepare(_options(path, **kw), anim_scene))
     assert rendered == [] and leftovers(tmp_path) == []
     assert not os.path.exists("/proc/optica-test")
 
 
 def test_operator_errors_before_rendering(anim_scene, tmp_path, monkeypatch):
-    stream = _mod("stream")
+    frames_mod = _mod("frames")
     rendered = []
-    monkeypatch.setattr(stream.FrameRenderer, "render", lambda self, f: rendered.append(f))
+    monkeypatch.setattr(frames_mod.FrameRenderer, "render", lambda self, f, **kw: rendered.append(f))
     with pytest.raises(RuntimeError, match=r"\.mp4, \.mkv or \.mov"):
         bpy.ops.optica.export_animation(filepath=str(tmp_path / "clip.gif"))
     with pytest.raises(RuntimeError, match="no output file"):
@@ -483,7 +487,7 @@ def test_operator_errors_before_rendering(anim_scene, tmp_path, monkeypatch):
 
 
 def test_too_little_disk_space(anim_scene, tmp_path, monkeypatch):
-    ea = _mod("export_animation")
+    ea = _mod("plan")
     monkeypatch.setattr(ea, "free_bytes", lambda path: 1000)
     with pytest.raises(ea.ExportError, match=r"not enough free disk space .* needs about .* 1\.0 KB is free"):
         ea.prepare(_options(tmp_path / "big.mp4"), anim_scene)
@@ -493,7 +497,7 @@ def test_too_little_disk_space(anim_scene, tmp_path, monkeypatch):
 
 
 def test_resolution_percentage_and_override(anim_scene, tmp_path):
-    ea = _mod("export_animation")
+    ea = _mod("plan")
     anim_scene.render.resolution_x, anim_scene.render.resolution_y = 130, 96
     anim_scene.render.resolution_percentage = 50  # 65×48: odd width
     plan = ea.prepare(_options(tmp_path / "p.mp4"), anim_scene)
@@ -501,14 +505,14 @@ def test_resolution_percentage_and_override(anim_scene, tmp_path):
     assert any("odd side" in n for n in plan.notes)
     plan = ea.prepare(_options(tmp_path / "o.mp4", use_resolution_override=True, resolution_x=32,
                                resolution_y=24), anim_scene)
-    result = ea.run(plan)
+    result = _mod("run").run(plan)
     _frames, info = decode(result.path)
     assert (info["width"], info["height"]) == (32, 24)
     assert (anim_scene.render.resolution_x, anim_scene.render.resolution_percentage) == (130, 50)  # restored
 
 
 def test_scene_fps():
-    ea = _mod("export_animation")
+    ea = _mod("plan")
 
     class R:
         def __init__(self, fps, base):
@@ -544,7 +548,7 @@ def test_bundled_packages_are_installed_by_blender(optica_installed):
 
 
 def test_notes_on_what_the_video_leaves_out(anim_scene, tmp_path):
-    ea = _mod("export_animation")
+    ea = _mod("plan")
     anim_scene.view_layers.new("Other")
     anim_scene.view_settings.use_curve_mapping = True
     notes = ea.prepare(_options(tmp_path / "n.mp4"), anim_scene).notes
@@ -557,8 +561,8 @@ def test_modal_steps_and_escape(anim_scene, tmp_path):
     ticks step the export to the end; Esc cancels and cleans up."""
     from types import SimpleNamespace
 
-    ea = _mod("export_animation")
-    op_type = ea.OPTICA_OT_export_animation
+    ea, run_mod = _mod("plan"), _mod("run")
+    op_type = _mod("operator").OPTICA_OT_export_animation
 
     class Modal:
         modal, cancel = op_type.modal, op_type.cancel
@@ -567,7 +571,7 @@ def test_modal_steps_and_escape(anim_scene, tmp_path):
 
         def __init__(self, plan):
             self.reports = []
-            self._job = ea.Export(plan)
+            self._job = run_mod.Export(plan)
             self._job.start()
 
         def report(self, level, text):

@@ -174,7 +174,7 @@ def test_view_layers_render_separately(lit_scene, tmp_path):
 def test_persistent_data_keeps_the_job(lit_scene, tmp_path):
     """With Persistent Data the exporter and renderer outlive the render: the next render of
     the scene reuses the unchanged geometry's BVH."""
-    final = optica_module("addon.final")
+    final = optica_module("addon.render_job")
     lit_scene.render.use_persistent_data = True
     _render_still(lit_scene, tmp_path / "first.exr")
     assert len(final._jobs) == 1
@@ -266,8 +266,8 @@ def test_resolution_percentage(lit_scene, tmp_path):
 
 def _session(scene, test_break=lambda: False):
     final = optica_module("addon.final")
-    output = final.ArrayOutput()
-    session = final.FinalSession(output, test_break, final.RenderJob())
+    output = optica_module("addon.render_result").ArrayResult()
+    session = final.FinalSession(output, test_break, status=output, progressive=True)
     return session, output
 
 
@@ -344,7 +344,7 @@ def test_interrupt_during_sampling_stops_the_sampling_thread(lit_scene):
     session, _output = _session(lit_scene, test_break)
     with pytest.raises(KeyboardInterrupt):
         session.render(bpy.context.evaluated_depsgraph_get())
-    assert not [t for t in threading.enumerate() if isinstance(t, final._Accumulator) and t.is_alive()]
+    assert not [t for t in threading.enumerate() if isinstance(t, final.Sampler) and t.is_alive()]
 
 
 class _BreakingEngine(bpy.types.RenderEngine):
@@ -406,7 +406,7 @@ def _animate_sphere(scene, frames=3):
 
 
 def test_animation_png_sequence(lit_scene, tmp_path):
-    final = optica_module("addon.final")
+    final = optica_module("addon.render_job")
     _animate_sphere(lit_scene)
     lit_scene.render.image_settings.media_type = "IMAGE"
     lit_scene.render.image_settings.file_format = "PNG"
@@ -476,7 +476,7 @@ def test_unsupported_node_is_reported(lit_scene, tmp_path, capfd):
 def test_render_error_is_reported(lit_scene, tmp_path):
     """A scene the core refuses fails the render with Blender's error report (the render
     operator fails with the message), not with a traceback out of RenderEngine.render."""
-    final = optica_module("addon.final")
+    final = optica_module("addon.render_job")
     job = final.job_for(lit_scene, lit_scene.view_layers[0])
 
     class WrongVersionExporter:  # stands in for a converter bug

@@ -335,20 +335,20 @@ def test_patch_refuses_vertex_instanced_children(scene, vp, session, capture):
 
 def test_bad_scene_is_reported_and_recovers(scene, vp, session, capture, monkeypatch):
     s, view = _started(session, scene, vp)
-    real = vp.Frame.at
+    real = vp.ViewFrame.at
 
     def broken(self, pixel_size):
         cam, size, rect = real(self, pixel_size)
         cam["lens"] = -1.0
         return cam, size, rect
 
-    monkeypatch.setattr(vp.Frame, "at", broken)
+    monkeypatch.setattr(vp.ViewFrame, "at", broken)
     s.update_view(vp.ViewState(width=W, height=H, view_matrix=s.view.view_matrix, lens=40.0))
     deadline = time.perf_counter() + 10
     while "Error" not in s.status() and time.perf_counter() < deadline:
         time.sleep(0.01)
     assert "lens" in s.status()
-    monkeypatch.setattr(vp.Frame, "at", real)
+    monkeypatch.setattr(vp.ViewFrame, "at", real)
     s.update_view(view)
     s.wait(done=True)
     assert "Error" not in s.status()
@@ -373,7 +373,7 @@ def _depth(d: dict, camera: dict, size, samples=1) -> np.ndarray:
 
 def _export(vp):
     dg = bpy.context.evaluated_depsgraph_get()
-    d = vp.SceneSync().export(dg)[0]
+    d = vp.ViewportSync().export(dg)[0]
     return d, dg
 
 
@@ -577,7 +577,7 @@ def test_engine_free_stops_the_session(scene, vp, keep_engine):
         bpy.ops.render.render()
         (s,) = _EngineProbe.sessions
         if not keep_engine:
-            assert not s.running  # stopped by the finalizer while Blender freed the engine
+            assert s.stopping  # asked to stop by the finalizer while Blender freed the engine (no wait)
         deadline = time.perf_counter() + 5
         while s.running and time.perf_counter() < deadline:
             time.sleep(0.02)
@@ -593,7 +593,7 @@ def test_engine_free_stops_the_session(scene, vp, keep_engine):
 def test_stop_all_on_file_load(scene, vp, session):
     scene.optica.viewport_samples = 100000
     s = session()
-    vp._sessions.add(s)
+    vp.entry._sessions.add(s)
     s.update(bpy.context.evaluated_depsgraph_get(), _camera_view(vp, scene))
     s.wait(pixel_size=1)
     bpy.ops.wm.read_factory_settings(use_empty=True)  # load_pre → stop_all

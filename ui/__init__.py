@@ -1,17 +1,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Optica's property groups (``scene.optica``, ``view_layer.optica``) and panels.
+"""The lowest layer of Optica's Blender side: property groups (``scene.optica``,
+``view_layer.optica``) and panels, the video export's panel included.
 
-``addon.register()`` calls ``register()`` here before it registers the engine.
+The root ``register()`` calls ``register()`` here first, before the engine (``addon``) and the
+operators. Nothing here imports them: they are higher layers.
 """
 
-from . import panels, properties
+from . import export_panel, panels, properties
 
 
 def register():
     properties.register()
     panels.register()
+    export_panel.register()
 
 
 def unregister():
+    export_panel.unregister()
     panels.unregister()
     properties.unregister()

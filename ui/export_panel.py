@@ -1,30 +1,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The video export's settings (`scene.optica_export`), its panel in Output properties and its
-entry in the Render menu. The operator is `operators.export_animation`; its options are the
-same properties (`option_properties()`), so what the panel shows is what a click exports.
+"""The video export's panel in Output properties, its scene list and its entry in the Render
+menu. The settings it draws, `scene.optica_export`, are the export options
+(operators/export/options.py: one dataclass, from which these properties derive), registered by
+the operators layer; this lowest layer knows them by name only (`EXPORT_OPERATOR`, property
+names), so what the panel shows is what a click exports.
 """
 
 import bpy
-from bpy.props import CollectionProperty, IntProperty, PointerProperty
-
-from ..operators.export_animation import OPTICA_OT_export_animation, option_properties
+from bpy.props import PointerProperty
 
 ENGINE_ID = "OPTICA"
+EXPORT_OPERATOR = "optica.export_animation"
 
 
 class OPTICA_PG_export_scene(bpy.types.PropertyGroup):
-    scene: PointerProperty(type=bpy.types.Scene, name="Scene")
+    """One scene of the export's scene list (`scene.optica_export.scenes`)."""
 
-
-class OPTICA_PG_export_settings(bpy.types.PropertyGroup):
-    """`scene.optica_export`: what Export Animation (Optica) does from the panel or the menu."""
-
-    __annotations__ = dict(
-        option_properties(),
-        scenes=CollectionProperty(type=OPTICA_PG_export_scene, name="Scenes",
-                                  description="Scenes exported in order into one video; empty: this scene"),
-        active_scene_index=IntProperty(default=0, options={'HIDDEN'}),
-    )
+    scene: PointerProperty(type=bpy.types.Scene, name="Scene")  # type: ignore[valid-type]
 
 
 class OPTICA_UL_export_scenes(bpy.types.UIList):
@@ -73,7 +65,7 @@ class OPTICA_OUTPUT_PT_export(bpy.types.Panel):
 
     @classmethod
     def poll(cls, context):
-        return context.engine in cls.COMPAT_ENGINES
+        return context.engine in cls.COMPAT_ENGINES and hasattr(context.scene, "optica_export")
 
     def draw(self, context):
         s = context.scene.optica_export
@@ -121,18 +113,16 @@ class OPTICA_OUTPUT_PT_export(bpy.types.Panel):
         col.prop(s, "profile")
 
         layout.separator()
-        layout.operator(OPTICA_OT_export_animation.bl_idname, text="Export Animation", icon='RENDER_ANIMATION')
+        layout.operator(EXPORT_OPERATOR, text="Export Animation", icon='RENDER_ANIMATION')
 
 
 def draw_render_menu(self, context):
     self.layout.separator()
-    self.layout.operator(OPTICA_OT_export_animation.bl_idname, text="Export Animation (Optica)…",
-                         icon='RENDER_ANIMATION')
+    self.layout.operator(EXPORT_OPERATOR, text="Export Animation (Optica)…", icon='RENDER_ANIMATION')
 
 
 CLASSES = (
     OPTICA_PG_export_scene,
-    OPTICA_PG_export_settings,
     OPTICA_UL_export_scenes,
     OPTICA_OT_export_scene_add,
     OPTICA_OT_export_scene_remove,
@@ -143,7 +133,6 @@ CLASSES = (
 def register():
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    bpy.types.Scene.optica_export = PointerProperty(type=OPTICA_PG_export_settings, name="Optica Export")
     bpy.types.TOPBAR_MT_render.append(draw_render_menu)
 
 
@@ -151,8 +140,6 @@ def unregister():
     menu = getattr(bpy.types, "TOPBAR_MT_render", None)
     if menu is not None:
         menu.remove(draw_render_menu)
-    if hasattr(bpy.types.Scene, "optica_export"):
-        del bpy.types.Scene.optica_export
     for cls in reversed(CLASSES):
         if cls.is_registered:
             bpy.utils.unregister_class(cls)

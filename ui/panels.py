@@ -5,38 +5,56 @@ Blender's panels decide per engine whether they draw (`COMPAT_ENGINES`); an exte
 adds its id to the panels whose settings it honours and removes it again when it goes away.
 `show_blender_panels()` / `hide_blender_panels()` do that and remember exactly what they
 changed, so disabling the add-on leaves Blender's classes as they were.
+
+`ui` is the lowest layer of the Blender side: it imports nothing from the engine or the
+operators. What a panel shows about them is handed in at registration (`set_denoiser_status`).
 """
+
+from collections.abc import Callable
 
 import bpy
 
 ENGINE_ID = "OPTICA"
 
+# () -> (available, text): how denoising would run, said by the engine layer (addon.register).
+_denoiser_status: Callable[[], tuple[bool, str]] | None = None
+
+
+def set_denoiser_status(fn: Callable[[], tuple[bool, str]] | None) -> None:
+    global _denoiser_status
+    _denoiser_status = fn
+
+
 # Blender panels that apply to every engine carry 'BLENDER_RENDER' in COMPAT_ENGINES (object
 # data, output format, colour management, ...): they show for Optica too, except these.
-_GENERIC_EXCLUDED = frozenset({
-    "DATA_PT_light",  # type only; Optica shows the full light panel below
-    "NODE_DATA_PT_light",
-    "DATA_PT_context_lightprobe",  # light probes are EEVEE's
-    "DATA_PT_lightprobe",
-    "DATA_PT_lightprobe_display",
-    "DATA_PT_lightprobe_parallax",
-    "DATA_PT_lightprobe_visibility",
-    "EEVEE_MATERIAL_PT_viewport_settings",
-})
+_GENERIC_EXCLUDED = frozenset(
+    {
+        "DATA_PT_light",  # type only; Optica shows the full light panel below
+        "NODE_DATA_PT_light",
+        "DATA_PT_context_lightprobe",  # light probes are EEVEE's
+        "DATA_PT_lightprobe",
+        "DATA_PT_lightprobe_display",
+        "DATA_PT_lightprobe_parallax",
+        "DATA_PT_lightprobe_visibility",
+        "EEVEE_MATERIAL_PT_viewport_settings",
+    }
+)
 
 # Engine-specific panels whose settings Optica honours.
-_EXTRA = frozenset({
-    "DATA_PT_EEVEE_light",  # colour, temperature, power, exposure, normalize, radius, angle, shape, size
-    "NODE_DATA_PT_EEVEE_light",
-    "DATA_PT_spot",
-    "DATA_PT_preview",
-    "DATA_PT_camera_dof",
-    "DATA_PT_camera_dof_aperture",
-    "EEVEE_MATERIAL_PT_context_material",
-    "EEVEE_MATERIAL_PT_surface",
-    "MATERIAL_PT_preview",
-    "EEVEE_WORLD_PT_surface",
-})
+_EXTRA = frozenset(
+    {
+        "DATA_PT_EEVEE_light",  # colour, temperature, power, exposure, normalize, radius, angle, shape, size
+        "NODE_DATA_PT_EEVEE_light",
+        "DATA_PT_spot",
+        "DATA_PT_preview",
+        "DATA_PT_camera_dof",
+        "DATA_PT_camera_dof_aperture",
+        "EEVEE_MATERIAL_PT_context_material",
+        "EEVEE_MATERIAL_PT_surface",
+        "MATERIAL_PT_preview",
+        "EEVEE_WORLD_PT_surface",
+    }
+)
 
 _shown: list[type] = []  # Blender panel classes this module added ENGINE_ID to
 
@@ -116,8 +134,6 @@ class OPTICA_RENDER_PT_denoising(_OpticaPanel, bpy.types.Panel):
         self.layout.prop(context.scene.optica, "use_denoiser", text="")
 
     def draw(self, context):
-        from ..addon import denoise
-
         settings = context.scene.optica
         layout = self._layout()
         layout.active = settings.use_denoiser
@@ -125,10 +141,11 @@ class OPTICA_RENDER_PT_denoising(_OpticaPanel, bpy.types.Panel):
         col.prop(settings, "denoiser_quality")
         col.prop(settings, "viewport_denoiser_quality")
         col.prop(settings, "denoiser_start", text="Viewport Start Sample")
-        available, text = denoise.device_summary()
-        row = layout.row()
-        row.alert = not available
-        row.label(text=text, icon='NONE' if available else 'ERROR')
+        if _denoiser_status is not None:
+            available, text = _denoiser_status()
+            row = layout.row()
+            row.alert = not available
+            row.label(text=text, icon='NONE' if available else 'ERROR')
 
 
 class OPTICA_RENDER_PT_light_paths(_OpticaPanel, bpy.types.Panel):
@@ -157,6 +174,8 @@ class OPTICA_RENDER_PT_performance(_OpticaPanel, bpy.types.Panel):
         col = self._layout().column()
         col.prop(context.scene.optica, "threads", text="Threads")
         col.prop(context.scene.render, "use_persistent_data", text="Persistent Data")
+        # Blender's own setting, read through RenderEngine.get_preview_pixel_size (as Cycles does)
+        col.prop(context.scene.render, "preview_pixel_size", text="Viewport Pixel Size")
 
 
 class OPTICA_VIEWLAYER_PT_passes(_OpticaPanel, bpy.types.Panel):

@@ -21,29 +21,44 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
     samples: IntProperty(
         name="Samples",
         description="Samples per pixel of a final render",
-        default=128, min=1, max=1 << 24, soft_max=4096,
+        default=128,
+        min=1,
+        max=1 << 24,
+        soft_max=4096,
     )
     viewport_samples: IntProperty(
         name="Viewport Samples",
         description="Samples per pixel the viewport accumulates before it stops",
-        default=64, min=1, max=1 << 24, soft_max=4096,
+        default=64,
+        min=1,
+        max=1 << 24,
+        soft_max=4096,
     )
     max_bounces: IntProperty(
         name="Max Bounces",
         description="Longest light path, in bounces (Cycles' total maximum bounces)",
-        default=12, min=0, max=1024, soft_max=128,
+        default=12,
+        min=0,
+        max=1024,
+        soft_max=128,
     )
     time_limit: FloatProperty(
         name="Time Limit",
         description="Stop a final render after this long (seconds of sampling, excluding the scene "
         "export); zero means no limit",
-        default=0.0, min=0.0, step=100.0, unit='TIME_ABSOLUTE',
+        default=0.0,
+        min=0.0,
+        step=100.0,
+        unit='TIME_ABSOLUTE',
     )
     noise_threshold: FloatProperty(
         name="Noise Threshold",
-        description="Stop sampling once (almost) every pixel's noise estimate is below this level; "
-        "zero turns it off",
-        default=0.01, min=0.0, max=1.0, soft_min=0.001, precision=4,
+        description="Stop sampling once (almost) every pixel's noise estimate is below this level; zero turns it off",
+        default=0.01,
+        min=0.0,
+        max=1.0,
+        soft_min=0.001,
+        precision=4,
     )
     use_denoiser: BoolProperty(
         name="Denoise",
@@ -54,32 +69,43 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
     denoiser_start: IntProperty(
         name="Denoise Start",
         description="Samples per pixel before the first denoised image is shown",
-        default=1, min=1, max=1 << 24, soft_max=1024,
+        default=1,
+        min=1,
+        max=1 << 24,
+        soft_max=1024,
     )
     denoiser_quality: EnumProperty(
         name="Render Quality",
         description="Quality of the final render's denoising (Intel Open Image Denoise)",
-        items=DENOISER_QUALITIES, default='HIGH',
+        items=DENOISER_QUALITIES,
+        default='HIGH',
     )
     viewport_denoiser_quality: EnumProperty(
         name="Viewport Quality",
         description="Quality of the viewport's denoising; on a CPU, Fast keeps the viewport responsive",
-        items=DENOISER_QUALITIES, default='FAST',
+        items=DENOISER_QUALITIES,
+        default='FAST',
     )
     threads: IntProperty(
         name="Threads",
         description="Render threads; zero uses every core",
-        default=0, min=0, max=1024,
+        default=0,
+        min=0,
+        max=1024,
     )
     seed: IntProperty(
         name="Seed",
         description="Seed of the sampling pattern: the same seed gives the same image",
-        default=0, min=0,
+        default=0,
+        min=0,
     )
     filter_width: FloatProperty(
         name="Filter Width",
         description="Width of the pixel filter (Blackman-Harris), in pixels",
-        default=1.5, min=0.01, max=10.0, subtype='PIXEL',
+        default=1.5,
+        min=0.01,
+        max=10.0,
+        subtype='PIXEL',
     )
 
 
@@ -88,8 +114,7 @@ class OpticaViewLayerSettings(bpy.types.PropertyGroup):
 
     use_denoising_passes: BoolProperty(
         name="Denoising Data",
-        description="Write the Denoising Albedo and Denoising Normal passes (for the compositor's "
-        "Denoise node)",
+        description="Write the Denoising Albedo and Denoising Normal passes (for the compositor's Denoise node)",
         default=False,
     )
 

@@ -6,23 +6,33 @@
     d = exporter.export(depsgraph)       # version-1 scene dict: plain values and numpy arrays
     exporter.last_stats                  # what the last export did (converted, reused, counts, seconds)
 
+    tracker = SceneExporter(track_changes=True)   # the change tracker (the viewport's)
+    tracker.export(depsgraph); tracker.last_changes   # what differs from the previous scene
+    tracker.move(depsgraph, ["Cube"])    # transform-only update, or None: export instead
+
 One module per datablock kind (camera, mesh, pointcloud, lights, world, materials), each plain
 functions returning plain dicts with no bpy references; `instances` walks the depsgraph and
-groups placements; `cache` keeps converted data between exports. Keep one SceneExporter per
-scene/view layer for a whole render job or viewport session: an export re-converts only what
-changed since the previous one, and unchanged meshes come back as the very same numpy arrays
-(the core then keeps their BVHs). Nothing here calls the renderer or validates against it.
+groups placements; `cache` keeps converted data between exports; `placements` knows where each
+plainly placed object sits (group and row) and patches transforms; `changes` says what differs
+between two scenes. Keep one SceneExporter per scene/view layer for a whole render job or
+viewport session: an export re-converts only what changed since the previous one, and
+unchanged meshes come back as the very same numpy arrays (the core then keeps their BVHs).
+Nothing here calls the renderer or validates against it.
 """
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from . import camera as _camera
+from . import changes as _changes
 from . import instances as _instances
 from . import lights as _lights
 from . import materials as _materials
 from . import mesh as _mesh
+from . import placements as _placements
 from . import pointcloud as _pointcloud
 from . import world as _world
 from .cache import ConvertedStore, Names, Reporter
@@ -57,7 +67,7 @@ class _Pass:
 class SceneExporter:
     """Converts evaluated depsgraphs to scene dicts, keeping converted data between exports."""
 
-    def __init__(self, log=None):
+    def __init__(self, log=None, track_changes: bool = False):
         self._report = Reporter(log)
         self._geometry_names = Names()  # meshes and sphere sets share one namespace
         self._meshes = ConvertedStore(self._geometry_names)
@@ -65,6 +75,12 @@ class SceneExporter:
         self._images = ConvertedStore(Names())
         self._pass = _Pass()
         self.last_stats: dict = {}
+        # The change tracker: the last scene (exported or moved), what it changed, where plain
+        # objects sit. Kept only when asked (a final render's job has no use for it).
+        self._track = track_changes
+        self.scene: dict | None = None
+        self.last_changes: dict = {}
+        self.placements = _placements.PlacementIndex()
 
     # -----------------------------------------------------------------------------------------
 
@@ -80,17 +96,23 @@ class SceneExporter:
         b_scene = depsgraph.scene_eval
 
         t_gather = time.perf_counter()
-        sources, index, transforms = _instances.gather(depsgraph, self._first_sight)
+        sources, index, transforms, instanced = _instances.gather(depsgraph, self._first_sight)
         t_gather = time.perf_counter() - t_gather
-        groups = _instances.instance_groups(sources, index, transforms, self._pad_materials)
+        groups, slots = _instances.instance_groups(sources, index, transforms, self._pad_materials)
+        plain = _placements.plain_placements(sources, index, instanced) if self._track else {}
+        where = _placements.PlacementIndex()
+        _placements.index_geometry(plain, slots, where)
 
         lights, light_names = {}, Names()
-        for source, matrix in _instances.light_placements(sources, index, transforms):
+        for at, source, matrix in _instances.light_placements(sources, index, transforms):
             d = _lights.place_light(source.light, matrix)
             if d is None:
                 report("WARNING", ("light-scale", source.name), f"Light '{source.name}': zero scale, skipped")
                 continue
-            lights[light_names.take(source.name)] = d
+            name = light_names.take(source.name)
+            lights[name] = d
+            if plain.get(source.name) == at:
+                where.lights[source.name] = (name, source.light)
 
         b_cam = _evaluated(b_scene.camera, depsgraph)
         if b_cam is None:
@@ -122,7 +144,30 @@ class SceneExporter:
         )
         self.last_stats = s
         self._pass = _Pass()  # no bpy data outlives the export
+        if self._track:
+            self.last_changes = _changes.diff(self.scene, d)
+            self.scene, self.placements = d, where
         return d
+
+    def move(self, depsgraph, names) -> _placements.Moved | None:
+        """The last scene with the objects `names` moved (a transform-only update, no export),
+        or None when only an export can say (see placements.py). Needs track_changes."""
+        import bpy
+
+        if self.scene is None:
+            return None
+        matrices: dict[str, np.ndarray | None] = {}
+        for name in names:
+            b_ob = bpy.data.objects.get(name)
+            if b_ob is None:
+                return None
+            ob = b_ob.evaluated_get(depsgraph)
+            places_nothing = ob.type in ("EMPTY", "CAMERA") and not ob.is_instancer  # children move themselves
+            matrices[name] = None if places_nothing else _placements.object_matrix(ob)
+        moved = _placements.move(self.scene, self.placements, matrices)
+        if moved is not None:
+            self.scene, self.last_changes = moved.scene, moved.changed
+        return moved
 
     # -----------------------------------------------------------------------------------------
     # sources (called by instances.gather, once per (object, data) pair)

@@ -23,7 +23,8 @@ depsgraph's update handlers have run (a script's `evaluated_depsgraph_get()`).
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def digest(*parts) -> bytes:
         if isinstance(p, np.ndarray):
             a = np.ascontiguousarray(p)
             h.update(repr((a.dtype.str, a.shape)).encode())
-            h.update(memoryview(a).cast("B"))
+            h.update(a.data.cast("B"))
         else:
             h.update(repr(p).encode())
         h.update(b"\x00")

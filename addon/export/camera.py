@@ -121,8 +121,11 @@ def convert_camera(b_cam_ob, report) -> dict:
     name = data.name
     kind = data.type
     if kind not in ("PERSP", "ORTHO"):
-        report("WARNING", ("camera-type", name),
-               f"Camera '{name}': {kind} cameras are not supported; rendering perspective")
+        report(
+            "WARNING",
+            ("camera-type", name),
+            f"Camera '{name}': {kind} cameras are not supported; rendering perspective",
+        )
     ortho = kind == "ORTHO"
     c["type"] = "orthographic" if ortho else "perspective"
     c["lens"] = max(float(data.lens), 1e-6)
@@ -168,9 +171,20 @@ def view_zoom_factor(view_camera_zoom: float) -> float:
     return (math.sqrt(2.0) + view_camera_zoom / 50.0) ** 2 / 4.0
 
 
-def viewplane(winx: float, winy: float, *, ortho: bool, lens: float = 50.0, ortho_scale: float = 6.0,
-              sensor_width: float = SENSOR_WIDTH, sensor_height: float = SENSOR_HEIGHT,
-              sensor_fit: str = "AUTO", shift=(0.0, 0.0), offset=(0.0, 0.0), zoom: float = 1.0):
+def viewplane(
+    winx: float,
+    winy: float,
+    *,
+    ortho: bool,
+    lens: float = 50.0,
+    ortho_scale: float = 6.0,
+    sensor_width: float = SENSOR_WIDTH,
+    sensor_height: float = SENSOR_HEIGHT,
+    sensor_fit: str = "AUTO",
+    shift=(0.0, 0.0),
+    offset=(0.0, 0.0),
+    zoom: float = 1.0,
+):
     """(xmin, xmax, ymin, ymax) of a winx × winy image (square pixels), as Blender computes it."""
     fit = sensor_fit if sensor_fit in ("HORIZONTAL", "VERTICAL") else ("HORIZONTAL" if winx >= winy else "VERTICAL")
     sensor = sensor_height if sensor_fit == "VERTICAL" else sensor_width
@@ -179,20 +193,32 @@ def viewplane(winx: float, winy: float, *, ortho: bool, lens: float = 50.0, orth
     pixsize = pixsize / viewfac * zoom
     dx = shift[0] * viewfac + winx * offset[0]
     dy = shift[1] * viewfac + winy * offset[1]
-    return ((-0.5 * winx + dx) * pixsize, (0.5 * winx + dx) * pixsize,
-            (-0.5 * winy + dy) * pixsize, (0.5 * winy + dy) * pixsize)
+    return (
+        (-0.5 * winx + dx) * pixsize,
+        (0.5 * winx + dx) * pixsize,
+        (-0.5 * winy + dy) * pixsize,
+        (0.5 * winy + dy) * pixsize,
+    )
 
 
-def camera_viewplane(cam: dict, winx: float, winy: float, *, zoom: float = 1.0, offset=(0.0, 0.0),
-                     shift_scale: float = 1.0):
+def camera_viewplane(
+    cam: dict, winx: float, winy: float, *, zoom: float = 1.0, offset=(0.0, 0.0), shift_scale: float = 1.0
+):
     """The view plane of scene-dict camera `cam` (as convert_camera returns it) on a winx × winy
     image; zoom/offset/shift_scale as a camera view applies them."""
     return viewplane(
-        winx, winy, ortho=cam.get("type") == "orthographic", lens=cam.get("lens", 50.0),
-        ortho_scale=cam.get("ortho_scale", 6.0), sensor_width=cam.get("sensor_width", SENSOR_WIDTH),
-        sensor_height=cam.get("sensor_height", SENSOR_HEIGHT), sensor_fit=cam.get("sensor_fit", "AUTO"),
+        winx,
+        winy,
+        ortho=cam.get("type") == "orthographic",
+        lens=cam.get("lens", 50.0),
+        ortho_scale=cam.get("ortho_scale", 6.0),
+        sensor_width=cam.get("sensor_width", SENSOR_WIDTH),
+        sensor_height=cam.get("sensor_height", SENSOR_HEIGHT),
+        sensor_fit=cam.get("sensor_fit", "AUTO"),
         shift=(cam.get("shift_x", 0.0) * shift_scale, cam.get("shift_y", 0.0) * shift_scale),
-        offset=offset, zoom=zoom)
+        offset=offset,
+        zoom=zoom,
+    )
 
 
 def camera_for_plane(plane, *, ortho: bool, matrix, base: dict | None = None) -> dict:
@@ -202,17 +228,21 @@ def camera_for_plane(plane, *, ortho: bool, matrix, base: dict | None = None) ->
     width = xmax - xmin
     if not width > 0 or not ymax > ymin:
         raise ValueError(f"empty view plane {plane}")
-    c = {k: v for k, v in (base or {}).items()
-         if k in ("clip_start", "clip_end", "aperture_radius", "focus_distance", "aperture_blades",
-                  "aperture_rotation")}
-    c.update({
-        "type": "orthographic" if ortho else "perspective",
-        "matrix": np.asarray(matrix, np.float32).reshape(4, 4),
-        "sensor_fit": "HORIZONTAL",
-        "sensor_width": SENSOR_WIDTH,
-        "shift_x": 0.5 * (xmin + xmax) / width,
-        "shift_y": 0.5 * (ymin + ymax) / width,
-    })
+    c = {
+        k: v
+        for k, v in (base or {}).items()
+        if k in ("clip_start", "clip_end", "aperture_radius", "focus_distance", "aperture_blades", "aperture_rotation")
+    }
+    c.update(
+        {
+            "type": "orthographic" if ortho else "perspective",
+            "matrix": np.asarray(matrix, np.float32).reshape(4, 4),
+            "sensor_fit": "HORIZONTAL",
+            "sensor_width": SENSOR_WIDTH,
+            "shift_x": 0.5 * (xmin + xmax) / width,
+            "shift_y": 0.5 * (ymin + ymax) / width,
+        }
+    )
     if ortho:
         c["ortho_scale"] = width
     else:

@@ -9,15 +9,17 @@ with the same material slots become one instance group with an (N, 4, 4)
 transforms array, so 100,000 instances of a mesh are one group and the mesh is stored once.
 
 Per placement the work is what `object_instances` makes unavoidable: the instance's object,
-its data pointer and a copy of `matrix_world` (the iterator reuses its instance and temporary
-objects, so the matrix is copied while iterating): the matrix's raw bytes through its buffer
-protocol, joined and viewed as one array at the end, not element by element (100,000
-matrices: ~40 ms, against ~220 ms for `numpy.array` over a list of matrices).
+its data pointer, whether it is an instance (the placement index of placements.py needs it)
+and a copy of `matrix_world` (the iterator reuses its instance and temporary objects, so the
+matrix is copied while iterating): the matrix's raw bytes through its buffer protocol, joined
+and viewed as one array at the end, not element by element (100,000 matrices: ~40 ms, against
+~220 ms for `numpy.array` over a list of matrices).
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +29,10 @@ class Source:
 
     kind: 'geometry' (`geometry` names a mesh or sphere set, `materials` its slot list) or
     'light' (`light` holds the placement-independent light parameters); `name` is a readable
-    base name; `object_id` the object's pass index."""
+    base name (the object's name); `object_id` the object's pass index; `instancer`: the object
+    places instances of others (moving it moves them: set by gather)."""
 
-    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light")
+    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light", "instancer")
 
     def __init__(self, kind, name, geometry=None, materials=(), object_id=0, light=None):
         self.kind = kind
@@ -38,19 +41,22 @@ class Source:
         self.materials = tuple(materials)
         self.object_id = int(object_id)
         self.light = light
+        self.instancer = False
 
 
-def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, np.ndarray]:
+def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, np.ndarray, np.ndarray]:
     """Walks `depsgraph.object_instances` once.
 
     `first_sight(b_ob, b_instance)` → Source or None (nothing to render), called once per
     (object, data) pair. Returns (sources, index (P,) int32 into sources, transforms (P, 4, 4)
-    float32) over the P placements."""
+    float32, instanced (P,) bool: the placement is an instance, not the object itself) over the
+    P placements."""
     known: dict[tuple[int, int], int] = {}
     sources: list[Source] = []
     index: list[int] = []
     matrices: list[bytes] = []
-    add_index, add_matrix = index.append, matrices.append
+    instanced: list[bool] = []
+    add_index, add_matrix, add_instanced = index.append, matrices.append, instanced.append
     for b_inst in depsgraph.object_instances:
         if not b_inst.show_self:
             continue
@@ -66,16 +72,18 @@ def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, 
                 s = -1
             else:
                 s = len(sources)
+                source.instancer = bool(b_ob.is_instancer)
                 sources.append(source)
             known[key] = s
         if s >= 0:
             add_index(s)
             # The matrix's own memory order, copied now (the iterator reuses its instance).
             add_matrix(memoryview(b_inst.matrix_world).tobytes("A"))
-    return sources, np.array(index, np.int32), _stack_matrices(matrices)
+            add_instanced(b_inst.is_instance)
+    return sources, np.array(index, np.int32), stack_matrices(matrices), np.array(instanced, bool)
 
 
-def _stack_matrices(matrices: list[bytes]) -> np.ndarray:
+def stack_matrices(matrices: list[bytes]) -> np.ndarray:
     """(N, 4, 4) float32 row-major from the raw bytes of N mathutils matrices."""
     if not matrices:
         return np.zeros((0, 4, 4), np.float32)
@@ -96,16 +104,16 @@ def _matrix_memory_is_column_major() -> bool:
         from mathutils import Matrix
 
         probe = Matrix(((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16)))
-        raw = np.frombuffer(memoryview(probe).tobytes("A"), np.float32)
+        raw = np.frombuffer(memoryview(probe).tobytes("A"), np.float32)  # type: ignore[arg-type]  # Matrix is a buffer at run time
         _COLUMN_MAJOR = bool(raw[1] == 5)
     return _COLUMN_MAJOR
 
 
 def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.ndarray,
-                    pad_materials: Callable[[str, tuple], list]) -> list[dict]:
+                    pad_materials: Callable[[str, tuple], list]) -> tuple[list[dict], np.ndarray]:
     """`instances` groups of the geometry placements, one per (geometry, material slots);
     `pad_materials(geometry, materials)` makes a slot list long enough for the geometry's
-    material ids."""
+    material ids. Also where each placement went: (P, 2) int64 (group, row), -1 where none."""
     group_of_key: dict[tuple, int] = {}
     groups: list[tuple] = []
     group_of_source = np.full(len(sources), -1, np.int64)
@@ -119,24 +127,29 @@ def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.nda
             g = group_of_key[key] = len(groups)
             groups.append(key)
         group_of_source[i] = g
+    slots = np.full((len(index), 2), -1, np.int64)
     if not groups or len(index) == 0:
-        return []
+        return [], slots
     gid = group_of_source[index]
     gid[~invertible(transforms)] = -1  # zero scale: nothing to see, and the scene dict refuses it
     object_ids = object_id_of_source[index]
     if len(groups) == 1 and bool((gid == 0).all()):
-        counts = [len(index)]
+        counts: Any = [len(index)]
+        order = np.arange(len(index))
     else:
         keep = np.flatnonzero(gid >= 0)
         order = keep[np.argsort(gid[keep], kind="stable")]
         counts = np.bincount(gid[keep], minlength=len(groups))
         transforms, object_ids = transforms[order], object_ids[order]
-    out = []
+    out: list[dict] = []
     start = 0
-    for (geometry, materials), n in zip(groups, counts):
+    for (geometry, materials), n in zip(groups, counts, strict=False):
         n = int(n)
         if n == 0:
             continue
+        placed = order[start:start + n]
+        slots[placed, 0] = len(out)
+        slots[placed, 1] = np.arange(n)
         out.append({
             "geometry": geometry,
             "transforms": np.ascontiguousarray(transforms[start:start + n]),
@@ -144,7 +157,7 @@ def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.nda
             "materials": pad_materials(geometry, materials),
         })
         start += n
-    return out
+    return out, slots
 
 
 def invertible(transforms: np.ndarray) -> np.ndarray:
@@ -159,9 +172,9 @@ def invertible(transforms: np.ndarray) -> np.ndarray:
 
 
 def light_placements(sources: list[Source], index: np.ndarray, transforms: np.ndarray):
-    """(source, matrix) of every light placement, in depsgraph order."""
+    """(placement, source, matrix) of every light placement, in depsgraph order."""
     is_light = np.array([s.kind == "light" for s in sources], bool)
     if not is_light.any():
         return
     for p in np.flatnonzero(is_light[index]).tolist():
-        yield sources[index[p]], transforms[p]
+        yield p, sources[index[p]], transforms[p]

@@ -49,15 +49,21 @@ def light_params(b_light, report) -> dict | None:
             report("WARNING", ("light-size", b_light.name), f"Light '{b_light.name}': area light of zero size, skipped")
             return None
         if b_light.spread < math.pi - 1e-6:
-            report("WARNING", ("light-spread", b_light.name),
-                   f"Light '{b_light.name}': area light spread {math.degrees(b_light.spread):.0f}° is not "
-                   "supported, rendered as 180°")
+            report(
+                "WARNING",
+                ("light-spread", b_light.name),
+                f"Light '{b_light.name}': area light spread {math.degrees(b_light.spread):.0f}° is not "
+                "supported, rendered as 180°",
+            )
     else:
         report("WARNING", ("light-type", b_light.name), f"Light '{b_light.name}': type {kind} is not supported")
         return None
     if getattr(b_light, "use_nodes", False) and b_light.node_tree is not None and _has_other_nodes(b_light.node_tree):
-        report("INFO", ("light-nodes", b_light.name),
-               f"Light '{b_light.name}': light shader nodes are ignored (colour and strength only)")
+        report(
+            "INFO",
+            ("light-nodes", b_light.name),
+            f"Light '{b_light.name}': light shader nodes are ignored (colour and strength only)",
+        )
     return p
 
 

@@ -1,26 +1,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Parallel export: worker processes render frame ranges to an image sequence, then one pass
-encodes it.
+"""The parallel export's worker processes and the folder they render into.
 
-    store = FrameStore(folder, key, fmt)        # the temporary image sequence (+ job.json)
+    store = FrameStore(folder, key, fmt)        # the temporary image sequence (+ job.json, snapshot)
     store.prepare(resume)                       # fresh, or keep the frames of the same job
-    pool = WorkerPool(store, blend, items, workers=N, module=...)   # N processes, contiguous ranges
+    pool = WorkerPool(store, items, workers=N, module=..., size=None)   # N processes, contiguous ranges
     while not pool.poll(): ...                  # progress from the workers' stdout
-    for index in range(len(items)): image = store.read(index)      # the encode pass
     store.remove()                              # on success, cancel and error (not when resuming)
 
 Workers are separate Blender processes (`bpy` as a module: this Python; a Blender build: its
 binary in background mode). Each opens a snapshot of the current file (saved into the
 temporary folder, so unsaved changes are exported), enables the Optica extension, renders its
-frames with `stream.FrameRenderer` on cores/N threads and writes each frame atomically
-(temporary name, then rename): a frame file on disk is always complete, which is what makes
-`resume` safe after a crash or a kill.
-
-Frame files, one per video frame in video order (`frame_000000.exr`, ...):
-- EXR (default): scene-linear half float RGB, ZIP-compressed; colour management happens in the
-  encode pass, with the same processor as the streaming export.
-- PNG: 16-bit RGB, already colour-managed (display-referred) by the worker; the encode pass
-  only rounds to 8 bits.
+frames with `frames.FrameRenderer` on cores/N threads into the store's image sequence
+(optica_core.sinks.images: each file written atomically, so a frame on disk is always complete,
+which is what makes `resume` safe after a crash or a kill). EXR frames are scene-linear; PNG
+frames are colour-managed by the worker.
 
 Protocol: a worker prints `@optica <json>` lines on stdout ({"ready"}, {"done": index,
 "seconds": s}, {"error": text}); everything else it prints goes to `worker-<k>.log`.
@@ -39,9 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from optica_core.sinks import images
 
-FORMATS = {"EXR": ".exr", "PNG": ".png"}
 JOB_FILE = "job.json"
 BLEND_FILE = "export.blend"
 PREFIX = "@optica "
@@ -52,19 +44,24 @@ class WorkerError(RuntimeError):
     """A worker process failed; the message carries its error and the end of its log."""
 
 
-def _oiio():
-    """OpenImageIO, which ships inside Blender (not on sys.path when bpy is a module)."""
+def ensure_oiio():
+    """OpenImageIO, which ships inside Blender (not on sys.path when bpy is a module): Blender's
+    site-packages are appended (packages installed for Optica take precedence)."""
     try:
-        import OpenImageIO
-    except ImportError:
+        return images.import_oiio()
+    except images.MissingDependency:
         import bpy
 
-        site = Path(bpy.utils.resource_path("LOCAL")) / "python" / "lib" / (
-            f"python{sys.version_info[0]}.{sys.version_info[1]}") / "site-packages"
+        site = (
+            Path(bpy.utils.resource_path("LOCAL"))
+            / "python"
+            / "lib"
+            / (f"python{sys.version_info[0]}.{sys.version_info[1]}")
+            / "site-packages"
+        )
         if str(site) not in sys.path:
-            sys.path.append(str(site))  # appended: packages installed for Optica take precedence
-        import OpenImageIO
-    return OpenImageIO
+            sys.path.append(str(site))
+        return images.import_oiio()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,17 +74,14 @@ class FrameStore:
     key: what must be equal for frames on disk to belong to this export (scenes, frames, size,
     render settings); `prepare(resume=True)` keeps the frames of a job with the same key."""
 
-    def __init__(self, folder, key: dict, fmt: str = "EXR"):
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown frame format {fmt!r} ({', '.join(FORMATS)})")
+    def __init__(self, folder, key: dict, fmt: str = "EXR", processors=None):
+        if fmt not in images.FORMATS:
+            raise ValueError(f"unknown frame format {fmt!r} ({', '.join(images.FORMATS)})")
         self.folder = Path(folder)
         self.key = dict(key, format=fmt)
         self.format = fmt
-        self.suffix = FORMATS[fmt]
+        self.frames = images.ImageSequence(self.folder, fmt, processors)
         self.resumed = 0  # frames found on disk by prepare()
-
-    def path(self, index: int) -> Path:
-        return self.folder / f"frame_{index:06d}{self.suffix}"
 
     @property
     def blend(self) -> Path:
@@ -116,63 +110,10 @@ class FrameStore:
         return done
 
     def existing(self, count: int) -> list[int]:
-        return [i for i in range(count) if self.path(i).is_file()]
+        return self.frames.existing(count)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-
-    # -- frame files -------------------------------------------------------------------------
-
-    def write(self, index: int, image: np.ndarray) -> Path:
-        """EXR: `image` is scene-linear float; PNG: display-referred float in [0, 1]."""
-        oiio = _oiio()
-        final = self.path(index)
-        tmp = final.with_name(final.stem + ".tmp" + self.suffix)
-        rgb = np.ascontiguousarray(image[..., :3])
-        h, w = rgb.shape[:2]
-        if self.format == "EXR":
-            spec = oiio.ImageSpec(w, h, 3, "half")
-            spec.attribute("compression", "zip")
-            pixels = rgb.astype(np.float32, copy=False)
-        else:
-            spec = oiio.ImageSpec(w, h, 3, "uint16")
-            spec.attribute("png:compressionLevel", 1)  # temporary files: speed over size
-            pixels = np.rint(np.clip(rgb, 0.0, 1.0) * 65535.0).astype(np.uint16)
-        out = oiio.ImageOutput.create(str(tmp))
-        if out is None or not out.open(str(tmp), spec):
-            raise OSError(f"cannot write {tmp}: {oiio.geterror()}")
-        try:
-            if not out.write_image(pixels):
-                raise OSError(f"cannot write {tmp}: {out.geterror()}")
-        finally:
-            out.close()
-        os.replace(tmp, final)
-        return final
-
-    def read(self, index: int) -> np.ndarray:
-        """(h, w, 3): float32 scene-linear (EXR) or uint16 display values (PNG)."""
-        oiio = _oiio()
-        p = self.path(index)
-        inp = oiio.ImageInput.open(str(p))
-        if inp is None:
-            raise OSError(f"cannot read {p}: {oiio.geterror()}")
-        try:
-            spec = inp.spec()
-            pixels = inp.read_image(oiio.FLOAT if self.format == "EXR" else oiio.UINT16)
-        finally:
-            inp.close()
-        if pixels is None:
-            raise OSError(f"cannot read {p}")
-        return np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)[..., :3]
-
-    def bytes_per_frame(self, width: int, height: int) -> int:
-        """An upper bound of one frame file's size (noise compresses badly)."""
-        return width * height * 6 + 4096
-
-
-def png16_to_uint8(pixels: np.ndarray) -> np.ndarray:
-    """16-bit display values → 8 bits, rounded as OCIO rounds float to 8 bits."""
-    return np.floor(pixels.astype(np.float32) * np.float32(255.0 / 65535.0) + np.float32(0.5)).astype(np.uint8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +134,7 @@ def split(items: list[Item], n: int) -> list[list[Item]]:
     out, at = [], 0
     for k in range(n):
         m = size + (1 if k < extra else 0)
-        out.append(items[at:at + m])
+        out.append(items[at : at + m])
         at += m
     return [chunk for chunk in out if chunk]
 
@@ -214,7 +155,7 @@ _BOOT = (
     "import bpy, addon_utils\n"
     "args = json.load(open(sys.argv[-1]))\n"
     "addon_utils.enable(args['module'], default_set=False)\n"
-    "importlib.import_module(args['module'] + '.operators.parallel').worker_main(args)\n"
+    "importlib.import_module(args['module'] + '.operators.export.workers').worker_main(args)\n"
 )
 
 
@@ -236,7 +177,7 @@ class _Worker:
             for line in self.proc.stdout:
                 if line.startswith(PREFIX):
                     try:
-                        msg = json.loads(line[len(PREFIX):])
+                        msg = json.loads(line[len(PREFIX) :])
                     except ValueError:
                         log.write(line)
                         continue
@@ -264,8 +205,15 @@ class WorkerPool:
     module: the add-on's package name (e.g. 'bl_ext.user_default.optica'), enabled in each
     worker. Call poll() until it returns True; terminate() stops every worker."""
 
-    def __init__(self, store: FrameStore, items: list[Item], workers: int, module: str,
-                 size: tuple[int, int] | None, threads_total: int | None = None):
+    def __init__(
+        self,
+        store: FrameStore,
+        items: list[Item],
+        workers: int,
+        module: str,
+        size: tuple[int, int] | None,
+        threads_total: int | None = None,
+    ):
         self.store = store
         self.items = items
         self.total = len(items)
@@ -280,17 +228,26 @@ class WorkerPool:
         try:
             for k, chunk in enumerate(chunks):
                 args = {
-                    "module": module, "blend": str(store.blend), "folder": str(store.folder),
-                    "key": store.key, "format": store.format, "size": list(size) if size else None,
-                    "threads": self.threads, "parent": os.getpid(),
+                    "module": module,
+                    "blend": str(store.blend),
+                    "folder": str(store.folder),
+                    "key": store.key,
+                    "format": store.format,
+                    "size": list(size) if size else None,
+                    "threads": self.threads,
+                    "parent": os.getpid(),
                     "items": [[it.index, it.scene, it.frame] for it in chunk],
                 }
                 args_path = store.folder / f"worker-{k}.json"
                 args_path.write_text(json.dumps(args))
                 log_path = store.folder / f"worker-{k}.log"
                 proc = subprocess.Popen(
-                    blender_command(_BOOT, str(args_path)), stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                    blender_command(_BOOT, str(args_path)),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    env=env,
                     start_new_session=True,  # Ctrl-C reaches the parent only; it stops the workers
                 )
                 self.workers.append(_Worker(k, chunk, proc, log_path))
@@ -377,18 +334,19 @@ def _worker(args: dict) -> None:
     import bpy
 
     from . import colour
-    from .stream import FrameRenderer, render_overrides
+    from .frames import FrameRenderer, render_overrides
 
     parent = int(args["parent"])
     bpy.ops.wm.open_mainfile(filepath=args["blend"], load_ui=False)
-    store = FrameStore(args["folder"], args["key"], args["format"])
+    ensure_oiio()
+    store = FrameStore(args["folder"], args["key"], args["format"], colour.processors())
     size = tuple(args["size"]) if args["size"] else None
     _say(ready=True)
 
     def orphaned():  # the parent died: stop instead of rendering for nobody
         return os.getppid() != parent
 
-    renderers, processors = {}, {}
+    renderers: dict[str, FrameRenderer] = {}
     items = [Item(*it) for it in args["items"]]
     with contextlib.ExitStack() as restore:
         for it in items:
@@ -399,11 +357,6 @@ def _worker(args: dict) -> None:
                 restore.enter_context(render_overrides(scene, size, threads=int(args["threads"])))
                 renderers[it.scene] = FrameRenderer(scene, test_break=orphaned)
             t0 = time.perf_counter()
-            image = renderers[it.scene].render(it.frame)
-            if store.format == "PNG":
-                if it.scene not in processors:
-                    settings, _notes = colour.ViewSettings.from_scene(scene)
-                    processors[it.scene] = colour.DisplayProcessor(settings)
-                image = processors[it.scene].to_display(image)
-            store.write(it.index, image)
+            view, _notes = colour.view_settings(scene)
+            store.frames.write(renderers[it.scene].render(it.frame, index=it.index, view=view))
             _say(done=it.index, seconds=round(time.perf_counter() - t0, 4))

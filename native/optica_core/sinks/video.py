@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The video encoder: display-referred RGB frames → an H.264 / HEVC / AV1 file, with PyAV.
+"""The video file: display-referred RGB frames → an H.264 / HEVC / AV1 file with PyAV, the
+encoder's choices (codecs, presets, profiles) and `VideoSink`, which colour-manages frames on
+their way to the writer.
 
     settings = EncoderSettings(codec="H264", encoder="AUTO", crf=20)
     choice = choose_encoder(settings)            # NVENC if FFmpeg can open it here, else the CPU encoder
@@ -7,6 +9,7 @@
         w.write(rgb8)                            # (h, w, 3) uint8, or float in [0, 1]
     # leaving the block normally finalizes the file; an exception removes it (or, with
     # keep_partial, finalizes the frames written so far)
+    sink = VideoSink(writer, Processors(config_path))   # a Sink: scene-linear Frames in
 
 The writer never knows where frames come from. It writes to a hidden temporary file next to the
 target (`.<name>.optica-partial.<ext>`), finalizes the container, then renames it over the
@@ -21,25 +24,34 @@ NVENC: `h264_nvenc` & co. are compiled into PyAV's FFmpeg whether or not there i
 list of codecs proves nothing: `probe_nvenc()` opens a small encoder context and reports FFmpeg's
 reason when that fails ("Cannot load libcuda.so.1" without a driver, "No NVENC capable devices
 found" on GPUs without encoder engines).
+
+The `*_CHOICES` tables ((key, label, description), Blender's enum-item shape) are what a user
+may pick; `EncoderSettings.validate` accepts exactly those keys.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from .base import Frame, MissingDependency
+from .colour import Processors
+
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}
 
 # Generic speed presets → each encoder's own names (slower = smaller file at the same quality).
 PRESETS = ("FASTEST", "FASTER", "FAST", "MEDIUM", "SLOW", "SLOWER", "SLOWEST")
-_X26X_PRESETS = dict(zip(PRESETS, ("ultrafast", "veryfast", "fast", "medium", "slow", "slower", "veryslow")))
-_SVT_PRESETS = dict(zip(PRESETS, ("12", "10", "9", "8", "6", "4", "2")))
-_NVENC_PRESETS = dict(zip(PRESETS, ("p1", "p2", "p3", "p4", "p5", "p6", "p7")))
+_X26X_PRESETS = dict(
+    zip(PRESETS, ("ultrafast", "veryfast", "fast", "medium", "slow", "slower", "veryslow"), strict=True)
+)
+_SVT_PRESETS = dict(zip(PRESETS, ("12", "10", "9", "8", "6", "4", "2"), strict=True))
+_NVENC_PRESETS = dict(zip(PRESETS, ("p1", "p2", "p3", "p4", "p5", "p6", "p7"), strict=True))
 
 PROFILES = ("AUTO", "BASELINE", "MAIN", "HIGH")
 
@@ -47,6 +59,7 @@ PROFILES = ("AUTO", "BASELINE", "MAIN", "HIGH")
 @dataclass(frozen=True)
 class Codec:
     label: str
+    description: str
     cpu: str  # FFmpeg encoder names
     nvenc: str
     containers: tuple[str, ...]  # file extensions that can hold it
@@ -55,18 +68,55 @@ class Codec:
 
 
 CODECS = {
-    "H264": Codec("H.264", "libx264", "h264_nvenc", (".mp4", ".mkv", ".mov"), ("BASELINE", "MAIN", "HIGH"), 51),
-    "HEVC": Codec("HEVC", "libx265", "hevc_nvenc", (".mp4", ".mkv", ".mov"), ("MAIN",), 51),
-    "AV1": Codec("AV1", "libsvtav1", "av1_nvenc", (".mp4", ".mkv"), ("MAIN",), 63),
+    "H264": Codec(
+        "H.264",
+        "H.264 / AVC: plays everywhere",
+        "libx264",
+        "h264_nvenc",
+        (".mp4", ".mkv", ".mov"),
+        ("BASELINE", "MAIN", "HIGH"),
+        51,
+    ),
+    "HEVC": Codec(
+        "HEVC",
+        "H.265 / HEVC: smaller files, slower to encode",
+        "libx265",
+        "hevc_nvenc",
+        (".mp4", ".mkv", ".mov"),
+        ("MAIN",),
+        51,
+    ),
+    "AV1": Codec("AV1", "AV1: smallest files (not in .mov)", "libsvtav1", "av1_nvenc", (".mp4", ".mkv"), ("MAIN",), 63),
 }
+
+# What a user picks: (key, label, description), the shape of Blender's enum items.
+CODEC_CHOICES = tuple((key, c.label, c.description) for key, c in CODECS.items())
+ENCODER_CHOICES = (
+    ("AUTO", "Auto", "NVIDIA NVENC when FFmpeg finds a usable GPU, else the CPU encoder"),
+    ("NVENC", "NVENC", "NVIDIA's hardware encoder (an error where there is none)"),
+    ("CPU", "CPU", "x264 / x265 / SVT-AV1 on the CPU"),
+)
+QUALITY_CHOICES = (
+    ("CRF", "Constant Quality", "Constant quality (CRF; CQ on NVENC): lower is better and larger"),
+    ("BITRATE", "Bitrate", "Average bitrate in Mbit/s"),
+)
+PRESET_CHOICES = tuple(
+    (p, p.title(), f"Encoder speed preset: {p.lower()} (slower is smaller at the same quality)") for p in PRESETS
+)
+PROFILE_CHOICES = (
+    ("AUTO", "Auto", "The encoder's choice"),
+    ("BASELINE", "Baseline", "H.264 only"),
+    ("MAIN", "Main", "H.264, HEVC, AV1"),
+    ("HIGH", "High", "H.264 only"),
+)
+
+
+def _keys(choices) -> tuple[str, ...]:
+    return tuple(c[0] for c in choices)
 
 
 class EncoderError(Exception):
     """A setting the encoder cannot honour; the message says what to change."""
-
-
-class MissingDependency(RuntimeError):
-    """A Python package the export needs is not importable."""
 
 
 def import_av():
@@ -74,8 +124,9 @@ def import_av():
         import av
     except ImportError as e:
         raise MissingDependency(
-            "PyAV is not available (the Optica extension bundles the `av` wheel; reinstall the "
-            f"extension or `pip install av`): {e}") from e
+            "PyAV is not available (`pip install optica-core[video]` or `pip install av`; the Optica "
+            f"extension bundles it): {e}"
+        ) from e
     return av
 
 
@@ -96,16 +147,17 @@ class EncoderSettings:
         codec = CODECS.get(self.codec)
         if codec is None:
             raise EncoderError(f"unknown codec {self.codec!r} (choose one of {', '.join(CODECS)})")
-        if self.encoder not in ("AUTO", "NVENC", "CPU"):
+        if self.encoder not in _keys(ENCODER_CHOICES):
             raise EncoderError(f"unknown encoder {self.encoder!r} (AUTO, NVENC or CPU)")
         if extension is not None:
             ext = extension.lower()
             if ext not in CONTAINERS:
                 raise EncoderError(f"'{extension}' is not a video file type Optica writes (.mp4, .mkv or .mov)")
             if ext not in codec.containers:
-                raise EncoderError(f"{codec.label} cannot be stored in a {ext} file "
-                                   f"(use {' or '.join(codec.containers)})")
-        if self.quality_mode not in ("CRF", "BITRATE"):
+                raise EncoderError(
+                    f"{codec.label} cannot be stored in a {ext} file (use {' or '.join(codec.containers)})"
+                )
+        if self.quality_mode not in _keys(QUALITY_CHOICES):
             raise EncoderError(f"unknown quality mode {self.quality_mode!r} (CRF or BITRATE)")
         if self.quality_mode == "CRF" and not 0 <= self.crf <= codec.max_crf:
             raise EncoderError(f"constant quality {self.crf} is out of range for {codec.label} (0-{codec.max_crf})")
@@ -116,8 +168,10 @@ class EncoderSettings:
         if self.preset not in PRESETS:
             raise EncoderError(f"unknown preset {self.preset!r} (one of {', '.join(PRESETS)})")
         if self.profile != "AUTO" and self.profile not in codec.profiles:
-            raise EncoderError(f"{codec.label} has no {self.profile.lower()} profile for 8-bit 4:2:0 video "
-                               f"(use {', '.join(('AUTO',) + codec.profiles)})")
+            raise EncoderError(
+                f"{codec.label} has no {self.profile.lower()} profile for 8-bit 4:2:0 video "
+                f"(use {', '.join(('AUTO',) + codec.profiles)})"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,6 +208,7 @@ def probe_nvenc(codec: str = "H264") -> str | None:
         else:
             old = av.logging.get_level()
             av.logging.set_level(av.logging.ERROR)
+            logs: list = []
             try:
                 with av.logging.Capture() as logs:
                     cc = av.CodecContext.create(name, "w")
@@ -182,7 +237,8 @@ def choose_encoder(settings: EncoderSettings) -> EncoderChoice:
     if settings.encoder == "NVENC":
         raise EncoderError(
             f"NVENC is not available on this machine (FFmpeg: {reason}); choose encoder CPU, or AUTO, "
-            f"which falls back to the CPU encoder {codec.cpu}")
+            f"which falls back to the CPU encoder {codec.cpu}"
+        )
     return EncoderChoice(codec.cpu, "CPU", settings.codec, f"no usable NVIDIA GPU ({reason})")
 
 
@@ -241,8 +297,16 @@ class WriterStats:
 class VideoWriter:
     """One video file (see the module docstring). Not thread-safe: one thread writes."""
 
-    def __init__(self, path, width: int, height: int, fps: Fraction, settings: EncoderSettings,
-                 choice: EncoderChoice | None = None, keep_partial: bool = False):
+    def __init__(
+        self,
+        path,
+        width: int,
+        height: int,
+        fps: Fraction,
+        settings: EncoderSettings,
+        choice: EncoderChoice | None = None,
+        keep_partial: bool = False,
+    ):
         av = import_av()
         self._av = av
         self.target = Path(path)
@@ -258,6 +322,7 @@ class VideoWriter:
         self.keep_partial = keep_partial
         self.stats = WriterStats()
         self.partial = partial_path(self.target)
+        self.kept: Path | None = None  # abort(): the playable partial video kept, if any
         self._closed = False
         self.partial.unlink(missing_ok=True)
         self._container = av.open(str(self.partial), "w", format=CONTAINERS[ext])
@@ -270,8 +335,7 @@ class VideoWriter:
         from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
         self._reformatter = VideoReformatter()
-        self._reformat_args = dict(format="yuv420p", dst_colorspace=Colorspace.ITU709,
-                                   dst_color_range=ColorRange.MPEG)
+        self._reformat_args = dict(format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG)
 
     def _add_stream(self):
         from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
@@ -290,6 +354,7 @@ class VideoWriter:
         cc.color_range = ColorRange.MPEG
         cc.thread_type = "AUTO"  # frame threads, as the ffmpeg tool uses (SLICE is PyAV's default)
         cc.thread_count = self.settings.threads
+        logs: list = []
         try:
             with self._av.logging.Capture() as logs:
                 cc.open()
@@ -307,8 +372,6 @@ class VideoWriter:
     def write(self, frame: np.ndarray) -> None:
         """Appends one frame: (h, w, 3) uint8 display values, or float display values in [0, 1]
         (rounded); larger than the video by an odd row/column is fine (it is dropped)."""
-        import time
-
         t0 = time.perf_counter()
         rgb = np.asarray(frame)
         if rgb.ndim != 3 or rgb.shape[2] < 3:
@@ -332,8 +395,6 @@ class VideoWriter:
         """Flushes the encoder, finalizes the container and moves it to the target."""
         if self._closed:
             return self.target
-        import time
-
         t0 = time.perf_counter()
         try:
             if self.stats.frames == 0:
@@ -358,9 +419,10 @@ class VideoWriter:
             return None
         if self.keep_partial and self.stats.frames > 0:
             try:
-                return self.close()
+                self.kept = self.close()
             except BaseException:  # noqa: BLE001 - the partial file is gone; report the original error
-                return None
+                self.kept = None
+            return self.kept
         self._discard()
         return None
 
@@ -383,3 +445,30 @@ class VideoWriter:
             self.abort()
         return False
 
+
+# ---------------------------------------------------------------------------------------------
+# the sink
+
+
+class VideoSink:
+    """Frames → colour → `writer`: scene-linear frames go through the display processor of
+    their view (`processors`), display-referred ones straight in. Closing finalizes the video;
+    aborting removes it, or keeps the frames so far with the writer's `keep_partial`."""
+
+    def __init__(self, writer: VideoWriter, processors: Processors | None = None):
+        self.writer = writer
+        self.processors = processors
+
+    def write(self, frame: Frame) -> None:
+        if frame.display_referred:
+            self.writer.write(frame.pixels)
+            return
+        if self.processors is None:
+            raise ValueError("a scene-linear frame reached a VideoSink without colour processors")
+        self.writer.write(self.processors.get(frame.view).to_uint8(frame.pixels))
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def abort(self) -> None:
+        self.writer.abort()

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the renders of one scene keep between frames: the exporter (an animation frame
+re-converts only what changed), the renderer (unchanged geometry keeps its BVH) and the
+denoiser — never any bpy data. `job_for()` keeps one per scene and view layer until the render
+job ends (`release_jobs`, on `render_complete` / `render_cancel`), or longer with Persistent Data.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from . import messages
+from .sampling import DenoiserSlot, RendererSlot
+
+log = logging.getLogger(__name__)
+
+
+class RenderJob:
+    """The exporter, renderer and denoiser of one scene's view layer across frames."""
+
+    def __init__(self):
+        self.exporter = None
+        self.renderers = RendererSlot()
+        self.denoisers = DenoiserSlot()
+        self.status = None  # the current render's status (progress, reports), for the exporter's messages
+        self._report = messages.relay(log, self._to_status)
+
+    def _to_status(self, level: str, text: str) -> None:
+        if self.status is not None:
+            self.status.message(level, text)
+
+    @property
+    def renderer(self):
+        return self.renderers.renderer
+
+    @property
+    def denoiser(self):
+        return self.denoisers.denoiser
+
+    def export(self, depsgraph) -> dict:
+        if self.exporter is None:
+            from .export import SceneExporter
+
+            self.exporter = SceneExporter(log=self._report)
+        return self.exporter.export(depsgraph)
+
+
+_jobs: dict[tuple[str, str], RenderJob] = {}
+
+
+def job_for(scene, view_layer) -> RenderJob:
+    return _jobs.setdefault((scene.name, view_layer.name), RenderJob())
+
+
+def release_jobs(scene=None, keep_persistent: bool = True) -> None:
+    """Drops the jobs of `scene` (all scenes when None), unless the scene keeps its render
+    data (Render > Performance > Persistent Data). A render_complete / render_cancel handler."""
+    name = getattr(scene, "name", None)
+    if keep_persistent and scene is not None and getattr(scene.render, "use_persistent_data", False):
+        return
+    for key in [k for k in _jobs if name is None or k[0] == name]:
+        job = _jobs.pop(key)
+        job.denoisers.close()

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The export methods, one module each, and the one place that lists them.
+
+A method renders the plan's frames and hands them, in order, to the export's video sink:
+
+    class Method:
+        key, label, description            # the Method menu: (key, label, description)
+        @staticmethod
+        def prepare(options, target, size, items) -> Preparation   # checks before anything renders
+        def __init__(self, export)         # export: run.Export (plan, sink, processors, ...)
+        def start(self) -> None            # open what it needs (workers, renderers)
+        def step(self) -> bool             # one unit of work; True once every frame went to the sink
+        def progress(self) -> Status       # for the progress bar
+        def stop(self) -> None             # cancel or error: stop what runs
+        def cleanup(self, success) -> Path | None   # remove temporary files; a folder kept for resume
+        rendered, resumed, render_seconds  # what it did
+
+Adding a method: a module here with such a class, and its line in METHODS below; the Method
+menu, the options and the operator take it from there.
+"""
+
+from __future__ import annotations
+
+from .base import Preparation, Status
+from .parallel import ParallelMethod
+from .stream import StreamMethod
+
+__all__ = ["METHODS", "METHOD_CHOICES", "Preparation", "Status"]
+
+METHODS = {m.key: m for m in (StreamMethod, ParallelMethod)}
+METHOD_CHOICES = tuple((m.key, m.label, m.description) for m in METHODS.values())
