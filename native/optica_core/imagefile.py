@@ -130,7 +130,7 @@ def read_exr(path) -> dict[str, np.ndarray]:
     """{channel name: (h, w) float32} of an EXR file (for tests and tools)."""
     import OpenEXR
 
-    with OpenEXR.File(os.fspath(path)) as f:
+    with OpenEXR.File(os.fspath(path), separate_channels=True) as f:
         return {name: np.array(channel.pixels, dtype=np.float32) for name, channel in f.channels().items()}
 
 
