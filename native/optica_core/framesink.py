@@ -49,6 +49,7 @@ class ReorderBuffer:
             raise ValueError(f"capacity: expected >= 1, got {capacity}")
         self.sink = sink
         self.order = list(order)
+        self._position = {n: i for i, n in enumerate(self.order)}
         self.capacity = capacity
         self.delivered = 0
         self._waiting: dict[int, RenderedFrame] = {}
@@ -63,9 +64,10 @@ class ReorderBuffer:
 
     def push(self, frame: RenderedFrame) -> int:
         """Accepts one frame; returns how many frames went to the sink."""
-        if frame.frame in self._waiting or frame.frame not in self.order[self.delivered:]:
+        position = self._position.get(frame.frame, -1)
+        if frame.frame in self._waiting or position < self.delivered:
             raise ValueError(f"frame {frame.frame} was not expected (already delivered, or not in the order)")
-        if len(self._waiting) >= self.capacity:
+        if position > self.delivered and len(self._waiting) >= self.capacity:
             raise RuntimeError(f"reorder buffer full ({self.capacity} frames wait for frame "
                                f"{self.order[self.delivered]}): the producer ran too far ahead")
         self._waiting[frame.frame] = frame
