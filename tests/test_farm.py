@@ -62,6 +62,7 @@ def reference(folder):
 
 def _job(folder, out, **kw) -> FarmJob:
     kw.setdefault("chunk", 2)
+    kw.setdefault("max_seconds", 300)  # a hung cluster fails the test instead of hanging it
     return FarmJob(folder=str(folder), out=str(out), passes=PASS_NAMES, timeout=60, **kw)
 
 
@@ -191,7 +192,7 @@ def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, t
     """The command line with its own LocalCluster, interrupted by SIGINT in a child process."""
     out = tmp_path / "out"
     command = [sys.executable, "-m", "optica_core", "farm", str(folder), "--out", str(out), "--workers", "2",
-               "--chunk", "1", "--samples", "400", "--passes", ",".join(PASS_NAMES)]
+               "--chunk", "1", "--samples", "400", "--passes", ",".join(PASS_NAMES), "--max-seconds", "200"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while not list(out.glob("frame_*.exr")) and time.monotonic() < deadline and child.poll() is None:
@@ -205,3 +206,24 @@ def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, t
     finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert f"rendered {len(FRAMES) - len(done)} frames ({len(done)} already done)" in finished.stderr
+
+
+def test_a_run_past_its_deadline_stops_with_a_resumable_error(client, folder, tmp_path):
+    job = _job(folder, tmp_path / "out", max_seconds=0.2, sampling={"samples": 300})
+    with pytest.raises(FarmError, match=r"did not finish within 0.2 s; \d+ frames were written: run again to resume"):
+        run_farm(job, client=client)
+    assert not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_a_worker_sees_a_rewritten_manifest_and_keeps_its_arrays(folder, tmp_path):
+    import shutil
+
+    copy = tmp_path / "shot"
+    shutil.copytree(folder, copy)
+    seq = Sequence(copy)
+    first = seq.load_frame(1)
+    SequenceWriter(copy, [*FRAMES, 11]).write_frame(11, Animation().scene(11))
+    fresh = seq.refresh()
+    assert fresh is not seq and 11 in fresh.frames and seq.refresh() is not seq
+    assert fresh.load_frame(11)["meshes"]["statue"]["vertices"] is first["meshes"]["statue"]["vertices"]
+    assert fresh.refresh() is fresh

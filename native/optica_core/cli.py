@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     farm.add_argument("--chunk", type=int, default=0, help="frames per task (0 = automatic)")
     farm.add_argument("--retries", type=int, default=2, help="retries of a failed task (default 2)")
     farm.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the cluster (default 60)")
+    farm.add_argument("--max-seconds", type=float, help="stop (resumably) after this long (default: no limit)")
     _sampling_options(farm, defaults=False)
     farm.add_argument("--ocio", help="OCIO configuration for PNG/JPEG (default: the folder's manifest, else $OCIO)")
     farm.set_defaults(command=_farm)
@@ -147,7 +148,8 @@ def _farm(args) -> int:
                   workers=args.workers, threads=args.threads, chunk=args.chunk, retries=args.retries,
                   sampling={"samples": args.samples, "time_limit": args.time_limit,
                             "noise_threshold": args.noise_threshold, "denoise": args.denoise},
-                  passes=_passes(args.passes), ocio=args.ocio, timeout=args.timeout)
+                  passes=_passes(args.passes), ocio=args.ocio, timeout=args.timeout,
+                  max_seconds=args.max_seconds)
     bar = None
 
     def show(frame, tracker):

@@ -55,6 +55,7 @@ class FarmJob:
     passes: tuple = ("combined",)
     ocio: str | None = None  # overrides the manifest's OCIO configuration (PNG/JPEG)
     timeout: float | None = None  # seconds to wait for a LocalCluster or a scheduler
+    max_seconds: float | None = None  # the whole run; None = no limit
 
 
 @dataclass
@@ -167,7 +168,7 @@ def _drive(client, job: FarmJob, sampling: Sampling, passes, todo: list[int], si
     threads = job.threads or (max(1, (os.cpu_count() or 1) // workers) if not job.scheduler else 0)
     folder = os.path.abspath(job.folder)
     position = {n: i for i, n in enumerate(todo)}
-    pending = as_completed()
+    pending = as_completed(timeout=job.max_seconds)
     submitted = 0
 
     def submit_ahead():
@@ -181,7 +182,7 @@ def _drive(client, job: FarmJob, sampling: Sampling, passes, todo: list[int], si
 
     submit_ahead()
     try:
-        for future in pending:
+        for future in _until_deadline(pending, job.max_seconds, sink):
             try:
                 frames = future.result()
             except Exception as error:  # noqa: BLE001 - the worker's error, after the retries
@@ -197,6 +198,16 @@ def _drive(client, job: FarmJob, sampling: Sampling, passes, todo: list[int], si
         for future in list(pending.futures):
             future.cancel()
         raise
+
+
+def _until_deadline(pending, max_seconds, sink):
+    from distributed import TimeoutError as DaskTimeout
+
+    try:
+        yield from pending
+    except DaskTimeout:
+        raise FarmError(f"the farm did not finish within {max_seconds:g} s; {len(sink.written)} frames were "
+                        "written: run again to resume") from None
 
 
 def _worker_error(error: BaseException) -> str:
@@ -258,8 +269,8 @@ class _WorkerCache:
 
     @classmethod
     def sequence(cls, folder: str) -> Sequence:
-        if folder not in cls.sequences:
-            cls.sequences[folder] = Sequence(folder)
+        known = cls.sequences.get(folder)
+        cls.sequences[folder] = Sequence(folder) if known is None else known.refresh()
         return cls.sequences[folder]
 
 

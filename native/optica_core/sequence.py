@@ -271,8 +271,18 @@ class Sequence:
         if len(data) > limits.max_json_bytes:
             raise SequenceError(f"{path}: {len(data)} bytes, more than the limit of {limits.max_json_bytes}")
         self.manifest = Manifest.from_json(data, str(path))
+        self._manifest_stamp = _stamp(path)
         self._arrays: dict[str, np.ndarray] = {}  # the last loaded frame's stored arrays
         self.arrays_read = 0  # arrays read from disk (not reused from the previous frame)
+
+    def refresh(self) -> "Sequence":
+        """This sequence, or a new one when the manifest changed on disk since it was read
+        (a writer re-ran); the arrays kept for sharing carry over, being named by content."""
+        if _stamp(self.folder / MANIFEST) == self._manifest_stamp:
+            return self
+        fresh = Sequence(self.folder, self.limits, self.verify)
+        fresh._arrays, fresh.arrays_read = self._arrays, self.arrays_read
+        return fresh
 
     @property
     def frames(self) -> list[int]:
@@ -368,6 +378,14 @@ class Sequence:
         array.flags.writeable = False  # shared between frames
         self.arrays_read += 1
         return array
+
+
+def _stamp(path: Path):
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def _read_inline(spec, limits: LoadLimits) -> np.ndarray:
