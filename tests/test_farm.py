@@ -227,3 +227,19 @@ def test_a_worker_sees_a_rewritten_manifest_and_keeps_its_arrays(folder, tmp_pat
     assert fresh is not seq and 11 in fresh.frames and seq.refresh() is not seq
     assert fresh.load_frame(11)["meshes"]["statue"]["vertices"] is first["meshes"]["statue"]["vertices"]
     assert fresh.refresh() is fresh
+
+
+def test_a_running_scheduler_is_reached_by_its_address(client, folder, reference, tmp_path):
+    rates = []
+    job = _job(folder, tmp_path / "out", scheduler=client.scheduler.address, threads=1)
+    result = run_farm(job, progress=lambda frame, tracker: rates.append((tracker.frames_per_second, tracker.eta)))
+    assert result.rendered == FRAMES and len(result.per_worker) == 2
+    assert all(fps > 0 for fps, _ in rates) and rates[-1][1] == 0 and rates[0][1] > 0
+    _assert_frames_equal_reference(tmp_path / "out", reference, frames=FRAMES[:2])
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(folder, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert cli.main(["farm", str(folder), "--out", str(tmp_path / "file" / "frames"), "-q"]) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("optica_core: error: ") and "file/frames" in err
