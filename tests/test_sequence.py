@@ -226,3 +226,10 @@ def test_an_invalid_scene_in_a_frame_names_the_file_and_key(folder):
     with pytest.raises(SequenceError, match=r"frame_000001.json: render.width: expected an int > 0"):
         Sequence(folder).load_frame(1)
     assert os.path.isfile(folder / "manifest.json")
+
+
+def test_a_frame_nested_too_deeply_is_refused(folder):
+    depth = 900  # json itself refuses far deeper documents; this depth reaches the reader
+    (folder / frame_name(1)).write_text('{"a": ' * depth + "1" + "}" * depth)
+    with pytest.raises(SequenceError, match="frame_000001.json"):
+        Sequence(folder).load_frame(1)

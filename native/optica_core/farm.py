@@ -57,6 +57,11 @@ class FarmJob:
     timeout: float | None = None  # seconds to wait for a LocalCluster or a scheduler
     max_seconds: float | None = None  # the whole run; None = no limit
 
+    def __post_init__(self):
+        for name in ("workers", "threads", "chunk", "retries"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"{name}: expected an int >= 0, got {getattr(self, name)!r}")
+
 
 @dataclass
 class FarmResult:

@@ -321,6 +321,8 @@ class Sequence:
         loaded: dict[str, np.ndarray] = {}
         try:
             scene = self._restore(document, loaded, where)
+        except RecursionError:
+            raise SequenceError(f"{where}: not a readable Optica frame: nested too deeply") from None
         except ValueError as error:
             raise SequenceError(f"{where}: not a readable Optica frame: {error}") from error
         self._arrays = loaded
