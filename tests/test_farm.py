@@ -193,7 +193,7 @@ def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, t
     """The command line with its own LocalCluster, interrupted by SIGINT in a child process."""
     out = tmp_path / "out"
     command = [sys.executable, "-m", "optica_core", "farm", str(folder), "--out", str(out), "--workers", "2",
-               "--chunk", "1", "--samples", "400", "--passes", ",".join(PASS_NAMES), "--max-seconds", "200"]
+               "--chunk", "1", "--samples", "120", "--passes", ",".join(PASS_NAMES), "--max-seconds", "200"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while not list(out.glob("frame_*.exr")) and time.monotonic() < deadline and child.poll() is None:
