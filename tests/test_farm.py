@@ -1,0 +1,252 @@
+"""The Dask farm on a real LocalCluster (2 worker processes on 127.0.0.1, shut down after the
+module): frames equal the same frames rendered in one process, a killed worker's frames are
+rendered elsewhere, a re-run renders only what is missing or changed, failures are clear."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import optica_core
+from optica_core import cli
+from optica_core.farm import FarmError, FarmJob, render_chunk, run_farm
+from optica_core.framesink import DONE_LOG, ReorderBuffer
+from optica_core.imagefile import read_exr
+from optica_core.render import PASSES, RenderedFrame, Sampling, render_frame
+from optica_core.sequence import Sequence, SequenceWriter, frame_name
+
+from animation_scenes import Animation
+
+distributed = pytest.importorskip("distributed")
+
+FRAMES = list(range(1, 11))
+SAMPLES = 6
+PASS_NAMES = ("combined", "depth", "object_id")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=logging.ERROR, timeout=60)
+    c = distributed.Client(cluster, timeout=60)
+    yield c
+    c.close(timeout=30)
+    cluster.close(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    path = tmp_path_factory.mktemp("farm") / "shot"
+    animation = Animation()
+    writer = SequenceWriter(path, FRAMES, fps=(24, 1), render={"samples": SAMPLES})
+    for n in FRAMES:
+        writer.write_frame(n, animation.scene(n))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(folder):
+    """The frames rendered in this process, one after the other."""
+    seq, renderer = Sequence(folder), optica_core.Renderer(threads=2)
+    return {n: render_frame(renderer, seq.load_frame(n), Sampling(samples=SAMPLES), PASS_NAMES).passes
+            for n in FRAMES}
+
+
+def _job(folder, out, **kw) -> FarmJob:
+    kw.setdefault("chunk", 2)
+    kw.setdefault("max_seconds", 300)  # a hung cluster fails the test instead of hanging it
+    return FarmJob(folder=str(folder), out=str(out), passes=PASS_NAMES, timeout=60, **kw)
+
+
+def _assert_frames_equal_reference(out, reference, frames=FRAMES):
+    for n in frames:
+        channels = read_exr(out / f"frame_{n:06d}.exr")
+        for name, image in reference[n].items():
+            image = image if image.ndim == 3 else image[..., None]
+            got = np.stack([channels[c] for c in PASSES[name][1]], axis=-1)
+            assert np.array_equal(got, image.astype(np.float32)), (n, name)
+
+
+def test_the_farm_renders_the_same_pixels_as_one_process(client, folder, reference, tmp_path):
+    arrays_read, arrived = [], []
+
+    def watch(frame, tracker):
+        arrays_read.append(frame.stats["arrays_read"])
+        arrived.append(frame.frame)
+
+    result = run_farm(_job(folder, tmp_path / "out"), progress=watch, client=client)
+    assert sorted(arrived) == FRAMES and result.skipped == 0
+    assert result.rendered == FRAMES  # the sink's order, whatever the order of arrival
+    _assert_frames_equal_reference(tmp_path / "out", reference)
+    assert len(result.per_worker) == 2 and sum(result.per_worker.values()) == len(FRAMES)
+    # each worker read the statue's three arrays once and kept them (and its BVH) for later frames
+    assert sum(arrays_read) <= 3 * len(result.per_worker) + 3
+
+
+def test_a_killed_worker_still_yields_every_frame(client, folder, reference, tmp_path):
+    pids = client.run(os.getpid)
+    killed = []
+
+    def kill_one(frame, tracker):
+        if not killed:
+            victim = next(a for a in pids if a != frame.worker)
+            os.kill(pids[victim], signal.SIGKILL)
+            killed.append(victim)
+
+    job = _job(folder, tmp_path / "out", chunk=1, sampling={"samples": SAMPLES})
+    result = run_farm(job, progress=kill_one, client=client)
+    assert killed and result.rendered == FRAMES
+    _assert_frames_equal_reference(tmp_path / "out", reference)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+
+
+def test_a_rerun_after_an_interrupt_renders_only_the_missing_frames(client, folder, reference, tmp_path):
+    def interrupt_once_two_are_written(frame, tracker):
+        if len(list((tmp_path / "out").glob("frame_*.exr"))) >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_farm(_job(folder, tmp_path / "out", chunk=1), progress=interrupt_once_two_are_written, client=client)
+    done = sorted(int(p.stem.split("_")[1]) for p in (tmp_path / "out").glob("frame_*.exr"))
+    # frames leave in order: those that arrived early were still waiting for an earlier one
+    assert 2 <= len(done) < len(FRAMES) and done == FRAMES[:len(done)]
+    assert not list((tmp_path / "out").glob("*.tmp"))
+    result = run_farm(_job(folder, tmp_path / "out"), client=client)
+    assert result.rendered == FRAMES[len(done):] and result.skipped == len(done)
+    _assert_frames_equal_reference(tmp_path / "out", reference)
+    assert run_farm(_job(folder, tmp_path / "out"), client=client).rendered == []
+
+
+def test_changed_frames_or_settings_are_rendered_again(client, folder, tmp_path):
+    run_farm(_job(folder, tmp_path / "out"), client=client)
+    more = run_farm(_job(folder, tmp_path / "out", sampling={"samples": SAMPLES + 1}), client=client)
+    assert more.rendered == FRAMES
+    log = [json.loads(line) for line in (tmp_path / "out" / DONE_LOG).read_text().splitlines()]
+    assert len(log) == 2 * len(FRAMES)
+    (tmp_path / "out" / "frame_000004.exr").unlink()
+    again = run_farm(_job(folder, tmp_path / "out", sampling={"samples": SAMPLES + 1}), client=client)
+    assert again.rendered == [4]
+
+
+def test_a_frame_that_keeps_failing_stops_the_farm_with_the_workers_error(client, folder, tmp_path):
+    broken = tmp_path / "broken"
+    writer = SequenceWriter(broken, [1, 2, 3, 4], render={"samples": 2})
+    animation = Animation()
+    for n in writer.frames:
+        writer.write_frame(n, animation.scene(n))
+    document = json.loads((broken / frame_name(3)).read_text())
+    document["render"]["width"] = 0
+    (broken / frame_name(3)).write_text(json.dumps(document))
+    with pytest.raises(FarmError, match=r"rendering failed after 1 retries: SequenceError: .*frame_000003.json: "
+                                        r"render.width: expected an int > 0.*run again to resume"):
+        run_farm(_job(broken, tmp_path / "out", chunk=1, retries=1), client=client)
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert "frame_000003.exr" not in written and "frame_000001.exr" in written
+    assert not [n for n in written if n.endswith(".tmp")]
+
+
+def test_a_worker_that_cannot_see_the_folder_says_so(client, tmp_path):
+    future = client.submit(render_chunk, str(tmp_path / "elsewhere"), [1], Sampling(samples=1), ("combined",), 1,
+                           pure=False)
+    with pytest.raises(ValueError, match=r"worker tcp://127.0.0.1:\d+: .*not an Optica sequence folder .*same path"):
+        future.result(timeout=60)
+
+
+def test_an_incomplete_folder_or_a_video_target_is_refused_before_any_worker_starts(folder, tmp_path):
+    partial = tmp_path / "partial"
+    SequenceWriter(partial, [1, 2])
+    with pytest.raises(FarmError, match=r"frames 1, 2 have not been written yet"):
+        run_farm(_job(partial, tmp_path / "out"))
+    with pytest.raises(FarmError, match="give a folder for the frames"):
+        run_farm(_job(folder, tmp_path / "film.mp4"))
+    assert not (tmp_path / "out").exists() and not (tmp_path / "film.mp4").exists()
+
+
+def test_the_reorder_buffer_delivers_in_order_and_holds_a_bounded_number():
+    class Sink:
+        frames = []
+
+        def write(self, frame):
+            self.frames.append(frame.frame)
+
+    sink = Sink()
+    buffer = ReorderBuffer(sink, [3, 4, 5, 6], capacity=2)
+    assert buffer.push(RenderedFrame(5, {})) == 0 and buffer.push(RenderedFrame(4, {})) == 0
+    with pytest.raises(RuntimeError, match="reorder buffer full"):
+        buffer.push(RenderedFrame(6, {}))
+    assert buffer.push(RenderedFrame(3, {})) == 3 and sink.frames == [3, 4, 5]
+    with pytest.raises(ValueError, match="frame 4 was not expected"):
+        buffer.push(RenderedFrame(4, {}))
+    buffer.push(RenderedFrame(6, {}))
+    assert buffer.complete and sink.frames == [3, 4, 5, 6]
+
+
+def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, tmp_path):
+    """The command line with its own LocalCluster, interrupted by SIGINT in a child process."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "optica_core", "farm", str(folder), "--out", str(out), "--workers", "2",
+               "--chunk", "1", "--samples", "120", "--passes", ",".join(PASS_NAMES), "--max-seconds", "200"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while not list(out.glob("frame_*.exr")) and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=90)
+    assert child.returncode == cli.EXIT_INTERRUPTED, err
+    assert "interrupted: nothing half-written was left; run the same command again to resume" in err
+    done = {p.name for p in out.glob("frame_*.exr")}
+    assert 1 <= len(done) < len(FRAMES) and not list(out.glob("*.tmp"))
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert f"rendered {len(FRAMES) - len(done)} frames ({len(done)} already done)" in finished.stderr
+
+
+def test_a_run_past_its_deadline_stops_with_a_resumable_error(client, folder, tmp_path):
+    job = _job(folder, tmp_path / "out", max_seconds=0.2, sampling={"samples": 300})
+    with pytest.raises(FarmError, match=r"did not finish within 0.2 s; \d+ frames were written: run again to resume"):
+        run_farm(job, client=client)
+    assert not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_a_worker_sees_a_rewritten_manifest_and_keeps_its_arrays(folder, tmp_path):
+    import shutil
+
+    copy = tmp_path / "shot"
+    shutil.copytree(folder, copy)
+    seq = Sequence(copy)
+    first = seq.load_frame(1)
+    SequenceWriter(copy, [*FRAMES, 11]).write_frame(11, Animation().scene(11))
+    fresh = seq.refresh()
+    assert fresh is not seq and 11 in fresh.frames and seq.refresh() is not seq
+    assert fresh.load_frame(11)["meshes"]["statue"]["vertices"] is first["meshes"]["statue"]["vertices"]
+    assert fresh.refresh() is fresh
+
+
+def test_a_running_scheduler_is_reached_by_its_address(client, folder, reference, tmp_path):
+    rates = []
+    job = _job(folder, tmp_path / "out", scheduler=client.scheduler.address, threads=1)
+    result = run_farm(job, progress=lambda frame, tracker: rates.append((tracker.frames_per_second, tracker.eta)))
+    assert result.rendered == FRAMES and len(result.per_worker) == 2
+    assert all(fps > 0 for fps, _ in rates) and rates[-1][1] == 0 and rates[0][1] > 0
+    _assert_frames_equal_reference(tmp_path / "out", reference, frames=FRAMES[:2])
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(folder, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert cli.main(["farm", str(folder), "--out", str(tmp_path / "file" / "frames"), "-q"]) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("optica_core: error: ") and "file/frames" in err
+
+
+@pytest.mark.parametrize("option, value", [("workers", -1), ("chunk", -2), ("retries", -1), ("threads", 1.5)])
+def test_bad_farm_options_are_refused(folder, tmp_path, option, value):
+    with pytest.raises(ValueError, match=f"{option}: expected an int >= 0"):
+        _job(folder, tmp_path / "out", **{option: value})

@@ -1,0 +1,191 @@
+"""`python -m optica_core render`: EXR passes equal the renderer's buffers, PNG/JPEG are
+colour-managed, sampling limits hold, and every failure is a clear message with nothing
+half-written (a SIGINT of the command in a child process too)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import optica_core
+from optica_core import cli, save_scene, scenes
+from optica_core.imagefile import read_exr
+from optica_core.render import PASSES, Sampling, render_frame
+
+
+@pytest.fixture(scope="module")
+def scene_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scene") / "spheres.optica"
+    d = scenes.spheres_and_plane(40, 30)
+    d["render"]["max_bounces"] = 4
+    save_scene(d, path)
+    return path
+
+
+def _run(*args) -> int:
+    return cli.main([str(a) for a in args])
+
+
+def _leftovers(folder) -> list[str]:
+    return [p for p in os.listdir(folder) if p.endswith(".tmp")]
+
+
+def test_exr_channels_equal_the_renderers_buffers(scene_file, tmp_path):
+    out = tmp_path / "out.exr"
+    assert _run("render", scene_file, "-o", out, "--samples", 8, "--passes", "all", "--threads", 2, "-q") == 0
+    channels = read_exr(out)
+    renderer = optica_core.Renderer(threads=1)
+    render_frame(renderer, optica_core.load_scene(scene_file), Sampling(samples=8))
+    expected = {"combined": renderer.color, "albedo": renderer.albedo, "normal": renderer.normal,
+                "depth": renderer.depth[..., None], "object_id": renderer.object_id[..., None]}
+    assert set(channels) == {c for name in expected for c in PASSES[name][1]}
+    for name, image in expected.items():
+        got = np.stack([channels[c] for c in PASSES[name][1]], axis=-1)
+        assert np.array_equal(got, np.asarray(image, np.float32)), name
+    assert (channels["ObjectID.X"] == -1).any() and (channels["ObjectID.X"] >= 0).any()
+
+
+def _sky_only_scene(path, color):
+    """A camera that sees only a uniform sky: every pixel is exactly `color`."""
+    d = scenes.furnace(8, 6)
+    d["instances"] = []
+    d["world"] = {"color": color, "strength": 1.0}
+    save_scene(d, path)
+
+
+def _srgb8(linear: float) -> int:
+    encoded = 12.92 * linear if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
+    return round(min(max(encoded, 0.0), 1.0) * 255)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_png_and_jpeg_are_colour_managed_with_blenders_config(tmp_path, suffix):
+    _sky_only_scene(tmp_path / "sky.optica", (0.18, 0.05, 0.6))
+    out = tmp_path / f"sky{suffix}"
+    assert _run("render", tmp_path / "sky.optica", "-o", out, "--samples", 1, "--ocio", "blender",
+                "--view", "Standard", "-q") == 0
+    pixels = np.asarray(Image.open(out).convert("RGB"), np.int32)
+    expected = np.array([_srgb8(0.18), _srgb8(0.05), _srgb8(0.6)])
+    tolerance = 0 if suffix == ".png" else 3  # JPEG is lossy
+    assert np.abs(pixels - expected).max() <= tolerance
+    assert _run("render", tmp_path / "sky.optica", "-o", out, "--samples", 1, "--ocio", "blender",
+                "--view", "Standard", "--exposure", 1, "-q") == 0
+    brighter = np.asarray(Image.open(out).convert("RGB"), np.int32)
+    assert abs(brighter[0, 0, 0] - _srgb8(0.36)) <= tolerance
+
+
+def test_agx_is_the_default_view_where_the_config_has_it(tmp_path):
+    _sky_only_scene(tmp_path / "sky.optica", (2.0, 0.5, 0.05))  # AgX keeps mid grey where Standard has it
+    for view, name in ((None, "default.png"), ("Standard", "standard.png"), ("AgX", "agx.png")):
+        args = ["render", tmp_path / "sky.optica", "-o", tmp_path / name, "--samples", 1, "--ocio", "blender", "-q"]
+        assert _run(*args, *(["--view", view] if view else [])) == 0
+    read = {n: np.asarray(Image.open(tmp_path / n)) for n in ("default.png", "standard.png", "agx.png")}
+    assert np.array_equal(read["default.png"], read["agx.png"])
+    assert not np.array_equal(read["agx.png"], read["standard.png"])
+
+
+def test_denoise_keeps_the_noisy_image_as_a_pass(scene_file, tmp_path):
+    out = tmp_path / "d.exr"
+    assert _run("render", scene_file, "-o", out, "--samples", 2, "--denoise", "--passes", "combined,noisy", "-q") == 0
+    channels = read_exr(out)
+    renderer = optica_core.Renderer()
+    render_frame(renderer, optica_core.load_scene(scene_file), Sampling(samples=2))
+    noisy = np.stack([channels[c] for c in PASSES["noisy"][1]], axis=-1)
+    combined = np.stack([channels[c] for c in PASSES["combined"][1]], axis=-1)
+    assert np.array_equal(noisy, renderer.color)
+    # OIDN smooths: neighbouring pixels differ much less after denoising
+    roughness = [np.abs(np.diff(img[..., :3], axis=1)).mean() for img in (noisy, combined)]
+    assert roughness[1] < 0.7 * roughness[0]
+
+
+def test_the_time_limit_and_the_noise_threshold_stop_sampling(scene_file, tmp_path):
+    renderer = optica_core.Renderer()
+    scene = optica_core.load_scene(scene_file)
+    t0 = time.perf_counter()
+    frame = render_frame(renderer, scene, Sampling(samples=1_000_000, time_limit=0.5))
+    assert time.perf_counter() - t0 < 3.0 and 1 <= frame.samples < 1_000_000
+    frame = render_frame(renderer, scene, Sampling(samples=4096, noise_threshold=0.5))
+    assert frame.samples < 4096
+
+
+# --------------------------------------------------------------------------------------------
+# errors
+
+
+@pytest.mark.parametrize("make, args, message", [
+    (lambda p: p.write_bytes(b"not a zip"), [], "not a readable Optica scene file"),
+    (None, ["-o", "{tmp}/missing/out.exr"], "cannot write into .*missing: it is not an existing folder"),
+    (None, ["-o", "{tmp}/out.tiff"], r"unknown image format '.tiff'"),
+    (None, ["-o", "{tmp}/out.png", "--passes", "depth"], "PNG holds the combined image only"),
+    (None, ["-o", "{tmp}/out.png", "--ocio", "{tmp}/nothing.ocio"], "OCIO configuration .*nothing.ocio does not exist"),
+    (None, ["--passes", "motion"], "unknown pass 'motion'"),
+    (None, ["--samples", "0"], "samples: expected an int >= 1"),
+])
+def test_bad_input_is_one_clear_line_and_nothing_written(scene_file, tmp_path, capsys, make, args, message):
+    source = scene_file
+    if make is not None:
+        source = tmp_path / "bad.optica"
+        make(source)
+    args = [a.format(tmp=tmp_path) for a in args]
+    if "-o" not in args:
+        args = ["-o", str(tmp_path / "out.exr"), *args]
+    assert _run("render", source, *args, "-q") == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("optica_core: error: ") and len(err.strip().splitlines()) == 1
+    assert __import__("re").search(message, err), err
+    assert sorted(os.listdir(tmp_path)) == (["bad.optica"] if make else [])
+
+
+def test_png_without_any_ocio_config_says_how_to_give_one(scene_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OCIO", raising=False)
+    assert _run("render", scene_file, "-o", tmp_path / "x.png", "-q") == cli.EXIT_ERROR
+    assert "need an OCIO configuration: --ocio PATH, --ocio blender" in capsys.readouterr().err
+
+
+def test_a_failing_write_leaves_no_file(scene_file, tmp_path, monkeypatch, capsys):
+    import OpenEXR
+
+    def disk_full(self, path):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(OpenEXR.File, "write", disk_full)
+    assert _run("render", scene_file, "-o", tmp_path / "out.exr", "--samples", 1, "-q") == cli.EXIT_ERROR
+    assert "No space left on device" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+def _child(*args, **kw):
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_denoise_without_oidn_is_a_clear_error(scene_file, tmp_path):
+    code = ("import sys; sys.modules['pyoidn'] = None\n"
+            "from optica_core.cli import main\n"
+            f"sys.exit(main(['render', {str(scene_file)!r}, '-o', {str(tmp_path / 'x.exr')!r}, '--denoise']))")
+    child = _child("-c", code)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == cli.EXIT_ERROR and "--denoise needs Intel Open Image Denoise: `pip install pyoidn`" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_sigint_stops_the_command_and_writes_nothing(tmp_path):
+    d = scenes.spheres_and_plane(320, 240)
+    save_scene(d, tmp_path / "big.optica")
+    out = tmp_path / "out.exr"
+    child = _child("-m", "optica_core", "render", str(tmp_path / "big.optica"), "-o", str(out), "--samples", "100000")
+    time.sleep(2.0)  # importing, loading, sampling
+    assert child.poll() is None, child.communicate()
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == cli.EXIT_INTERRUPTED, err
+    assert "interrupted: nothing half-written was left" in err
+    assert sorted(os.listdir(tmp_path)) == ["big.optica"]
