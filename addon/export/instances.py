@@ -21,31 +21,37 @@ from typing import Callable
 
 import numpy as np
 
+from .object_info import instance_random_id
+
 
 class Source:
     """What one (object, data) pair contributes, decided when it is first met.
 
     kind: 'geometry' (`geometry` names a mesh or sphere set, `materials` its slot list) or
     'light' (`light` holds the placement-independent light parameters); `name` is a readable
-    base name; `object_id` the object's pass index."""
+    base name; `object_id` the object's pass index; `info` its object_info.SourceInfo (scene
+    dict v2) or None."""
 
-    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light")
+    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light", "info")
 
-    def __init__(self, kind, name, geometry=None, materials=(), object_id=0, light=None):
+    def __init__(self, kind, name, geometry=None, materials=(), object_id=0, light=None, info=None):
         self.kind = kind
         self.name = name
         self.geometry = geometry
         self.materials = tuple(materials)
         self.object_id = int(object_id)
         self.light = light
+        self.info = info
 
 
-def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, np.ndarray]:
+def gather(depsgraph, first_sight: Callable, random_ids: list | None = None
+           ) -> tuple[list[Source], np.ndarray, np.ndarray]:
     """Walks `depsgraph.object_instances` once.
 
     `first_sight(b_ob, b_instance)` → Source or None (nothing to render), called once per
     (object, data) pair. Returns (sources, index (P,) int32 into sources, transforms (P, 4, 4)
-    float32) over the P placements."""
+    float32) over the P placements; appends each placement's random id to `random_ids` when
+    given (object_info.instance_random_id)."""
     known: dict[tuple[int, int], int] = {}
     sources: list[Source] = []
     index: list[int] = []
@@ -72,6 +78,8 @@ def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, 
             add_index(s)
             # The matrix's own memory order, copied now (the iterator reuses its instance).
             add_matrix(memoryview(b_inst.matrix_world).tobytes("A"))
+            if random_ids is not None:
+                random_ids.append(instance_random_id(b_inst))
     return sources, np.array(index, np.int32), _stack_matrices(matrices)
 
 
@@ -102,10 +110,11 @@ def _matrix_memory_is_column_major() -> bool:
 
 
 def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.ndarray,
-                    pad_materials: Callable[[str, tuple], list]) -> list[dict]:
+                    pad_materials: Callable[[str, tuple], list], object_info: dict | None = None) -> list[dict]:
     """`instances` groups of the geometry placements, one per (geometry, material slots);
     `pad_materials(geometry, materials)` makes a slot list long enough for the geometry's
-    material ids."""
+    material ids; `object_info`: per-placement arrays (object_info.placement_arrays) that
+    each group gets its rows of."""
     group_of_key: dict[tuple, int] = {}
     groups: list[tuple] = []
     group_of_source = np.full(len(sources), -1, np.int64)
@@ -131,6 +140,8 @@ def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.nda
         order = keep[np.argsort(gid[keep], kind="stable")]
         counts = np.bincount(gid[keep], minlength=len(groups))
         transforms, object_ids = transforms[order], object_ids[order]
+        if object_info is not None:
+            object_info = {k: v[order] for k, v in object_info.items()}
     out = []
     start = 0
     for (geometry, materials), n in zip(groups, counts):
@@ -143,6 +154,8 @@ def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.nda
             "object_ids": np.ascontiguousarray(object_ids[start:start + n]),
             "materials": pad_materials(geometry, materials),
         })
+        if object_info is not None:
+            out[-1]["object_info"] = {k: np.ascontiguousarray(v[start:start + n]) for k, v in object_info.items()}
         start += n
     return out
 
