@@ -161,14 +161,6 @@ class _Upstream:
         self.scope = scope
 
 
-def _live_link(socket):
-    """The link into input `socket` that Blender evaluates, or None."""
-    if not socket.is_linked:
-        return None
-    for link in socket.links:
-        if link.is_valid and not link.is_muted and not link.from_socket.is_unavailable:
-            return link
-    return None
 
 
 def _internal_source(node, output_socket):
@@ -251,6 +243,7 @@ class _Walk:
         self.tangents: set = set()
         self.attributes: set = set()
         self._pending: deque = deque()
+        self._links_into: dict = {}  # tree pointer -> {input socket pointer: live link}
 
     def run(self, output_node) -> str:
         root = _Scope()
@@ -297,13 +290,25 @@ class _Walk:
         elif node_type == "ShaderNodeVertexColor":
             self.attributes.add(params.get("layer_name", ""))
 
+    def _live_link(self, socket):
+        """The link into input `socket` that Blender evaluates, or None."""
+        if not socket.is_linked:
+            return None
+        tree = socket.id_data
+        index = self._links_into.get(tree.as_pointer())
+        if index is None:  # NodeSocket.links scans every link of the tree: index them once
+            index = self._links_into[tree.as_pointer()] = {
+                link.to_socket.as_pointer(): link for link in tree.links
+                if link.is_valid and not link.is_muted and not link.from_socket.is_unavailable}
+        return index.get(socket.as_pointer())
+
     def _source(self, socket, scope):
         """What feeds input `socket`: an `_Upstream` real node output, or the socket whose
         value the input takes — `socket` itself when nothing feeds it, or the group node /
         Group Output socket a group boundary hands over."""
         target = fallback = socket
         for _ in range(_MAX_HOPS):
-            link = _live_link(socket)
+            link = self._live_link(socket)
             if link is None:
                 return fallback
             node, out = link.from_node, link.from_socket
