@@ -115,6 +115,8 @@ def test_colour_and_named_attributes_in_every_domain(scene):
     flag = me.attributes.new("flag", "BOOLEAN", "POINT")
     flag.data.foreach_set("value", np.arange(nv) % 2 == 0)
     me.attributes.new("unused", "FLOAT_VECTOR", "POINT")
+    me.attributes.new("matrix", "FLOAT4X4", "POINT")  # a type the nodes cannot read
+    me.attributes.new("edgy", "FLOAT", "EDGE")  # a domain they cannot read
     me.materials.append(material_reading(
         "Attrs",
         ("ShaderNodeVertexColor", {"layer_name": ""}, "Color", "Base Color"),
@@ -122,6 +124,8 @@ def test_colour_and_named_attributes_in_every_domain(scene):
         ("ShaderNodeAttribute", {"attribute_name": "wetness"}, "Fac", "Roughness"),
         ("ShaderNodeAttribute", {"attribute_name": "flag"}, "Fac", "Metallic"),
         ("ShaderNodeAttribute", {"attribute_name": "missing"}, "Fac", "Alpha"),
+        ("ShaderNodeAttribute", {"attribute_name": "matrix"}, "Fac", "IOR"),
+        ("ShaderNodeAttribute", {"attribute_name": "edgy"}, "Fac", "Coat Weight"),
     ))
     add(scene, "Grid", me)
     m = only_mesh(export())
@@ -186,7 +190,8 @@ def test_tangents_are_blenders_and_only_where_a_normal_map_needs_them(scene):
     assert only_mesh(export())["tangents"] == {}
     mat = material_reading("Bumpy", ("ShaderNodeNormalMap", {}, "Normal", "Normal"),
                            ("ShaderNodeTangent", {"direction_type": "UV_MAP", "uv_map": "Twisted"},
-                            "Tangent", "Tangent"))
+                            "Tangent", "Tangent"),
+                           ("ShaderNodeNormalMap", {"uv_map": "No such map"}, "Normal", "Coat Normal"))
     me.materials[0] = mat
     m = only_mesh(export())
     assert set(m["tangents"]) == {"", "UVMap", "Twisted"} and m["tangents"][""] is m["tangents"]["UVMap"]

@@ -221,6 +221,75 @@ def test_groups_nested_two_deep_are_inlined(tree):
     assert "Value" not in g["nodes"]
 
 
+def test_group_without_a_tree_or_output_leaves_the_input_its_value(tree):
+    p = principled(tree)
+    p.inputs["Roughness"].default_value = 0.33
+    group = tree.nodes.new("ShaderNodeGroup")
+    empty = bpy.data.node_groups.new("NoOutput", "ShaderNodeTree")
+    empty.interface.new_socket("Fac", in_out="OUTPUT", socket_type="NodeSocketFloat")
+    group.node_tree = empty
+    link(tree, group, 0, p, "Roughness")
+    assert extract(tree)["nodes"]["Principled BSDF"]["inputs"]["Roughness"] == pytest.approx(0.33)
+    group.node_tree = None
+    assert extract(tree)["nodes"]["Principled BSDF"]["inputs"]["Roughness"] == pytest.approx(0.33)
+
+
+def test_too_deep_groups_and_too_long_chains_are_cut_and_reported(tree, monkeypatch):
+    monkeypatch.setattr(shader_graph, "_MAX_GROUP_DEPTH", 1)
+    monkeypatch.setattr(shader_graph, "_MAX_HOPS", 4)
+
+    def wrapper(inner_tree=None):
+        def build(g, gin, gout):
+            g.interface.new_socket("Fac", in_out="OUTPUT", socket_type="NodeSocketFloat")
+            node = g.nodes.new("ShaderNodeTexNoise")
+            if inner_tree is not None:
+                node = g.nodes.new("ShaderNodeGroup")
+                node.node_tree = inner_tree
+            g.links.new(node.outputs[0], gout.inputs[0])
+        return build
+
+    outer = _group("Outer", wrapper(_group("Inner", wrapper())))
+    p = principled(tree)
+    p.inputs["Metallic"].default_value, p.inputs["Roughness"].default_value = 0.2, 0.6
+    group = tree.nodes.new("ShaderNodeGroup")
+    group.node_tree = outer
+    link(tree, group, 0, p, "Metallic")
+    prev = tree.nodes.new("ShaderNodeTexWave")
+    for _ in range(5):
+        r = tree.nodes.new("NodeReroute")
+        link(tree, prev, 0, r, 0)
+        prev = r
+    link(tree, prev, 0, p, "Roughness")
+    log = Log()
+    g = extract(tree, log=log)
+    inputs = g["nodes"]["Principled BSDF"]["inputs"]
+    assert (inputs["Metallic"], inputs["Roughness"]) == pytest.approx((0.2, 0.6))
+    assert set(g["nodes"]) == {"Material Output", "Principled BSDF"}
+    said = " ".join(m for _, m in log.messages)
+    assert "nested deeper than 1 levels" in said and "longer than 4 links" in said
+
+
+def test_a_key_taken_by_a_node_named_with_a_slash_is_made_unique(tree):
+    def build(g, gin, gout):
+        g.interface.new_socket("Fac", in_out="OUTPUT", socket_type="NodeSocketFloat")
+        noise = g.nodes.new("ShaderNodeTexNoise")
+        noise.name = "Noise"
+        g.links.new(noise.outputs[0], gout.inputs[0])
+
+    p = principled(tree)
+    group = tree.nodes.new("ShaderNodeGroup")
+    group.node_tree, group.name = _group("G", build), "G"
+    link(tree, group, 0, p, "Metallic")
+    impostor = tree.nodes.new("ShaderNodeTexWave")
+    impostor.name = "G/Noise"
+    link(tree, impostor, "Fac", p, "Roughness")
+    g = extract(tree)
+    into = links_into(g, "Principled BSDF")
+    keys = {into["Metallic"][0], into["Roughness"][0]}
+    assert keys == {"G/Noise", "G/Noise (2)"}
+    assert {g["nodes"][k]["type"] for k in keys} == {"ShaderNodeTexNoise", "ShaderNodeTexWave"}
+
+
 def test_colour_constant_into_a_float_socket_is_its_luminance():
     assert shader_graph.convert_value([1.0, 0.0, 0.0, 1.0], "VALUE") == pytest.approx(0.2126729)
     assert shader_graph.convert_value([0.3, 0.6, 0.9], "VALUE") == pytest.approx(0.6)

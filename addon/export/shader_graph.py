@@ -4,7 +4,8 @@
 Cycles evaluate the tree.
 
 - Only nodes that reach the output are kept. Node keys are `node.name`, prefixed with the
-  path of group nodes for nodes inlined from node groups (`"Group/Inner/Noise Texture"`).
+  path of group nodes for nodes inlined from node groups (`"Group/Inner/Noise Texture"`); a
+  key already taken (a node named with a "/") gets " (2)", " (3)", ….
 - Node groups are inlined recursively; Group Input and Group Output nodes dissolve: a group
   input left unlinked on the group node gives the group node's socket value, a group output
   left unlinked inside the group gives the Group Output socket's value (as Cycles' proxies).
@@ -243,6 +244,7 @@ class _Walk:
         self.tangents: set = set()
         self.attributes: set = set()
         self._pending: deque = deque()
+        self._keys: dict = {}  # (node pointer, scope prefix) -> key
         self._links_into: dict = {}  # tree pointer -> {input socket pointer: live link}
 
     def run(self, output_node) -> str:
@@ -254,8 +256,16 @@ class _Walk:
         return key
 
     def _node_key(self, node, scope) -> str:
-        key = scope.prefix + node.name
-        if key not in self.nodes:
+        """The graph key of `node` inlined at `scope`, queued for conversion when new."""
+        ident = (node.as_pointer(), scope.prefix)
+        key = self._keys.get(ident)
+        if key is None:
+            key = base = scope.prefix + node.name
+            n = 1
+            while key in self.nodes:  # a name containing "/" can meet an inlined node's key
+                n += 1
+                key = f"{base} ({n})"
+            self._keys[ident] = key
             self.nodes[key] = None  # keeps the output-first order; filled by run()
             self._pending.append((node, key, scope))
         return key

@@ -7,8 +7,10 @@ is not reliable, see cache.py), so the graph's own content is the key. Every exp
 nodes that reach the output (shader_graph.extract: socket values, parameters, links; colour
 ramps by their stops; curves by their control points; images by their texture names) and
 hashes it; only content not seen in the previous export is finished (curves baked, arrays
-made), and unchanged content gives back the very same dict. The walk is the whole cost of an
-unchanged material (docs/benchmarks.md: bench/convert.py, 200-node material).
+made), and unchanged content gives back the very same dict. The walk is most of the cost
+(`python bench/convert.py --material`: a 195-node material, best of 21 on the loaded 2-core
+machine: 3.2 ms cold = 2.3 ms walk + 0.5 ms finishing, 2.9 ms unchanged): what the cache saves
+is the baking and array building, and the core gets the identical dict for unchanged content.
 """
 
 from __future__ import annotations
