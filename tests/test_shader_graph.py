@@ -601,6 +601,30 @@ def test_approximated_materials_are_counted(tree):
     assert ex.last_stats["materials_approximated"] == 1
 
 
+def test_a_graph_that_fails_to_convert_falls_back_and_is_reported(tree, monkeypatch):
+    mat = bpy.data.materials["M"]
+    mat.diffuse_color = (0.1, 0.6, 0.3, 1.0)
+    _plane_with(mat)
+    world = bpy.context.scene.world = bpy.data.worlds.new("Sky")
+    world.color = (0.2, 0.3, 0.4)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unreadable tree")
+
+    monkeypatch.setattr(pkg.materials, "extract", broken)
+    monkeypatch.setattr(pkg.world, "extract", broken)
+    log = []
+    ex = SceneExporter(log=lambda level, msg: log.append(msg), version=2, evaluable=EVALUABLE)
+    d = ex.export(bpy.context.evaluated_depsgraph_get())
+    nodes = d["materials"]["M"]["nodes"]
+    assert nodes["Diffuse BSDF"]["inputs"]["Color"] == pytest.approx([0.1, 0.6, 0.3, 1.0])
+    assert d["world"]["nodes"]["Background"]["inputs"]["Color"] == pytest.approx([0.2, 0.3, 0.4, 1.0])
+    assert ex.last_stats["materials_approximated"] == 1
+    assert sum("unreadable tree" in m for m in log) == 2
+    assert any(m.startswith("Material 'M' could not be converted") for m in log)
+    assert any(m.startswith("World 'Sky' could not be converted") for m in log)
+
+
 def test_version_2_needs_the_evaluable_node_types():
     with pytest.raises(ValueError, match="node types the core evaluates"):
         SceneExporter(version=2)

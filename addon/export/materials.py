@@ -110,16 +110,22 @@ def material_graph(b_mat, evaluable, texture, report) -> Extracted:
     label)` → a texture name or None; `report(level, subject, msg)`."""
     tree = b_mat.node_tree
     if tree is None:
-        color = [min(max(float(c), 0.0), 1.0) for c in b_mat.diffuse_color[:3]] + [1.0]
-        nodes = {"Diffuse BSDF": {"type": "ShaderNodeBsdfDiffuse", "params": {}, "inputs": {"Color": color}},
-                 "Material Output": {"type": "ShaderNodeOutputMaterial", "params": {}, "inputs": {}}}
-        return Extracted(nodes, [["Diffuse BSDF", "BSDF", "Material Output", "Surface"]], "Material Output")
+        return viewport_graph(b_mat)
     output = active_output(tree, "ShaderNodeOutputMaterial")
     if output is None:
         return Extracted({"Material Output": {"type": "ShaderNodeOutputMaterial", "params": {}, "inputs": {}}},
                          [], "Material Output")
     label = f"Material '{b_mat.name}'"
     return extract(output, evaluable, label, lambda node: texture(node, label), report)
+
+
+def viewport_graph(b_mat) -> Extracted:
+    """A Diffuse BSDF of the material's viewport colour: Cycles' material without a node tree,
+    and the stand-in for a material whose conversion failed."""
+    color = [min(max(float(c), 0.0), 1.0) for c in b_mat.diffuse_color[:3]] + [1.0]
+    nodes = {"Diffuse BSDF": {"type": "ShaderNodeBsdfDiffuse", "params": {}, "inputs": {"Color": color}},
+             "Material Output": {"type": "ShaderNodeOutputMaterial", "params": {}, "inputs": {}}}
+    return Extracted(nodes, [["Diffuse BSDF", "BSDF", "Material Output", "Surface"]], "Material Output")
 
 
 def _value(socket, kind: str):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from . import materials as _materials
 from . import world as _world
 from .cache import ConvertedStore, Names
+from .shader_graph import Requests
 
 
 class GraphConverter:
@@ -41,15 +42,28 @@ class GraphConverter:
         return self._store.end_pass()
 
     def material(self, b_mat, texture):
-        """(`materials[name]`, its shader_graph.Requests, whether a node was approximated)."""
-        extracted = _materials.material_graph(b_mat, self.evaluable, texture, self._report)
-        return self._finished(extracted, b_mat.name), extracted.requests, bool(extracted.approximated)
+        """(`materials[name]`, its shader_graph.Requests, whether it was approximated: a node
+        treated as muted, or the whole material replaced after an error)."""
+        try:
+            extracted = _materials.material_graph(b_mat, self.evaluable, texture, self._report)
+            return self._finished(extracted, b_mat.name), extracted.requests, bool(extracted.approximated)
+        except Exception as e:  # noqa: BLE001 - a material never fails a render
+            self._report("WARNING", ("material-error", b_mat.name, str(e)),
+                         f"Material '{b_mat.name}' could not be converted ({type(e).__name__}: {e}); "
+                         "using its viewport display colour")
+            return _materials.viewport_graph(b_mat).finish(), Requests(), True
 
     def world(self, b_world, texture):
-        """(`world`, whether a node was approximated)."""
-        extracted = _world.world_graph(b_world, self.evaluable, texture, self._report)
-        name = "World" if b_world is None else b_world.name
-        return self._finished(extracted, name), bool(extracted.approximated)
+        """(`world`, whether it was approximated)."""
+        try:
+            extracted = _world.world_graph(b_world, self.evaluable, texture, self._report)
+            return self._finished(extracted, "World" if b_world is None else b_world.name), \
+                bool(extracted.approximated)
+        except Exception as e:  # noqa: BLE001 - a world never fails a render
+            self._report("WARNING", ("world-error", b_world.name, str(e)),
+                         f"World '{b_world.name}' could not be converted ({type(e).__name__}: {e}); "
+                         "using its viewport colour")
+            return _world.world_graph(b_world, self.evaluable, texture, self._report, use_nodes=False).finish(), True
 
     def _finished(self, extracted, name: str) -> dict:
         entry, _converted = self._store.fetch(None, lambda: (extracted.digest(), extracted),

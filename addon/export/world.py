@@ -56,10 +56,11 @@ def source_node(socket):
     return None if s is None else s.node
 
 
-def world_graph(b_world, evaluable, texture, report) -> Extracted:
+def world_graph(b_world, evaluable, texture, report, use_nodes: bool = True) -> Extracted:
     """The version-2 graph of the scene's evaluated world (`Extracted.finish()` gives `world`);
-    arguments as materials.material_graph."""
-    if b_world is None or b_world.node_tree is None:
+    arguments as materials.material_graph; `use_nodes` False gives the viewport-colour
+    Background a world without a node tree has."""
+    if b_world is None or b_world.node_tree is None or not use_nodes:
         color = DEFAULT_WORLD["color"] if b_world is None else [max(0.0, float(c)) for c in b_world.color[:3]]
         nodes = {"Background": {"type": "ShaderNodeBackground", "params": {},
                                 "inputs": {"Color": [*color, 1.0], "Strength": 1.0}},
