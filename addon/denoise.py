@@ -73,21 +73,23 @@ def load_oidn():
     except Exception as e:  # noqa: BLE001 - ImportError, or a broken install (OSError, ...)
         raise DenoiserError(
             f"Intel Open Image Denoise is not available: the pyoidn package could not be imported "
-            f"({type(e).__name__}: {e})") from e
+            f"({type(e).__name__}: {e})"
+        ) from e
     try:
         _load_self_contained(pyoidn)
         pyoidn.Device.is_cpu_available()  # pyoidn loads libOpenImageDenoise on first use
     except Exception as e:  # noqa: BLE001
         raise DenoiserError(
-            f"Intel Open Image Denoise is not available: its library could not be loaded "
-            f"({type(e).__name__}: {e})") from e
+            f"Intel Open Image Denoise is not available: its library could not be loaded ({type(e).__name__}: {e})"
+        ) from e
     return pyoidn
 
 
 def _quality_constant(oidn, quality: str) -> int:
     try:
-        return {"fast": oidn.OIDN_QUALITY_FAST, "balanced": oidn.OIDN_QUALITY_BALANCED,
-                "high": oidn.OIDN_QUALITY_HIGH}[quality]
+        return {"fast": oidn.OIDN_QUALITY_FAST, "balanced": oidn.OIDN_QUALITY_BALANCED, "high": oidn.OIDN_QUALITY_HIGH}[
+            quality
+        ]
     except KeyError:
         raise ValueError(f"denoiser quality must be one of {QUALITIES}, got {quality!r}") from None
 
@@ -176,7 +178,7 @@ class Denoiser:
                 raise ValueError(f"color: expected (h, w, 3|4), got {color.shape}")
             h, w = color.shape[:2]
             rgba = np.empty((h, w, 4), np.float32)
-            rgba[..., :color.shape[2]] = color
+            rgba[..., : color.shape[2]] = color
             if color.shape[2] == 3:
                 rgba[..., 3] = 1.0
             aux = {}

@@ -3,6 +3,7 @@
 
     python bench/convert.py               # 1M-triangle mesh and 100,000 instances (~1 minute on 2 cores)
     python bench/convert.py --quick       # 100k triangles and 10,000 instances
+    python bench/convert.py --material    # only the 200-node material (a few seconds)
     python bench/convert.py --json out.json
 
 Needs the venv with bpy 5.0 and optica_core (`python build.py`); the exporter is loaded from
@@ -27,6 +28,14 @@ What is measured, each the best of --repeat runs (seconds, wall clock):
 - Cycles sync: from Cycles' first "Synchronizing object" status to its "Initializing" status
   (its own Blender → Cycles scene conversion, timed through `bpy.app.handlers.render_stats`).
 Both render() calls include Blender's render depsgraph evaluation (the same for both engines).
+
+The material case (scene dict v2, addon/export/shading.py): a 200-node material built by script
+(19 blocks of Mapping, Noise, Voronoi, Math, Color Ramp, Mix, Hue/Saturation, Invert,
+Bright/Contrast, Gamma, and two curve nodes), converted to its graph:
+- cold — a new converter: the walk, then finishing (curves baked, arrays made);
+- unchanged — the same converter again: the walk and its digest, the finished graph reused.
+Each the best and the median of --material-repeat runs, in milliseconds (the median shows how
+much other processes on the machine disturbed the run).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import argparse
 import importlib.util
 import json
 import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -224,6 +234,89 @@ def measure(bpy, oc, export_mod, build, repeat: int) -> dict:
     return res
 
 
+def material_tree(bpy, n_nodes: int = 200):
+    """A material of about `n_nodes` nodes, all reaching the output (see the module docstring)."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    mat = bpy.data.materials.new("Bench200")
+    tree = mat.node_tree
+    nodes, links = tree.nodes, tree.links
+    p = nodes["Principled BSDF"]
+    coords = nodes.new("ShaderNodeTexCoord")
+    previous = None
+    for i in range(max(1, (n_nodes - 5) // 10)):
+        mapping = nodes.new("ShaderNodeMapping")
+        mapping.inputs["Scale"].default_value = (1.0 + i, 1.0, 1.0)
+        noise, voronoi = nodes.new("ShaderNodeTexNoise"), nodes.new("ShaderNodeTexVoronoi")
+        add, ramp = nodes.new("ShaderNodeMath"), nodes.new("ShaderNodeValToRGB")
+        mix = nodes.new("ShaderNodeMix")
+        mix.data_type = "RGBA"
+        hue, invert = nodes.new("ShaderNodeHueSaturation"), nodes.new("ShaderNodeInvert")
+        bright, gamma = nodes.new("ShaderNodeBrightContrast"), nodes.new("ShaderNodeGamma")
+        links.new(coords.outputs["Generated"], mapping.inputs["Vector"])
+        links.new(mapping.outputs["Vector"], noise.inputs["Vector"])
+        links.new(mapping.outputs["Vector"], voronoi.inputs["Vector"])
+        links.new(noise.outputs["Fac"], add.inputs[0])
+        links.new(voronoi.outputs["Distance"], add.inputs[1])
+        links.new(add.outputs[0], ramp.inputs["Fac"])
+        links.new(noise.outputs["Fac"], mix.inputs[0])
+        if previous is not None:
+            links.new(previous, mix.inputs[6])  # A_Color
+        links.new(ramp.outputs["Color"], mix.inputs[7])  # B_Color
+        links.new(mix.outputs[2], hue.inputs["Color"])  # Result_Color
+        links.new(hue.outputs[0], invert.inputs["Color"])
+        links.new(invert.outputs[0], bright.inputs["Color"])
+        links.new(bright.outputs[0], gamma.inputs["Color"])
+        previous = gamma.outputs[0]
+    rgb_curve, float_curve = nodes.new("ShaderNodeRGBCurve"), nodes.new("ShaderNodeFloatCurve")
+    rgb_curve.mapping.curves[3].points.new(0.4, 0.6)
+    links.new(previous, rgb_curve.inputs["Color"])
+    links.new(rgb_curve.outputs[0], p.inputs["Base Color"])
+    links.new(coords.outputs["Generated"], float_curve.inputs["Value"])
+    links.new(float_curve.outputs[0], p.inputs["Roughness"])
+    return mat, len(nodes)
+
+
+def measure_material(bpy, export_mod, repeat: int) -> dict:
+    """Cold and unchanged conversion of the 200-node material to its v2 graph (milliseconds)."""
+    mat, n_nodes = material_tree(bpy)
+    evaluable = frozenset(n for n in dir(bpy.types) if n.startswith("ShaderNode"))
+    texture = lambda node, label: None  # noqa: E731 - no images in this material
+
+    def converter():
+        return export_mod.shading.GraphConverter(evaluable, lambda *a: None)
+
+    cold, walk, finish, unchanged = [], [], [], []
+    for _ in range(repeat):
+        c = converter()
+        c.begin_pass()
+        t0 = time.perf_counter()
+        graph, _requests, _approximated = c.material(mat, texture)
+        cold.append(time.perf_counter() - t0)
+        c.end_pass()
+        c.begin_pass()
+        t0 = time.perf_counter()
+        again, _requests, _approximated = c.material(mat, texture)
+        unchanged.append(time.perf_counter() - t0)
+        assert again is graph
+        t0 = time.perf_counter()
+        extracted = export_mod.materials.material_graph(mat, evaluable, texture, lambda *a: None)
+        t1 = time.perf_counter()
+        extracted.finish()
+        walk.append(t1 - t0)
+        finish.append(time.perf_counter() - t1)
+    out = {"material_nodes": n_nodes, "graph_nodes": len(graph["nodes"])}
+    for key, xs in (("cold", cold), ("unchanged", unchanged), ("walk", walk), ("finish", finish)):
+        out[key + "_ms"], out[key + "_median_ms"] = 1e3 * min(xs), 1e3 * statistics.median(xs)
+    return out
+
+
+def print_material(m: dict) -> None:
+    print("material of %d nodes (%d in the graph), best (median) of the runs: cold %.2f (%.2f) ms = walk %.2f "
+          "(%.2f) + finish %.2f (%.2f); unchanged %.2f (%.2f) ms"
+          % (m["material_nodes"], m["graph_nodes"], m["cold_ms"], m["cold_median_ms"], m["walk_ms"],
+             m["walk_median_ms"], m["finish_ms"], m["finish_median_ms"], m["unchanged_ms"], m["unchanged_median_ms"]))
+
+
 def baseline(bpy, repeat: int) -> dict:
     """render() of an empty scene (camera and sun only): each engine's fixed cost."""
     scene = new_scene(bpy)
@@ -244,6 +337,8 @@ def main(argv=None) -> int:
     ap.add_argument("--instances", type=int, help="instances (default 100,000)")
     ap.add_argument("--repeat", type=int, default=2, help="runs per measurement; the best counts (2)")
     ap.add_argument("--json", metavar="FILE", help="write all figures as JSON")
+    ap.add_argument("--material", action="store_true", help="only the 200-node material")
+    ap.add_argument("--material-repeat", type=int, default=21, help="runs of the material case; the median counts")
     args = ap.parse_args(argv)
     n_tris = args.triangles or (100_000 if args.quick else 1_000_000)
     n_inst = args.instances or (10_000 if args.quick else 100_000)
@@ -260,6 +355,12 @@ def main(argv=None) -> int:
     command = ["python", "bench/convert.py", *(argv if argv is not None else sys.argv[1:])]
     print("blender %s; command: %s" % (bpy.app.version_string, " ".join(command)))
 
+    material = measure_material(bpy, export_mod, args.material_repeat)
+    print_material(material)
+    if args.material:
+        if args.json:
+            Path(args.json).write_text(json.dumps({"machine": info, "material": material}, indent=1))
+        return 0
     bpy.utils.register_class(make_bench_engine(bpy))
     bpy.app.handlers.render_stats.append(_persistent(on_stats))  # survives read_factory_settings
     Probe.exporter = export_mod.SceneExporter(log=lambda *a: None)
@@ -291,8 +392,8 @@ def main(argv=None) -> int:
     total = time.perf_counter() - t_start
     print("\ntotal %.0f s" % total)
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "baseline": base, "runs": runs, "total_s": total},
-                                              indent=1, default=float))
+        Path(args.json).write_text(json.dumps({"machine": info, "baseline": base, "runs": runs, "material": material,
+                                               "total_s": total}, indent=1, default=float))
         print("wrote %s" % args.json)
     return 0
 

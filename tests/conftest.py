@@ -10,6 +10,7 @@ session, so a developer's or user's Blender setup is never touched (and never us
 - `optica_scene`: a fresh empty file with Optica as the render engine.
 - `read_exr`: reads an EXR (multilayer too) into {channel-group name: (h, w, c) float32 array},
   top row first, with the OpenImageIO module that ships inside bpy.
+- `export_package()`: the exporter (addon/export) loaded from the source tree.
 
 Tests of the native core alone need none of this.
 """
@@ -162,6 +163,22 @@ def empty_scene():
     s.render.use_border = False
     s.render.resolution_percentage = 100
     return s
+
+
+def export_package():
+    """The exporter package (addon/export) loaded from the source tree, not from the installed
+    extension: export tests check the code as it is, without building the zip."""
+    import importlib.util
+
+    name = "optica_export_under_test"
+    if name not in sys.modules:
+        folder = ROOT / "addon" / "export"
+        spec = importlib.util.spec_from_file_location(name, folder / "__init__.py",
+                                                      submodule_search_locations=[str(folder)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def add_object(scene, name, data, location=(0, 0, 0), rotation=(0, 0, 0)):

@@ -9,32 +9,15 @@ The export package is loaded from the source tree (addon/export), not from the i
 extension, so these tests check the code as it is, without building the zip.
 """
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import bpy  # conftest has pointed Blender's user folders at a temporary folder already
 import numpy as np
 import optica_core as oc
 import pytest
+from conftest import export_package
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_export():
-    name = "optica_export_under_test"
-    if name not in sys.modules:
-        folder = ROOT / "addon" / "export"
-        spec = importlib.util.spec_from_file_location(name, folder / "__init__.py",
-                                                      submodule_search_locations=[str(folder)])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-export_pkg = _load_export()
+export_pkg = export_package()
 SceneExporter = export_pkg.SceneExporter
 
 

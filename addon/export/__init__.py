@@ -10,6 +10,12 @@
     tracker.export(depsgraph); tracker.last_changes   # what differs from the previous scene
     tracker.move(depsgraph, ["Cube"])    # transform-only update, or None: export instead
 
+`SceneExporter(version=2, evaluable=node_types)` emits scene dict version 2 instead: materials
+and the world as node graphs (shading.py, shader_graph.py; a node whose type is not in
+`evaluable` is treated as muted and counted in `materials_approximated`), meshes with every UV
+map, the attributes and tangents their materials read and their texture space, instance groups
+with Object Info values (object_info.py).
+
 One module per datablock kind (camera, mesh, pointcloud, lights, world, materials), each plain
 functions returning plain dicts with no bpy references; `instances` walks the depsgraph and
 groups placements; `cache` keeps converted data between exports; `placements` knows where each
@@ -36,6 +42,9 @@ from . import placements as _placements
 from . import pointcloud as _pointcloud
 from . import world as _world
 from .cache import ConvertedStore, Names, Reporter
+from .object_info import SourceInfo, placement_arrays
+from .shader_graph import Requests
+from .shading import GraphConverter
 
 __all__ = ["SceneExporter"]
 
@@ -43,8 +52,12 @@ __all__ = ["SceneExporter"]
 # themselves and as an instance of their evaluated mesh. Only that mesh instance is converted, so
 # no to_mesh() is needed (measured on bpy 5.0.1; Cycles' `object_is_geometry` does the same).
 MESH_TYPES = {"MESH"}
-UNSUPPORTED_TYPES = {"CURVES": "hair curves", "VOLUME": "volumes", "GREASEPENCIL": "Grease Pencil",
-                     "GPENCIL": "Grease Pencil"}
+UNSUPPORTED_TYPES = {
+    "CURVES": "hair curves",
+    "VOLUME": "volumes",
+    "GREASEPENCIL": "Grease Pencil",
+    "GPENCIL": "Grease Pencil",
+}
 
 
 class _Pass:
@@ -57,18 +70,34 @@ class _Pass:
         self.max_material_id = {}  # geometry name -> highest material id
         self.materials = {}
         self.textures = {}
-        self.texture_variants = {}  # (pixels name, colorspace, interpolation, extension) -> name
+        self.texture_variants = {}  # (pixels name, *sampling fields) -> name
+        self.requests = {}  # material name -> shader_graph.Requests (version 2)
         self.stats = dict.fromkeys(
-            ("meshes_converted", "meshes_reused", "spheres_converted", "spheres_reused",
-             "materials_converted", "materials_fallback", "textures_converted", "textures_reused"), 0)
+            (
+                "meshes_converted",
+                "meshes_reused",
+                "spheres_converted",
+                "spheres_reused",
+                "materials_converted",
+                "materials_fallback",
+                "materials_approximated",
+                "textures_converted",
+                "textures_reused",
+            ),
+            0,
+        )
         self.seconds_geometry = 0.0
 
 
 class SceneExporter:
     """Converts evaluated depsgraphs to scene dicts, keeping converted data between exports."""
 
-    def __init__(self, log=None, track_changes: bool = False):
+    def __init__(self, log=None, track_changes: bool = False, version: int = 1, evaluable=None):
+        if version not in (1, 2):
+            raise ValueError(f"scene dict version {version!r} is not 1 or 2")
+        self.version = version
         self._report = Reporter(log)
+        self._graphs = GraphConverter(evaluable, self._report) if version == 2 else None
         self._geometry_names = Names()  # meshes and sphere sets share one namespace
         self._meshes = ConvertedStore(self._geometry_names)
         self._spheres = ConvertedStore(self._geometry_names)
@@ -87,7 +116,7 @@ class SceneExporter:
     def export(self, depsgraph) -> dict:
         """The scene dict of evaluated `depsgraph` (see the module docstring)."""
         t0 = time.perf_counter()
-        stores = (self._meshes, self._spheres, self._images)
+        stores = (self._meshes, self._spheres, self._images) + ((self._graphs,) if self._graphs else ())
         for store in stores:
             store.begin_pass()
         self._report.count = 0
@@ -96,9 +125,11 @@ class SceneExporter:
         b_scene = depsgraph.scene_eval
 
         t_gather = time.perf_counter()
-        sources, index, transforms, instanced = _instances.gather(depsgraph, self._first_sight)
+        random_ids: list | None = [] if self._graphs else None
+        sources, index, transforms, instanced = _instances.gather(depsgraph, self._first_sight, random_ids)
         t_gather = time.perf_counter() - t_gather
-        groups, slots = _instances.instance_groups(sources, index, transforms, self._pad_materials)
+        info = placement_arrays([s.info for s in sources], index, random_ids) if random_ids is not None else None
+        groups, slots = _instances.instance_groups(sources, index, transforms, self._pad_materials, info)
         plain = _placements.plain_placements(sources, index, instanced) if self._track else {}
         where = _placements.PlacementIndex()
         _placements.index_geometry(plain, slots, where)
@@ -121,11 +152,15 @@ class SceneExporter:
         else:
             cam = _camera.convert_camera(b_cam, report)
 
+        if self._graphs:
+            world, _approximated = self._graphs.world(b_scene.world, self._texture)
+        else:
+            world = _world.convert_world(b_scene.world, report)
         d = {
-            "version": 1,
+            "version": self.version,
             "render": _camera.render_settings(b_scene, report),
             "camera": cam,
-            "world": _world.convert_world(b_scene.world, report),
+            "world": world,
             "materials": p.materials,
             "textures": p.textures,
             "meshes": p.meshes,
@@ -136,10 +171,17 @@ class SceneExporter:
         dropped = sum(store.end_pass() for store in stores)
         s = p.stats
         s.update(
-            meshes=len(p.meshes), spheres=len(p.spheres), instances=int(sum(len(g["transforms"]) for g in groups)),
-            instance_groups=len(groups), lights=len(lights), materials=len(p.materials), textures=len(p.textures),
-            cache_dropped=dropped, messages=report.count,
-            seconds=time.perf_counter() - t0, seconds_geometry=p.seconds_geometry,
+            meshes=len(p.meshes),
+            spheres=len(p.spheres),
+            instances=int(sum(len(g["transforms"]) for g in groups)),
+            instance_groups=len(groups),
+            lights=len(lights),
+            materials=len(p.materials),
+            textures=len(p.textures),
+            cache_dropped=dropped,
+            messages=report.count,
+            seconds=time.perf_counter() - t0,
+            seconds_geometry=p.seconds_geometry,
             seconds_instances=max(0.0, t_gather - p.seconds_geometry),
         )
         self.last_stats = s
@@ -179,8 +221,11 @@ class SceneExporter:
             return self._source(b_ob)
         except Exception as e:  # noqa: BLE001 - never fail a render on one object
             name = getattr(b_ob, "name", "?")
-            self._report("WARNING", ("object-error", name, str(e)),
-                         f"Object '{name}' could not be exported and is skipped: {type(e).__name__}: {e}")
+            self._report(
+                "WARNING",
+                ("object-error", name, str(e)),
+                f"Object '{name}' could not be exported and is skipped: {type(e).__name__}: {e}",
+            )
             return None
 
     def _source(self, b_ob):
@@ -195,8 +240,11 @@ class SceneExporter:
                 return None
             return _instances.Source("light", b_ob.name, light=params)
         if kind in UNSUPPORTED_TYPES:
-            self._report("WARNING", ("object-type", kind),
-                         f"Object '{b_ob.name}': {UNSUPPORTED_TYPES[kind]} are not supported and not rendered")
+            self._report(
+                "WARNING",
+                ("object-type", kind),
+                f"Object '{b_ob.name}': {UNSUPPORTED_TYPES[kind]} are not supported and not rendered",
+            )
         return None
 
     def _geometry_source(self, b_ob, convert):
@@ -211,7 +259,8 @@ class SceneExporter:
             p.seconds_geometry += time.perf_counter() - t
         if entry is None:
             return None
-        return _instances.Source("geometry", b_ob.name, entry.name, slots, b_ob.pass_index)
+        info = SourceInfo(b_ob) if self._graphs else None
+        return _instances.Source("geometry", b_ob.name, entry.name, slots, b_ob.pass_index, info=info)
 
     @staticmethod
     def _fast_key(b_data, kind, *extra):
@@ -227,8 +276,15 @@ class SceneExporter:
         if len(b_mesh.polygons) == 0:
             return None
         n = len(slots)
+        requests = None
+        if self._graphs:
+            requests = Requests.union(p.requests[m] for m in slots if m is not None)
         entry, converted = self._meshes.fetch(
-            self._fast_key(b_mesh, "mesh", n), lambda: _mesh.read_mesh(b_mesh, n), _mesh.convert_mesh, b_mesh.name)
+            self._fast_key(b_mesh, "mesh", n, requests),
+            lambda: _mesh.read_mesh(b_mesh, n, requests),
+            _mesh.convert_mesh,
+            b_mesh.name,
+        )
         p.stats["meshes_converted" if converted else "meshes_reused"] += 1
         if entry.name not in p.meshes:
             p.meshes[entry.name] = _mesh.mesh_dict(entry.data, self._pad(entry.data["max_material_id"], slots))
@@ -241,8 +297,11 @@ class SceneExporter:
         if len(b_cloud.points) == 0:
             return None
         entry, converted = self._spheres.fetch(
-            self._fast_key(b_cloud, "points"), lambda: _pointcloud.read_points(b_cloud),
-            _pointcloud.convert_points, b_cloud.name)
+            self._fast_key(b_cloud, "points"),
+            lambda: _pointcloud.read_points(b_cloud),
+            _pointcloud.convert_points,
+            b_cloud.name,
+        )
         p.stats["spheres_converted" if converted else "spheres_reused"] += 1
         if entry.name not in p.spheres:
             p.spheres[entry.name] = _pointcloud.spheres_dict(entry.data, slots[0] if slots else None)
@@ -253,56 +312,69 @@ class SceneExporter:
     # materials and textures
 
     def _slots(self, b_ob) -> tuple:
-        return tuple(None if slot.material is None else self._material(slot.material)
-                     for slot in b_ob.material_slots)
+        return tuple(None if slot.material is None else self._material(slot.material) for slot in b_ob.material_slots)
 
     def _material(self, b_mat) -> str:
         p = self._pass
         name = b_mat.name_full
         if name not in p.materials:
-            try:
-                d, supported = _materials.convert_material(b_mat, self._texture, self._report)
-            except Exception as e:  # noqa: BLE001 - a material never fails a render
-                self._report("WARNING", ("material-error", name, str(e)),
-                             f"Material '{name}' could not be converted ({type(e).__name__}: {e}); "
-                             "using its viewport display colour")
-                d, supported = _materials.fallback_material(b_mat), False
+            if self._graphs:
+                d, p.requests[name], approximated = self._graphs.material(b_mat, self._texture)
+                supported = True
+            else:
+                try:
+                    d, supported = _materials.convert_material(b_mat, self._texture, self._report)
+                except Exception as e:  # noqa: BLE001 - a material never fails a render
+                    self._report(
+                        "WARNING",
+                        ("material-error", name, str(e)),
+                        f"Material '{name}' could not be converted ({type(e).__name__}: {e}); "
+                        "using its viewport display colour",
+                    )
+                    d, supported = _materials.fallback_material(b_mat), False
+                approximated = not supported
             p.materials[name] = d
             p.stats["materials_converted"] += 1
             p.stats["materials_fallback"] += not supported
+            p.stats["materials_approximated"] += approximated
         return name
 
-    def _texture(self, node, subject):
-        """The scene-dict texture of Image Texture `node`, or None when its image has no pixels."""
+    def _texture(self, node, label):
+        """The scene-dict texture of image node `node`, or None when it has no image or its
+        image has no pixels; `label` names the material or world in messages."""
         p = self._pass
         b_image = node.image
         if b_image is None:
-            self._report("WARNING", ("no-image", subject), f"Material '{subject}': Image Texture without an image")
+            self._report("WARNING", ("no-image", label), f"{label}: {node.bl_label} without an image")
             return None
         b_image = b_image.original
+        as_bytes = self.version >= 2
         entry, converted = self._images.fetch(
-            _materials.image_key(b_image), lambda: _materials.read_image(b_image), _materials.convert_image,
-            b_image.name)
+            _materials.image_key(b_image),
+            lambda: _materials.read_image(b_image, as_bytes),
+            _materials.convert_image,
+            b_image.name,
+        )
         if entry.data["pixels"] is None:
-            self._report("WARNING", ("missing-image", b_image.name),
-                         f"Image '{b_image.name}' has no pixels (missing file?)")
+            self._report(
+                "WARNING", ("missing-image", b_image.name), f"Image '{b_image.name}' has no pixels (missing file?)"
+            )
             return None
-        cs = _materials.colorspace(b_image, self._report)
-        interp, ext = _materials.sampling(node, self._report, subject)
-        variant = (entry.name, cs, interp, ext)
+        fields = _materials.texture_fields(b_image, node, self.version, self._report, label)
+        variant = (entry.name, *fields.values())
         name = p.texture_variants.get(variant)
         if name is None:
             if entry.name not in p.textures:
                 name = entry.name
                 p.stats["textures_converted" if converted else "textures_reused"] += 1
             else:  # the same pixels sampled another way: another texture sharing the array
-                name, n = f"{entry.name} ({interp}, {ext}, {cs})", 1
+                base = f"{entry.name} ({', '.join(fields.values())})"
+                name, n = base, 1
                 while name in p.textures:
                     n += 1
-                    name = f"{entry.name} ({interp}, {ext}, {cs}) {n}"
+                    name = f"{base} {n}"
             p.texture_variants[variant] = name
-            p.textures[name] = {"pixels": entry.data["pixels"], "colorspace": cs,
-                                "interpolation": interp, "extension": ext}
+            p.textures[name] = {"pixels": entry.data["pixels"], **fields}
         return name
 
     @staticmethod

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .object_info import instance_random_id
+
 
 class Source:
     """What one (object, data) pair contributes, decided when it is first met.
@@ -30,11 +32,12 @@ class Source:
     kind: 'geometry' (`geometry` names a mesh or sphere set, `materials` its slot list) or
     'light' (`light` holds the placement-independent light parameters); `name` is a readable
     base name (the object's name); `object_id` the object's pass index; `instancer`: the object
-    places instances of others (moving it moves them: set by gather)."""
+    places instances of others (moving it moves them: set by gather); `info` its
+    object_info.SourceInfo (scene dict v2) or None."""
 
-    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light", "instancer")
+    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light", "instancer", "info")
 
-    def __init__(self, kind, name, geometry=None, materials=(), object_id=0, light=None):
+    def __init__(self, kind, name, geometry=None, materials=(), object_id=0, light=None, info=None):
         self.kind = kind
         self.name = name
         self.geometry = geometry
@@ -42,15 +45,19 @@ class Source:
         self.object_id = int(object_id)
         self.light = light
         self.instancer = False
+        self.info = info
 
 
-def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, np.ndarray, np.ndarray]:
+def gather(
+    depsgraph, first_sight: Callable, random_ids: list | None = None
+) -> tuple[list[Source], np.ndarray, np.ndarray, np.ndarray]:
     """Walks `depsgraph.object_instances` once.
 
     `first_sight(b_ob, b_instance)` → Source or None (nothing to render), called once per
     (object, data) pair. Returns (sources, index (P,) int32 into sources, transforms (P, 4, 4)
     float32, instanced (P,) bool: the placement is an instance, not the object itself) over the
-    P placements."""
+    P placements; appends each placement's random id to `random_ids` when given
+    (object_info.instance_random_id)."""
     known: dict[tuple[int, int], int] = {}
     sources: list[Source] = []
     index: list[int] = []
@@ -80,6 +87,8 @@ def gather(depsgraph, first_sight: Callable) -> tuple[list[Source], np.ndarray, 
             # The matrix's own memory order, copied now (the iterator reuses its instance).
             add_matrix(memoryview(b_inst.matrix_world).tobytes("A"))
             add_instanced(b_inst.is_instance)
+            if random_ids is not None:
+                random_ids.append(instance_random_id(b_inst))
     return sources, np.array(index, np.int32), stack_matrices(matrices), np.array(instanced, bool)
 
 
@@ -109,11 +118,18 @@ def _matrix_memory_is_column_major() -> bool:
     return _COLUMN_MAJOR
 
 
-def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.ndarray,
-                    pad_materials: Callable[[str, tuple], list]) -> tuple[list[dict], np.ndarray]:
+def instance_groups(
+    sources: list[Source],
+    index: np.ndarray,
+    transforms: np.ndarray,
+    pad_materials: Callable[[str, tuple], list],
+    object_info: dict | None = None,
+) -> tuple[list[dict], np.ndarray]:
     """`instances` groups of the geometry placements, one per (geometry, material slots);
     `pad_materials(geometry, materials)` makes a slot list long enough for the geometry's
-    material ids. Also where each placement went: (P, 2) int64 (group, row), -1 where none."""
+    material ids; `object_info`: per-placement arrays (object_info.placement_arrays) that
+    each group gets its rows of. Also where each placement went: (P, 2) int64 (group, row),
+    -1 where none."""
     group_of_key: dict[tuple, int] = {}
     groups: list[tuple] = []
     group_of_source = np.full(len(sources), -1, np.int64)
@@ -141,21 +157,27 @@ def instance_groups(sources: list[Source], index: np.ndarray, transforms: np.nda
         order = keep[np.argsort(gid[keep], kind="stable")]
         counts = np.bincount(gid[keep], minlength=len(groups))
         transforms, object_ids = transforms[order], object_ids[order]
+        if object_info is not None:
+            object_info = {k: v[order] for k, v in object_info.items()}
     out: list[dict] = []
     start = 0
     for (geometry, materials), n in zip(groups, counts, strict=False):
         n = int(n)
         if n == 0:
             continue
-        placed = order[start:start + n]
+        placed = order[start : start + n]
         slots[placed, 0] = len(out)
         slots[placed, 1] = np.arange(n)
-        out.append({
-            "geometry": geometry,
-            "transforms": np.ascontiguousarray(transforms[start:start + n]),
-            "object_ids": np.ascontiguousarray(object_ids[start:start + n]),
-            "materials": pad_materials(geometry, materials),
-        })
+        out.append(
+            {
+                "geometry": geometry,
+                "transforms": np.ascontiguousarray(transforms[start : start + n]),
+                "object_ids": np.ascontiguousarray(object_ids[start : start + n]),
+                "materials": pad_materials(geometry, materials),
+            }
+        )
+        if object_info is not None:
+            out[-1]["object_info"] = {k: np.ascontiguousarray(v[start : start + n]) for k, v in object_info.items()}
         start += n
     return out, slots
 
@@ -164,9 +186,11 @@ def invertible(transforms: np.ndarray) -> np.ndarray:
     """(N,) bool: finite matrices the scene dict accepts as transforms (|det| of the 3×3 part
     above 1e-6 × the product of its column lengths; 2e-6 here, a margin over float32 rounding)."""
     m = transforms[:, :3, :3].astype(np.float64)
-    det = (m[:, 0, 0] * (m[:, 1, 1] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 1])
-           - m[:, 0, 1] * (m[:, 1, 0] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 0])
-           + m[:, 0, 2] * (m[:, 1, 0] * m[:, 2, 1] - m[:, 1, 1] * m[:, 2, 0]))
+    det = (
+        m[:, 0, 0] * (m[:, 1, 1] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 1])
+        - m[:, 0, 1] * (m[:, 1, 0] * m[:, 2, 2] - m[:, 1, 2] * m[:, 2, 0])
+        + m[:, 0, 2] * (m[:, 1, 0] * m[:, 2, 1] - m[:, 1, 1] * m[:, 2, 0])
+    )
     lengths = np.sqrt(np.prod(np.einsum("nij,nij->nj", m, m), axis=1))
     return np.isfinite(transforms.reshape(len(transforms), -1)).all(axis=1) & (np.abs(det) > 2e-6 * lengths)
 

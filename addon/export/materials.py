@@ -1,7 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Materials → `materials[name]`, images → `textures[name]` of the scene dict.
 
-Supported: a Principled BSDF (or an Emission shader) linked to the active Material Output,
+Scene dict version 2 (`material_graph`): the material's node tree as a graph
+(shader_graph.py), every node mapped one to one, a node the core cannot evaluate treated as
+muted. A material without a node tree is a Diffuse BSDF of its viewport colour, as in Cycles;
+a tree without a Material Output renders black. Byte images keep their bytes (uint8 pixels,
+decoded by the core); textures carry the image's colour space and alpha mode, and the Image
+Texture node its own interpolation, extension and projection.
+
+Version 1 (`convert_material`), what the exporter emits until the core reads version 2:
+supported is a Principled BSDF (or an Emission shader) linked to the active Material Output,
 its inputs unlinked, except Base Color which may come from an Image Texture (flat projection,
 the render UV map). Anything else — another shader, or a modelled input linked to a node the
 core cannot evaluate — falls back to the material's viewport display settings (colour,
@@ -22,6 +30,7 @@ import os
 import numpy as np
 
 from .cache import digest
+from .shader_graph import Extracted, extract
 from .world import active_output, source_node, source_socket
 
 MISSING_COLOR = [1.0, 0.0, 1.0]  # Cycles' colour for a missing image
@@ -40,8 +49,18 @@ _PRINCIPLED = (
 )
 # Inputs the core ignores: reported when linked or when their weight is not zero.
 _IGNORED_WEIGHTS = ("Subsurface Weight", "Coat Weight", "Sheen Weight", "Anisotropic", "Thin Film Thickness")
-_IGNORED_LINKS = ("Normal", "Coat Normal", "Tangent", "Subsurface Weight", "Coat Weight", "Sheen Weight",
-                  "Anisotropic", "Specular Tint", "Diffuse Roughness", "Thin Film Thickness")
+_IGNORED_LINKS = (
+    "Normal",
+    "Coat Normal",
+    "Tangent",
+    "Subsurface Weight",
+    "Coat Weight",
+    "Sheen Weight",
+    "Anisotropic",
+    "Specular Tint",
+    "Diffuse Roughness",
+    "Thin Film Thickness",
+)
 
 _INTERPOLATION = {"Linear": "linear", "Closest": "closest", "Cubic": "linear", "Smart": "linear"}
 _EXTENSION = {"REPEAT": "repeat", "EXTEND": "extend", "CLIP": "clip", "MIRROR": "repeat"}
@@ -70,8 +89,9 @@ def convert_material(b_mat, texture, report) -> tuple[dict, bool]:
     """(`materials[name]`, whether the node setup was supported) for evaluated material
     `b_mat`; an unsupported setup gives the viewport-display fallback.
 
-    `texture(image_node, subject)` → a texture name in the scene dict, or None when the
-    image has no pixels (the caller converts and caches pixels). `report(level, subject, msg)`.
+    `texture(image_node, label)` → a texture name in the scene dict, or None when the image
+    has no pixels (the caller converts and caches pixels; `label` names the material in its
+    messages). `report(level, subject, msg)`.
     """
     name = b_mat.name
     tree = b_mat.node_tree
@@ -88,10 +108,40 @@ def convert_material(b_mat, texture, report) -> tuple[dict, bool]:
             return _emission(node), True
         raise Unsupported(node.bl_idname, "Surface")
     except Unsupported as e:
-        report("WARNING", ("material", name, e.node_type),
-               f"Material '{name}': {e.node_type} ({e.where}) is not supported; "
-               "using the material's viewport display colour")
+        report(
+            "WARNING",
+            ("material", name, e.node_type),
+            f"Material '{name}': {e.node_type} ({e.where}) is not supported; "
+            "using the material's viewport display colour",
+        )
         return fallback_material(b_mat), False
+
+
+def material_graph(b_mat, evaluable, texture, report) -> Extracted:
+    """The version-2 graph of evaluated material `b_mat` (`Extracted.finish()` gives
+    `materials[name]`). `evaluable`: the node types the core evaluates; `texture(image_node,
+    label)` → a texture name or None; `report(level, subject, msg)`."""
+    tree = b_mat.node_tree
+    if tree is None:
+        return viewport_graph(b_mat)
+    output = active_output(tree, "ShaderNodeOutputMaterial")
+    if output is None:
+        return Extracted(
+            {"Material Output": {"type": "ShaderNodeOutputMaterial", "params": {}, "inputs": {}}}, [], "Material Output"
+        )
+    label = f"Material '{b_mat.name}'"
+    return extract(output, evaluable, label, lambda node: texture(node, label), report)
+
+
+def viewport_graph(b_mat) -> Extracted:
+    """A Diffuse BSDF of the material's viewport colour: Cycles' material without a node tree,
+    and the stand-in for a material whose conversion failed."""
+    color = [min(max(float(c), 0.0), 1.0) for c in b_mat.diffuse_color[:3]] + [1.0]
+    nodes = {
+        "Diffuse BSDF": {"type": "ShaderNodeBsdfDiffuse", "params": {}, "inputs": {"Color": color}},
+        "Material Output": {"type": "ShaderNodeOutputMaterial", "params": {}, "inputs": {}},
+    }
+    return Extracted(nodes, [["Diffuse BSDF", "BSDF", "Material Output", "Surface"]], "Material Output")
 
 
 def _value(socket, kind: str):
@@ -121,7 +171,7 @@ def _principled(b_mat, node, texture, report) -> dict:
         elif key == "base_color" and src.bl_idname == "ShaderNodeTexImage":
             out[key] = _value(socket, kind)
             _check_image_node(src, socket)
-            tex = texture(src, b_mat.name)
+            tex = texture(src, f"Material '{b_mat.name}'")
             if tex is None:
                 out[key] = list(MISSING_COLOR)
             else:
@@ -129,11 +179,17 @@ def _principled(b_mat, node, texture, report) -> dict:
         else:
             raise Unsupported(src.bl_idname, socket_name)
     ignored = [s for s in _IGNORED_LINKS if s in inputs and source_node(inputs[s]) is not None]
-    ignored += [s for s in _IGNORED_WEIGHTS if s in inputs and s not in ignored and
-                source_node(inputs[s]) is None and float(inputs[s].default_value) > 0]
+    ignored += [
+        s
+        for s in _IGNORED_WEIGHTS
+        if s in inputs and s not in ignored and source_node(inputs[s]) is None and float(inputs[s].default_value) > 0
+    ]
     if ignored:
-        report("INFO", ("material-ignored", b_mat.name),
-               f"Material '{b_mat.name}': ignoring {', '.join(ignored)} (not supported by Optica)")
+        report(
+            "INFO",
+            ("material-ignored", b_mat.name),
+            f"Material '{b_mat.name}': ignoring {', '.join(ignored)} (not supported by Optica)",
+        )
     return out
 
 
@@ -164,13 +220,12 @@ def _emission(node) -> dict:
 # Images
 
 
-def sampling(node, report, subject) -> tuple[str, str]:
-    """(interpolation, extension) of an Image Texture node, in scene-dict terms."""
+def sampling(node, report, label) -> tuple[str, str]:
+    """(interpolation, extension) of an Image Texture node, in version-1 terms."""
     interp = _INTERPOLATION.get(node.interpolation, "linear")
     ext = _EXTENSION.get(node.extension, "repeat")
     if node.extension == "MIRROR":
-        report("WARNING", ("texture-mirror", subject),
-               f"Material '{subject}': mirror extension is not supported; repeating")
+        report("WARNING", ("texture-mirror", label), f"{label}: mirror extension is not supported; repeating")
     return interp, ext
 
 
@@ -181,9 +236,12 @@ def colorspace(b_image, report) -> str:
     if name == "sRGB":
         return "srgb"
     if name not in _LINEAR_SPACES:
-        report("WARNING", ("image-colorspace", b_image.name, name),
-               f"Image '{b_image.name}': colour space '{name}' is not supported; read as "
-               f"{'sRGB' if 'sRGB' in name else 'linear'}")
+        report(
+            "WARNING",
+            ("image-colorspace", b_image.name, name),
+            f"Image '{b_image.name}': colour space '{name}' is not supported; read as "
+            f"{'sRGB' if 'sRGB' in name else 'linear'}",
+        )
         return "srgb" if "sRGB" in name else "linear"
     return "linear"
 
@@ -203,16 +261,49 @@ def image_key(b_image):
         except (OSError, ValueError):
             mtime = None
     packed = b_image.packed_file.size if b_image.packed_file is not None else None
-    gen = (b_image.generated_type, b_image.generated_width, b_image.generated_height,
-           tuple(b_image.generated_color), b_image.use_generated_float) if b_image.source == "GENERATED" else None
-    return ("image", b_image.as_pointer(), b_image.session_uid, b_image.source, path, mtime, packed, gen,
-            tuple(b_image.size), b_image.channels, b_image.is_float)
+    gen = (
+        (
+            b_image.generated_type,
+            b_image.generated_width,
+            b_image.generated_height,
+            tuple(b_image.generated_color),
+            b_image.use_generated_float,
+        )
+        if b_image.source == "GENERATED"
+        else None
+    )
+    return (
+        "image",
+        b_image.as_pointer(),
+        b_image.session_uid,
+        b_image.source,
+        path,
+        mtime,
+        packed,
+        gen,
+        tuple(b_image.size),
+        b_image.channels,
+        b_image.is_float,
+    )
+
+
+def texture_fields(b_image, node, version: int, report, label) -> dict:
+    """The sampling fields of `textures[name]` besides `pixels`: version 1 samples in the
+    texture (interpolation, extension), version 2 in the node (alpha mode here instead)."""
+    cs = colorspace(b_image, report)
+    if version >= 2:
+        return {"colorspace": cs, "alpha_mode": b_image.alpha_mode}
+    interp, ext = sampling(node, report, label)
+    return {"interpolation": interp, "extension": ext, "colorspace": cs}
 
 
 class ImageInputs:
+    """An image's pixels (f32 (H, W, C), bottom row first; uint8 for a byte image when
+    `as_bytes`) and their digest."""
+
     __slots__ = ("pixels", "digest")
 
-    def __init__(self, b_image):
+    def __init__(self, b_image, as_bytes: bool = False):
         w, h = b_image.size
         c = b_image.channels
         n = w * h * c
@@ -228,12 +319,14 @@ class ImageInputs:
         elif c > 4:
             px = np.ascontiguousarray(px[..., :4])
         np.nan_to_num(px, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        if as_bytes and not b_image.is_float:  # Blender's floats of a byte image are byte / 255
+            px = np.rint(np.clip(px, 0.0, 1.0) * 255.0).astype(np.uint8)
         self.pixels = px
         self.digest = digest("image", px)
 
 
-def read_image(b_image) -> tuple[bytes, ImageInputs]:
-    inputs = ImageInputs(b_image)
+def read_image(b_image, as_bytes: bool = False) -> tuple[bytes, ImageInputs]:
+    inputs = ImageInputs(b_image, as_bytes)
     return inputs.digest, inputs
 
 

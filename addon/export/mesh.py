@@ -11,7 +11,20 @@ does it (`loop_triangles`), with:
   split normals ('CORNER');
 - the active render UV map, per corner;
 - per-triangle material slot indices (the face's `material_index`, clamped to the slots as
-  Blender does).
+  Blender does);
+- for scene dict version 2 (`requests` given: what the materials' nodes read), every UV map
+  (`uv_maps`), the requested colour and named attributes (`attributes`: point, corner and
+  face domains; colours linear — byte colour attributes are sRGB in Blender and read through
+  its linear `color`), MikkTSpace tangents of the requested UV maps (`tangents`, only for
+  meshes whose materials have a tangent-space Normal Map or a UV Tangent node: they cost
+  ~1 µs per corner), and the texture space (`texspace`, Blender's own, auto texture space
+  included). A request for "" names the render-active UV map or colour attribute; its data is
+  listed under "" too, the same arrays as under its own name.
+
+Tangents are Blender's (`Mesh.calc_tangents`, the vectors of `MeshLoop.tangent`). Blender
+refuses to compute them for meshes with n-gons; for those they are computed on a triangle copy
+of the mesh (the loop triangles, with the mesh's corner normals as custom normals, as Cycles
+computes MikkTSpace on its triangles), indexed per triangle corner.
 
 Cost, 1M triangles (500k quads) on the 2-core test machine: the attribute arrays (positions,
 corner vertices, normals, UVs) are memcpy-fast (1–4 ms each); the triangles' corners come
@@ -25,6 +38,21 @@ from __future__ import annotations
 import numpy as np
 
 from .cache import digest
+
+# Attribute data types → (foreach_get property, numpy dtype, components); others are skipped.
+_ATTRIBUTE_TYPES = {
+    "FLOAT": ("value", np.float32, 1),
+    "INT": ("value", np.int32, 1),
+    "INT8": ("value", np.int32, 1),
+    "BOOLEAN": ("value", bool, 1),
+    "FLOAT2": ("vector", np.float32, 2),
+    "INT32_2D": ("value", np.int32, 2),
+    "FLOAT_VECTOR": ("vector", np.float32, 3),
+    "FLOAT_COLOR": ("color", np.float32, 4),
+    "BYTE_COLOR": ("color", np.float32, 4),
+    "QUATERNION": ("value", np.float32, 4),
+}
+_DOMAINS = {"POINT": "point", "CORNER": "corner", "FACE": "face"}
 
 
 def _attribute(b_mesh, name: str, prop: str, count: int, dtype, width: int = 1):
@@ -62,10 +90,21 @@ def _fix_normals(n: np.ndarray) -> None:
 class MeshInputs:
     """The cheap arrays of an evaluated mesh (enough to know its content) and their digest."""
 
-    __slots__ = ("positions", "corner_verts", "tri_faces", "face_materials", "normals", "normals_domain",
-                 "uvs", "n_slots", "digest", "mesh")
+    __slots__ = (
+        "positions",
+        "corner_verts",
+        "tri_faces",
+        "face_materials",
+        "normals",
+        "normals_domain",
+        "uvs",
+        "n_slots",
+        "digest",
+        "mesh",
+        "v2",
+    )
 
-    def __init__(self, b_mesh, n_slots: int):
+    def __init__(self, b_mesh, n_slots: int, requests=None):
         nv, nc, nf = len(b_mesh.vertices), len(b_mesh.loops), len(b_mesh.polygons)
         nt = len(b_mesh.loop_triangles)  # computes the triangulation once (cached by Blender)
         self.mesh = b_mesh
@@ -98,9 +137,22 @@ class MeshInputs:
             layer.uv.foreach_get("vector", self.uvs.ravel())
             _finite(self.uvs)
         _finite(self.positions)
+        self.v2 = None if requests is None else ShadingInputs(b_mesh, layer, self.uvs, requests)
         self.digest = digest(
-            "mesh", nv, nc, nf, nt, n_slots, self.normals_domain,
-            self.positions, self.corner_verts, self.tri_faces, self.face_materials, self.normals, self.uvs,
+            "mesh",
+            nv,
+            nc,
+            nf,
+            nt,
+            n_slots,
+            self.normals_domain,
+            self.positions,
+            self.corner_verts,
+            self.tri_faces,
+            self.face_materials,
+            self.normals,
+            self.uvs,
+            *(() if self.v2 is None else self.v2.digest_parts()),
         )
 
     @property
@@ -108,9 +160,72 @@ class MeshInputs:
         return len(self.tri_faces)
 
 
-def read_mesh(b_mesh, n_slots: int) -> tuple[bytes, MeshInputs]:
-    """The `read` half of a conversion for `ConvertedStore.fetch`."""
-    inputs = MeshInputs(b_mesh, n_slots)
+class ShadingInputs:
+    """The arrays scene dict v2 adds for the nodes (see the module docstring), read cheaply;
+    tangents are computed by `convert_mesh`, for content not seen before."""
+
+    __slots__ = ("uv_maps", "render_uv", "attributes", "texspace", "tangent_uvs")
+
+    def __init__(self, b_mesh, render_layer, render_uvs, requests):
+        nc = len(b_mesh.loops)
+        self.render_uv = render_layer.name if render_layer is not None else None
+        self.uv_maps = {}
+        for layer in b_mesh.uv_layers:
+            if layer.name == self.render_uv and render_uvs is not None:
+                self.uv_maps[layer.name] = render_uvs
+                continue
+            uv = np.empty((nc, 2), np.float32)
+            layer.uv.foreach_get("vector", uv.ravel())
+            _finite(uv)
+            self.uv_maps[layer.name] = uv
+        render_color = _render_color_attribute(b_mesh)
+        self.attributes = {}  # name -> (domain, data); "" is the same tuple as its own name's
+        for name in sorted(requests.attributes):
+            real = render_color if name == "" else name
+            if real and real not in self.attributes:
+                data = _read_attribute(b_mesh, real)
+                if data is not None:
+                    self.attributes[real] = data
+            if name == "" and real in self.attributes:
+                self.attributes[""] = self.attributes[real]
+        self.tangent_uvs = tuple(
+            sorted(n for n in requests.tangents if (self.render_uv if n == "" else n) in self.uv_maps)
+        )
+        self.texspace = [float(v) for v in (*b_mesh.texspace_location, *b_mesh.texspace_size)]
+
+    def digest_parts(self) -> tuple:
+        parts = [self.render_uv, self.tangent_uvs, self.texspace]
+        for name, uv in self.uv_maps.items():
+            parts += [name, uv]
+        for name, (domain, data) in self.attributes.items():
+            parts += [name, domain, data]
+        return tuple(parts)
+
+
+def _render_color_attribute(b_mesh) -> str | None:
+    colors = b_mesh.color_attributes
+    i = colors.render_color_index
+    return colors[i].name if 0 <= i < len(colors) else None
+
+
+def _read_attribute(b_mesh, name: str):
+    """(domain, f32 (N, C)) of attribute `name`, or None (missing or of a type or domain the
+    nodes cannot read)."""
+    attr = b_mesh.attributes.get(name)
+    if attr is None or attr.data_type not in _ATTRIBUTE_TYPES or attr.domain not in _DOMAINS:
+        return None
+    prop, dtype, width = _ATTRIBUTE_TYPES[attr.data_type]
+    raw = np.empty(len(attr.data) * width, dtype)
+    attr.data.foreach_get(prop, raw)
+    data = raw.astype(np.float32, copy=False).reshape(-1, width)
+    _finite(data)
+    return _DOMAINS[attr.domain], data
+
+
+def read_mesh(b_mesh, n_slots: int, requests=None) -> tuple[bytes, MeshInputs]:
+    """The `read` half of a conversion for `ConvertedStore.fetch`; `requests`
+    (shader_graph.Requests) for scene dict version 2, None for version 1."""
+    inputs = MeshInputs(b_mesh, n_slots, requests)
     return inputs.digest, inputs
 
 
@@ -143,11 +258,102 @@ def convert_mesh(inputs: MeshInputs) -> dict:
         ids = np.zeros(nt, np.int32)
     out["material_ids"] = ids
     out["max_material_id"] = int(ids.max()) if nt else 0
+    if inputs.v2 is not None:
+        out.update(_shading_data(b_mesh, inputs, corners, triangles))
     inputs.mesh = None  # no bpy reference survives the conversion
     return out
 
 
-MESH_KEYS = ("vertices", "triangles", "normals", "normal_indices", "uvs", "uv_indices", "material_ids")
+def _shading_data(b_mesh, inputs: MeshInputs, corners: np.ndarray, triangles: np.ndarray) -> dict:
+    v2 = inputs.v2
+    uv_maps = {name: {"uvs": uv, "uv_indices": corners} for name, uv in v2.uv_maps.items()}
+    attributes, made = {}, {}
+    for name, read in v2.attributes.items():
+        if id(read) not in made:
+            domain, data = read
+            if domain == "face":
+                made[id(read)] = {"domain": domain, "data": np.ascontiguousarray(data[inputs.tri_faces])}
+            elif domain == "corner":
+                made[id(read)] = {"domain": domain, "data": data, "indices": corners}
+            else:
+                made[id(read)] = {"domain": domain, "data": data}
+        attributes[name] = made[id(read)]
+    tangents = {}
+    if v2.tangent_uvs:
+        real = {n: (v2.render_uv if n == "" else n) for n in v2.tangent_uvs}
+        tangents = tangent_space(b_mesh, sorted(set(real.values())), corners, triangles, inputs.positions, v2.uv_maps)
+        if "" in real:
+            tangents[""] = tangents[real[""]]
+    return {"uv_maps": uv_maps, "attributes": attributes, "tangents": tangents, "texspace": v2.texspace}
+
+
+def tangent_space(b_mesh, uv_names, corners, triangles, positions, uv_maps) -> dict:
+    """{uv map: {"data": f32 (N, 4) tangent xyz and bitangent sign, "indices": i32 (T, 3)}}
+    (see the module docstring)."""
+    loop_total = np.empty(len(b_mesh.polygons), np.int32)
+    b_mesh.polygons.foreach_get("loop_total", loop_total)
+    if len(loop_total) and int(loop_total.max()) > 4:
+        return _triangle_copy_tangents(b_mesh, uv_names, corners, triangles, positions, uv_maps)
+    out = {}
+    for name in uv_names:
+        out[name] = {"data": _calc_tangents(b_mesh, name), "indices": corners}
+    return out
+
+
+def _calc_tangents(b_mesh, uv_name: str) -> np.ndarray:
+    nc = len(b_mesh.loops)
+    data = np.empty((nc, 4), np.float32)
+    b_mesh.calc_tangents(uvmap=uv_name)
+    try:
+        xyz = np.empty(nc * 3, np.float32)
+        sign = np.empty(nc, np.float32)
+        b_mesh.loops.foreach_get("tangent", xyz)
+        b_mesh.loops.foreach_get("bitangent_sign", sign)
+        data[:, :3] = xyz.reshape(nc, 3)
+        data[:, 3] = sign
+    finally:
+        b_mesh.free_tangents()
+    _finite(data)
+    return data
+
+
+def _triangle_copy_tangents(b_mesh, uv_names, corners, triangles, positions, uv_maps) -> dict:
+    import bpy
+
+    nt, nc = len(triangles), len(b_mesh.loops)
+    normals = np.empty((nc, 3), np.float32)
+    b_mesh.corner_normals.foreach_get("vector", normals.ravel())
+    tmp = bpy.data.meshes.new("optica tangent space")
+    try:
+        tmp.vertices.add(len(positions))
+        tmp.vertices.foreach_set("co", positions.ravel())
+        tmp.loops.add(3 * nt)
+        tmp.loops.foreach_set("vertex_index", triangles.ravel())
+        tmp.polygons.add(nt)
+        tmp.polygons.foreach_set("loop_start", np.arange(0, 3 * nt, 3, dtype=np.int32))
+        for name in uv_names:
+            tmp.uv_layers.new(name=name).uv.foreach_set("vector", uv_maps[name][corners].ravel())
+        tmp.update(calc_edges=True)
+        tmp.normals_split_custom_set(normals[corners].reshape(-1, 3))
+        indices = np.arange(3 * nt, dtype=np.int32).reshape(nt, 3)
+        return {name: {"data": _calc_tangents(tmp, name), "indices": indices} for name in uv_names}
+    finally:
+        bpy.data.meshes.remove(tmp)
+
+
+MESH_KEYS = (
+    "vertices",
+    "triangles",
+    "normals",
+    "normal_indices",
+    "uvs",
+    "uv_indices",
+    "material_ids",
+    "uv_maps",
+    "attributes",
+    "tangents",
+    "texspace",
+)
 
 
 def mesh_dict(data: dict, materials: list) -> dict:
