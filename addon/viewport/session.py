@@ -7,6 +7,7 @@ source of frames that sinks attach to.
     session.update_view(view)                       # the view alone changed (navigation)
     frame = session.draw_data()                     # newest DrawFrame, or None
     session.attach(sink); session.detach(sink)      # e.g. a video writer, while it runs
+    session.set_colour_view(settings)               # the scene's view transform changed (drawing)
     session.stop()                                  # joins the worker thread
 
 The engine's entry points (entry.py) turn Blender's context into a `ViewState` and draw with
@@ -17,7 +18,10 @@ a transform patch or a cached export). The core rebuilds only what changed: unch
 keeps its BVH (`Renderer.geometry_reused`). Sampling is the worker's (worker.py).
 
 Sinks attached with `attach()` get every published DrawFrame on the worker's thread (wrap a slow
-one in optica_core.sinks.QueuedSink); `stop()` closes them.
+one in optica_core.sinks.QueuedSink), starting with the image on screen (a resting session
+publishes nothing until something changes); `stop()` closes them. Frames carry the scene's
+colour view (`colour_view`: view transform, look, exposure, gamma); a change of it alone
+restarts nothing but publishes the newest image again, so a recording follows what is drawn.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 
 from optica_core.sinks import SinkSet
 
+from .colour import scene_view_settings
 from .framing import SceneView, ViewState, scene_view, view_frame
 from .sync import Changes, ViewportSync
 from .worker import DrawFrame, Job, JobStats, Settings, Worker
@@ -61,6 +66,7 @@ class ViewportSession:
         self.last_report = UpdateReport()
         self.message = ""  # the latest problem worth showing (export error, denoiser missing)
         self.sinks = SinkSet()
+        self.colour_view = None  # the scene's colour settings (optica_core.sinks.colour.ViewSettings)
         self._generation = 0
         self._worker = Worker(self, on_redraw, alive)
         self._worker.start()
@@ -75,6 +81,7 @@ class ViewportSession:
         if changes is None:
             changes = Changes.everything() if first else Changes.from_depsgraph(depsgraph)
         settings = Settings.from_scene(depsgraph.scene)
+        self.set_colour_view(scene_view_settings(depsgraph.scene))
         synced = self.sync.apply(depsgraph, changes)
         rep = UpdateReport(
             kind="initial" if first else synced.kind,
@@ -147,8 +154,17 @@ class ViewportSession:
         return self._worker.frame
 
     def attach(self, sink) -> None:
-        """Feeds `sink` every image published from now on (see the module docstring)."""
+        """Feeds `sink` the image on screen, then every image published from now on (see the
+        module docstring)."""
         self.sinks.attach(sink)
+        self._worker.republish()
+
+    def set_colour_view(self, view) -> None:
+        """The scene's colour settings (a ViewSettings) as the 3D view now draws them; a change
+        publishes the newest image again with them."""
+        if view != self.colour_view:
+            self.colour_view = view
+            self._worker.republish()
 
     def detach(self, sink) -> None:
         """Stops feeding `sink` and closes it (a video writer finalizes its file)."""

@@ -7,11 +7,14 @@ full resolution (Cycles' reduced-resolution start; batches of the shared `sampli
 up to the viewport's sample count. With the denoiser on, the image is denoised (OIDN through
 the shared `DenoiserSlot`, quality `viewport_denoiser_quality`) from `denoiser_start` samples
 on, as often as the denoiser's cost allows, and at the end. Every image is a `DrawFrame` (an
-optica_core.sinks Frame) published to the session's sinks (the display, a video writer).
+optica_core.sinks Frame) published to the session's sinks (the display, a video writer),
+stamped with the session's colour view; `republish()` hands the newest image to the sinks again
+(a sink just attached, a changed view transform), on this thread like every other publish.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -69,10 +72,12 @@ class Settings:
 class DrawFrame(Frame):
     """One viewport image: `pixels` (h, w, 4) float32 linear RGBA, top row first, to be drawn
     over region rectangle `rect` (x, y from the bottom-left, w, h) — `pixel_size` region pixels
-    per film pixel. `index` counts the session's images."""
+    per film pixel, in a region of `region` (w, h) pixels. `index` counts the session's images;
+    `view`: the scene's colour view when it was published (optica_core.sinks.colour)."""
 
     pixel_size: int = 1
     rect: tuple = (0, 0, 1, 1)
+    region: tuple = ()  # () when not known: the film is the whole picture
     target: int = 0
     denoised: bool = False
     generation: int = 0
@@ -145,6 +150,7 @@ class Worker(threading.Thread):
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._republish = threading.Event()
         self.published = threading.Event()
         self._pending: Job | None = None
         self._posted_at = 0.0
@@ -180,6 +186,12 @@ class Worker(threading.Thread):
             self._cancel()
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def republish(self) -> None:
+        """Publishes the newest image again soon (after the running batch), with the session's
+        current colour view."""
+        self._republish.set()
         self._wake.set()
 
     @property
@@ -232,6 +244,9 @@ class Worker(threading.Thread):
     def _loop(self):
         job, state = None, None
         while not self._should_stop():
+            if self._republish.is_set():
+                self._republish.clear()
+                self._publish_again()
             new = self._take()
             if new is not None:
                 job, state = new, _Progress(sizes=pixel_sizes(new.base_pixel_size))
@@ -382,6 +397,8 @@ class Worker(threading.Thread):
             target=target,
             denoised=denoised,
             generation=job.generation,
+            region=job.frame.region,
+            view=self._colour_view(),
         )
         if st.first_pixels is None:
             st.first_pixels = time.perf_counter()
@@ -392,6 +409,18 @@ class Worker(threading.Thread):
             session.sinks.publish(frame)
         self.published.set()
         self._redraw()
+
+    def _colour_view(self):
+        session = self._session()
+        return session.colour_view if session is not None else None
+
+    def _publish_again(self) -> None:
+        session, frame = self._session(), self.frame
+        if session is None or frame is None:
+            return
+        self.frame = frame = dataclasses.replace(frame, view=session.colour_view)
+        session.sinks.publish(frame)
+        self.published.set()
 
     def _redraw(self) -> None:
         if self._on_redraw is not None:
