@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -170,7 +169,7 @@ def test_cfr_recording_frame_count_timestamps_and_colour(scene, vp, rec_mod, ses
     assert len(frames) == st.frames == st.images + st.repeated
     assert st.images >= 2 and st.repeated > 0  # the still image repeated, the moved box new
     ticks = [round(t * 20) for t, _ in frames]
-    assert all(abs(t * 20 - k) < 0.02 for (t, _), k in zip(frames, ticks))  # on the 1/20 s grid
+    assert all(abs(t * 20 - k) < 0.02 for (t, _), k in zip(frames, ticks, strict=True))  # on the 1/20 s grid
     assert ticks == sorted(set(ticks)) and ticks[0] == 0
     assert ticks[-1] + 1 == len(frames) + st.late  # every tick written, or counted as late
     assert abs((ticks[-1] + 1) / 20 - st.seconds) <= 0.06  # wall-clock time, not encode speed
@@ -221,7 +220,7 @@ def test_attach_and_detach_twice_in_one_session(scene, vp, rec_mod, session, tmp
     display = vp.Display()
     session.attach(display)
     paths = []
-    for k in range(2):
+    for _ in range(2):
         rec = rec_mod.start(session, _options(rec_mod, tmp_path / "take.mp4", rate="CFR", fps=10), _config())
         time.sleep(0.35)
         _move(session, scene, vp, dx=0.2)
@@ -294,6 +293,24 @@ def test_a_slow_encoder_drops_images_and_never_blocks_the_source(vp, rec_mod, tm
     assert rec.stats.dropped > 10 and rec.stats.images + rec.stats.dropped == 40
     frames, _ = decode(rec.path)
     assert len(frames) == rec.stats.frames
+
+
+def test_an_error_while_recording_stops_it_and_keeps_the_file(vp, rec_mod, session, tmp_path):
+    rec = rec_mod.start(session, _options(rec_mod, tmp_path / "err.mkv", rate="VFR"), _config())
+    time.sleep(0.3)
+    good = session.draw_data()
+    bad = vp.DrawFrame(np.zeros((H, W), np.float32), index=good.index + 1, view=good.view)  # no channels
+    session.sinks.publish(bad)
+    deadline = time.monotonic() + 10
+    while rec.error is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    session.sinks.publish(good)  # the failed recording raises: the session detaches it
+    assert rec.closed and rec not in session.sinks and session.running
+    assert "expected an (h, w, 3|4) image" in str(rec.error)
+    assert session.message.startswith("Recording stopped: ValueError") and "err.mkv" in session.message
+    assert rec_mod.recording_of(session) is None and "stopped by an error" in rec.summary()
+    frames, _ = decode(rec.path)
+    assert len(frames) == rec.stats.frames >= 1
 
 
 # ---------------------------------------------------------------------------------------------

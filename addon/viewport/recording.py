@@ -77,9 +77,19 @@ class RecordingStats:
 
 class Recording:
     """The sink (see the module docstring). `write` from the source's thread; `close` / `abort`
-    from any other; neither raises (an encoder error is kept in `error`, the file kept)."""
+    from any other; neither raises (an encoder error is kept in `error`, the file kept, and said
+    through `on_error(text)`)."""
 
-    def __init__(self, writer: VideoWriter, processors: Processors, *, size=None, rate="CFR", clock=time.monotonic):
+    def __init__(
+        self,
+        writer: VideoWriter,
+        processors: Processors,
+        *,
+        size=None,
+        rate="CFR",
+        clock=time.monotonic,
+        on_error=None,
+    ):
         if rate not in RATE_MODES:
             raise RecordError(f"unknown rate mode {rate!r} (CFR or VFR)")
         self.writer = writer
@@ -89,6 +99,7 @@ class Recording:
         self.stats = RecordingStats()
         self.error: BaseException | None = None
         self._clock = clock
+        self._on_error = on_error
         self._cond = threading.Condition()
         self._pending: tuple | None = None  # (frame, arrival time)
         self._closing = False
@@ -147,6 +158,8 @@ class Recording:
         except BaseException as e:  # noqa: BLE001 - kept for write()/summary(); the file stays playable
             log.exception("Optica viewport recording failed")
             self.error = e
+            if self._on_error is not None:
+                self._on_error(f"Recording stopped: {type(e).__name__}: {e} (the file so far is kept: {self.path})")
 
     def _take(self, wait: bool) -> tuple | None:
         """The waiting (frame, time), if any; with `wait`, waits for one or the stop."""
@@ -331,10 +344,21 @@ def start(session, options: RecordOptions, config_path: str | None, clock=time.m
         raise RecordError(f"cannot colour-manage the recording: {e}") from e
     size = (max(2, view.width), max(2, view.height))
     writer = _open(path, size, options, settings, choice)
-    rec = Recording(writer, processors, size=size, rate=options.rate, clock=clock)
+    rec = Recording(writer, processors, size=size, rate=options.rate, clock=clock, on_error=_status_line(session))
     _active[session] = rec
     session.attach(rec)
     return rec
+
+
+def _status_line(session):
+    ref = weakref.ref(session)
+
+    def say(text: str) -> None:
+        s = ref()
+        if s is not None:
+            s.message = text  # the viewport's status line
+
+    return say
 
 
 def stop(session) -> Recording | None:
