@@ -245,7 +245,7 @@ def main(argv=None) -> int:
                 "images",
                 "repeated",
                 "dropped",
-                "recorder thread busy",
+                "recording thread busy (wall)",
             ],
             rows,
         )

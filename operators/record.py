@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Record Viewport operator, `bpy.ops.optica.viewport_record`: starts or stops recording
-what a 3D view in Rendered shading shows to a video file, with the scene's recording settings
-(`scene.optica_record`, ui/recording.py). The recording itself is the viewport's
-(addon/viewport/recording.py); this module reads Blender's settings and says what happened.
+what a 3D view in Rendered shading shows to a video file, with the scene's recording settings,
+`scene.optica_record` (drawn by ui/recording.py; its encoder settings are the video export's
+own options, export/options.py, with a real-time preset by default). The recording itself is the
+viewport's (addon/viewport/recording.py); this module reads Blender's settings and says what
+happened.
 
     bpy.ops.optica.viewport_record()              # in a 3D view: toggle
     bpy.ops.optica.viewport_record(action='STOP')
@@ -17,16 +19,57 @@ import tempfile
 from pathlib import Path
 
 import bpy
-from bpy.props import EnumProperty
+from bpy.props import EnumProperty, IntProperty, PointerProperty, StringProperty
 
 from optica_core.sinks import video
 
 from ..addon.viewport import recording
 from ..addon.viewport.entry import session_in_area
 from ..ui import recording as ui_recording
+from .export import options as export_options
 from .export.colour import blender_config_path
 
 LOG_PREFIX = "Optica"
+
+
+ENCODER_OPTIONS = ("encoder", "codec", "quality_mode", "crf", "bitrate", "preset")
+
+
+def record_settings_class():
+    """`scene.optica_record`: what the Record toggle records."""
+    annotations = dict(
+        filepath=StringProperty(
+            name="File",
+            description="The video file (.mp4, .mkv or .mov); an existing file is never replaced (a numbered name "
+            "next to it is used); '//' is the .blend file's folder, the temporary folder while the file is unsaved",
+            default="//viewport.mp4",
+            subtype='FILE_PATH',
+            options={'PATH_SUPPORTS_BLEND_RELATIVE'},
+        ),
+        rate_mode=EnumProperty(name="Frame Rate", items=recording.RATE_CHOICES, default='CFR'),
+        fps=IntProperty(
+            name="FPS",
+            description="Frames per second of a constant-rate recording",
+            default=30,
+            min=1,
+            max=recording.MAX_FPS,
+        ),
+        **export_options.properties(ENCODER_OPTIONS),
+    )
+    preset = annotations["preset"]
+    annotations["preset"] = preset.function(
+        **dict(
+            preset.keywords,
+            default='FASTEST',
+            description="Encoder speed: the encoder shares the CPU with the viewport's sampling; slower presets "
+            "make smaller files but may fall behind (images are then dropped, never waited for)",
+        )
+    )
+    return type(
+        "OPTICA_PG_record_settings",
+        (bpy.types.PropertyGroup,),
+        {"__annotations__": annotations, "__doc__": record_settings_class.__doc__},
+    )
 
 
 def output_path(filepath: str) -> str:
@@ -40,14 +83,7 @@ def output_path(filepath: str) -> str:
 def record_options(scene) -> recording.RecordOptions:
     """The recording `scene.optica_record` asks for."""
     s = scene.optica_record
-    settings = video.EncoderSettings(
-        codec=s.codec,
-        encoder=s.encoder,
-        quality_mode=s.quality_mode,
-        crf=s.crf,
-        bitrate=s.bitrate,
-        preset=s.preset,
-    )
+    settings = video.EncoderSettings(**{name: getattr(s, name) for name in ENCODER_OPTIONS})
     return recording.RecordOptions(path=output_path(s.filepath), rate=s.rate_mode, fps=s.fps, encoder=settings)
 
 
@@ -114,17 +150,21 @@ class OPTICA_OT_viewport_record(bpy.types.Operator):
         return {'FINISHED'}
 
 
-CLASSES = (OPTICA_OT_viewport_record,)
+OPTICA_PG_record_settings = record_settings_class()
+CLASSES = (OPTICA_PG_record_settings, OPTICA_OT_viewport_record)
 
 
 def register():
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    bpy.types.Scene.optica_record = PointerProperty(type=OPTICA_PG_record_settings, name="Optica Recording")
     ui_recording.set_recording_status(is_recording)
 
 
 def unregister():
     ui_recording.set_recording_status(None)
+    if hasattr(bpy.types.Scene, "optica_record"):
+        del bpy.types.Scene.optica_record
     for cls in reversed(CLASSES):
         if cls.is_registered:
             bpy.utils.unregister_class(cls)

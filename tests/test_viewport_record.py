@@ -446,6 +446,10 @@ def test_session_stop_finalizes_the_recording(vp, rec_mod, scene, tmp_path):
 
 def test_settings_operator_and_header(scene, rec_mod, record_op, tmp_path):
     rs = scene.optica_record
+    props, export_props = rs.bl_rna.properties, scene.optica_export.bl_rna.properties
+    assert props["preset"].default == "FASTEST" and export_props["preset"].default == "MEDIUM"
+    assert props["crf"].description == export_props["crf"].description  # one definition: the export's
+    assert {i.identifier for i in props["codec"].enum_items} == {"H264", "HEVC", "AV1"}
     rs.filepath, rs.rate_mode, rs.fps, rs.codec, rs.crf, rs.preset = "//clip.mkv", "VFR", 24, "HEVC", 26, "FAST"
     opts = record_op.record_options(scene)
     assert opts.rate == "VFR" and opts.fps == 24

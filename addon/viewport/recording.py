@@ -44,7 +44,16 @@ from optica_core.sinks.video import CONTAINERS, EncoderError, EncoderSettings, V
 
 log = logging.getLogger(__name__)
 
-RATE_MODES = ("CFR", "VFR")
+RATE_CHOICES = (  # (key, label, description), the shape of Blender's enum items
+    (
+        "CFR",
+        "Constant",
+        "A frame every 1/fps seconds of wall-clock time: the newest image at each tick, repeated while "
+        "nothing changes, skipped when images come faster",
+    ),
+    ("VFR", "Variable", "Every image the viewport draws, at the time it was drawn (true timestamps)"),
+)
+RATE_MODES = tuple(key for key, _label, _text in RATE_CHOICES)
 VFR_TIME_BASE = Fraction(1, 1000)  # Matroska's own resolution; plenty for a viewport
 MAX_FPS = 240
 
@@ -87,7 +96,6 @@ class Recording:
         *,
         size=None,
         rate="CFR",
-        clock=time.monotonic,
         on_error=None,
     ):
         if rate not in RATE_MODES:
@@ -98,7 +106,7 @@ class Recording:
         self.rate = rate
         self.stats = RecordingStats()
         self.error: BaseException | None = None
-        self._clock = clock
+        self._clock = time.monotonic
         self._on_error = on_error
         self._cond = threading.Condition()
         self._pending: tuple | None = None  # (frame, arrival time)
@@ -316,7 +324,7 @@ def recording_of(session) -> Recording | None:
     return rec if rec is not None and not rec.closed else None
 
 
-def start(session, options: RecordOptions, config_path: str | None, clock=time.monotonic) -> Recording:
+def start(session, options: RecordOptions, config_path: str | None) -> Recording:
     """Checks everything, opens the file and attaches a Recording to `session`; RecordError
     when anything is wrong (nothing is attached or left behind then)."""
     if recording_of(session) is not None:
@@ -344,7 +352,7 @@ def start(session, options: RecordOptions, config_path: str | None, clock=time.m
         raise RecordError(f"cannot colour-manage the recording: {e}") from e
     size = (max(2, view.width), max(2, view.height))
     writer = _open(path, size, options, settings, choice)
-    rec = Recording(writer, processors, size=size, rate=options.rate, clock=clock, on_error=_status_line(session))
+    rec = Recording(writer, processors, size=size, rate=options.rate, on_error=_status_line(session))
     _active[session] = rec
     session.attach(rec)
     return rec
