@@ -12,14 +12,18 @@ without its drawing layer), real PyAV/x264 and Blender's OCIO configuration:
   100k-triangle bumpy sphere + 1,024 instances of bench/viewport.py, 4 bounces) for `--seconds`
   without a recording, then recording at 30 fps constant rate, then at a variable rate (H.264,
   preset FASTEST, CRF 20), `--rounds` times in turn (the machine is shared: alternating spreads
-  other processes' load over all cases). Per case: samples per second, the process's CPU use
-  (cores busy), and what the recording did (frames, viewport images, repeated, dropped, its own
-  thread's busy time). Recording should cost sampling no more than the encoder's CPU share.
+  other processes' load over all cases). Per case: samples per second; the CPU (in cores, from
+  /proc per thread) of the threads that were there before the recording started (sampling,
+  Blender) and of those it started (its own thread, the encoder's); the recording's share of
+  the process's CPU; and what the recording did (frames, viewport images, repeated, dropped, and
+  how busy its thread was in wall-clock time). Recording should cost sampling no more than its
+  CPU share.
 - **encoder real-time factor at 1080p**: real 1920×1080 viewport images (a few samples of the
-  same scene) through the recording's path — colour management (OCIO, AgX) → RGB→YUV (BT.709)
-  → encoder — every frame a new image (the worst case: a view that changes all the time) and a
-  repeated frame (a still view at constant rate); frames per second and the real-time factor at
-  30 fps (> 1: faster than real time), per codec and preset, alone on the machine's cores.
+  same scene) through the recording's path: colour management (OCIO, AgX) → RGB→YUV (BT.709) →
+  encoder, every frame a new image (the worst case: a view that changes all the time); the same
+  with the images colour-managed beforehand (the encoder alone); and a repeated frame (a still
+  view at constant rate). Frames per second and the real-time factor at 30 fps (> 1: faster
+  than real time), per codec and preset, with the whole machine (no sampling meanwhile).
 """
 
 from __future__ import annotations
@@ -98,6 +102,11 @@ def sampling_case(session, rec_mod, opts, config, seconds: float) -> dict:
     return out
 
 
+def _share(case: dict) -> float:
+    """The recording's part of the CPU the process got."""
+    return case["cores_recording"] / max(case["cores_sampling"] + case["cores_recording"], 1e-9)
+
+
 class _Grab:
     """A sink keeping the full-resolution images a session publishes."""
 
@@ -115,37 +124,55 @@ class _Grab:
         pass
 
 
-def encoder_speed(video, processors, images, view, codec: str, preset: str, n: int, folder: Path) -> dict:
-    """Frames per second through colour → YUV → encoder (new images), and repeated frames."""
-    h, w = images[0].shape[:2]
-    settings = video.EncoderSettings(codec=codec, encoder="CPU", preset=preset, crf=20, keyframe_interval=FPS)
-    path = folder / f"speed-{codec}-{preset}.mp4"
-    writer = video.VideoWriter(path, w, h, Fraction(FPS), settings, live=True)
-    proc = processors.get(view)
+def _encode_seconds(video, settings, size, path: Path, n: int, frame_k) -> float:
+    """Seconds to write `n` frames (`frame_k(writer, k)` writes frame k) and finalize the file:
+    the flush counts, so frames buffered in the encoder's lookahead are not free."""
+    writer = video.VideoWriter(path, size[0], size[1], Fraction(FPS), settings, live=True)
     try:
         t = time.perf_counter()
         for k in range(n):
-            writer.write(proc.to_uint8(images[k % len(images)]), k)
-        new_fps = n / (time.perf_counter() - t)
-        t = time.perf_counter()
-        for k in range(n, 2 * n):
-            writer.repeat(k)
-        repeat_fps = n / (time.perf_counter() - t)
-        t = time.perf_counter()
+            frame_k(writer, k)
         writer.close()
-        flush = time.perf_counter() - t
+        return time.perf_counter() - t
     finally:
         writer.abort()
         path.unlink(missing_ok=True)
+
+
+def encoder_speed(video, processors, images, view, codec: str, preset: str, n: int, folder: Path) -> dict:
+    """Frames per second (the file finalized) through colour → YUV → encoder (new images),
+    through YUV → encoder alone (images colour-managed beforehand), and of repeated frames."""
+    h, w = images[0].shape[:2]
+    settings = video.EncoderSettings(codec=codec, encoder="CPU", preset=preset, crf=20, keyframe_interval=FPS)
+    proc = processors.get(view)
+    rgb8 = [proc.to_uint8(img) for img in images]
+    path = folder / f"speed-{codec}-{preset}.mp4"
+
+    def new(writer, k):
+        writer.write(proc.to_uint8(images[k % len(images)]), k)
+
+    def encode(writer, k):
+        writer.write(rgb8[k % len(rgb8)], k)
+
+    def repeat(writer, k):  # a still view: one image, then the same frame again
+        if k == 0:
+            writer.write(rgb8[0], k)
+        else:
+            writer.repeat(k)
+
+    fps = {
+        name: n / _encode_seconds(video, settings, (w, h), path, n, fn)
+        for name, fn in (("new", new), ("encode", encode), ("repeat", repeat))
+    }
     return {
         "codec": codec,
         "preset": preset,
-        "encoder": writer.choice.name,
-        "new_images_fps": new_fps,
-        "repeated_fps": repeat_fps,
-        "realtime_factor_new": new_fps / FPS,
-        "realtime_factor_repeated": repeat_fps / FPS,
-        "flush_seconds": flush,
+        "encoder": video.choose_encoder(settings).name,
+        "new_images_fps": fps["new"],
+        "encoder_only_fps": fps["encode"],
+        "repeated_fps": fps["repeat"],
+        "realtime_factor_new": fps["new"] / FPS,
+        "realtime_factor_repeated": fps["repeat"] / FPS,
     }
 
 
@@ -154,7 +181,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, nargs=2, default=(1920, 1080), metavar=("W", "H"), help="viewport region")
     ap.add_argument("--seconds", type=float, default=12.0, help="per sampling case")
     ap.add_argument("--rounds", type=int, default=3, help="times each sampling case runs, in turn")
-    ap.add_argument("--frames", type=int, default=90, help="frames per encoder speed measurement")
+    ap.add_argument("--frames", type=int, default=60, help="frames per encoder speed measurement")
     ap.add_argument("--json", metavar="FILE", help="write all figures as JSON")
     args = ap.parse_args(argv)
     w, h = args.size
@@ -218,6 +245,7 @@ def main(argv=None) -> int:
             "%+.1f %%" % (100 * (sps / base - 1)),
             "%.2f" % statistics.median(x["cores_sampling"] for x in xs),
             "%.2f" % statistics.median(x["cores_recording"] for x in xs),
+            "%.0f %%" % (100 * statistics.median(_share(x) for x in xs)),
         ]
         if name == "no recording":
             row += ["", "", "", "", ""]
@@ -241,6 +269,7 @@ def main(argv=None) -> int:
                 "vs none",
                 "CPU: sampling side",
                 "CPU: recording",
+                "recording's CPU share",
                 "frames",
                 "images",
                 "repeated",
@@ -269,7 +298,17 @@ def main(argv=None) -> int:
     )
     print(
         C.format_table(
-            ["codec", "preset", "encoder", "new images fps", "× real time", "repeated fps", "× real time", "flush s"],
+            [
+                "codec",
+                "preset",
+                "encoder",
+                "new images fps (colour + encode)",
+                "× real time",
+                "encoder alone fps",
+                "× real time",
+                "repeated frame fps",
+                "× real time",
+            ],
             [
                 [
                     s["codec"],
@@ -277,9 +316,10 @@ def main(argv=None) -> int:
                     s["encoder"],
                     "%.1f" % s["new_images_fps"],
                     "%.2f" % s["realtime_factor_new"],
+                    "%.1f" % s["encoder_only_fps"],
+                    "%.2f" % (s["encoder_only_fps"] / FPS),
                     "%.1f" % s["repeated_fps"],
                     "%.2f" % s["realtime_factor_repeated"],
-                    "%.2f" % s["flush_seconds"],
                 ]
                 for s in speeds
             ],
