@@ -34,6 +34,9 @@ def scene(viewport_scene):
     view transform."""
     s = viewport_scene
     s.optica.viewport_samples = 2
+    for prop in s.optica_record.bl_rna.properties:  # the recording settings' defaults
+        if prop.identifier != "rna_type":
+            s.optica_record.property_unset(prop.identifier)
     vs = s.view_settings
     vs.view_transform, vs.look, vs.exposure, vs.gamma = "Standard", "None", 0.0, 1.0
     s.display_settings.display_device = "sRGB"
@@ -437,6 +440,47 @@ def test_settings_operator_and_header(scene, rec_mod, record_op, tmp_path):
     ui = optica_module("ui.recording")
     assert ui.draw_record_toggle in bpy.types.VIEW3D_HT_header._dyn_ui_initialize()
     assert ui._recording_status is record_op.is_recording
+
+
+@pytest.fixture
+def view3d():
+    """The 3D view of the startup file's Layout screen (a real screen: bpy as a module has a
+    window), in Rendered shading; (screen, area, WINDOW region)."""
+    screen, area = next((sc, a) for sc in bpy.data.screens for a in sc.areas if a.type == 'VIEW_3D')
+    region = next(r for r in area.regions if r.type == 'WINDOW')
+    shading = area.spaces.active.shading
+    old, shading.type = shading.type, 'RENDERED'
+    yield screen, area, region
+    shading.type = old
+
+
+def test_the_operator_toggles_a_recording_in_a_3d_view(scene, record_op, session, view3d, tmp_path, capfd):
+    """The operator in a real 3D view's context (the view's render session is the driven one:
+    view_draw, which would note it, needs a window that draws)."""
+    screen, area, region = view3d
+    scene.optica_record.filepath = str(tmp_path / "op.mkv")
+    scene.optica_record.fps = 10
+    entry = optica_module("addon.viewport.entry")
+    with bpy.context.temp_override(screen=screen, area=area, region=region):
+        assert bpy.ops.optica.viewport_record.poll()
+        with pytest.raises(RuntimeError, match="this 3D view has not started rendering yet"):
+            bpy.ops.optica.viewport_record()
+        entry._note_region(bpy.context, session)  # what view_update / view_draw do
+        assert entry.session_in_area(area) is session and not record_op.is_recording(bpy.context)
+        assert bpy.ops.optica.viewport_record() == {'FINISHED'}
+        assert record_op.is_recording(bpy.context)
+        time.sleep(0.4)
+        assert bpy.ops.optica.viewport_record() == {'FINISHED'}  # the toggle stops it
+        assert not record_op.is_recording(bpy.context)
+        assert bpy.ops.optica.viewport_record(action='STOP') == {'CANCELLED'}
+        scene.optica_record.encoder = 'NVENC'
+        with pytest.raises(RuntimeError, match="NVENC is not available"):
+            bpy.ops.optica.viewport_record(action='START')
+    out = capfd.readouterr().out
+    assert f"recording to {tmp_path / 'op.mkv'} with H.264 (libx264, CPU)" in out
+    assert "recorded" in out and "10 fps constant" in out and "this 3D view is not recording" in out
+    frames, _ = decode(tmp_path / "op.mkv")
+    assert len(frames) >= 3 and sorted(p.name for p in tmp_path.iterdir()) == ["op.mkv"]
 
 
 def test_live_writer_never_replaces_a_file(optica_installed, tmp_path):
