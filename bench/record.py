@@ -248,13 +248,14 @@ def main(argv=None) -> int:
             "%.0f %%" % (100 * statistics.median(_share(x) for x in xs)),
         ]
         if name == "no recording":
-            row += ["", "", "", "", ""]
+            row += ["", "", "", "", "", ""]
         else:
             row += [
                 "%d" % statistics.median(x["frames"] for x in xs),
                 "%d" % statistics.median(x["images"] for x in xs),
                 "%d" % statistics.median(x["repeated"] for x in xs),
                 "%d" % statistics.median(x["dropped"] for x in xs),
+                "%d" % statistics.median(x["late"] for x in xs),
                 "%.0f %%" % (100 * statistics.median(x["recording_thread_busy"] for x in xs)),
             ]
         rows.append(row)
@@ -274,6 +275,7 @@ def main(argv=None) -> int:
                 "images",
                 "repeated",
                 "dropped",
+                "late ticks",
                 "recording thread busy (wall)",
             ],
             rows,
