@@ -148,9 +148,7 @@ def test_cfr_recording_frame_count_timestamps_and_colour(scene, vp, rec_mod, ses
     assert abs((ticks[-1] + 1) / 20 - st.seconds) <= 0.06  # wall-clock time, not encode speed
     assert 1.0 <= st.seconds <= 10.0
 
-    processor = optica_module("operators.export.colour").DisplayProcessor(
-        shown.view, _config()
-    )
+    processor = optica_module("operators.export.colour").DisplayProcessor(shown.view, _config())
     assert shown.view.exposure == 1.0
     for (_t, got), want in ((frames[0], shown), (frames[-1], after)):
         ref = processor.to_uint8(want.pixels)
@@ -160,12 +158,10 @@ def test_cfr_recording_frame_count_timestamps_and_colour(scene, vp, rec_mod, ses
 
 
 def test_vfr_recording_has_the_true_timestamps(scene, vp, rec_mod, session, tmp_path):
-    arrivals = Arrivals()
-    session.attach(arrivals)  # it gets the image on screen first
-    deadline = time.monotonic() + 10
-    while not arrivals.times and time.monotonic() < deadline:
-        time.sleep(0.01)
     rec = rec_mod.start(session, _options(rec_mod, tmp_path / "vfr.mkv", rate="VFR"), _config())
+    arrivals = Arrivals()
+    session.attach(arrivals)  # like the recording, it gets the image on screen at once
+    assert len(arrivals.times) == 1  # on this thread, not after the worker's next batch
     for _ in range(3):
         time.sleep(0.25)
         _move(session, scene, vp)
@@ -176,11 +172,10 @@ def test_vfr_recording_has_the_true_timestamps(scene, vp, rec_mod, session, tmp_
     frames, _size = decode(rec.path)
     st = rec.stats
     assert len(frames) == st.frames == st.images + st.repeated and st.repeated == 1  # the hold at the stop
-    # from the image on screen at the start (both sinks got it again), every image the session
-    # published reached the recording: encoded or dropped, never waited for
-    published = arrivals.times[1:]
-    assert st.images + st.dropped == len(published)
-    t0 = published[0]
+    # the image on screen, then every image the session published reached the recording:
+    # encoded or dropped, never waited for
+    assert st.images + st.dropped == len(arrivals.times)
+    published, t0 = arrivals.times[1:], rec.started
     times = [t for t, _ in frames]
     assert times[0] == 0.0 and times == sorted(times)
     for t in times[1:-1]:  # each at the time its image was published (1 ms resolution; the two
@@ -269,6 +264,22 @@ def test_a_slow_encoder_drops_images_and_never_blocks_the_source(vp, rec_mod, tm
     assert rec.stats.dropped > 10 and rec.stats.images + rec.stats.dropped == 40
     frames, _ = decode(rec.path)
     assert len(frames) == rec.stats.frames
+
+
+def test_a_sink_that_refuses_the_image_on_screen_is_not_attached(session):
+    class Refuses(Arrivals):
+        aborted = False
+
+        def write(self, frame):
+            raise ValueError("no thanks")
+
+        def abort(self):
+            self.aborted = True
+
+    sink = Refuses()
+    with pytest.raises(ValueError, match="no thanks"):
+        session.attach(sink)
+    assert sink not in session.sinks and sink.aborted and session.running
 
 
 def test_an_error_while_recording_stops_it_and_keeps_the_file(vp, rec_mod, session, tmp_path):

@@ -150,6 +150,11 @@ class Recording:
         return self._closing
 
     @property
+    def started(self) -> float | None:
+        """When the first image arrived (time.monotonic): the video's time 0; None before."""
+        return self._t0
+
+    @property
     def path(self) -> Path:
         return self.writer.target
 

@@ -7,14 +7,12 @@ full resolution (Cycles' reduced-resolution start; batches of the shared `sampli
 up to the viewport's sample count. With the denoiser on, the image is denoised (OIDN through
 the shared `DenoiserSlot`, quality `viewport_denoiser_quality`) from `denoiser_start` samples
 on, as often as the denoiser's cost allows, and at the end. Every image is a `DrawFrame` (an
-optica_core.sinks Frame) published to the session's sinks (the display, a video writer),
-stamped with the session's colour view; `republish()` hands the newest image to the sinks again
-(a sink just attached, a changed view transform), on this thread like every other publish.
+optica_core.sinks Frame) published through the session (`ViewportSession.publish`: stamped with
+the scene's colour view, handed to its sinks: the display, a video writer).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -150,7 +148,6 @@ class Worker(threading.Thread):
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._republish = threading.Event()
         self.published = threading.Event()
         self._pending: Job | None = None
         self._posted_at = 0.0
@@ -186,12 +183,6 @@ class Worker(threading.Thread):
             self._cancel()
 
     def wake(self) -> None:
-        self._wake.set()
-
-    def republish(self) -> None:
-        """Publishes the newest image again soon (after the running batch), with the session's
-        current colour view."""
-        self._republish.set()
         self._wake.set()
 
     @property
@@ -244,9 +235,6 @@ class Worker(threading.Thread):
     def _loop(self):
         job, state = None, None
         while not self._should_stop():
-            if self._republish.is_set():
-                self._republish.clear()
-                self._publish_again()
             new = self._take()
             if new is not None:
                 job, state = new, _Progress(sizes=pixel_sizes(new.base_pixel_size))
@@ -387,7 +375,7 @@ class Worker(threading.Thread):
         self._serial += 1
         r = self._renderers.renderer
         samples = r.samples if r is not None else 0
-        self.frame = frame = DrawFrame(
+        frame = DrawFrame(
             pixels,
             index=self._serial,
             samples=samples,
@@ -398,7 +386,6 @@ class Worker(threading.Thread):
             denoised=denoised,
             generation=job.generation,
             region=job.frame.region,
-            view=self._colour_view(),
         )
         if st.first_pixels is None:
             st.first_pixels = time.perf_counter()
@@ -406,21 +393,11 @@ class Worker(threading.Thread):
         st.samples = samples
         session = self._session()
         if session is not None:
-            session.sinks.publish(frame)
+            session.publish(frame)  # sets self.frame
+        else:
+            self.frame = frame
         self.published.set()
         self._redraw()
-
-    def _colour_view(self):
-        session = self._session()
-        return session.colour_view if session is not None else None
-
-    def _publish_again(self) -> None:
-        session, frame = self._session(), self.frame
-        if session is None or frame is None:
-            return
-        self.frame = frame = dataclasses.replace(frame, view=session.colour_view)
-        session.sinks.publish(frame)
-        self.published.set()
 
     def _redraw(self) -> None:
         if self._on_redraw is not None:
