@@ -5,6 +5,8 @@
 - `sync`: depsgraph updates → the exporter's change tracker (transform patch or cached export);
 - `worker`: the sampling thread (reduced-resolution start, progressive batches, denoising);
 - `display`: the viewport texture, a frame sink drawn with the gpu module;
+- `colour`: the scene's colour settings as the frames carry them (for sinks that colour-manage);
+- `recording`: recording a session to a video file in real time (a frame sink; start / stop);
 - `session`: a session tying them together, a source of frames that sinks attach to;
 - `entry`: the RenderEngine's view_update / view_draw, per-engine sessions and teardown.
 

@@ -13,6 +13,9 @@ a worker that died) is replaced by a new one at the next call, never handed back
 
 Errors never propagate into Blender's draw loop: an update or drawing error is logged once
 (per message) and shown in the status line; the next call tries again.
+
+Operators reach the session of a 3D view through `session_in_area(area)`: each entry point
+notes which region (a 3D view's WINDOW region; each has its own engine) its session draws in.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import weakref
 
 from .. import messages
+from .colour import scene_view_settings
 from .display import Display
 from .framing import ViewState
 from .session import ViewportSession
@@ -30,6 +34,7 @@ from .sync import Changes
 log = logging.getLogger(__name__)
 
 _sessions: weakref.WeakSet[ViewportSession] = weakref.WeakSet()
+_by_region: dict[int, weakref.ref] = {}  # WINDOW region pointer → its session
 
 
 def _engine_alive(ref) -> bool:
@@ -93,6 +98,31 @@ def _reporter(ref):
     return messages.relay(log, to_status, user_levels=("ERROR",))
 
 
+def _note_region(context, session: ViewportSession) -> None:
+    region = getattr(context, "region", None)
+    if region is None:
+        return
+    key = region.as_pointer()
+    ref = _by_region.get(key)
+    if ref is None or ref() is not session:
+        for dead in [k for k, r in _by_region.items() if r() is None]:
+            del _by_region[dead]
+        _by_region[key] = weakref.ref(session)
+
+
+def session_in_area(area) -> ViewportSession | None:
+    """The running session drawing in a WINDOW region of `area` (a 3D view; in quad view, the
+    first that has one), or None."""
+    for region in getattr(area, "regions", ()):
+        if region.type != "WINDOW":
+            continue
+        ref = _by_region.get(region.as_pointer())
+        session = ref() if ref is not None else None
+        if session is not None and not session.stopping:
+            return session
+    return None
+
+
 def stop_all() -> None:
     """Stops every viewport session and waits for their threads (file load, add-on
     unregister, interpreter exit)."""
@@ -116,6 +146,7 @@ def view_update(engine, context, depsgraph) -> None:
     """RenderEngine.view_update: the depsgraph changed (or the viewport render just started)."""
     session = session_for(engine)
     assert session is not None
+    _note_region(context, session)
     try:
         session.update(depsgraph, _view(engine, context, depsgraph.scene))
         session.message = ""
@@ -128,7 +159,9 @@ def view_draw(engine, context, depsgraph) -> None:
     """RenderEngine.view_draw: draw the newest image; a changed view restarts sampling."""
     session = session_for(engine)
     assert session is not None
+    _note_region(context, session)
     try:
+        session.set_colour_view(scene_view_settings(depsgraph.scene))
         view = _view(engine, context, depsgraph.scene)
         if view != session.view:
             if session.needs_scene_view(view):

@@ -7,6 +7,7 @@ source of frames that sinks attach to.
     session.update_view(view)                       # the view alone changed (navigation)
     frame = session.draw_data()                     # newest DrawFrame, or None
     session.attach(sink); session.detach(sink)      # e.g. a video writer, while it runs
+    session.set_colour_view(settings)               # the scene's view transform changed (drawing)
     session.stop()                                  # joins the worker thread
 
 The engine's entry points (entry.py) turn Blender's context into a `ViewState` and draw with
@@ -16,17 +17,25 @@ camera only; anything else goes through the scene sync (sync.py: the exporter's 
 a transform patch or a cached export). The core rebuilds only what changed: unchanged geometry
 keeps its BVH (`Renderer.geometry_reused`). Sampling is the worker's (worker.py).
 
-Sinks attached with `attach()` get every published DrawFrame on the worker's thread (wrap a slow
-one in optica_core.sinks.QueuedSink); `stop()` closes them.
+Sinks attached with `attach()` get the image on screen at once (on the attaching thread: a
+resting session publishes nothing until something changes, and a full-resolution batch may take
+seconds), then every DrawFrame the worker publishes, on its thread (wrap a slow sink in
+optica_core.sinks.QueuedSink); one lock keeps these in order. `stop()` closes them. Frames carry
+the scene's colour view (`colour_view`: view transform, look, exposure, gamma); a change of it
+alone restarts nothing but publishes the image on screen again with it (on the calling thread),
+so a recording follows what the view draws.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from dataclasses import dataclass, field
 
 from optica_core.sinks import SinkSet
 
+from .colour import scene_view_settings
 from .framing import SceneView, ViewState, scene_view, view_frame
 from .sync import Changes, ViewportSync
 from .worker import DrawFrame, Job, JobStats, Settings, Worker
@@ -61,6 +70,8 @@ class ViewportSession:
         self.last_report = UpdateReport()
         self.message = ""  # the latest problem worth showing (export error, denoiser missing)
         self.sinks = SinkSet()
+        self.colour_view = None  # the scene's colour settings (optica_core.sinks.colour.ViewSettings)
+        self._publishing = threading.Lock()  # one image at a time reaches the sinks, in order
         self._generation = 0
         self._worker = Worker(self, on_redraw, alive)
         self._worker.start()
@@ -75,6 +86,7 @@ class ViewportSession:
         if changes is None:
             changes = Changes.everything() if first else Changes.from_depsgraph(depsgraph)
         settings = Settings.from_scene(depsgraph.scene)
+        self.set_colour_view(scene_view_settings(depsgraph.scene))
         synced = self.sync.apply(depsgraph, changes)
         rep = UpdateReport(
             kind="initial" if first else synced.kind,
@@ -147,8 +159,39 @@ class ViewportSession:
         return self._worker.frame
 
     def attach(self, sink) -> None:
-        """Feeds `sink` every image published from now on (see the module docstring)."""
-        self.sinks.attach(sink)
+        """Feeds `sink` the image on screen, then every image published from now on (see the
+        module docstring). A sink that cannot take the first image is not attached (its error
+        is raised)."""
+        with self._publishing:
+            self.sinks.attach(sink)
+            frame = self._worker.frame
+            if frame is not None:
+                try:
+                    sink.write(frame)
+                except BaseException:
+                    self.sinks.detach(sink, close=False)
+                    raise
+
+    def set_colour_view(self, view) -> None:
+        """The scene's colour settings (a ViewSettings) as the 3D view now draws them; a change
+        publishes the image on screen again with them."""
+        if view == self.colour_view:
+            return
+        with self._publishing:
+            self.colour_view = view
+            frame = self._worker.frame
+            if frame is not None:
+                self._hand_out(frame)
+
+    def publish(self, frame: DrawFrame) -> None:
+        """The worker's new image: stamped with the colour view, then to every sink."""
+        with self._publishing:
+            self._hand_out(frame)
+
+    def _hand_out(self, frame: DrawFrame) -> None:
+        frame = dataclasses.replace(frame, view=self.colour_view)
+        self._worker.frame = frame
+        self.sinks.publish(frame)
 
     def detach(self, sink) -> None:
         """Stops feeding `sink` and closes it (a video writer finalizes its file)."""

@@ -7,7 +7,8 @@ full resolution (Cycles' reduced-resolution start; batches of the shared `sampli
 up to the viewport's sample count. With the denoiser on, the image is denoised (OIDN through
 the shared `DenoiserSlot`, quality `viewport_denoiser_quality`) from `denoiser_start` samples
 on, as often as the denoiser's cost allows, and at the end. Every image is a `DrawFrame` (an
-optica_core.sinks Frame) published to the session's sinks (the display, a video writer).
+optica_core.sinks Frame) published through the session (`ViewportSession.publish`: stamped with
+the scene's colour view, handed to its sinks: the display, a video writer).
 """
 
 from __future__ import annotations
@@ -69,10 +70,12 @@ class Settings:
 class DrawFrame(Frame):
     """One viewport image: `pixels` (h, w, 4) float32 linear RGBA, top row first, to be drawn
     over region rectangle `rect` (x, y from the bottom-left, w, h) — `pixel_size` region pixels
-    per film pixel. `index` counts the session's images."""
+    per film pixel, in a region of `region` (w, h) pixels. `index` counts the session's images;
+    `view`: the scene's colour view when it was published (optica_core.sinks.colour)."""
 
     pixel_size: int = 1
     rect: tuple = (0, 0, 1, 1)
+    region: tuple = ()  # () when not known: the film is the whole picture
     target: int = 0
     denoised: bool = False
     generation: int = 0
@@ -372,7 +375,7 @@ class Worker(threading.Thread):
         self._serial += 1
         r = self._renderers.renderer
         samples = r.samples if r is not None else 0
-        self.frame = frame = DrawFrame(
+        frame = DrawFrame(
             pixels,
             index=self._serial,
             samples=samples,
@@ -382,6 +385,7 @@ class Worker(threading.Thread):
             target=target,
             denoised=denoised,
             generation=job.generation,
+            region=job.frame.region,
         )
         if st.first_pixels is None:
             st.first_pixels = time.perf_counter()
@@ -389,7 +393,9 @@ class Worker(threading.Thread):
         st.samples = samples
         session = self._session()
         if session is not None:
-            session.sinks.publish(frame)
+            session.publish(frame)  # sets self.frame
+        else:
+            self.frame = frame
         self.published.set()
         self._redraw()
 

@@ -16,6 +16,14 @@ target (`.<name>.optica-partial.<ext>`), finalizes the container, then renames i
 target: a failed or cancelled export never leaves a broken video, and an existing file at the
 target survives until the new one is complete.
 
+Live files (`live=True`, a recording): written in place, never over an existing file, and
+fragmented (MP4/MOV: `movflags` frag_keyframe+empty_moov+default_base_moof plus a fragment every
+FRAGMENT_SECONDS; Matroska: a cluster as often), every packet flushed to the operating system:
+the file on disk is a playable video at every moment — a killed process loses the last fragment
+and the frames inside the encoder, nothing else. Timestamps: `write(rgb, pts)` in units of the
+writer's `time_base` (default 1/fps: frame numbers) for variable frame rates; `repeat(pts)`
+encodes the last frame again without converting it again.
+
 Colour: frames are converted once, RGB → yuv420p with BT.709 coefficients and MPEG (TV) range,
 through one reused reformatter, and the stream is tagged BT.709 / MPEG range (as Blender's own
 FFmpeg output). PyAV's default conversion (BT.601, untagged) would shift colours.
@@ -44,6 +52,7 @@ from .base import Frame, MissingDependency
 from .colour import Processors
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}
+FRAGMENT_SECONDS = 0.25  # live files: the most a crash loses, besides the encoder's own delay
 
 # Generic speed presets → each encoder's own names (slower = smaller file at the same quality).
 PRESETS = ("FASTEST", "FASTER", "FAST", "MEDIUM", "SLOW", "SLOWER", "SLOWEST")
@@ -282,6 +291,18 @@ def codec_options(settings: EncoderSettings, choice: EncoderChoice, fps: Fractio
 # the writer
 
 
+def live_options(extension: str) -> dict[str, str]:
+    """Muxer options that keep a file being written playable at every moment (see the module
+    docstring): fragments / clusters every FRAGMENT_SECONDS, each packet flushed at once."""
+    if CONTAINERS[extension.lower()] == "matroska":
+        return {"cluster_time_limit": str(round(FRAGMENT_SECONDS * 1000)), "flush_packets": "1"}
+    return {
+        "movflags": "frag_keyframe+empty_moov+default_base_moof",
+        "frag_duration": str(round(FRAGMENT_SECONDS * 1e6)),
+        "flush_packets": "1",
+    }
+
+
 def partial_path(target: Path) -> Path:
     """Where a video is written until it is complete (same folder: the rename is atomic)."""
     return target.with_name(f".{target.stem}.optica-partial{target.suffix}")
@@ -306,6 +327,8 @@ class VideoWriter:
         settings: EncoderSettings,
         choice: EncoderChoice | None = None,
         keep_partial: bool = False,
+        live: bool = False,
+        time_base: Fraction | None = None,
     ):
         av = import_av()
         self._av = av
@@ -317,15 +340,21 @@ class VideoWriter:
         # 4:2:0 chroma needs even sizes: the last column/row of an odd size is dropped.
         self.width, self.height = width - width % 2, height - height % 2
         self.fps = Fraction(fps)
+        self.time_base = Fraction(time_base) if time_base else 1 / self.fps
         self.settings = settings
         self.choice = choice or choose_encoder(settings)
-        self.keep_partial = keep_partial
+        self.live = live
+        self.keep_partial = keep_partial or live  # a live file is playable: aborting keeps it
         self.stats = WriterStats()
-        self.partial = partial_path(self.target)
+        self.partial = self.target if live else partial_path(self.target)
         self.kept: Path | None = None  # abort(): the playable partial video kept, if any
         self._closed = False
+        self._last = None  # the last frame encoded, for repeat()
+        if live and self.target.exists():
+            raise EncoderError(f"{self.target} exists: a recording never replaces a file")
         self.partial.unlink(missing_ok=True)
-        self._container = av.open(str(self.partial), "w", format=CONTAINERS[ext])
+        options = live_options(ext) if live else {}
+        self._container = av.open(str(self.partial), "w", format=CONTAINERS[ext], options=options)
         try:
             self._stream = self._add_stream()
         except BaseException:
@@ -344,7 +373,7 @@ class VideoWriter:
         stream = self._container.add_stream(self.choice.name, rate=self.fps, options=opts)
         stream.width, stream.height, stream.pix_fmt = self.width, self.height, "yuv420p"
         cc = stream.codec_context
-        cc.time_base = 1 / self.fps
+        cc.time_base = self.time_base
         cc.gop_size = gop
         if bit_rate:
             cc.bit_rate = bit_rate
@@ -369,9 +398,10 @@ class VideoWriter:
     def frames(self) -> int:
         return self.stats.frames
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, frame: np.ndarray, pts: int | None = None) -> None:
         """Appends one frame: (h, w, 3) uint8 display values, or float display values in [0, 1]
-        (rounded); larger than the video by an odd row/column is fine (it is dropped)."""
+        (rounded); larger than the video by an odd row/column is fine (it is dropped). `pts`:
+        its time in `time_base` units, increasing (default: the frame's number)."""
         t0 = time.perf_counter()
         rgb = np.asarray(frame)
         if rgb.ndim != 3 or rgb.shape[2] < 3:
@@ -384,12 +414,24 @@ class VideoWriter:
         rgb = np.ascontiguousarray(rgb)
         av = self._av
         src = av.VideoFrame.from_numpy_buffer(rgb, format="rgb24")
-        yuv = self._reformatter.reformat(src, **self._reformat_args)
-        yuv.pts = self.stats.frames
+        self._last = self._reformatter.reformat(src, **self._reformat_args)
+        self._encode(self._last, pts)
+        self.stats.seconds += time.perf_counter() - t0
+
+    def repeat(self, pts: int) -> None:
+        """Encodes the last written frame again at `pts` (a constant-rate video holding a still
+        image), without converting it again."""
+        if self._last is None:
+            raise ValueError("repeat() before any frame was written")
+        t0 = time.perf_counter()
+        self._encode(self._last, pts)
+        self.stats.seconds += time.perf_counter() - t0
+
+    def _encode(self, yuv, pts: int | None) -> None:
+        yuv.pts = self.stats.frames if pts is None else int(pts)
         for packet in self._stream.encode(yuv):
             self._container.mux(packet)
         self.stats.frames += 1
-        self.stats.seconds += time.perf_counter() - t0
 
     def close(self) -> Path:
         """Flushes the encoder, finalizes the container and moves it to the target."""
