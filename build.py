@@ -84,8 +84,9 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".so", ".blend1", ".orig", ".rej", "~")
 
 # Third-party packages the extension needs inside Blender, bundled as wheels at the versions
 # requirements.txt pins: PyAV (video encoding), PyOpenColorIO (colour management of exported
-# frames), and cffi with pycparser, which pyoidn imports and Blender's own Python lacks.
-BUNDLED = ("av", "opencolorio", "cffi", "pycparser")
+# frames), OpenEXR and Pillow (the parallel export's temporary frames), and cffi with pycparser,
+# which pyoidn imports and Blender's own Python lacks.
+BUNDLED = ("av", "opencolorio", "openexr", "pillow", "cffi", "pycparser")
 
 # The denoiser (pyoidn: Intel Open Image Denoise) is bundled trimmed: its upstream wheel stores
 # every symlink of its lib/ folder as a full copy and carries the SYCL and HIP devices, their

@@ -18,10 +18,11 @@ import pytest
 import optica_core
 from optica_core import cli
 from optica_core.farm import FarmError, FarmJob, render_chunk, run_farm
-from optica_core.framesink import DONE_LOG, ReorderBuffer
-from optica_core.imagefile import read_exr
-from optica_core.render import PASSES, RenderedFrame, Sampling, render_frame
+from optica_core.render import RenderSettings, render_frame
+from optica_core.sampling import Limits
 from optica_core.sequence import Sequence, SequenceWriter, frame_name
+from optica_core.sinks import Frame, ReorderingSink
+from optica_core.sinks.images import DONE_LOG, EXR_CHANNELS, read_exr
 
 from animation_scenes import Animation
 
@@ -55,9 +56,13 @@ def folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(folder):
     """The frames rendered in this process, one after the other."""
-    seq, renderer = Sequence(folder), optica_core.Renderer(threads=2)
-    return {n: render_frame(renderer, seq.load_frame(n), Sampling(samples=SAMPLES), PASS_NAMES).passes
-            for n in FRAMES}
+    seq, renderer, settings = Sequence(folder), optica_core.Renderer(threads=2), settings_of(SAMPLES)
+    frames = {n: render_frame(renderer, seq.load_frame(n), settings) for n in FRAMES}
+    return {n: {"combined": f.pixels, **f.passes} for n, f in frames.items()}
+
+
+def settings_of(samples: int, passes=PASS_NAMES) -> RenderSettings:
+    return RenderSettings(Limits(samples), passes=passes)
 
 
 def _job(folder, out, **kw) -> FarmJob:
@@ -71,7 +76,7 @@ def _assert_frames_equal_reference(out, reference, frames=FRAMES):
         channels = read_exr(out / f"frame_{n:06d}.exr")
         for name, image in reference[n].items():
             image = image if image.ndim == 3 else image[..., None]
-            got = np.stack([channels[c] for c in PASSES[name][1]], axis=-1)
+            got = np.stack([channels[c] for c in EXR_CHANNELS[name]], axis=-1)
             assert np.array_equal(got, image.astype(np.float32)), (n, name)
 
 
@@ -79,8 +84,8 @@ def test_the_farm_renders_the_same_pixels_as_one_process(client, folder, referen
     arrays_read, arrived = [], []
 
     def watch(frame, tracker):
-        arrays_read.append(frame.stats["arrays_read"])
-        arrived.append(frame.frame)
+        arrays_read.append(frame.info["arrays_read"])
+        arrived.append(frame.index)
 
     result = run_farm(_job(folder, tmp_path / "out"), progress=watch, client=client)
     assert sorted(arrived) == FRAMES and result.skipped == 0
@@ -97,7 +102,7 @@ def test_a_killed_worker_still_yields_every_frame(client, folder, reference, tmp
 
     def kill_one(frame, tracker):
         if not killed:
-            victim = next(a for a in pids if a != frame.worker)
+            victim = next(a for a in pids if a != frame.info["worker"])
             os.kill(pids[victim], signal.SIGKILL)
             killed.append(victim)
 
@@ -154,39 +159,56 @@ def test_a_frame_that_keeps_failing_stops_the_farm_with_the_workers_error(client
 
 
 def test_a_worker_that_cannot_see_the_folder_says_so(client, tmp_path):
-    future = client.submit(render_chunk, str(tmp_path / "elsewhere"), [1], Sampling(samples=1), ("combined",), 1,
-                           pure=False)
+    future = client.submit(render_chunk, str(tmp_path / "elsewhere"), [1], settings_of(1, ()), 1, pure=False)
     with pytest.raises(ValueError, match=r"worker tcp://127.0.0.1:\d+: .*not an Optica sequence folder .*same path"):
         future.result(timeout=60)
 
 
-def test_an_incomplete_folder_or_a_video_target_is_refused_before_any_worker_starts(folder, tmp_path):
+def test_an_incomplete_folder_or_an_unknown_target_is_refused_before_any_worker_starts(folder, tmp_path):
     partial = tmp_path / "partial"
     SequenceWriter(partial, [1, 2])
     with pytest.raises(FarmError, match=r"frames 1, 2 have not been written yet"):
         run_farm(_job(partial, tmp_path / "out"))
-    with pytest.raises(FarmError, match="give a folder for the frames"):
-        run_farm(_job(folder, tmp_path / "film.mp4"))
-    assert not (tmp_path / "out").exists() and not (tmp_path / "film.mp4").exists()
+    with pytest.raises(ValueError, match=r"film.gif: give a folder for the frames, or a video file \(.mp4"):
+        run_farm(_job(folder, tmp_path / "film.gif"))
+    assert not (tmp_path / "out").exists() and not (tmp_path / "film.gif").exists()
 
 
-def test_the_reorder_buffer_delivers_in_order_and_holds_a_bounded_number():
+def test_the_reordering_sink_delivers_in_order_and_holds_a_bounded_number():
     class Sink:
-        frames = []
+        def __init__(self):
+            self.frames, self.closed, self.aborted = [], False, False
 
         def write(self, frame):
-            self.frames.append(frame.frame)
+            self.frames.append(frame.index)
+
+        def close(self):
+            self.closed = True
+
+        def abort(self):
+            self.aborted = True
+
+    def frame(n):
+        return Frame(np.zeros((1, 1, 3), np.float32), index=n)
 
     sink = Sink()
-    buffer = ReorderBuffer(sink, [3, 4, 5, 6], capacity=2)
-    assert buffer.push(RenderedFrame(5, {})) == 0 and buffer.push(RenderedFrame(4, {})) == 0
+    ordered = ReorderingSink(sink, [3, 4, 5, 6], capacity=2)
+    ordered.write(frame(5))
+    ordered.write(frame(4))
+    assert sink.frames == [] and ordered.waiting == 2
     with pytest.raises(RuntimeError, match="reorder buffer full"):
-        buffer.push(RenderedFrame(6, {}))
-    assert buffer.push(RenderedFrame(3, {})) == 3 and sink.frames == [3, 4, 5]
+        ordered.write(frame(6))
+    ordered.write(frame(3))
+    assert sink.frames == [3, 4, 5]
     with pytest.raises(ValueError, match="frame 4 was not expected"):
-        buffer.push(RenderedFrame(4, {}))
-    buffer.push(RenderedFrame(6, {}))
-    assert buffer.complete and sink.frames == [3, 4, 5, 6]
+        ordered.write(frame(4))
+    with pytest.raises(RuntimeError, match=r"1 frames never arrived \(from frame 6 on\)"):
+        ordered.close()
+    ordered.write(frame(6))
+    ordered.close()
+    assert ordered.complete and sink.frames == [3, 4, 5, 6] and sink.closed
+    ReorderingSink(sink, [1], capacity=1).abort()
+    assert sink.aborted
 
 
 def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, tmp_path):

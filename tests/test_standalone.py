@@ -16,8 +16,9 @@ from PIL import Image
 
 import optica_core
 from optica_core import cli, save_scene, scenes
-from optica_core.imagefile import read_exr
-from optica_core.render import PASSES, Sampling, render_frame
+from optica_core.render import RenderSettings, render_frame
+from optica_core.sampling import Limits
+from optica_core.sinks.images import EXR_CHANNELS, read_exr
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +43,12 @@ def test_exr_channels_equal_the_renderers_buffers(scene_file, tmp_path):
     assert _run("render", scene_file, "-o", out, "--samples", 8, "--passes", "all", "--threads", 2, "-q") == 0
     channels = read_exr(out)
     renderer = optica_core.Renderer(threads=1)
-    render_frame(renderer, optica_core.load_scene(scene_file), Sampling(samples=8))
+    render_frame(renderer, optica_core.load_scene(scene_file), RenderSettings(Limits(8)))
     expected = {"combined": renderer.color, "albedo": renderer.albedo, "normal": renderer.normal,
                 "depth": renderer.depth[..., None], "object_id": renderer.object_id[..., None]}
-    assert set(channels) == {c for name in expected for c in PASSES[name][1]}
+    assert set(channels) == {c for name in expected for c in EXR_CHANNELS[name]}
     for name, image in expected.items():
-        got = np.stack([channels[c] for c in PASSES[name][1]], axis=-1)
+        got = np.stack([channels[c] for c in EXR_CHANNELS[name]], axis=-1)
         assert np.array_equal(got, np.asarray(image, np.float32)), name
     assert (channels["ObjectID.X"] == -1).any() and (channels["ObjectID.X"] >= 0).any()
 
@@ -96,9 +97,9 @@ def test_denoise_keeps_the_noisy_image_as_a_pass(scene_file, tmp_path):
     assert _run("render", scene_file, "-o", out, "--samples", 2, "--denoise", "--passes", "combined,noisy", "-q") == 0
     channels = read_exr(out)
     renderer = optica_core.Renderer()
-    render_frame(renderer, optica_core.load_scene(scene_file), Sampling(samples=2))
-    noisy = np.stack([channels[c] for c in PASSES["noisy"][1]], axis=-1)
-    combined = np.stack([channels[c] for c in PASSES["combined"][1]], axis=-1)
+    render_frame(renderer, optica_core.load_scene(scene_file), RenderSettings(Limits(2)))
+    noisy = np.stack([channels[c] for c in EXR_CHANNELS["noisy"]], axis=-1)
+    combined = np.stack([channels[c] for c in EXR_CHANNELS["combined"]], axis=-1)
     assert np.array_equal(noisy, renderer.color)
     # OIDN smooths: neighbouring pixels differ much less after denoising
     roughness = [np.abs(np.diff(img[..., :3], axis=1)).mean() for img in (noisy, combined)]
@@ -109,9 +110,9 @@ def test_the_time_limit_and_the_noise_threshold_stop_sampling(scene_file, tmp_pa
     renderer = optica_core.Renderer()
     scene = optica_core.load_scene(scene_file)
     t0 = time.perf_counter()
-    frame = render_frame(renderer, scene, Sampling(samples=1_000_000, time_limit=0.5))
+    frame = render_frame(renderer, scene, RenderSettings(Limits(1_000_000, time_limit=0.5)))
     assert time.perf_counter() - t0 < 3.0 and 1 <= frame.samples < 1_000_000
-    frame = render_frame(renderer, scene, Sampling(samples=4096, noise_threshold=0.5))
+    frame = render_frame(renderer, scene, RenderSettings(Limits(4096, noise_threshold=0.5)))
     assert frame.samples < 4096
 
 

@@ -145,6 +145,7 @@ class SequenceWriter:
         self.frames = [int(n) for n in frames]
         self.stats = WriteStats()
         self._stored: set[str] = set()
+        self._previous: dict[int, tuple[np.ndarray, str]] = {}  # the last frame's arrays, by id
         (self.folder / "frames").mkdir(parents=True, exist_ok=True)
         (self.folder / "arrays").mkdir(exist_ok=True)
         ocio = os.fspath(ocio_config) if ocio_config is not None else None
@@ -159,7 +160,9 @@ class SequenceWriter:
         """Validates `scene` and writes frame `frame`; False when the same frame was already there."""
         if frame not in self.frames:
             raise ValueError(f"frame {frame} is not one of this sequence's frames")
-        document = self._document(validate_scene(scene), {})
+        digests: dict[int, tuple[np.ndarray, str]] = {}
+        document = self._document(validate_scene(scene), digests)
+        self._previous = digests
         data = json.dumps(document, indent=1, allow_nan=False).encode()
         written = _write_if_changed(self.folder / frame_name(frame), data)
         if written:
@@ -183,18 +186,29 @@ class SequenceWriter:
         return removed
 
     def _document(self, value, digests: dict):
-        """The frame's JSON document; `digests` (id → digest) stores an array held twice once."""
+        """The frame's JSON document; `digests` (id → (array, digest)) stores an array held
+        twice once."""
         if isinstance(value, np.ndarray):
             if value.nbytes <= INLINE_BYTES:
                 return _inline(value)
             if id(value) not in digests:
-                digests[id(value)] = self._store(value)
-            return {"$array": digests[id(value)]}
+                digests[id(value)] = (value, self._digest_of(value))
+            return {"$array": digests[id(value)][1]}
         if isinstance(value, dict):
             return {key: self._document(item, digests) for key, item in value.items()}
         if isinstance(value, (list, tuple)):
             return [self._document(item, digests) for item in value]
         return value
+
+    def _digest_of(self, array: np.ndarray) -> str:
+        """The stored array's digest. An array that is the very object the previous frame held
+        is not read again: an exporter that keeps unchanged data hands over the same arrays
+        (never changed in place: the renderer keeps their BVHs on the same promise)."""
+        known = self._previous.get(id(array))
+        if known is not None and known[0] is array:
+            self.stats.arrays_reused += 1
+            return known[1]
+        return self._store(array)
 
     def _store(self, array: np.ndarray) -> str:
         digest = content_digest(array)

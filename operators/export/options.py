@@ -22,7 +22,7 @@ from .methods import METHOD_CHOICES
 
 SEQUENCE_FORMAT_CHOICES = (
     ("EXR", "OpenEXR (half)", "Scene-linear half-float EXR, colour-managed when encoding (default)"),
-    ("PNG", "PNG (16-bit)", "16-bit PNG, colour-managed by the workers"),
+    ("PNG", "PNG (8-bit)", "8-bit PNG, colour-managed by the workers: the very values the encoder gets"),
 )
 
 
