@@ -68,7 +68,8 @@ def settings_of(samples: int, passes=PASS_NAMES) -> RenderSettings:
 def _job(folder, out, **kw) -> FarmJob:
     kw.setdefault("chunk", 2)
     kw.setdefault("max_seconds", 300)  # a hung cluster fails the test instead of hanging it
-    return FarmJob(folder=str(folder), out=str(out), passes=PASS_NAMES, timeout=60, **kw)
+    kw.setdefault("passes", PASS_NAMES)
+    return FarmJob(folder=str(folder), out=str(out), timeout=60, **kw)
 
 
 def _assert_frames_equal_reference(out, reference, frames=FRAMES):
@@ -121,11 +122,11 @@ def test_a_rerun_after_an_interrupt_renders_only_the_missing_frames(client, fold
     with pytest.raises(KeyboardInterrupt):
         run_farm(_job(folder, tmp_path / "out", chunk=1), progress=interrupt_once_two_are_written, client=client)
     done = sorted(int(p.stem.split("_")[1]) for p in (tmp_path / "out").glob("frame_*.exr"))
-    # frames leave in order: those that arrived early were still waiting for an earlier one
-    assert 2 <= len(done) < len(FRAMES) and done == FRAMES[:len(done)]
-    assert not list((tmp_path / "out").glob("*.tmp"))
+    # every frame that came back was kept, also those that arrived ahead of an earlier one
+    assert 2 <= len(done) < len(FRAMES)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
     result = run_farm(_job(folder, tmp_path / "out"), client=client)
-    assert result.rendered == FRAMES[len(done):] and result.skipped == len(done)
+    assert result.rendered == [n for n in FRAMES if n not in done] and result.skipped == len(done)
     _assert_frames_equal_reference(tmp_path / "out", reference)
     assert run_farm(_job(folder, tmp_path / "out"), client=client).rendered == []
 
@@ -272,3 +273,151 @@ def test_an_output_folder_that_cannot_be_made_is_a_clear_error(folder, tmp_path,
 def test_bad_farm_options_are_refused(folder, tmp_path, option, value):
     with pytest.raises(ValueError, match=f"{option}: expected an int >= 0"):
         _job(folder, tmp_path / "out", **{option: value})
+
+
+# --------------------------------------------------------------------------------------------
+# --out VIDEO: frames encoded in order through the shared VideoSink, never a partial video
+
+
+@pytest.fixture(scope="module")
+def video_folder(tmp_path_factory):
+    """The same animation, with the colour and encoder settings a Blender export writes."""
+    path = tmp_path_factory.mktemp("farm-video") / "shot"
+    animation = Animation()
+    writer = SequenceWriter(path, FRAMES, fps=(24, 1), render={"samples": SAMPLES}, color={"view": "Standard"},
+                            encoder={"codec": "H264", "encoder": "CPU", "crf": 4, "preset": "FASTER"},
+                            ocio_config=colour.find_blender_config())
+    for n in FRAMES:
+        writer.write_frame(n, animation.scene(n))
+    return path
+
+
+@pytest.fixture(scope="module")
+def display_reference(reference):
+    """The reference frames as the 8-bit images an encoder must be handed."""
+    processor = colour.DisplayProcessor(colour.ViewSettings(view="Standard"), colour.find_blender_config())
+    return {n: processor.to_uint8(images["combined"]) for n, images in reference.items()}
+
+
+@pytest.fixture
+def handed(monkeypatch):
+    """Every frame handed to a VideoWriter, in order."""
+    frames = []
+    write = video.VideoWriter.write
+
+    def spy(self, frame):
+        frames.append(np.array(frame, copy=True))
+        return write(self, frame)
+
+    monkeypatch.setattr(video.VideoWriter, "write", spy)
+    return frames
+
+
+def _video_frames(path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def _assert_video_is_the_reference(target, handed, display_reference):
+    assert len(handed) == len(FRAMES) and _video_frames(target) == len(FRAMES)
+    for n, frame in zip(FRAMES, handed):
+        assert np.array_equal(frame, display_reference[n]), n
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no partial video, no state
+
+
+av = pytest.importorskip("av")
+from optica_core.sinks import colour, video  # noqa: E402
+
+
+def test_the_farms_video_is_made_of_the_frames_of_one_process(client, video_folder, display_reference, handed,
+                                                              tmp_path):
+    target = tmp_path / "out" / "shot.mp4"
+    result = run_farm(_job(video_folder, target, passes=("combined",)), client=client)
+    assert result.rendered == FRAMES and result.path == str(target)
+    _assert_video_is_the_reference(target, handed, display_reference)
+
+
+def test_a_killed_worker_still_yields_a_complete_video(client, video_folder, display_reference, handed, tmp_path):
+    pids = client.run(os.getpid)
+    killed = []
+
+    def kill_one(frame, tracker):
+        if not killed:
+            victim = next(a for a in pids if a != frame.info["worker"])
+            os.kill(pids[victim], signal.SIGKILL)
+            killed.append(victim)
+
+    target = tmp_path / "shot.mp4"
+    result = run_farm(_job(video_folder, target, chunk=1, passes=()), progress=kill_one, client=client)
+    assert killed and result.rendered == FRAMES
+    _assert_video_is_the_reference(target, handed, display_reference)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_video_rerun_after_an_interrupt_renders_only_the_missing_frames(client, video_folder, display_reference,
+                                                                          handed, tmp_path):
+    target = tmp_path / "shot.mp4"
+    state = tmp_path / ".shot.mp4.optica-farm"
+
+    def interrupt_after_three(frame, tracker):
+        if tracker.count >= 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_farm(_job(video_folder, target, chunk=1, passes=()), progress=interrupt_after_three, client=client)
+    kept = sorted(int(p.stem.split("_")[1]) for p in state.glob("frame_*.png"))
+    assert 3 <= len(kept) < len(FRAMES)  # every frame that came back, in order or not
+    assert sorted(p.name for p in tmp_path.iterdir()) == [state.name]  # no video, no partial video
+    handed.clear()
+    result = run_farm(_job(video_folder, target, passes=()), client=client)
+    assert result.rendered == [n for n in FRAMES if n not in kept] and result.skipped == len(kept)
+    _assert_video_is_the_reference(target, handed, display_reference)
+
+
+def test_a_full_disk_while_encoding_keeps_the_frames_and_no_video(client, video_folder, monkeypatch, tmp_path):
+    write = video.VideoWriter.write
+
+    def disk_full_at_the_third_frame(self, frame):
+        if self.frames == 2:
+            raise OSError(28, "No space left on device")
+        return write(self, frame)
+
+    monkeypatch.setattr(video.VideoWriter, "write", disk_full_at_the_third_frame)
+    target = tmp_path / "shot.mp4"
+    with pytest.raises(FarmError, match=r"OSError: \[Errno 28\] No space left on device; no video was written; "
+                                        r"\d+ rendered frames are kept in .*\.shot\.mp4\.optica-farm: run again"):
+        run_farm(_job(video_folder, target, passes=()), client=client)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".shot.mp4.optica-farm"]
+    assert not list((tmp_path / ".shot.mp4.optica-farm").glob(".*.tmp"))
+
+
+def test_a_bad_frame_file_stops_the_video_with_a_resumable_state(client, tmp_path):
+    broken = tmp_path / "broken"
+    writer = SequenceWriter(broken, [1, 2, 3], render={"samples": 2}, color={"view": "Standard"},
+                            encoder={"encoder": "CPU"}, ocio_config=colour.find_blender_config())
+    animation = Animation()
+    for n in writer.frames:
+        writer.write_frame(n, animation.scene(n))
+    (broken / frame_name(3)).write_text("{not json")
+    target = tmp_path / "out" / "shot.mp4"
+    with pytest.raises(FarmError, match=r"frame_000003.json is not valid JSON.*no video was written; [012] rendered "
+                                        r"frames are kept in .*\.shot\.mp4\.optica-farm: run again to resume"):
+        run_farm(_job(broken, target, chunk=1, retries=0, passes=()), client=client)
+    assert sorted(p.name for p in target.parent.iterdir()) == [".shot.mp4.optica-farm"]
+    assert {p.name for p in (target.parent / ".shot.mp4.optica-farm").iterdir()} <= {
+        "frame_000001.png", "frame_000002.png", DONE_LOG}
+
+
+def test_video_settings_are_checked_before_any_worker_starts(video_folder, tmp_path):
+    with pytest.raises(ValueError, match="a video holds the combined image only"):
+        run_farm(_job(video_folder, tmp_path / "a.mp4"))
+    with pytest.raises(ValueError, match=r"AV1 cannot be stored in a .mov file"):
+        shot = tmp_path / "shot"
+        import shutil
+
+        shutil.copytree(video_folder, shot)
+        manifest = json.loads((shot / "manifest.json").read_text())
+        manifest["encoder"]["codec"] = "AV1"
+        (shot / "manifest.json").write_text(json.dumps(manifest))
+        run_farm(_job(shot, tmp_path / "a.mov", passes=()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shot"]

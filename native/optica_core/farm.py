@@ -126,7 +126,7 @@ def run_farm(job: FarmJob, progress: Callable[[Frame, FarmProgress], None] | Non
     try:
         if todo:
             with _connected(job, client) as dask_client:
-                _drive(dask_client, job, settings, todo, sink, tracker, progress, stop)  # closes `sink`
+                _drive(dask_client, job, settings, todo, output, sink, tracker, progress, stop)  # closes `sink`
         else:
             sink.close()  # a video whose frames were all rendered before is encoded now
     except KeyboardInterrupt:
@@ -163,15 +163,17 @@ def _connected(job: FarmJob, client):
         yield c
 
 
-def _drive(client, job: FarmJob, settings: RenderSettings, todo: list[int], output_sink, tracker,
+def _drive(client, job: FarmJob, settings: RenderSettings, todo: list[int], output, output_sink, tracker,
            progress, stop) -> None:
     """Submits the chunks (at most `window` frames ahead of the oldest frame not yet handed on)
-    and hands the frames that come back to the output in order."""
+    and hands the frames that come back to the output in order. When it stops early, every
+    frame that came back is kept by the output for a re-run, in order or not."""
     workers = max(1, len(client.scheduler_info()["workers"]))
     chunk = job.chunk or max(1, min(8, math.ceil(len(todo) / (3 * workers))))
     chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
     window = max(2 * chunk, 2 * workers * chunk)  # frames in flight: bounds the reorder buffer
-    ordered = ReorderingSink(QueuedSink(output_sink, name="optica-farm-output"), todo, capacity=window)
+    queued = QueuedSink(output_sink, name="optica-farm-output")
+    ordered = ReorderingSink(queued, todo, capacity=window)
     threads = job.threads or (max(1, (os.cpu_count() or 1) // workers) if not job.scheduler else 0)
     folder = os.path.abspath(job.folder)
     position = {n: i for i, n in enumerate(todo)}
@@ -203,7 +205,9 @@ def _drive(client, job: FarmJob, settings: RenderSettings, todo: list[int], outp
     except BaseException:
         for future in pending:
             future.cancel()
-        ordered.abort()
+        queued.abort(drain=True)
+        for frame in ordered.take_waiting():
+            output.keep(frame)
         raise
 
 

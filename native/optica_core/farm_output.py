@@ -6,6 +6,7 @@ what makes both resumable: which frames a run must still render, and what stays 
     todo = output.pending()        # frames missing or stale: a re-run renders only these
     sink = output.open(todo)       # a frame sink taking the frames of `todo`, in order
     sink.write(frame) ...; sink.close()     # or sink.abort() after an error or a stop
+    output.keep(frame)             # after a stop: a frame that came back out of order, kept for a re-run
 
 A frame's key is a digest of its scene file and of everything its image depends on (render
 settings, passes, format, view): a frame done for another key is stale.
@@ -103,6 +104,9 @@ class FolderOutput:
         _remove_temporaries(self.path)
         return self.frames
 
+    def keep(self, frame: Frame) -> None:
+        self.frames.write(frame)
+
     @property
     def written(self) -> list[int]:
         return list(self.frames.written) if self.frames else []
@@ -159,6 +163,9 @@ class VideoOutput:
         self._feed = _VideoFeed(self, todo)
         return self._feed
 
+    def keep(self, frame: Frame) -> None:
+        self._feed.store(frame)
+
     @property
     def written(self) -> list[int]:
         return list(self.frames.written) if self.frames else []
@@ -187,12 +194,17 @@ class _VideoFeed:
         self.encoded = 0
 
     def write(self, frame: Frame) -> None:
+        display = self.store(frame)
+        self._encode_done_frames(until=frame.index)
+        self._encode(display)
+
+    def store(self, frame: Frame) -> Frame:
+        """Keeps `frame` in the state folder as the 8-bit image the encoder is handed."""
         o = self.output
         display = Frame(o.processors.get(frame.view).to_uint8(frame.pixels), index=frame.index,
                         display_referred=True, samples=frame.samples)
         o.frames.write(display)
-        self._encode_done_frames(until=frame.index)
-        self._encode(display)
+        return display
 
     def close(self) -> None:
         self._encode_done_frames(until=None)

@@ -174,11 +174,13 @@ class QueuedSink:
             raise self.error
         self.sink.close()
 
-    def abort(self) -> None:
-        """Drops the frames still waiting, ends the thread and aborts the sink."""
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self._queue.get_nowait()
+    def abort(self, drain: bool = False) -> None:
+        """Drops the frames still waiting (with `drain`, writes them first: a farm keeps every
+        frame it rendered), ends the thread and aborts the sink."""
+        if not drain:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
         self._stop_thread()
         self.sink.abort()
 
@@ -257,3 +259,9 @@ class ReorderingSink:
     def abort(self) -> None:
         self._waiting.clear()
         self.sink.abort()
+
+    def take_waiting(self) -> list[Frame]:
+        """The early frames still waiting for an earlier one, in order (they are forgotten)."""
+        frames = [self._waiting[n] for n in self.order if n in self._waiting]
+        self._waiting.clear()
+        return frames

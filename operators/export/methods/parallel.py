@@ -18,6 +18,8 @@ class ParallelMethod:
     key = "PARALLEL"
     label = "Parallel"
     description = "Worker processes render frame ranges to temporary images, then one pass encodes them"
+    encodes = True
+    needs_video_path = True
 
     @staticmethod
     def prepare(options, target: Path, size, items) -> Preparation:
@@ -128,6 +130,11 @@ class ParallelMethod:
             return store.folder
         store.remove()
         return None
+
+
+    @staticmethod
+    def kept_note(folder: Path) -> str:
+        return f"rendered frames kept in {folder} (run again with resume to continue)"
 
 
 def _render_key(scene, view) -> dict:
