@@ -11,6 +11,7 @@ session, so a developer's or user's Blender setup is never touched (and never us
 - `read_exr`: reads an EXR (multilayer too) into {channel-group name: (h, w, c) float32 array},
   top row first, with the OpenEXR bindings (PNG and the like with Pillow).
 - `export_package()`: the exporter (addon/export) loaded from the source tree.
+- `handed`: the frames handed to video writers during a test (a spy on VideoWriter.write).
 
 Tests of the native core alone need none of this.
 """
@@ -134,6 +135,23 @@ def read_image_file(path) -> dict:
 @pytest.fixture
 def read_exr():
     return read_image_file
+
+
+@pytest.fixture
+def handed(monkeypatch):
+    """Every frame handed to a VideoWriter (an export's or a farm's, in this process), in order:
+    the 8-bit images before encoding."""
+    from optica_core.sinks import video
+
+    frames = []
+    write = video.VideoWriter.write
+
+    def spy(self, frame):
+        frames.append(np.array(frame, copy=True))
+        return write(self, frame)
+
+    monkeypatch.setattr(video.VideoWriter, "write", spy)
+    return frames
 
 
 def empty_scene():

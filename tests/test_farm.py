@@ -97,7 +97,9 @@ def test_the_farm_renders_the_same_pixels_as_one_process(client, folder, referen
     assert sum(arrays_read) <= 3 * len(result.per_worker) + 3
 
 
-def test_a_killed_worker_still_yields_every_frame(client, folder, reference, tmp_path):
+def _killer(client):
+    """A progress callback that SIGKILLs, once, a worker other than the one whose frame just
+    came back (so it dies with work in hand), and the list of the workers it killed."""
     pids = client.run(os.getpid)
     killed = []
 
@@ -107,6 +109,11 @@ def test_a_killed_worker_still_yields_every_frame(client, folder, reference, tmp
             os.kill(pids[victim], signal.SIGKILL)
             killed.append(victim)
 
+    return kill_one, killed
+
+
+def test_a_killed_worker_still_yields_every_frame(client, folder, reference, tmp_path):
+    kill_one, killed = _killer(client)
     job = _job(folder, tmp_path / "out", chunk=1, sampling={"samples": SAMPLES})
     result = run_farm(job, progress=kill_one, client=client)
     assert killed and result.rendered == FRAMES
@@ -299,20 +306,6 @@ def display_reference(reference):
     return {n: processor.to_uint8(images["combined"]) for n, images in reference.items()}
 
 
-@pytest.fixture
-def handed(monkeypatch):
-    """Every frame handed to a VideoWriter, in order."""
-    frames = []
-    write = video.VideoWriter.write
-
-    def spy(self, frame):
-        frames.append(np.array(frame, copy=True))
-        return write(self, frame)
-
-    monkeypatch.setattr(video.VideoWriter, "write", spy)
-    return frames
-
-
 def _video_frames(path) -> int:
     with av.open(str(path)) as container:
         return sum(1 for _ in container.decode(video=0))
@@ -338,15 +331,7 @@ def test_the_farms_video_is_made_of_the_frames_of_one_process(client, video_fold
 
 
 def test_a_killed_worker_still_yields_a_complete_video(client, video_folder, display_reference, handed, tmp_path):
-    pids = client.run(os.getpid)
-    killed = []
-
-    def kill_one(frame, tracker):
-        if not killed:
-            victim = next(a for a in pids if a != frame.info["worker"])
-            os.kill(pids[victim], signal.SIGKILL)
-            killed.append(victim)
-
+    kill_one, killed = _killer(client)
     target = tmp_path / "shot.mp4"
     result = run_farm(_job(video_folder, target, chunk=1, passes=()), progress=kill_one, client=client)
     assert killed and result.rendered == FRAMES

@@ -22,15 +22,14 @@ import bpy  # conftest has pointed Blender's user folders at a temporary folder 
 import numpy as np
 import pytest
 
-from conftest import optica_module, read_image_file
-from test_export_video import FRAMES, W, H, _mesh, _material, build_scene, decode, leftovers
+from conftest import read_image_file
+from test_export_video import FRAMES, H, W, _export, _material, _mesh, _mod, build_scene, decode, leftovers
 
 distributed = pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
 
 from optica_core import cli  # noqa: E402
 from optica_core.sequence import Sequence  # noqa: E402
-from optica_core.sinks import video  # noqa: E402
 
 
 def _grid(scene, n=40):
@@ -47,33 +46,6 @@ def shot_scene(optica_scene):
     scene = build_scene(optica_scene)
     _grid(scene)
     return scene
-
-
-def _mod(name):
-    return optica_module(f"operators.export.{name}")
-
-
-def _export(scene, path, **kw):
-    progress = kw.pop("progress", None)
-    should_cancel = kw.pop("should_cancel", None)
-    kw.setdefault("crf", 4)
-    kw.setdefault("preset", "FASTER")
-    plan = _mod("plan").prepare(_mod("options").Options(filepath=str(path) if path else "", **kw), scene)
-    return _mod("run").run(plan, progress=progress, should_cancel=should_cancel)
-
-
-@pytest.fixture
-def handed(monkeypatch):
-    """Every frame handed to a VideoWriter (STREAM's or the farm's), in order."""
-    frames = []
-    write = video.VideoWriter.write
-
-    def spy(self, frame):
-        frames.append(np.array(frame, copy=True))
-        return write(self, frame)
-
-    monkeypatch.setattr(video.VideoWriter, "write", spy)
-    return frames
 
 
 def _workers_running() -> list:
@@ -114,7 +86,7 @@ def test_scene_files_hold_the_animation_with_its_settings(shot_scene, tmp_path):
     assert (first["render"]["width"], first["render"]["height"]) == (W, H)
     assert documents[0] != documents[-1]  # the cube moved
     # a second export finds every file in place
-    again = _export(shot_scene, None, method="SCENE_FILES", scene_folder=str(folder), codec="HEVC", crf=7)
+    again = _export(shot_scene, "", method="SCENE_FILES", scene_folder=str(folder), codec="HEVC", crf=7)
     assert (again.rendered, again.resumed, again.frames) == (0, FRAMES, FRAMES) and again.path == folder
     assert "scene files (0 written, 4 unchanged)" in again.summary()
 
@@ -122,14 +94,14 @@ def test_scene_files_hold_the_animation_with_its_settings(shot_scene, tmp_path):
 def test_a_cancelled_scene_files_export_keeps_complete_files_and_continues(shot_scene, tmp_path):
     folder = tmp_path / "shot"
     seen = []
-    result = _export(shot_scene, None, method="SCENE_FILES", scene_folder=str(folder), copy_ocio=True,
+    result = _export(shot_scene, "", method="SCENE_FILES", scene_folder=str(folder), copy_ocio=True,
                      progress=lambda p: seen.append(p.done), should_cancel=lambda: len(seen) > 2)
     assert result.cancelled and result.kept_frames == folder
     assert "scene files written so far are in" in result.summary()
     written = sorted(p.name for p in (folder / "frames").iterdir())
     assert 1 <= len(written) < FRAMES and not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
     assert Sequence(folder).ocio_config() == str(folder / "ocio" / "config.ocio")  # copied
-    result = _export(shot_scene, None, method="SCENE_FILES", scene_folder=str(folder), copy_ocio=True)
+    result = _export(shot_scene, "", method="SCENE_FILES", scene_folder=str(folder), copy_ocio=True)
     assert (result.rendered, result.resumed) == (FRAMES - len(written), len(written))
     assert Sequence(folder).missing_frames() == []
     assert shot_scene.frame_current == 1
@@ -139,13 +111,13 @@ def test_scene_files_refuse_what_they_cannot_hold(shot_scene, tmp_path):
     plan = _mod("plan")
     second = build_scene(bpy.data.scenes.new("Second"))
     with pytest.raises(plan.ExportError, match="one scene's animation"):
-        _export(shot_scene, None, method="SCENE_FILES", scene_folder=str(tmp_path / "two"),
+        _export(shot_scene, "", method="SCENE_FILES", scene_folder=str(tmp_path / "two"),
                 scenes=[shot_scene.name, second.name])
     with pytest.raises(plan.ExportError, match="no output file given"):
-        _export(shot_scene, None, method="SCENE_FILES")
+        _export(shot_scene, "", method="SCENE_FILES")
     (tmp_path / "file").write_text("")
     with pytest.raises(plan.ExportError, match="is a file, not a folder"):
-        _export(shot_scene, None, method="SCENE_FILES", scene_folder=str(tmp_path / "file"))
+        _export(shot_scene, "", method="SCENE_FILES", scene_folder=str(tmp_path / "file"))
     assert leftovers(tmp_path) == ["file"]
 
 
@@ -224,7 +196,7 @@ def test_cancelling_the_farm_stops_its_cluster_and_a_rerun_renders_the_rest(shot
 def test_the_dask_method_says_what_is_wrong_before_rendering(shot_scene, tmp_path):
     plan = _mod("plan")
     with pytest.raises(plan.ExportError, match="no output file given"):
-        _export(shot_scene, None, method="DASK", scene_folder=str(tmp_path / "shot"))
+        _export(shot_scene, "", method="DASK", scene_folder=str(tmp_path / "shot"))
     with pytest.raises(plan.ExportError, match="worker processes cannot be negative"):
         _export(shot_scene, tmp_path / "a.mp4", method="DASK", workers=-1)
     assert leftovers(tmp_path) == []

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
@@ -70,18 +71,34 @@ def _keys(sequence: Sequence, settings: RenderSettings, output: str) -> dict[int
     return {n: hashlib.sha256((sequence.frame_digest(n) + extra).encode()).hexdigest() for n in sequence.frames}
 
 
-class FolderOutput:
+class _Output:
+    """What both outputs share: `frames`, the image sequence (made by check()) that says which
+    frames are done, and what this run wrote into it."""
+
+    def __init__(self, path: Path, sequence: Sequence, settings: RenderSettings, ocio: str | None):
+        self.path = path
+        self.sequence = sequence
+        self.settings = settings
+        self._ocio = ocio
+        self.frames: images.ImageSequence | None = None
+
+    def pending(self) -> list[int]:
+        return self.frames.pending(self.sequence.frames)
+
+    @property
+    def written(self) -> list[int]:
+        return list(self.frames.written) if self.frames else []
+
+
+class FolderOutput(_Output):
     """Image files in a folder (see the module docstring)."""
 
     def __init__(self, folder: Path, sequence: Sequence, settings: RenderSettings, fmt: str, ocio: str | None):
-        self.path = folder
-        self.sequence = sequence
-        self.settings = settings
+        super().__init__(folder, sequence, settings, ocio)
         fmt = fmt.upper().lstrip(".").replace("JPG", "JPEG")
         if fmt not in images.FORMATS:
             raise images.OutputError(f"unknown frame format {fmt.lower()!r} (exr, png or jpeg)")
-        self._fmt, self._ocio = fmt, ocio
-        self.frames: images.ImageSequence | None = None
+        self._fmt = fmt
 
     def check(self) -> None:
         processors, view = None, None
@@ -94,11 +111,8 @@ class FolderOutput:
         except OSError as e:
             raise images.OutputError(f"cannot make the folder {self.path}: {e.strerror or e}") from e
         writer.check(self.settings.passes, self.path)
-        described = json.dumps([self._fmt, None if view is None else [view.__dict__, processors.config_path]])
+        described = json.dumps([self._fmt, None if view is None else [asdict(view), processors.config_path]])
         self.frames = images.ImageSequence(self.path, writer, _keys(self.sequence, self.settings, described))
-
-    def pending(self) -> list[int]:
-        return self.frames.pending(self.sequence.frames)
 
     def open(self, todo: list[int]):
         _remove_temporaries(self.path)
@@ -107,24 +121,16 @@ class FolderOutput:
     def keep(self, frame: Frame) -> None:
         self.frames.write(frame)
 
-    @property
-    def written(self) -> list[int]:
-        return list(self.frames.written) if self.frames else []
-
     def resume_note(self) -> str:
         return f"{len(self.written)} frames were written: run again to resume"
 
 
-class VideoOutput:
+class VideoOutput(_Output):
     """A video encoded in frame order, with its resumable state (see the module docstring)."""
 
     def __init__(self, target: Path, sequence: Sequence, settings: RenderSettings, ocio: str | None):
-        self.path = target
+        super().__init__(target, sequence, settings, ocio)
         self.state = target.with_name(f".{target.name}.optica-farm")
-        self.sequence = sequence
-        self.settings = settings
-        self._ocio = ocio
-        self.frames: images.ImageSequence | None = None
         self._feed: _VideoFeed | None = None
 
     def check(self) -> None:
@@ -150,12 +156,9 @@ class VideoOutput:
             raise images.OutputError(f"cannot make the folder {self.path.parent}: {e.strerror or e}") from e
         if not os.access(self.path.parent, os.W_OK):
             raise images.OutputError(f"cannot write into {self.path.parent}: permission denied")
-        described = json.dumps(["video", view.__dict__, config])
+        described = json.dumps(["video", asdict(view), config])
         self.frames = images.ImageSequence(self.state, images.ImageWriter("PNG"),
                                            _keys(self.sequence, self.settings, described))
-
-    def pending(self) -> list[int]:
-        return self.frames.pending(self.sequence.frames)
 
     def open(self, todo: list[int]):
         self.state.mkdir(exist_ok=True)
@@ -165,10 +168,6 @@ class VideoOutput:
 
     def keep(self, frame: Frame) -> None:
         self._feed.store(frame)
-
-    @property
-    def written(self) -> list[int]:
-        return list(self.frames.written) if self.frames else []
 
     @property
     def encoded(self) -> int:

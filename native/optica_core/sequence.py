@@ -118,7 +118,7 @@ def array_name(digest: str) -> str:
 def content_digest(array: np.ndarray) -> str:
     """SHA-256 of an array's dtype, shape and C-order bytes: equal digests, equal arrays."""
     h = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode() + b"\0")
-    h.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+    h.update(np.ascontiguousarray(array).data.cast("B"))
     return h.hexdigest()
 
 

@@ -204,7 +204,7 @@ class OPTICA_OT_export_animation(_ExportOperator, bpy.types.Operator):
 
 
 class OPTICA_OT_export_scene_files(_ExportOperator, bpy.types.Operator):
-    """Write the animation as a folder of Optica scene files, to render it without Blender (python -m optica_core farm)"""
+    """Write the animation as a folder of Optica scene files, to render without Blender (python -m optica_core farm)"""
 
     bl_idname = "optica.export_scene_files"
     bl_label = "Export Scene Files (Optica)"

@@ -74,7 +74,8 @@ class Options:
     scene_folder: str = _option(
         "",
         "Scene Folder",
-        "Scene Files and Dask: the folder of scene files; empty: next to the video, named after it (<name>.optica-scenes)",
+        "Scene Files and Dask: the folder of scene files; empty: beside the video, named after it "
+        "(<name>.optica-scenes)",
         subtype='DIR_PATH',
         options={'PATH_SUPPORTS_BLEND_RELATIVE'},
     )

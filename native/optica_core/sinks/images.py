@@ -153,8 +153,12 @@ class ImageWriter:
             pixels = pixels if pixels.ndim == 3 else pixels[..., None]
             for c, channel in enumerate(_channel_names(name, pixels.shape[2])):
                 channels[channel] = np.ascontiguousarray(pixels[..., c], dtype=dtype)
-        header = {"compression": exr.ZIP_COMPRESSION, "type": exr.scanlineimage,
-                  "optica:frame": str(frame.index), "optica:samples": str(frame.samples)}
+        header = {
+            "compression": exr.ZIP_COMPRESSION,
+            "type": exr.scanlineimage,
+            "optica:frame": str(frame.index),
+            "optica:samples": str(frame.samples),
+        }
         with exr.File(header, channels) as f:
             f.write(path)
 

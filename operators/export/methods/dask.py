@@ -83,8 +83,13 @@ class DaskMethod(SceneFilesMethod):
     def _start_farm(self) -> None:
         p = self.export.plan
         o = p.options
-        job = FarmJob(folder=str(p.scene_folder), out=str(p.target), scheduler=o.scheduler.strip() or None,
-                      workers=o.workers, timeout=60)
+        job = FarmJob(
+            folder=str(p.scene_folder),
+            out=str(p.target),
+            scheduler=o.scheduler.strip() or None,
+            workers=o.workers,
+            timeout=60,
+        )
         self._farm = _FarmThread(job)
         self._farm.start()
         self.phase = "farm"

@@ -22,18 +22,17 @@ class ParallelMethod:
     needs_video_path = True
 
     @staticmethod
-    def prepare(options, target: Path, size, items) -> Preparation:
+    def prepare(options, target: Path | None, size, items) -> Preparation:
         import bpy
 
         from optica_core.sinks import images
 
         o = options
+        assert target is not None  # needs_video_path
         if o.workers < 0:
             raise ValueError("the number of worker processes cannot be negative")
         if o.sequence_format not in workers.SEQUENCE_FORMATS:
-            raise ValueError(
-                f"unknown frame format {o.sequence_format!r} ({', '.join(workers.SEQUENCE_FORMATS)})"
-            )
+            raise ValueError(f"unknown frame format {o.sequence_format!r} ({', '.join(workers.SEQUENCE_FORMATS)})")
         frames_dir = (
             Path(bpy.path.abspath(o.frames_dir)).absolute()
             if o.frames_dir
@@ -130,7 +129,6 @@ class ParallelMethod:
             return store.folder
         store.remove()
         return None
-
 
     @staticmethod
     def kept_note(folder: Path) -> str:
