@@ -155,8 +155,8 @@ def test_a_frame_that_keeps_failing_stops_the_farm_with_the_workers_error(client
     animation = Animation()
     for n in writer.frames:
         writer.write_frame(n, animation.scene(n))
-    document = json.loads((broken / frame_name(3)).read_text())
-    document["render"]["width"] = 0
+    document = json.loads((broken / frame_name(3)).read_text())  # a patch of frame 1
+    document["$patch"].append([["render", "width"], 0])
     (broken / frame_name(3)).write_text(json.dumps(document))
     with pytest.raises(FarmError, match=r"rendering failed after 1 retries: SequenceError: .*frame_000003.json: "
                                         r"render.width: expected an int > 0.*run again to resume"):

@@ -76,15 +76,18 @@ def test_scene_files_hold_the_animation_with_its_settings(shot_scene, tmp_path):
     assert m.color == {"view": "Standard", "display": "sRGB", "look": "None", "exposure": 0.0, "gamma": 1.0}
     assert (m.encoder["codec"], m.encoder["crf"]) == ("HEVC", 7)
     assert m.ocio == _mod("colour").blender_config_path()  # referenced, not copied
-    # the grid is stored once: every frame names the same arrays; only the cube's row differs
+    # the grid is stored once, named by frame 1; the other frames hold what differs: the cube moved
     documents = [json.loads((folder / "frames" / f"frame_{n:06d}.json").read_text()) for n in m.frames]
-    grids = {json.dumps(d["meshes"][next(k for k in d["meshes"] if "Grid" in k)]) for d in documents}
-    assert len(grids) == 1 and '"$array"' in grids.pop()
+    grid = next(v for k, v in documents[0]["meshes"].items() if "Grid" in k)
+    assert '"$array"' in json.dumps(grid)
+    assert all(d["$base"] == 1 for d in documents[1:])
+    changed = {path[0] for d in documents[1:] for path, _value in d["$patch"]}
+    assert "instances" in changed and "meshes" not in changed
     stored = list((folder / "arrays").glob("*/*.npy"))
     assert 1 <= len(stored) <= 6, [p.name for p in stored]
-    first = seq.load_frame(1)
-    assert (first["render"]["width"], first["render"]["height"]) == (W, H)
-    assert documents[0] != documents[-1]  # the cube moved
+    last = seq.load_frame(FRAMES)
+    assert (last["render"]["width"], last["render"]["height"]) == (W, H)
+    assert last["meshes"][next(k for k in last["meshes"] if "Grid" in k)]["vertices"].shape == (41 * 41, 3)
     # a second export finds every file in place
     again = _export(shot_scene, "", method="SCENE_FILES", scene_folder=str(folder), codec="HEVC", crf=7)
     assert (again.rendered, again.resumed, again.frames) == (0, FRAMES, FRAMES) and again.path == folder
