@@ -28,7 +28,6 @@ printed with them.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
@@ -107,10 +106,7 @@ def storage(run_mod, plan_mod, options, scene, folder: Path, work: Path) -> dict
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--blend", type=Path, default=ROOT / "demo" / "demo.blend")
-    ap.add_argument("--frames", type=int, default=24)
-    ap.add_argument("--samples", type=int, default=16)
-    ap.add_argument("--percentage", type=int, default=100, help="of the demo's 640×360")
+    _blender_env.add_animation_options(ap, frames=24, samples=16)
     ap.add_argument("--quick", action="store_true", help="8 frames at 50 %%")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
@@ -119,22 +115,12 @@ def main(argv=None) -> int:
 
     info = machine_info()
     _blender_env.isolate()
-    import bpy
-
-    module = _blender_env.install()
-    options = importlib.import_module(module + ".operators.export.options")
-    plan_mod = importlib.import_module(module + ".operators.export.plan")
-    run_mod = importlib.import_module(module + ".operators.export.run")
+    _blender_env.install()
+    scene, (w, h), export_modules = _blender_env.open_animation(a.blend, a.frames, a.samples, a.percentage)
+    options, plan_mod, run_mod = export_modules.options, export_modules.plan, export_modules.run
     from distributed import Client, LocalCluster
     from optica_core.farm import FarmJob, run_farm
 
-    bpy.ops.wm.open_mainfile(filepath=str(a.blend.resolve()), load_ui=False)
-    scene = bpy.context.scene
-    scene.optica.samples = a.samples
-    scene.render.resolution_percentage = a.percentage
-    scene.frame_start, scene.frame_end = 1, a.frames
-    w = scene.render.resolution_x * a.percentage // 100
-    h = scene.render.resolution_y * a.percentage // 100
     work = Path(tempfile.mkdtemp(prefix="optica-bench-farm-"))
     print_machine(info)
     print(f"scene: {a.blend.name}, {a.frames} frames at {w}×{h}, {a.samples} spp, "
