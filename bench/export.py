@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -45,14 +44,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(BENCH))
 
 import _blender_env  # noqa: E402
-from _common import format_table, machine_info, print_machine  # noqa: E402
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (workers)."""
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+from _common import cpu_seconds, format_table, machine_info, print_machine  # noqa: E402
 
 
 def timed(fn):

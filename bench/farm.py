@@ -4,8 +4,8 @@
 exports of the same animation (the demo), and the size of the demo's scene folder against one
 frame's scene file plus the per-frame transforms.
 
-    .venv/bin/python bench/farm.py [--frames 24 --samples 16 --percentage 100 --json out.json]
-    .venv/bin/python bench/farm.py --quick            # 8 frames at 50 %
+    .venv/bin/python bench/farm.py [--frames 24 --samples 16 --percentage 100 --repeat 2 --json out.json]
+    .venv/bin/python bench/farm.py --quick            # 8 frames at 50 %, no repeat
 
 Needs `python build.py` first (it installs the built dist/optica-*.zip into a throw-away Blender
 user folder, as the tests do) and demo/demo.blend. One after the other, on this machine:
@@ -16,13 +16,16 @@ user folder, as the tests do) and demo/demo.blend. One after the other, on this 
    OCIO configuration is referenced, not copied (copying adds its 20 MB once);
 2. STREAM export: render → colour → H.264 in this process;
 3. PARALLEL export: one Blender worker process per core renders EXR frames, then one encode;
-4. the farm: `run_farm` on the folder into the same kind of video, on a local cluster (the
-   default: one worker process per two cores, the cores shared out as render threads) started
-   beforehand (its start-up is timed apart); and the DASK export method as a user runs it from
-   the dialog (scene files + cluster + farm + encode). Goal: the farm within 10 % of PARALLEL.
+4. the farm: `run_farm` on the folder into the same kind of video, on a local cluster started
+   beforehand (its start-up is timed apart), laid out as the default (one worker process per
+   core, one render thread each, as PARALLEL) and as one process rendering on every core; and
+   the DASK export method as a user runs it from the dialog (scene files + cluster + farm +
+   encode). Goal: the farm within 10 % of PARALLEL. PARALLEL and the farm alternate `--repeat`
+   times and the best of each is kept.
 
-Every figure is one run's wall time on a machine shared with other work: the load average is
-printed with them.
+Every figure is a wall time on a machine shared with other work, so CPU seconds per frame (this
+process and every process it started: workers, nannies) are printed too, with the load average
+after each run.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(BENCH))
 
 import _blender_env  # noqa: E402
-from _common import format_table, machine_info, print_machine  # noqa: E402
+from _common import cpu_seconds, format_table, machine_info, print_machine  # noqa: E402
 
 MATRIX_KEYS = ("transforms", "matrix")
 
@@ -107,11 +110,12 @@ def storage(run_mod, plan_mod, options, scene, folder: Path, work: Path) -> dict
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _blender_env.add_animation_options(ap, frames=24, samples=16)
-    ap.add_argument("--quick", action="store_true", help="8 frames at 50 %%")
+    ap.add_argument("--repeat", type=int, default=2, help="alternating PARALLEL / farm runs (best kept)")
+    ap.add_argument("--quick", action="store_true", help="8 frames at 50 %%, 1 repeat")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
     if a.quick:
-        a.frames, a.percentage = 8, 50
+        a.frames, a.percentage, a.repeat = 8, 50, 1
 
     info = machine_info()
     _blender_env.isolate()
@@ -148,42 +152,64 @@ def main(argv=None) -> int:
         assert result.frames == a.frames, result.summary()
         return time.perf_counter() - t0
 
+    cores = os.cpu_count() or 1
+    layouts = [(cores, 1)] + ([(1, cores)] if cores > 1 else [])  # the default first, then one process
+
+    def farm(workers: int, threads: int) -> tuple[float, float]:
+        """(seconds of the farm's run, seconds to start its local cluster)."""
+        t0 = time.perf_counter()
+        with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            started = time.perf_counter() - t0
+            (work / "farm.mp4").unlink(missing_ok=True)
+            t1 = time.perf_counter()
+            result = run_farm(FarmJob(folder=str(work / "shot"), out=str(work / "farm.mp4"), threads=threads),
+                              client=client)
+            assert len(result.rendered) == a.frames, result.summary()
+            return time.perf_counter() - t1, started
+
     runs: dict = {}
+    cpus: dict = {}
     loads: dict = {}
-    for key, fn in (("stream", lambda: export("STREAM", "stream.mp4")),
-                    ("parallel", lambda: export("PARALLEL", "parallel.mp4"))):
-        runs[key] = fn()
-        loads[key] = os.getloadavg()[0]
-        print(f"  {key:<10}: {runs[key]:7.2f} s (load {loads[key]:.1f})", flush=True)
+    cluster_start = []
 
-    workers = max(1, (os.cpu_count() or 1) // 2)
-    t0 = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        cluster_start = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        result = run_farm(FarmJob(folder=str(work / "shot"), out=str(work / "farm.mp4")), client=client)
-        runs["farm"] = time.perf_counter() - t1
-        loads["farm"] = os.getloadavg()[0]
-        assert len(result.rendered) == a.frames, result.summary()
-    print(f"  {'farm':<10}: {runs['farm']:7.2f} s (load {loads['farm']:.1f}; cluster start {cluster_start:.1f} s)",
-          flush=True)
+    def measure(key, fn):
+        c0 = cpu_seconds()
+        seconds = fn()
+        runs.setdefault(key, []).append(seconds)
+        cpus.setdefault(key, []).append(cpu_seconds() - c0)
+        loads.setdefault(key, []).append(os.getloadavg()[0])
+        print(f"  {key:<12}: {seconds:7.2f} s wall, {cpus[key][-1]:7.2f} s CPU (load {loads[key][-1]:.1f})", flush=True)
+
+    def farm_run(workers, threads):
+        seconds, started = farm(workers, threads)
+        cluster_start.append(started)
+        return seconds
+
+    measure("stream", lambda: export("STREAM", "stream.mp4"))
+    for _k in range(a.repeat):  # PARALLEL and the farm alternate: the machine's load drifts
+        measure("parallel", lambda: export("PARALLEL", "parallel.mp4"))
+        for workers, threads in layouts:
+            measure(f"farm {workers}x{threads}", lambda w=workers, t=threads: farm_run(w, t))
     shutil.rmtree(work / "shot")  # the dialog writes the scene files again
-    runs["dask"] = export("DASK", "dask.mp4", scene_folder=str(work / "shot"))
-    loads["dask"] = os.getloadavg()[0]
-    print(f"  {'dask':<10}: {runs['dask']:7.2f} s (load {loads['dask']:.1f})", flush=True)
+    measure("dask", lambda: export("DASK", "dask.mp4", scene_folder=str(work / "shot")))
 
+    best = {k: min(v) for k, v in runs.items()}
     labels = {"stream": "STREAM export (one process)",
-              "parallel": f"PARALLEL export ({os.cpu_count()} worker processes, EXR)",
-              "farm": f"farm, local cluster running ({workers} worker(s) × {(os.cpu_count() or 1) // workers} threads)",
-              "dask": "DASK export method (scene files + cluster + farm + encode)"}
-    rows = [[labels[k], f"{t:.2f}", f"{a.frames / t:.2f}", f"{runs['parallel'] / t:.2f}", f"{loads[k]:.1f}"]
-            for k, t in runs.items()]
-    print()
-    print(format_table(["run", "wall s", "frames/s", "vs PARALLEL (frames/s)", "load"], rows))
-    print(f"\nfarm frames/s / PARALLEL frames/s: {runs['parallel'] / runs['farm']:.3f} (goal ≥ 0.9); "
-          f"DASK method: {runs['parallel'] / runs['dask']:.3f}")
-    figures.update(runs=runs, loads=loads, cluster_start=cluster_start)
+              "parallel": f"PARALLEL export ({cores} worker processes × 1 thread, EXR)",
+              "dask": f"DASK export method (scene files + local cluster + farm + encode, {cores} × 1)"}
+    labels.update({f"farm {w}x{t}": f"farm, local cluster running ({w} worker(s) × {t} thread(s))"
+                   for w, t in layouts})
+    rows = [[labels[k], f"{t:.2f}", f"{a.frames / t:.2f}", f"{best['parallel'] / t:.2f}",
+             f"{min(cpus[k]) / a.frames:.2f}", " ".join(f"{x:.1f}" for x in loads[k])] for k, t in best.items()]
+    print(f"\nbest of {a.repeat} where repeated; cluster start-up {min(cluster_start):.1f}-{max(cluster_start):.1f} s "
+          "(in the farm's CPU time, not in its wall time)")
+    print(format_table(["run", "wall s", "frames/s", "vs PARALLEL (frames/s)", "CPU s / frame", "load average"],
+                       rows))
+    default = f"farm {layouts[0][0]}x{layouts[0][1]}"
+    print(f"\nfarm frames/s / PARALLEL frames/s: {best['parallel'] / best[default]:.3f} (goal ≥ 0.9); "
+          f"DASK method: {best['parallel'] / best['dask']:.3f}")
+    figures.update(runs=runs, cpus=cpus, loads=loads, cluster_start=cluster_start)
     if a.json:
         a.json.write_text(json.dumps(figures, indent=1, default=str))
     shutil.rmtree(work, ignore_errors=True)

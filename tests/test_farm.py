@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -132,8 +133,10 @@ def test_a_rerun_after_an_interrupt_renders_only_the_missing_frames(client, fold
     # every frame that came back was kept, also those that arrived ahead of an earlier one
     assert 2 <= len(done) < len(FRAMES)
     assert not list((tmp_path / "out").glob(".*.tmp"))
+    (tmp_path / "out" / ".frame_000009.exr.0a1b2c3d.tmp").write_bytes(b"left by a killed client")
     result = run_farm(_job(folder, tmp_path / "out"), client=client)
     assert result.rendered == [n for n in FRAMES if n not in done] and result.skipped == len(done)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
     _assert_frames_equal_reference(tmp_path / "out", reference)
     assert run_farm(_job(folder, tmp_path / "out"), client=client).rendered == []
 
@@ -247,8 +250,6 @@ def test_a_run_past_its_deadline_stops_with_a_resumable_error(client, folder, tm
 
 
 def test_a_worker_sees_a_rewritten_manifest_and_keeps_its_arrays(folder, tmp_path):
-    import shutil
-
     copy = tmp_path / "shot"
     shutil.copytree(folder, copy)
     seq = Sequence(copy)
@@ -396,10 +397,16 @@ def test_a_bad_frame_file_stops_the_video_with_a_resumable_state(client, tmp_pat
 def test_video_settings_are_checked_before_any_worker_starts(video_folder, tmp_path):
     with pytest.raises(ValueError, match="a video holds the combined image only"):
         run_farm(_job(video_folder, tmp_path / "a.mp4"))
+    bogus = tmp_path / "bogus"
+    shutil.copytree(video_folder, bogus)
+    manifest = json.loads((bogus / "manifest.json").read_text())
+    manifest["encoder"]["speed"] = 11
+    (bogus / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"bogus: encoder settings: unknown encoder settings speed"):
+        run_farm(_job(bogus, tmp_path / "a.mp4", passes=()))
+    shutil.rmtree(bogus)
     with pytest.raises(ValueError, match=r"AV1 cannot be stored in a .mov file"):
         shot = tmp_path / "shot"
-        import shutil
-
         shutil.copytree(video_folder, shot)
         manifest = json.loads((shot / "manifest.json").read_text())
         manifest["encoder"]["codec"] = "AV1"

@@ -64,6 +64,18 @@ def test_static_arrays_are_stored_once_and_a_moved_object_costs_its_transform(tm
     assert _folder_bytes(tmp_path / "seq") < 2 * (one_frame + transforms)  # issue 12's measure
 
 
+def test_arrays_handed_over_again_are_not_hashed_again(tmp_path, animation, monkeypatch):
+    import optica_core.sequence as sequence
+
+    hashed = []
+    digest = sequence.content_digest
+    monkeypatch.setattr(sequence, "content_digest", lambda a: hashed.append(a.nbytes) or digest(a))
+    writer = SequenceWriter(tmp_path / "seq", FRAMES)
+    for n in FRAMES:
+        writer.write_frame(n, animation.scene(n))  # the statue's arrays: the same objects every frame
+    assert len(hashed) == 3 and writer.stats.arrays_reused == 3 * (len(FRAMES) - 1)
+
+
 def test_consecutive_frames_share_unchanged_arrays_and_the_renderer_keeps_their_bvh(tmp_path, animation):
     _write(tmp_path / "seq", animation)
     seq = Sequence(tmp_path / "seq")

@@ -18,6 +18,7 @@ import optica_core
 from optica_core import cli, save_scene, scenes
 from optica_core.render import RenderSettings, render_frame
 from optica_core.sampling import Limits
+from optica_core.sequence import SequenceWriter
 from optica_core.sinks.images import EXR_CHANNELS, read_exr
 
 
@@ -142,6 +143,37 @@ def test_bad_input_is_one_clear_line_and_nothing_written(scene_file, tmp_path, c
     assert err.startswith("optica_core: error: ") and len(err.strip().splitlines()) == 1
     assert __import__("re").search(message, err), err
     assert sorted(os.listdir(tmp_path)) == (["bad.optica"] if make else [])
+
+
+def test_a_folder_needs_a_frame_and_a_file_takes_none(scene_file, tmp_path, capsys):
+    SequenceWriter(tmp_path / "shot", [1]).write_frame(1, optica_core.load_scene(scene_file))
+    assert _run("render", tmp_path / "shot", "-o", tmp_path / "a.exr", "-q") == cli.EXIT_ERROR
+    assert "is an animation folder: say which frame with --frame" in capsys.readouterr().err
+    assert _run("render", scene_file, "--frame", 1, "-o", tmp_path / "a.exr", "-q") == cli.EXIT_ERROR
+    assert "--frame 1: " in capsys.readouterr().err
+    assert _run("render", tmp_path / "shot", "--frame", 2, "-o", tmp_path / "a.exr", "-q") == cli.EXIT_ERROR
+    assert "frame 2 is not in the manifest" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["shot"]
+
+
+def test_a_missing_image_library_is_named(scene_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "OpenEXR", None)
+    assert _run("render", scene_file, "-o", tmp_path / "out.exr", "-q") == cli.EXIT_ERROR
+    assert "EXR files need the `openexr` package: pip install openexr" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Limits(0), "samples: expected an int >= 1, got 0"),
+    (lambda: Limits(4, time_limit=-1.0), "time_limit: expected a number >= 0"),
+    (lambda: Limits(4, noise_threshold=float("nan")), "noise_threshold: expected a number >= 0"),
+    (lambda: Limits(4, threads=True), "threads: expected an int >= 0"),
+    (lambda: RenderSettings.from_dict({"denoise_quality": "ultra"}), "denoise_quality: expected one of high"),
+    (lambda: RenderSettings(passes=("motion",)), "unknown pass 'motion'"),
+])
+def test_bad_render_settings_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
 
 
 def test_png_without_any_ocio_config_says_how_to_give_one(scene_file, tmp_path, capsys, monkeypatch):

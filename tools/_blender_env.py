@@ -38,8 +38,7 @@ def install() -> str:
     zips = sorted((ROOT / "dist").glob("optica-*.zip"))
     if not zips:
         raise SystemExit("no dist/optica-*.zip: run `python build.py` first")
-    import addon_utils
-    import bpy
+    import bpy  # first: addon_utils imports only after bpy
 
     result = bpy.ops.extensions.package_install_files(repo="user_default", filepath=str(zips[-1]),
                                                       enable_on_install=True)

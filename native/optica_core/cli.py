@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="frame files in an --out folder (default exr)")
     farm.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 "
                       "(default: a local cluster on 127.0.0.1)")
-    farm.add_argument("--workers", type=int, default=0, help="local cluster: worker processes (0 = cores / 2)")
+    farm.add_argument("--workers", type=int, default=0, help="local cluster: worker processes (0 = one per core)")
     farm.add_argument("--threads", type=int, default=0, help="render threads per worker (0 = cores / task slots)")
     farm.add_argument("--chunk", type=int, default=0, help="frames per task (0 = automatic)")
     farm.add_argument("--retries", type=int, default=2, help="retries of a failed task (default 2)")
@@ -88,9 +88,6 @@ def _sampling_overrides(args) -> dict:
     given = {"samples": args.samples, "time_limit": args.time_limit, "noise_threshold": args.noise_threshold,
              "denoise": args.denoise, "denoise_quality": args.denoise_quality}
     return {k: v for k, v in given.items() if v is not None}
-
-
-VIEW_OPTIONS = ("view", "display", "look", "exposure", "gamma")
 
 
 def _view_options(parser) -> None:
@@ -137,8 +134,8 @@ def _render(args) -> int:
     fmt, processors = images.format_of(args.output), None
     if fmt != "EXR" and settings.passes == ("combined",):  # else check() says PNG/JPEG hold Combined only
         config = _ocio_config(args.ocio or (sequence.ocio_config() if sequence is not None else None))
-        color = {k: v for k, v in (manifest.color if manifest is not None else {}).items() if k in VIEW_OPTIONS}
-        color.update({k: getattr(args, k) for k in VIEW_OPTIONS if getattr(args, k) is not None})
+        color = {k: v for k, v in (manifest.color if manifest is not None else {}).items() if k in colour.VIEW_FIELDS}
+        color.update({k: getattr(args, k) for k in colour.VIEW_FIELDS if getattr(args, k) is not None})
         processors = colour.Processors(config, default=colour.default_view(config, **color))
     writer = images.ImageWriter(fmt, processors)
     writer.check(settings.passes, os.path.dirname(os.path.abspath(args.output)))

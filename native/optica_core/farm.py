@@ -56,7 +56,7 @@ class FarmJob:
     out: str  # a folder for image files, or a video file (.mp4, .mkv, .mov)
     format: str = "exr"  # exr, png, jpeg: the frame files written into an `out` folder
     scheduler: str | None = None  # None: a LocalCluster on 127.0.0.1
-    workers: int = 0  # LocalCluster workers; 0 = one per two cores (at least one)
+    workers: int = 0  # LocalCluster workers; 0 = one per core, as the PARALLEL export (bench/farm.py)
     threads: int = 0  # render threads per worker; 0 = the worker machine's cores / its task slots
     chunk: int = 0  # frames per task; 0 = chosen from the number of frames and workers
     retries: int = 2
@@ -156,7 +156,7 @@ def _connected(job: FarmJob, client):
         with Client(job.scheduler, timeout=timeout) as c:
             yield c
         return
-    workers = job.workers or max(1, (os.cpu_count() or 1) // 2)
+    workers = job.workers or (os.cpu_count() or 1)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, scheduler_port=0, silence_logs=logging.ERROR,
                       timeout=timeout) as cluster, Client(cluster, timeout=timeout) as c:

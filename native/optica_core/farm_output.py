@@ -39,7 +39,6 @@ from .sinks import Frame
 from .sinks import colour, images, video
 
 VIDEO_SUFFIXES = tuple(video.CONTAINERS)
-_VIEW_KEYS = ("view", "display", "look", "exposure", "gamma")
 
 
 def is_video(path) -> bool:
@@ -61,7 +60,7 @@ def open_output(out, sequence: Sequence, settings: RenderSettings, fmt: str = "e
 def _view(sequence: Sequence, ocio: str | None) -> tuple[colour.ViewSettings, str]:
     """The manifest's view settings on its OCIO configuration (or `ocio`)."""
     config = colour.resolve_config(ocio or sequence.ocio_config())
-    color = {k: v for k, v in sequence.manifest.color.items() if k in _VIEW_KEYS}
+    color = {k: v for k, v in sequence.manifest.color.items() if k in colour.VIEW_FIELDS}
     return colour.default_view(config, **color), config
 
 

@@ -52,8 +52,7 @@ class Options:
     workers: int = _option(
         0,
         "Workers",
-        "Parallel: worker processes, zero starts one per core; Dask: the local cluster's worker processes, "
-        "zero starts one per two cores",
+        "Parallel: worker processes; Dask: the local cluster's worker processes; zero starts one per core",
         min=0,
         soft_max=64,
     )

@@ -30,8 +30,7 @@ import importlib.util
 import os
 import shutil
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,6 +38,7 @@ from .base import MissingDependency
 
 SCENE_LINEAR = "scene_linear"  # OCIO role: the space Optica renders in (Linear Rec.709)
 BLENDER_CONFIG = os.path.join("datafiles", "colormanagement", "config.ocio")
+VIEW_FIELDS = ("view", "display", "look", "exposure", "gamma")  # ViewSettings' fields
 
 
 def import_ocio():
@@ -103,12 +103,6 @@ class ViewSettings:
     @property
     def uses_look(self) -> bool:
         return bool(self.look) and self.look != "None"
-
-    @classmethod
-    def from_dict(cls, values: Mapping) -> ViewSettings:
-        """From a manifest's `color` section (other keys are ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
 
 
 def default_view(config_path: str, view: str | None = None, display: str | None = None, **rest) -> ViewSettings:

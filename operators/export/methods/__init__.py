@@ -16,6 +16,7 @@ with `encodes = False`, makes its output itself (scene files; a farm that encode
         def progress(self) -> Status       # for the progress bar
         def stop(self) -> None             # cancel or error: stop what runs
         def cleanup(self, success) -> Path | None   # remove temporary files; a folder kept for resume
+        def kept_note(self, folder) -> str          # what that folder holds and how to continue
         rendered, resumed, render_seconds  # what it did
         output_frames                      # with encodes = False: frames in its output
 
