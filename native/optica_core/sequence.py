@@ -306,6 +306,7 @@ def _put(container, path: list, value):
     if not path:
         return value
     key, rest = path[0], path[1:]
+    copy: dict | list
     if isinstance(container, dict) and isinstance(key, str) and key in container:
         copy = dict(container)
     elif isinstance(container, list) and _is_int(key) and 0 <= key < len(container):
