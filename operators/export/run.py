@@ -139,11 +139,13 @@ class Export:
 
     def step(self) -> bool:
         """Does one unit of work (renders one frame, polls the workers, or queues one frame
-        for encoding). True once the video is complete (then call finish())."""
-        if self.should_cancel():
-            raise Cancelled()
+        for encoding). True once the video is complete (then call finish()): work that is done
+        wins over a cancel request, which is honoured after any other step (STREAM's render
+        answers it within the frame)."""
         if self.method.step():
             self.finished = True
+        elif self.should_cancel():
+            raise Cancelled()
         self._report()
         return self.finished
 
