@@ -165,35 +165,53 @@ def test_the_farms_video_is_the_stream_exports_frame_for_frame(shot_scene, hande
     assert not _workers_running()  # the local cluster is gone
 
 
-def test_cancelling_the_farm_stops_its_cluster_and_a_rerun_renders_the_rest(shot_scene, tmp_path):
-    # Frames that take a while (one per task): starting a local cluster forks this big process, which
-    # can hold Python up for a second, so the farm must still be busy when the cancel comes.
+def test_cancelling_the_farm_stops_its_cluster_and_a_rerun_renders_the_rest(shot_scene, tmp_path, monkeypatch):
+    farm_thread = _mod("methods.dask")._FarmThread
+    report = farm_thread._progress
+
+    def report_then_hold(self, frame, tracker):  # the farm waits for the cancel after two frames
+        report(self, frame, tracker)
+        if tracker.count >= 2:
+            self.stop.wait(60)
+
+    monkeypatch.setattr(farm_thread, "_progress", report_then_hold)
     shot_scene.frame_end = 6
-    shot_scene.optica.samples, shot_scene.optica.time_limit = 1_000_000, 0.8
     progress = []
-    state = tmp_path / ".farm.mp4.optica-farm"
-
-    asked = []
-
-    def two_frames_are_back():  # Esc, once the farm said two frames came back (the export asks every 0.1 s)
-        asked.append((round(time.monotonic() - t0, 2), progress[-1].done if progress else None))
-        return any(p.phase == "render" and p.done >= 2 for p in progress)
-
     t0 = time.monotonic()
     result = _export(shot_scene, tmp_path / "farm.mp4", method="DASK", workers=2, progress=progress.append,
-                     should_cancel=two_frames_are_back)
-    assert result.cancelled and "no video was written" in result.summary(), (result.summary(), asked)
+                     should_cancel=lambda: any(p.phase == "render" and p.done >= 2 for p in progress))  # Esc
+    assert result.cancelled and "no video was written" in result.summary()
+    state = tmp_path / ".farm.mp4.optica-farm"
     assert result.kept_frames == state and "export again to render only the missing ones" in result.summary()
     kept = sorted(state.glob("frame_*.png"))
     assert 2 <= len(kept) < 6
     assert sorted(leftovers(tmp_path)) == [".farm.mp4.optica-farm", "farm.optica-scenes"]  # no (partial) video
     assert not _workers_running() and time.monotonic() - t0 < 120
+    monkeypatch.undo()
     # again, on a running scheduler given by its address: only the missing frames are rendered
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
                                   timeout=60) as cluster:
         again = _export(shot_scene, tmp_path / "farm.mp4", method="DASK", scheduler=cluster.scheduler_address)
     assert (again.frames, again.rendered, again.resumed) == (6, 6 - len(kept), len(kept))
     assert len(decode(tmp_path / "farm.mp4")[0]) == 6
+    assert sorted(leftovers(tmp_path)) == ["farm.mp4", "farm.optica-scenes"]
+
+
+def test_a_cancel_that_comes_after_the_farm_finished_is_no_failure(shot_scene, tmp_path):
+    video = tmp_path / "farm.mp4"
+    progress = []
+
+    def once_the_video_is_written():  # Esc, arriving while the farm completes on its thread
+        if not (progress and progress[-1].phase == "render"):
+            return False
+        deadline = time.monotonic() + 60
+        while not video.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return True
+
+    result = _export(shot_scene, video, method="DASK", workers=1, progress=progress.append,
+                     should_cancel=once_the_video_is_written)
+    assert not result.cancelled and result.path == video and result.frames == FRAMES
     assert sorted(leftovers(tmp_path)) == ["farm.mp4", "farm.optica-scenes"]
 
 

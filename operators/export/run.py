@@ -157,8 +157,13 @@ class Export:
         return self._result()
 
     def abort(self, error: BaseException | None = None) -> Result:
-        """Stops everything and removes what is temporary (see the module docstring)."""
+        """Stops everything and removes what is temporary (see the module docstring). A method
+        whose output was complete by the time it stopped (a farm that finished on its own
+        thread as the cancel came) is finished instead: the export did not fail."""
         self.method.stop()
+        if getattr(self.method, "completed", False) and self.sink is None:
+            self.finished = True
+            return self.finish()
         if self.sink is not None:
             self.sink.abort()
         elif self.writer is not None:

@@ -62,6 +62,12 @@ class DaskMethod(SceneFilesMethod):
     def output_frames(self) -> int:
         return self._farm.frames_out if self._farm is not None else 0
 
+    @property
+    def completed(self) -> bool:
+        """The farm finished without error: the video is in place."""
+        farm = self._farm
+        return farm is not None and not farm.is_alive() and farm.error is None and farm.frames_out > 0
+
     def step(self) -> bool:
         if self.phase == "scenes":
             if self._write_scene_file():
@@ -76,6 +82,10 @@ class DaskMethod(SceneFilesMethod):
             raise Cancelled()
         if self._farm.error is not None:
             raise self._farm.error
+        return self._finished()
+
+    def _finished(self) -> bool:
+        assert self._farm is not None
         self.render_seconds = self.export.elapsed
         self.rendered, self.resumed = self._farm.count, self._farm.skipped  # frames, no longer scene files
         return True
@@ -112,6 +122,8 @@ class DaskMethod(SceneFilesMethod):
         if self._farm is not None:
             self._farm.stop.set()
             self._farm.join(STOP_SECONDS)
+            if self.completed:
+                self._finished()
 
     def cleanup(self, success: bool) -> Path | None:
         """The folder the rendered frames wait in when the farm stopped (else what
