@@ -111,6 +111,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _blender_env.add_animation_options(ap, frames=24, samples=16)
     ap.add_argument("--repeat", type=int, default=2, help="alternating PARALLEL / farm runs (best kept)")
+    ap.add_argument("--storage-only", action="store_true", help="measure the scene folder only (no rendering)")
     ap.add_argument("--quick", action="store_true", help="8 frames at 50 %%, 1 repeat")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
@@ -142,6 +143,12 @@ def main(argv=None) -> int:
         ["folder / (one frame + transforms)", f"{s['ratio']:.3f} (goal < 2)"],
         ["writing, per frame (export + hash + files)", f"{s['write_ms_per_frame']:.1f} ms"],
     ]), flush=True)
+
+    if a.storage_only:
+        if a.json:
+            a.json.write_text(json.dumps(figures, indent=1, default=str))
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
 
     def export(method, name, **kw):
         path = work / name
