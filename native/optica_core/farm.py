@@ -40,6 +40,14 @@ from .sequence import Sequence, SequenceError
 from .sinks import Frame, QueuedSink, ReorderingSink
 
 POLL_SECONDS = 0.25  # how often a waiting client looks at `stop` and the deadline
+# A local cluster serves no dashboard: its workers need not sample their own stacks every 10 ms
+# for one (Dask's statistical profiler) nor watch the system as often; their render threads keep
+# that CPU.
+LOCAL_WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 
 class FarmError(RuntimeError):
@@ -156,10 +164,13 @@ def _connected(job: FarmJob, client):
         with Client(job.scheduler, timeout=timeout) as c:
             yield c
         return
+    import dask
+
     workers = job.workers or (os.cpu_count() or 1)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, scheduler_port=0, silence_logs=logging.ERROR,
-                      timeout=timeout) as cluster, Client(cluster, timeout=timeout) as c:
+    with dask.config.set(LOCAL_WORKER_CONFIG), LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            scheduler_port=0, silence_logs=logging.ERROR, timeout=timeout) as cluster, \
+            Client(cluster, timeout=timeout) as c:
         yield c
 
 
