@@ -84,8 +84,13 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".so", ".blend1", ".orig", ".rej", "~")
 
 # Third-party packages the extension needs inside Blender, bundled as wheels at the versions
 # requirements.txt pins: PyAV (video encoding), PyOpenColorIO (colour management of exported
-# frames), and cffi with pycparser, which pyoidn imports and Blender's own Python lacks.
-BUNDLED = ("av", "opencolorio", "cffi", "pycparser")
+# frames), OpenEXR and Pillow (the parallel export's temporary frames, the farm's kept frames),
+# cffi with pycparser, which pyoidn imports and Blender's own Python lacks, and Dask distributed
+# with what it imports (the export method DASK runs the farm inside Blender).
+BUNDLED = ("av", "opencolorio", "openexr", "pillow", "cffi", "pycparser") + (
+    "dask", "distributed", "click", "cloudpickle", "fsspec", "importlib_metadata", "zipp", "jinja2", "markupsafe",
+    "locket", "msgpack", "packaging", "partd", "psutil", "pyyaml", "sortedcontainers", "tblib", "toolz", "tornado",
+    "zict")
 
 # The denoiser (pyoidn: Intel Open Image Denoise) is bundled trimmed: its upstream wheel stores
 # every symlink of its lib/ folder as a full copy and carries the SYCL and HIP devices, their
@@ -290,7 +295,8 @@ def ensure_wheel(req_digest: str, native: Path = NATIVE) -> Path:
 
 def pinned_version(name: str) -> str:
     for line in REQUIREMENTS.read_text().splitlines():
-        m = re.match(rf"^\s*{re.escape(name)}\s*==\s*([^\s;#]+)", line, re.IGNORECASE)
+        spelled = re.sub(r"[-_.]", "[-_.]", name)  # importlib_metadata is pinned as importlib-metadata
+        m = re.match(rf"^\s*{spelled}\s*==\s*([^\s;#]+)", line, re.IGNORECASE)
         if m:
             return m.group(1)
     raise BuildError(f"{REQUIREMENTS.name} pins no version of {name}")

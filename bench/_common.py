@@ -121,6 +121,15 @@ def print_machine(info: dict) -> None:
         print("note: other processes are using the CPU (%.0f%% busy): figures may be low and noisy" % (100 * busy))
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (worker processes, and theirs)."""
+    import resource
+
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
 def best_of(fn, repeat: int):
     """(seconds, result) of the fastest of `repeat` calls of fn()."""
     best, best_res = float("inf"), None

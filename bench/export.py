@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -45,14 +44,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(BENCH))
 
 import _blender_env  # noqa: E402
-from _common import format_table, machine_info, print_machine  # noqa: E402
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (workers)."""
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+from _common import cpu_seconds, format_table, machine_info, print_machine  # noqa: E402
 
 
 def timed(fn):
@@ -63,10 +55,7 @@ def timed(fn):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--blend", type=Path, default=ROOT / "demo" / "demo.blend")
-    ap.add_argument("--frames", type=int, default=16)
-    ap.add_argument("--samples", type=int, default=8)
-    ap.add_argument("--percentage", type=int, default=100, help="of the demo's 640×360")
+    _blender_env.add_animation_options(ap, frames=16, samples=8)
     ap.add_argument("--repeat", type=int, default=2, help="alternating render-only / STREAM runs")
     ap.add_argument("--encode-frames", type=int, default=48, help="1080p frames for PyAV vs ffmpeg")
     ap.add_argument("--quick", action="store_true", help="8 frames at 50 %%, 1 repeat, 24 encode frames")
@@ -80,24 +69,13 @@ def main(argv=None) -> int:
     _blender_env.isolate()
     import bpy
 
-    module = _blender_env.install()
-    import importlib
-
-    options = importlib.import_module(module + ".operators.export.options")
-    plan_mod = importlib.import_module(module + ".operators.export.plan")
-    run_mod = importlib.import_module(module + ".operators.export.run")
-    frames_mod = importlib.import_module(module + ".operators.export.frames")
-    colour = importlib.import_module(module + ".operators.export.colour")
+    _blender_env.install()
+    scene, (w, h), export_modules = _blender_env.open_animation(a.blend, a.frames, a.samples, a.percentage)
+    options, plan_mod, run_mod = export_modules.options, export_modules.plan, export_modules.run
+    frames_mod, colour = export_modules.frames, export_modules.colour
     import av
     from optica_core.sinks import video as encoder
 
-    bpy.ops.wm.open_mainfile(filepath=str(a.blend.resolve()), load_ui=False)
-    scene = bpy.context.scene
-    scene.optica.samples = a.samples
-    scene.render.resolution_percentage = a.percentage
-    scene.frame_start, scene.frame_end = 1, a.frames
-    w = scene.render.resolution_x * a.percentage // 100
-    h = scene.render.resolution_y * a.percentage // 100
     fps = plan_mod.scene_fps(scene)
     out = Path(tempfile.mkdtemp(prefix="optica-bench-export-"))
     print_machine(info)

@@ -1,21 +1,31 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Dask farm benchmark (issue 12): frames/s of the local farm against rendering the same frames
-in one process, and the size of an animation folder against one frame's scene file.
+"""Farm benchmark (issue 12): frames/s of the local Dask farm against the PARALLEL and STREAM
+exports of the same animation (the demo), and the size of the demo's scene folder against one
+frame's scene file plus the per-frame transforms.
 
-    .venv/bin/python bench/farm.py [--frames 24 --samples 16 --width 320 --height 180
-                                    --triangles 1000000 --json out.json]
-    .venv/bin/python bench/farm.py --quick           # ~1 min
+    .venv/bin/python bench/farm.py [--frames 24 --samples 16 --percentage 100 --repeat 2 --json out.json]
+    .venv/bin/python bench/farm.py --quick            # 8 frames at 50 %, no repeat
 
-The animation: a static bumpy sphere of `--triangles` triangles (`scenes.displaced_sphere`),
-a ball that moves every frame and a per-frame seed, written with `optica_core.sequence`.
+Needs `python build.py` first (it installs the built dist/optica-*.zip into a throw-away Blender
+user folder, as the tests do) and demo/demo.blend. One after the other, on this machine:
 
-1. storage: the folder (manifest, frames, content-addressed arrays) against one frame saved
-   alone with `save_scene`, and the per-frame files (what each extra frame costs);
-2. in-process: one `Renderer` (all cores) renders the frames one after the other from the
-   folder, keeping the static mesh's BVH (the floor for any farm on this machine);
-3. the farm (`run_farm`, a LocalCluster on 127.0.0.1 writing EXR frames) with 1 worker × all
-   cores and with one worker per core × 1 thread; cluster start-up is timed separately.
+1. scene files: the demo written by the SCENE_FILES export method (time per frame); the folder
+   against one frame saved alone (`save_scene`) plus the per-frame transforms — the bytes of every
+   transform and camera or light matrix that differs from the frame before. Goal: < 2×. Blender's
+   OCIO configuration is referenced, not copied (copying adds its 20 MB once);
+2. STREAM export: render → colour → H.264 in this process;
+3. PARALLEL export: one Blender worker process per core renders EXR frames, then one encode;
+4. the farm: `run_farm` on the folder into the same kind of video, on a local cluster started
+   beforehand (its start-up is timed apart), laid out as the default (one worker process per
+   core, one render thread each, as PARALLEL) and as one process rendering on every core; and
+   the DASK export method as a user runs it from the dialog (scene files + cluster + farm +
+   encode). Goal: the farm within 10 % of PARALLEL. PARALLEL and the farm alternate `--repeat`
+   times and the best of each is kept.
+
+Every figure is a wall time on a machine shared with other work, so CPU seconds per frame (this
+process and every process it started: workers, nannies) are printed too, with the load average
+after each run.
 """
 
 from __future__ import annotations
@@ -24,122 +34,194 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import format_table, import_core, machine_info, print_machine  # noqa: E402
+import numpy as np
 
-core = import_core()
-from optica_core import save_scene, scenes  # noqa: E402
-from optica_core.farm import FarmJob, run_farm  # noqa: E402
-from optica_core.render import Sampling, render_frame  # noqa: E402
-from optica_core.sequence import Sequence, SequenceWriter  # noqa: E402
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(BENCH))
 
+import _blender_env  # noqa: E402
+from _common import cpu_seconds, format_table, machine_info, print_machine  # noqa: E402
 
-def animation(triangles: int, width: int, height: int):
-    base = scenes.displaced_sphere(triangles, width, height)
-    base["render"]["max_bounces"] = 4
-    base["spheres"]["ball"] = {"centers": [[0.0, 0.0, 0.0]], "radii": [0.3]}
-    ball = {"geometry": "ball"}
-
-    def scene(n: int) -> dict:
-        moved = dict(ball, transforms=scenes.translation((-1.5 + 0.1 * n, -1.6, 0.0))[None])
-        return dict(base, render=dict(base["render"], seed=n), instances=[*base["instances"], moved])
-
-    return scene
+MATRIX_KEYS = ("transforms", "matrix")
 
 
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def measure_storage(scene, frames, work: Path) -> dict:
-    folder = work / "shot"
+def matrices(value, path=""):
+    """(path, array) of every transform and camera/light matrix in a scene dict."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in MATRIX_KEYS and isinstance(item, np.ndarray):
+                yield f"{path}.{key}", item
+            else:
+                yield from matrices(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from matrices(item, f"{path}[{i}]")
+
+
+def transform_bytes(sequence) -> tuple[int, int]:
+    """(bytes of the matrices that differ from the frame before, summed over frames 2…n; the
+    number of such matrices)."""
+    total = changed = 0
+    before: dict = {}
+    for k, n in enumerate(sequence.frames):
+        now = dict(matrices(sequence.load_frame(n)))
+        if k:
+            for key, array in now.items():
+                if key not in before or not np.array_equal(before[key], array):
+                    total += array.nbytes
+                    changed += 1
+        before = now
+    return total, changed
+
+
+def storage(run_mod, plan_mod, options, scene, folder: Path, work: Path) -> dict:
+    from optica_core import save_scene
+    from optica_core.sequence import Sequence
+
     t0 = time.perf_counter()
-    writer = SequenceWriter(folder, frames, fps=(24, 1))
-    for n in frames:
-        writer.write_frame(n, scene(n))
-    write_seconds = time.perf_counter() - t0
-    save_scene(scene(frames[0]), work / "one.optica")
+    plan = plan_mod.prepare(options.Options(method="SCENE_FILES", scene_folder=str(folder)), scene)
+    result = run_mod.run(plan)
+    seconds = time.perf_counter() - t0
+    seq = Sequence(folder)
+    save_scene(seq.load_frame(seq.frames[0]), work / "one.optica")
     one = (work / "one.optica").stat().st_size
-    per_frame = [(folder / "frames" / f"frame_{n:06d}.json").stat().st_size for n in frames]
+    moved, matrices_changed = transform_bytes(seq)
     total = folder_bytes(folder)
-    return {"one_frame_bytes": one, "folder_bytes": total, "frame_file_bytes_mean": sum(per_frame) / len(per_frame),
-            "folder_over_one_frame_plus_frame_files": total / (one + sum(per_frame)),
-            "write_ms_per_frame": 1e3 * write_seconds / len(frames), "arrays_stored": writer.stats.arrays_written}
+    frame_files = [(folder / "frames" / f"frame_{n:06d}.json").stat().st_size for n in seq.frames]
+    return {"frames": result.frames, "write_ms_per_frame": 1e3 * seconds / result.frames, "folder_bytes": total,
+            "one_frame_bytes": one, "transform_bytes": moved, "matrices_changed": matrices_changed,
+            "arrays_stored": len(list((folder / "arrays").glob("*/*.npy"))),
+            "frame_file_bytes_mean": sum(frame_files) / len(frame_files),
+            "ratio": total / (one + moved)}
 
 
-def measure_in_process(folder: Path, frames, sampling: Sampling) -> float:
-    seq, renderer = Sequence(folder), core.Renderer(threads=0)
-    t0 = time.perf_counter()
-    for n in frames:
-        render_frame(renderer, seq.load_frame(n), sampling, frame=n)
-    return len(frames) / (time.perf_counter() - t0)
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _blender_env.add_animation_options(ap, frames=24, samples=16)
+    ap.add_argument("--repeat", type=int, default=2, help="alternating PARALLEL / farm runs (best kept)")
+    ap.add_argument("--storage-only", action="store_true", help="measure the scene folder only (no rendering)")
+    ap.add_argument("--quick", action="store_true", help="8 frames at 50 %%, 1 repeat")
+    ap.add_argument("--json", type=Path)
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.frames, a.percentage, a.repeat = 8, 50, 1
 
-
-def measure_farm(folder: Path, out: Path, sampling: Sampling, workers: int, threads: int) -> tuple[float, float]:
-    """(frames/s of the rendering, seconds to start and stop the cluster)."""
+    info = machine_info()
+    _blender_env.isolate()
+    _blender_env.install()
+    scene, (w, h), export_modules = _blender_env.open_animation(a.blend, a.frames, a.samples, a.percentage)
+    options, plan_mod, run_mod = export_modules.options, export_modules.plan, export_modules.run
     from distributed import Client, LocalCluster
+    from optica_core.farm import FarmJob, run_farm
 
-    t0 = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        started = time.perf_counter() - t0
-        job = FarmJob(folder=str(folder), out=str(out), threads=threads,
-                      sampling={"samples": sampling.samples})
-        result = run_farm(job, client=client)
-        t1 = time.perf_counter()
-    return result.frames_per_second, started + (time.perf_counter() - t1)
+    work = Path(tempfile.mkdtemp(prefix="optica-bench-farm-"))
+    print_machine(info)
+    print(f"scene: {a.blend.name}, {a.frames} frames at {w}×{h}, {a.samples} spp, "
+          f"{scene.optica.max_bounces} bounces; temporary files in {work}", flush=True)
+    figures: dict = {"machine": info, "frames": a.frames, "size": [w, h], "samples": a.samples}
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames", type=int, default=24)
-    parser.add_argument("--samples", type=int, default=16)
-    parser.add_argument("--width", type=int, default=320)
-    parser.add_argument("--height", type=int, default=180)
-    parser.add_argument("--triangles", type=int, default=1_000_000)
-    parser.add_argument("--quick", action="store_true", help="12 frames, 200k triangles, 8 samples")
-    parser.add_argument("--json", help="write the figures here too")
-    args = parser.parse_args()
-    if args.quick:
-        args.frames, args.triangles, args.samples = 12, 200_000, 8
-    print_machine(machine_info())
-    cores = os.cpu_count() or 1
-    frames = list(range(1, args.frames + 1))
-    sampling = Sampling(samples=args.samples)
-    figures = {"frames": args.frames, "samples": args.samples, "size": [args.width, args.height],
-               "triangles": args.triangles}
-    with tempfile.TemporaryDirectory(prefix="optica-bench-farm-") as tmp:
-        work = Path(tmp)
-        figures["storage"] = measure_storage(animation(args.triangles, args.width, args.height), frames, work)
-        figures["in_process_fps"] = measure_in_process(work / "shot", frames, sampling)
-        layouts = [(1, cores)] + ([(cores, 1)] if cores > 1 else [])
-        for workers, threads in layouts:
-            fps, overhead = measure_farm(work / "shot", work / f"out-{workers}", sampling, workers, threads)
-            figures[f"farm_{workers}x{threads}_fps"] = fps
-            figures[f"farm_{workers}x{threads}_cluster_seconds"] = overhead
-    s = figures["storage"]
-    print(format_table(["storage", "value"], [
-        ["one frame's scene file", f"{s['one_frame_bytes'] / 1e6:.2f} MB"],
-        [f"animation folder, {args.frames} frames", f"{s['folder_bytes'] / 1e6:.2f} MB"],
+    s = figures["storage"] = storage(run_mod, plan_mod, options, scene, work / "shot", work)
+    print(format_table(["scene folder", "value"], [
+        ["one frame's scene file (save_scene)", f"{s['one_frame_bytes'] / 1e3:.1f} kB"],
+        [f"per-frame transforms, frames 2-{a.frames} ({s['matrices_changed']} matrices)",
+         f"{s['transform_bytes'] / 1e3:.1f} kB"],
+        [f"animation folder, {a.frames} frames ({s['arrays_stored']} stored arrays)",
+         f"{s['folder_bytes'] / 1e3:.1f} kB"],
         ["one frame file (mean)", f"{s['frame_file_bytes_mean'] / 1e3:.1f} kB"],
-        ["folder / (one frame + frame files)", f"{s['folder_over_one_frame_plus_frame_files']:.3f}"],
-        ["writing, per frame", f"{s['write_ms_per_frame']:.1f} ms"],
-    ]))
-    rows = [["in-process (1 Renderer, all cores)", f"{figures['in_process_fps']:.2f}", "1.00"]]
-    for workers, threads in layouts:
-        fps = figures[f"farm_{workers}x{threads}_fps"]
-        rows.append([f"farm, {workers} worker(s) x {threads} thread(s)", f"{fps:.2f}",
-                     f"{fps / figures['in_process_fps']:.2f} "
-                     f"(+{figures[f'farm_{workers}x{threads}_cluster_seconds']:.1f} s cluster start/stop)"])
-    print(format_table(["rendering", "frames/s", "vs in-process"], rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=1))
+        ["folder / (one frame + transforms)", f"{s['ratio']:.3f} (goal < 2)"],
+        ["writing, per frame (export + hash + files)", f"{s['write_ms_per_frame']:.1f} ms"],
+    ]), flush=True)
+
+    if a.storage_only:
+        if a.json:
+            a.json.write_text(json.dumps(figures, indent=1, default=str))
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
+
+    def export(method, name, **kw):
+        path = work / name
+        plan = plan_mod.prepare(options.Options(filepath=str(path), method=method, crf=20, preset="MEDIUM", **kw),
+                                scene)
+        t0 = time.perf_counter()
+        result = run_mod.run(plan)
+        assert result.frames == a.frames, result.summary()
+        return time.perf_counter() - t0
+
+    cores = os.cpu_count() or 1
+    layouts = [(cores, 1)] + ([(1, cores)] if cores > 1 else [])  # the default first, then one process
+
+    def farm(workers: int, threads: int) -> tuple[float, float]:
+        """(seconds of the farm's run, seconds to start its local cluster)."""
+        t0 = time.perf_counter()
+        with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            started = time.perf_counter() - t0
+            (work / "farm.mp4").unlink(missing_ok=True)
+            t1 = time.perf_counter()
+            result = run_farm(FarmJob(folder=str(work / "shot"), out=str(work / "farm.mp4"), threads=threads),
+                              client=client)
+            assert len(result.rendered) == a.frames, result.summary()
+            return time.perf_counter() - t1, started
+
+    runs: dict = {}
+    cpus: dict = {}
+    loads: dict = {}
+    cluster_start = []
+
+    def measure(key, fn):
+        c0 = cpu_seconds()
+        seconds = fn()
+        runs.setdefault(key, []).append(seconds)
+        cpus.setdefault(key, []).append(cpu_seconds() - c0)
+        loads.setdefault(key, []).append(os.getloadavg()[0])
+        print(f"  {key:<12}: {seconds:7.2f} s wall, {cpus[key][-1]:7.2f} s CPU (load {loads[key][-1]:.1f})", flush=True)
+
+    def farm_run(workers, threads):
+        seconds, started = farm(workers, threads)
+        cluster_start.append(started)
+        return seconds
+
+    measure("stream", lambda: export("STREAM", "stream.mp4"))
+    for _k in range(a.repeat):  # PARALLEL and the farm alternate: the machine's load drifts
+        measure("parallel", lambda: export("PARALLEL", "parallel.mp4"))
+        for workers, threads in layouts:
+            measure(f"farm {workers}x{threads}", lambda w=workers, t=threads: farm_run(w, t))
+    shutil.rmtree(work / "shot")  # the dialog writes the scene files again
+    measure("dask", lambda: export("DASK", "dask.mp4", scene_folder=str(work / "shot")))
+
+    best = {k: min(v) for k, v in runs.items()}
+    labels = {"stream": "STREAM export (one process)",
+              "parallel": f"PARALLEL export ({cores} worker processes × 1 thread, EXR)",
+              "dask": f"DASK export method (scene files + local cluster + farm + encode, {cores} × 1)"}
+    labels.update({f"farm {w}x{t}": f"farm, local cluster running ({w} worker(s) × {t} thread(s))"
+                   for w, t in layouts})
+    rows = [[labels[k], f"{t:.2f}", f"{a.frames / t:.2f}", f"{best['parallel'] / t:.2f}",
+             f"{min(cpus[k]) / a.frames:.2f}", " ".join(f"{x:.1f}" for x in loads[k])] for k, t in best.items()]
+    print(f"\nbest of {a.repeat} where repeated; cluster start-up {min(cluster_start):.1f}-{max(cluster_start):.1f} s "
+          "(in the farm's CPU time, not in its wall time)")
+    print(format_table(["run", "wall s", "frames/s", "vs PARALLEL (frames/s)", "CPU s / frame", "load average"],
+                       rows))
+    default = f"farm {layouts[0][0]}x{layouts[0][1]}"
+    print(f"\nfarm frames/s / PARALLEL frames/s: {best['parallel'] / best[default]:.3f} (goal ≥ 0.9); "
+          f"DASK method: {best['parallel'] / best['dask']:.3f}")
+    figures.update(runs=runs, cpus=cpus, loads=loads, cluster_start=cluster_start)
+    if a.json:
+        a.json.write_text(json.dumps(figures, indent=1, default=str))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

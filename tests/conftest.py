@@ -9,8 +9,9 @@ session, so a developer's or user's Blender setup is never touched (and never us
   Blender the way a user does, and enables it. `python build.py` builds the zip.
 - `optica_scene`: a fresh empty file with Optica as the render engine.
 - `read_exr`: reads an EXR (multilayer too) into {channel-group name: (h, w, c) float32 array},
-  top row first, with the OpenImageIO module that ships inside bpy.
+  top row first, with the OpenEXR bindings (PNG and the like with Pillow).
 - `export_package()`: the exporter (addon/export) loaded from the source tree.
+- `handed`: the frames handed to video writers during a test (a spy on VideoWriter.write).
 
 Tests of the native core alone need none of this.
 """
@@ -104,42 +105,53 @@ def optica_module(name: str):
     return importlib.import_module(f"{ADDON_MODULE}.{name}")
 
 
-def _oiio():
-    import bpy
-
-    site = Path(bpy.utils.resource_path("LOCAL")) / "python" / "lib" / "python3.11" / "site-packages"
-    if str(site) not in sys.path:
-        sys.path.append(str(site))
-    import OpenImageIO
-
-    return OpenImageIO
+_CHANNEL_ORDER = "RGBAXYZWUV"  # within a group, as Blender lists a pass's channels
 
 
 def read_image_file(path) -> dict:
     """{group: (h, w, c) float32}, top row first. Groups are the channel names without their
-    last component ("ViewLayer.Depth" for "ViewLayer.Depth.Z"; "" for plain R, G, B, A)."""
-    oiio = _oiio()
-    inp = oiio.ImageInput.open(str(path))
-    if inp is None:
-        raise OSError(f"cannot open {path}: {oiio.geterror()}")
-    groups: dict[str, list] = {}
-    try:
-        sub = 0
-        while inp.seek_subimage(sub, 0):
-            spec = inp.spec()
-            pixels = inp.read_image(oiio.FLOAT).reshape(spec.height, spec.width, spec.nchannels)
-            for c, name in enumerate(spec.channelnames):
-                group = name.rpartition(".")[0]
-                groups.setdefault(group, []).append(pixels[..., c])
-            sub += 1
-    finally:
-        inp.close()
-    return {g: np.stack(chans, axis=-1).astype(np.float32) for g, chans in groups.items()}
+    last component ("ViewLayer.Depth" for "ViewLayer.Depth.Z"; "" for plain R, G, B, A).
+    EXR (every part) with the OpenEXR bindings, other formats with Pillow (values / 255)."""
+    if Path(path).suffix.lower() != ".exr":
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return {"": np.asarray(image, dtype=np.float32) / 255.0}
+    import OpenEXR
+
+    groups: dict[str, dict] = {}
+    with OpenEXR.File(str(path), separate_channels=True) as f:
+        for part in f.parts:
+            for name, channel in part.channels.items():
+                group, _, last = name.rpartition(".")
+                groups.setdefault(group, {})[last] = np.asarray(channel.pixels, dtype=np.float32)
+
+    def order(last):
+        return (_CHANNEL_ORDER.index(last), last) if last in _CHANNEL_ORDER else (len(_CHANNEL_ORDER), last)
+
+    return {g: np.stack([chans[k] for k in sorted(chans, key=order)], axis=-1) for g, chans in groups.items()}
 
 
 @pytest.fixture
 def read_exr():
     return read_image_file
+
+
+@pytest.fixture
+def handed(monkeypatch):
+    """Every frame handed to a VideoWriter (an export's or a farm's, in this process), in order:
+    the 8-bit images before encoding."""
+    from optica_core.sinks import video
+
+    frames = []
+    write = video.VideoWriter.write
+
+    def spy(self, frame):
+        frames.append(np.array(frame, copy=True))
+        return write(self, frame)
+
+    monkeypatch.setattr(video.VideoWriter, "write", spy)
+    return frames
 
 
 def empty_scene():

@@ -131,6 +131,11 @@ def test_zip_passes_blenders_validation(zip_path):
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+# What the export methods PARALLEL and DASK import, bundled in the zip (top-level module names).
+FARM_MODULES = {"distributed", "dask", "OpenEXR", "PIL", "click", "cloudpickle", "fsspec", "importlib_metadata",
+                "zipp", "jinja2", "markupsafe", "locket", "msgpack", "partd", "psutil", "yaml", "sortedcontainers",
+                "tblib", "toolz", "tlz", "tornado", "zict"}
+
 # Runs inside a separate Python process with bpy (Blender as a module), so this test process's
 # bpy, if any, is untouched. It installs the zip as a user would, renders the Cornell box with the
 # denoiser on (F12: bpy.ops.render.render) and reports what it sees.
@@ -199,10 +204,15 @@ try:
                                                if "OpenImageDenoise" in line or "libtbb" in line})
 except Exception:
     report["denoiser_error"] = traceback.format_exc()
+try:  # the export methods PARALLEL (OpenEXR, Pillow) and DASK (Dask distributed and its imports)
+    import distributed, dask, OpenEXR, PIL.Image
+    report["farm_files"] = {m.__name__: m.__file__ for m in (distributed, dask, OpenEXR, PIL)}
+except Exception:
+    report["farm_error"] = traceback.format_exc()
 with open(report_path, "w") as f:
     json.dump(report, f)
 """ % {"module": ADDON_MODULE,
-       "bundled_only": {"optica_core", "pyoidn", "cffi", "_cffi_backend", "pycparser"}}
+       "bundled_only": {"optica_core", "pyoidn", "cffi", "_cffi_backend", "pycparser", *FARM_MODULES}}
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +255,16 @@ def test_zip_installs_into_blender(installed):
     installed = user / "extensions" / "user_default" / "optica"
     assert (installed / "blender_manifest.toml").is_file()
     assert (installed / "__init__.py").is_file()
+
+
+def test_bundled_farm_packages_load_from_the_installed_extension(installed):
+    """OpenEXR, Pillow and Dask distributed (with everything it imports: their .venv copies are
+    hidden) come from the wheels Blender installed with the extension."""
+    report, user, log, _ = installed
+    assert "farm_error" not in report, report["farm_error"] + "\n" + log
+    site = str((user / "extensions").resolve()) + os.sep
+    for module, path in report["farm_files"].items():
+        assert path.startswith(site), f"{module} was imported from {path}, not from the extension"
 
 
 def test_bundled_denoiser_loads_from_the_installed_extension(installed):

@@ -366,7 +366,7 @@ def test_parallel_resume_renders_only_missing_frames(anim_scene, tmp_path):
 
 
 def test_parallel_png_frames_without_resume_start_afresh(anim_scene, tmp_path):
-    """16-bit PNG temporary frames (colour-managed by the workers); frames left by a killed
+    """8-bit PNG temporary frames (colour-managed by the workers); frames left by a killed
     export are not reused without `resume`, and are removed."""
     target = tmp_path / "fresh.mp4"
     plan = _mod("plan").prepare(_options(target, method="PARALLEL", workers=1, sequence_format="PNG"), anim_scene)
@@ -541,10 +541,11 @@ def test_panel_settings_menu_and_invoke(anim_scene, tmp_path):
 
 
 def test_bundled_packages_are_installed_by_blender(optica_installed):
-    """The zip carries PyAV and PyOpenColorIO; Blender installs them with the extension."""
+    """The zip carries PyAV, PyOpenColorIO, OpenEXR and Pillow; Blender installs them with the extension."""
     site = Path(os.environ["BLENDER_USER_EXTENSIONS"]) / ".local" / "lib" / "python3.11" / "site-packages"
-    for package in ("av", "PyOpenColorIO", "optica_core"):
+    for package in ("av", "PyOpenColorIO", "PIL", "optica_core"):
         assert (site / package / "__init__.py").is_file(), sorted(p.name for p in site.iterdir())
+    assert list(site.glob("OpenEXR.cpython-311-*.so")), sorted(p.name for p in site.iterdir())
 
 
 def test_notes_on_what_the_video_leaves_out(anim_scene, tmp_path):

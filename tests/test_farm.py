@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,10 +19,11 @@ import pytest
 import optica_core
 from optica_core import cli
 from optica_core.farm import FarmError, FarmJob, render_chunk, run_farm
-from optica_core.framesink import DONE_LOG, ReorderBuffer
-from optica_core.imagefile import read_exr
-from optica_core.render import PASSES, RenderedFrame, Sampling, render_frame
+from optica_core.render import RenderSettings, render_frame
+from optica_core.sampling import Limits
 from optica_core.sequence import Sequence, SequenceWriter, frame_name
+from optica_core.sinks import Frame, ReorderingSink
+from optica_core.sinks.images import DONE_LOG, EXR_CHANNELS, read_exr
 
 from animation_scenes import Animation
 
@@ -55,15 +57,20 @@ def folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(folder):
     """The frames rendered in this process, one after the other."""
-    seq, renderer = Sequence(folder), optica_core.Renderer(threads=2)
-    return {n: render_frame(renderer, seq.load_frame(n), Sampling(samples=SAMPLES), PASS_NAMES).passes
-            for n in FRAMES}
+    seq, renderer, settings = Sequence(folder), optica_core.Renderer(threads=2), settings_of(SAMPLES)
+    frames = {n: render_frame(renderer, seq.load_frame(n), settings) for n in FRAMES}
+    return {n: {"combined": f.pixels, **f.passes} for n, f in frames.items()}
+
+
+def settings_of(samples: int, passes=PASS_NAMES) -> RenderSettings:
+    return RenderSettings(Limits(samples), passes=passes)
 
 
 def _job(folder, out, **kw) -> FarmJob:
     kw.setdefault("chunk", 2)
     kw.setdefault("max_seconds", 300)  # a hung cluster fails the test instead of hanging it
-    return FarmJob(folder=str(folder), out=str(out), passes=PASS_NAMES, timeout=60, **kw)
+    kw.setdefault("passes", PASS_NAMES)
+    return FarmJob(folder=str(folder), out=str(out), timeout=60, **kw)
 
 
 def _assert_frames_equal_reference(out, reference, frames=FRAMES):
@@ -71,7 +78,7 @@ def _assert_frames_equal_reference(out, reference, frames=FRAMES):
         channels = read_exr(out / f"frame_{n:06d}.exr")
         for name, image in reference[n].items():
             image = image if image.ndim == 3 else image[..., None]
-            got = np.stack([channels[c] for c in PASSES[name][1]], axis=-1)
+            got = np.stack([channels[c] for c in EXR_CHANNELS[name]], axis=-1)
             assert np.array_equal(got, image.astype(np.float32)), (n, name)
 
 
@@ -79,8 +86,8 @@ def test_the_farm_renders_the_same_pixels_as_one_process(client, folder, referen
     arrays_read, arrived = [], []
 
     def watch(frame, tracker):
-        arrays_read.append(frame.stats["arrays_read"])
-        arrived.append(frame.frame)
+        arrays_read.append(frame.info["arrays_read"])
+        arrived.append(frame.index)
 
     result = run_farm(_job(folder, tmp_path / "out"), progress=watch, client=client)
     assert sorted(arrived) == FRAMES and result.skipped == 0
@@ -91,16 +98,23 @@ def test_the_farm_renders_the_same_pixels_as_one_process(client, folder, referen
     assert sum(arrays_read) <= 3 * len(result.per_worker) + 3
 
 
-def test_a_killed_worker_still_yields_every_frame(client, folder, reference, tmp_path):
+def _killer(client):
+    """A progress callback that SIGKILLs, once, a worker other than the one whose frame just
+    came back (so it dies with work in hand), and the list of the workers it killed."""
     pids = client.run(os.getpid)
     killed = []
 
     def kill_one(frame, tracker):
         if not killed:
-            victim = next(a for a in pids if a != frame.worker)
+            victim = next(a for a in pids if a != frame.info["worker"])
             os.kill(pids[victim], signal.SIGKILL)
             killed.append(victim)
 
+    return kill_one, killed
+
+
+def test_a_killed_worker_still_yields_every_frame(client, folder, reference, tmp_path):
+    kill_one, killed = _killer(client)
     job = _job(folder, tmp_path / "out", chunk=1, sampling={"samples": SAMPLES})
     result = run_farm(job, progress=kill_one, client=client)
     assert killed and result.rendered == FRAMES
@@ -116,11 +130,13 @@ def test_a_rerun_after_an_interrupt_renders_only_the_missing_frames(client, fold
     with pytest.raises(KeyboardInterrupt):
         run_farm(_job(folder, tmp_path / "out", chunk=1), progress=interrupt_once_two_are_written, client=client)
     done = sorted(int(p.stem.split("_")[1]) for p in (tmp_path / "out").glob("frame_*.exr"))
-    # frames leave in order: those that arrived early were still waiting for an earlier one
-    assert 2 <= len(done) < len(FRAMES) and done == FRAMES[:len(done)]
-    assert not list((tmp_path / "out").glob("*.tmp"))
+    # every frame that came back was kept, also those that arrived ahead of an earlier one
+    assert 2 <= len(done) < len(FRAMES)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+    (tmp_path / "out" / ".frame_000009.exr.0a1b2c3d.tmp").write_bytes(b"left by a killed client")
     result = run_farm(_job(folder, tmp_path / "out"), client=client)
-    assert result.rendered == FRAMES[len(done):] and result.skipped == len(done)
+    assert result.rendered == [n for n in FRAMES if n not in done] and result.skipped == len(done)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
     _assert_frames_equal_reference(tmp_path / "out", reference)
     assert run_farm(_job(folder, tmp_path / "out"), client=client).rendered == []
 
@@ -142,8 +158,8 @@ def test_a_frame_that_keeps_failing_stops_the_farm_with_the_workers_error(client
     animation = Animation()
     for n in writer.frames:
         writer.write_frame(n, animation.scene(n))
-    document = json.loads((broken / frame_name(3)).read_text())
-    document["render"]["width"] = 0
+    document = json.loads((broken / frame_name(3)).read_text())  # a patch of frame 1
+    document["$patch"].append([["render", "width"], 0])
     (broken / frame_name(3)).write_text(json.dumps(document))
     with pytest.raises(FarmError, match=r"rendering failed after 1 retries: SequenceError: .*frame_000003.json: "
                                         r"render.width: expected an int > 0.*run again to resume"):
@@ -154,39 +170,56 @@ def test_a_frame_that_keeps_failing_stops_the_farm_with_the_workers_error(client
 
 
 def test_a_worker_that_cannot_see_the_folder_says_so(client, tmp_path):
-    future = client.submit(render_chunk, str(tmp_path / "elsewhere"), [1], Sampling(samples=1), ("combined",), 1,
-                           pure=False)
+    future = client.submit(render_chunk, str(tmp_path / "elsewhere"), [1], settings_of(1, ()), 1, pure=False)
     with pytest.raises(ValueError, match=r"worker tcp://127.0.0.1:\d+: .*not an Optica sequence folder .*same path"):
         future.result(timeout=60)
 
 
-def test_an_incomplete_folder_or_a_video_target_is_refused_before_any_worker_starts(folder, tmp_path):
+def test_an_incomplete_folder_or_an_unknown_target_is_refused_before_any_worker_starts(folder, tmp_path):
     partial = tmp_path / "partial"
     SequenceWriter(partial, [1, 2])
     with pytest.raises(FarmError, match=r"frames 1, 2 have not been written yet"):
         run_farm(_job(partial, tmp_path / "out"))
-    with pytest.raises(FarmError, match="give a folder for the frames"):
-        run_farm(_job(folder, tmp_path / "film.mp4"))
-    assert not (tmp_path / "out").exists() and not (tmp_path / "film.mp4").exists()
+    with pytest.raises(ValueError, match=r"film.gif: give a folder for the frames, or a video file \(.mp4"):
+        run_farm(_job(folder, tmp_path / "film.gif"))
+    assert not (tmp_path / "out").exists() and not (tmp_path / "film.gif").exists()
 
 
-def test_the_reorder_buffer_delivers_in_order_and_holds_a_bounded_number():
+def test_the_reordering_sink_delivers_in_order_and_holds_a_bounded_number():
     class Sink:
-        frames = []
+        def __init__(self):
+            self.frames, self.closed, self.aborted = [], False, False
 
         def write(self, frame):
-            self.frames.append(frame.frame)
+            self.frames.append(frame.index)
+
+        def close(self):
+            self.closed = True
+
+        def abort(self):
+            self.aborted = True
+
+    def frame(n):
+        return Frame(np.zeros((1, 1, 3), np.float32), index=n)
 
     sink = Sink()
-    buffer = ReorderBuffer(sink, [3, 4, 5, 6], capacity=2)
-    assert buffer.push(RenderedFrame(5, {})) == 0 and buffer.push(RenderedFrame(4, {})) == 0
+    ordered = ReorderingSink(sink, [3, 4, 5, 6], capacity=2)
+    ordered.write(frame(5))
+    ordered.write(frame(4))
+    assert sink.frames == [] and ordered.waiting == 2
     with pytest.raises(RuntimeError, match="reorder buffer full"):
-        buffer.push(RenderedFrame(6, {}))
-    assert buffer.push(RenderedFrame(3, {})) == 3 and sink.frames == [3, 4, 5]
+        ordered.write(frame(6))
+    ordered.write(frame(3))
+    assert sink.frames == [3, 4, 5]
     with pytest.raises(ValueError, match="frame 4 was not expected"):
-        buffer.push(RenderedFrame(4, {}))
-    buffer.push(RenderedFrame(6, {}))
-    assert buffer.complete and sink.frames == [3, 4, 5, 6]
+        ordered.write(frame(4))
+    with pytest.raises(RuntimeError, match=r"1 frames never arrived \(from frame 6 on\)"):
+        ordered.close()
+    ordered.write(frame(6))
+    ordered.close()
+    assert ordered.complete and sink.frames == [3, 4, 5, 6] and sink.closed
+    ReorderingSink(sink, [1], capacity=1).abort()
+    assert sink.aborted
 
 
 def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, tmp_path):
@@ -217,8 +250,6 @@ def test_a_run_past_its_deadline_stops_with_a_resumable_error(client, folder, tm
 
 
 def test_a_worker_sees_a_rewritten_manifest_and_keeps_its_arrays(folder, tmp_path):
-    import shutil
-
     copy = tmp_path / "shot"
     shutil.copytree(folder, copy)
     seq = Sequence(copy)
@@ -250,3 +281,135 @@ def test_an_output_folder_that_cannot_be_made_is_a_clear_error(folder, tmp_path,
 def test_bad_farm_options_are_refused(folder, tmp_path, option, value):
     with pytest.raises(ValueError, match=f"{option}: expected an int >= 0"):
         _job(folder, tmp_path / "out", **{option: value})
+
+
+# --------------------------------------------------------------------------------------------
+# --out VIDEO: frames encoded in order through the shared VideoSink, never a partial video
+
+
+@pytest.fixture(scope="module")
+def video_folder(tmp_path_factory):
+    """The same animation, with the colour and encoder settings a Blender export writes."""
+    path = tmp_path_factory.mktemp("farm-video") / "shot"
+    animation = Animation()
+    writer = SequenceWriter(path, FRAMES, fps=(24, 1), render={"samples": SAMPLES}, color={"view": "Standard"},
+                            encoder={"codec": "H264", "encoder": "CPU", "crf": 4, "preset": "FASTER"},
+                            ocio_config=colour.find_blender_config())
+    for n in FRAMES:
+        writer.write_frame(n, animation.scene(n))
+    return path
+
+
+@pytest.fixture(scope="module")
+def display_reference(reference):
+    """The reference frames as the 8-bit images an encoder must be handed."""
+    processor = colour.DisplayProcessor(colour.ViewSettings(view="Standard"), colour.find_blender_config())
+    return {n: processor.to_uint8(images["combined"]) for n, images in reference.items()}
+
+
+def _video_frames(path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def _assert_video_is_the_reference(target, handed, display_reference):
+    assert len(handed) == len(FRAMES) and _video_frames(target) == len(FRAMES)
+    for n, frame in zip(FRAMES, handed):
+        assert np.array_equal(frame, display_reference[n]), n
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no partial video, no state
+
+
+av = pytest.importorskip("av")
+from optica_core.sinks import colour, video  # noqa: E402
+
+
+def test_the_farms_video_is_made_of_the_frames_of_one_process(client, video_folder, display_reference, handed,
+                                                              tmp_path):
+    target = tmp_path / "out" / "shot.mp4"
+    result = run_farm(_job(video_folder, target, passes=("combined",)), client=client)
+    assert result.rendered == FRAMES and result.path == str(target)
+    _assert_video_is_the_reference(target, handed, display_reference)
+
+
+def test_a_killed_worker_still_yields_a_complete_video(client, video_folder, display_reference, handed, tmp_path):
+    kill_one, killed = _killer(client)
+    target = tmp_path / "shot.mp4"
+    result = run_farm(_job(video_folder, target, chunk=1, passes=()), progress=kill_one, client=client)
+    assert killed and result.rendered == FRAMES
+    _assert_video_is_the_reference(target, handed, display_reference)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_video_rerun_after_an_interrupt_renders_only_the_missing_frames(client, video_folder, display_reference,
+                                                                          handed, tmp_path):
+    target = tmp_path / "shot.mp4"
+    state = tmp_path / ".shot.mp4.optica-farm"
+
+    def interrupt_after_three(frame, tracker):
+        if tracker.count >= 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_farm(_job(video_folder, target, chunk=1, passes=()), progress=interrupt_after_three, client=client)
+    kept = sorted(int(p.stem.split("_")[1]) for p in state.glob("frame_*.png"))
+    assert 3 <= len(kept) < len(FRAMES)  # every frame that came back, in order or not
+    assert sorted(p.name for p in tmp_path.iterdir()) == [state.name]  # no video, no partial video
+    handed.clear()
+    result = run_farm(_job(video_folder, target, passes=()), client=client)
+    assert result.rendered == [n for n in FRAMES if n not in kept] and result.skipped == len(kept)
+    _assert_video_is_the_reference(target, handed, display_reference)
+
+
+def test_a_full_disk_while_encoding_keeps_the_frames_and_no_video(client, video_folder, monkeypatch, tmp_path):
+    write = video.VideoWriter.write
+
+    def disk_full_at_the_third_frame(self, frame):
+        if self.frames == 2:
+            raise OSError(28, "No space left on device")
+        return write(self, frame)
+
+    monkeypatch.setattr(video.VideoWriter, "write", disk_full_at_the_third_frame)
+    target = tmp_path / "shot.mp4"
+    with pytest.raises(FarmError, match=r"OSError: \[Errno 28\] No space left on device; no video was written; "
+                                        r"\d+ rendered frames are kept in .*\.shot\.mp4\.optica-farm: run again"):
+        run_farm(_job(video_folder, target, passes=()), client=client)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".shot.mp4.optica-farm"]
+    assert not list((tmp_path / ".shot.mp4.optica-farm").glob(".*.tmp"))
+
+
+def test_a_bad_frame_file_stops_the_video_with_a_resumable_state(client, tmp_path):
+    broken = tmp_path / "broken"
+    writer = SequenceWriter(broken, [1, 2, 3], render={"samples": 2}, color={"view": "Standard"},
+                            encoder={"encoder": "CPU"}, ocio_config=colour.find_blender_config())
+    animation = Animation()
+    for n in writer.frames:
+        writer.write_frame(n, animation.scene(n))
+    (broken / frame_name(3)).write_text("{not json")
+    target = tmp_path / "out" / "shot.mp4"
+    with pytest.raises(FarmError, match=r"frame_000003.json is not valid JSON.*no video was written; [012] rendered "
+                                        r"frames are kept in .*\.shot\.mp4\.optica-farm: run again to resume"):
+        run_farm(_job(broken, target, chunk=1, retries=0, passes=()), client=client)
+    assert sorted(p.name for p in target.parent.iterdir()) == [".shot.mp4.optica-farm"]
+    assert {p.name for p in (target.parent / ".shot.mp4.optica-farm").iterdir()} <= {
+        "frame_000001.png", "frame_000002.png", DONE_LOG}
+
+
+def test_video_settings_are_checked_before_any_worker_starts(video_folder, tmp_path):
+    with pytest.raises(ValueError, match="a video holds the combined image only"):
+        run_farm(_job(video_folder, tmp_path / "a.mp4"))
+    bogus = tmp_path / "bogus"
+    shutil.copytree(video_folder, bogus)
+    manifest = json.loads((bogus / "manifest.json").read_text())
+    manifest["encoder"]["speed"] = 11
+    (bogus / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"bogus: encoder settings: unknown encoder settings speed"):
+        run_farm(_job(bogus, tmp_path / "a.mp4", passes=()))
+    shutil.rmtree(bogus)
+    with pytest.raises(ValueError, match=r"AV1 cannot be stored in a .mov file"):
+        shot = tmp_path / "shot"
+        shutil.copytree(video_folder, shot)
+        manifest = json.loads((shot / "manifest.json").read_text())
+        manifest["encoder"]["codec"] = "AV1"
+        (shot / "manifest.json").write_text(json.dumps(manifest))
+        run_farm(_job(shot, tmp_path / "a.mov", passes=()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shot"]

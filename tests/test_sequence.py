@@ -54,10 +54,26 @@ def test_static_arrays_are_stored_once_and_a_moved_object_costs_its_transform(tm
     assert len(stored) == 3 and writer.stats.arrays_written == 3
     assert writer.stats.arrays_reused == 3 * (len(FRAMES) - 1)
     assert sum(p.stat().st_size for p in stored) < one_frame
-    assert _folder_bytes(tmp_path / "seq") < one_frame + sum(frame_files) + 1000  # + the manifest
     first, second = (json.loads((tmp_path / "seq" / frame_name(n)).read_text()) for n in (1, 2))
-    assert first["instances"][1]["transforms"] != second["instances"][1]["transforms"]
-    assert first["meshes"] == second["meshes"]
+    assert "meshes" in first and (second["$base"], set(second)) == (1, {"$base", "$base_sha256", "$patch"})
+    # frame 2 is what differs from frame 1: the ball's transform and the seed, not the scene again
+    assert sorted(tuple(path) for path, _value in second["$patch"]) == [("instances", 1, "transforms"),
+                                                                       ("render", "seed")]
+    assert max(frame_files[1:]) < 300, frame_files
+    transforms = 16 * 4 * (len(FRAMES) - 1)
+    assert _folder_bytes(tmp_path / "seq") < 2 * (one_frame + transforms)  # issue 12's measure
+
+
+def test_arrays_handed_over_again_are_not_hashed_again(tmp_path, animation, monkeypatch):
+    import optica_core.sequence as sequence
+
+    hashed = []
+    digest = sequence.content_digest
+    monkeypatch.setattr(sequence, "content_digest", lambda a: hashed.append(a.nbytes) or digest(a))
+    writer = SequenceWriter(tmp_path / "seq", FRAMES)
+    for n in FRAMES:
+        writer.write_frame(n, animation.scene(n))  # the statue's arrays: the same objects every frame
+    assert len(hashed) == 3 and writer.stats.arrays_reused == 3 * (len(FRAMES) - 1)
 
 
 def test_consecutive_frames_share_unchanged_arrays_and_the_renderer_keeps_their_bvh(tmp_path, animation):
@@ -226,6 +242,48 @@ def test_an_invalid_scene_in_a_frame_names_the_file_and_key(folder):
     with pytest.raises(SequenceError, match=r"frame_000001.json: render.width: expected an int > 0"):
         Sequence(folder).load_frame(1)
     assert os.path.isfile(folder / "manifest.json")
+
+
+@pytest.fixture
+def patched(tmp_path, animation):
+    """Frames 1 (whole) and 2 (a patch of frame 1)."""
+    _write(tmp_path / "seq", animation, frames=[1, 2])
+    assert "$patch" in _frame_document(tmp_path / "seq", 2)
+    return tmp_path / "seq"
+
+
+def test_a_patch_whose_base_was_rewritten_is_stale_and_refused(patched, animation):
+    SequenceWriter(patched, [1, 2]).write_frame(1, animation.scene(5))  # frame 1 changes alone
+    seq = Sequence(patched)
+    assert seq.missing_frames() == [2]
+    with pytest.raises(SequenceError, match="frame_000002.json: .*patch of another version of frame 1 .*stale"):
+        seq.load_frame(2)
+    _write(patched, animation, frames=[1, 2])  # writing the animation again mends it
+    assert Sequence(patched).missing_frames() == []
+
+
+@pytest.mark.parametrize("change, pattern", [
+    (lambda d: d.update({"$base": 9}), r"\$base 9 is not another frame of the manifest"),
+    (lambda d: d.update({"$base": 2}), r"\$base 2 is not another frame"),
+    (lambda d: d.update({"extra": 1}), "exactly \\$base, \\$base_sha256 and \\$patch"),
+    (lambda d: d.update({"$patch": [[["nowhere", 3], 1]]}), "path step 'nowhere' is not in the base frame"),
+    (lambda d: d.update({"$patch": [[["instances", 99], 1]]}), "path step 99 is not in the base frame"),
+    (lambda d: d.update({"$patch": [["instances", 1]]}), r"every entry must be \[path"),
+    (lambda d: d.update({"$patch": {"a": 1}}), "expected a list of"),
+])
+def test_malformed_patches_are_refused(patched, change, pattern):
+    document = _frame_document(patched, 2)
+    change(document)
+    _put_frame_document(patched, document, 2)
+    with pytest.raises(SequenceError, match="frame_000002.json: not a readable Optica frame: .*" + pattern):
+        Sequence(patched).load_frame(2)
+
+
+def test_a_patch_of_a_patch_is_refused(patched):
+    document = _frame_document(patched, 2)
+    _put_frame_document(patched, dict(document, **{"$base": 2}), 1)  # frame 1 now claims to patch frame 2
+    with pytest.raises(SequenceError, match="is a patch of another version of frame 1|is not a whole frame"):
+        Sequence(patched).load_frame(2)
 
 
 def test_a_frame_nested_too_deeply_is_refused(folder):

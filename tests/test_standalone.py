@@ -16,8 +16,10 @@ from PIL import Image
 
 import optica_core
 from optica_core import cli, save_scene, scenes
-from optica_core.imagefile import read_exr
-from optica_core.render import PASSES, Sampling, render_frame
+from optica_core.render import RenderSettings, render_frame
+from optica_core.sampling import Limits
+from optica_core.sequence import SequenceWriter
+from optica_core.sinks.images import EXR_CHANNELS, read_exr
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +44,12 @@ def test_exr_channels_equal_the_renderers_buffers(scene_file, tmp_path):
     assert _run("render", scene_file, "-o", out, "--samples", 8, "--passes", "all", "--threads", 2, "-q") == 0
     channels = read_exr(out)
     renderer = optica_core.Renderer(threads=1)
-    render_frame(renderer, optica_core.load_scene(scene_file), Sampling(samples=8))
+    render_frame(renderer, optica_core.load_scene(scene_file), RenderSettings(Limits(8)))
     expected = {"combined": renderer.color, "albedo": renderer.albedo, "normal": renderer.normal,
                 "depth": renderer.depth[..., None], "object_id": renderer.object_id[..., None]}
-    assert set(channels) == {c for name in expected for c in PASSES[name][1]}
+    assert set(channels) == {c for name in expected for c in EXR_CHANNELS[name]}
     for name, image in expected.items():
-        got = np.stack([channels[c] for c in PASSES[name][1]], axis=-1)
+        got = np.stack([channels[c] for c in EXR_CHANNELS[name]], axis=-1)
         assert np.array_equal(got, np.asarray(image, np.float32)), name
     assert (channels["ObjectID.X"] == -1).any() and (channels["ObjectID.X"] >= 0).any()
 
@@ -96,9 +98,9 @@ def test_denoise_keeps_the_noisy_image_as_a_pass(scene_file, tmp_path):
     assert _run("render", scene_file, "-o", out, "--samples", 2, "--denoise", "--passes", "combined,noisy", "-q") == 0
     channels = read_exr(out)
     renderer = optica_core.Renderer()
-    render_frame(renderer, optica_core.load_scene(scene_file), Sampling(samples=2))
-    noisy = np.stack([channels[c] for c in PASSES["noisy"][1]], axis=-1)
-    combined = np.stack([channels[c] for c in PASSES["combined"][1]], axis=-1)
+    render_frame(renderer, optica_core.load_scene(scene_file), RenderSettings(Limits(2)))
+    noisy = np.stack([channels[c] for c in EXR_CHANNELS["noisy"]], axis=-1)
+    combined = np.stack([channels[c] for c in EXR_CHANNELS["combined"]], axis=-1)
     assert np.array_equal(noisy, renderer.color)
     # OIDN smooths: neighbouring pixels differ much less after denoising
     roughness = [np.abs(np.diff(img[..., :3], axis=1)).mean() for img in (noisy, combined)]
@@ -109,9 +111,9 @@ def test_the_time_limit_and_the_noise_threshold_stop_sampling(scene_file, tmp_pa
     renderer = optica_core.Renderer()
     scene = optica_core.load_scene(scene_file)
     t0 = time.perf_counter()
-    frame = render_frame(renderer, scene, Sampling(samples=1_000_000, time_limit=0.5))
+    frame = render_frame(renderer, scene, RenderSettings(Limits(1_000_000, time_limit=0.5)))
     assert time.perf_counter() - t0 < 3.0 and 1 <= frame.samples < 1_000_000
-    frame = render_frame(renderer, scene, Sampling(samples=4096, noise_threshold=0.5))
+    frame = render_frame(renderer, scene, RenderSettings(Limits(4096, noise_threshold=0.5)))
     assert frame.samples < 4096
 
 
@@ -141,6 +143,37 @@ def test_bad_input_is_one_clear_line_and_nothing_written(scene_file, tmp_path, c
     assert err.startswith("optica_core: error: ") and len(err.strip().splitlines()) == 1
     assert __import__("re").search(message, err), err
     assert sorted(os.listdir(tmp_path)) == (["bad.optica"] if make else [])
+
+
+def test_a_folder_needs_a_frame_and_a_file_takes_none(scene_file, tmp_path, capsys):
+    SequenceWriter(tmp_path / "shot", [1]).write_frame(1, optica_core.load_scene(scene_file))
+    assert _run("render", tmp_path / "shot", "-o", tmp_path / "a.exr", "-q") == cli.EXIT_ERROR
+    assert "is an animation folder: say which frame with --frame" in capsys.readouterr().err
+    assert _run("render", scene_file, "--frame", 1, "-o", tmp_path / "a.exr", "-q") == cli.EXIT_ERROR
+    assert "--frame 1: " in capsys.readouterr().err
+    assert _run("render", tmp_path / "shot", "--frame", 2, "-o", tmp_path / "a.exr", "-q") == cli.EXIT_ERROR
+    assert "frame 2 is not in the manifest" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["shot"]
+
+
+def test_a_missing_image_library_is_named(scene_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "OpenEXR", None)
+    assert _run("render", scene_file, "-o", tmp_path / "out.exr", "-q") == cli.EXIT_ERROR
+    assert "EXR files need the `openexr` package: pip install openexr" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Limits(0), "samples: expected an int >= 1, got 0"),
+    (lambda: Limits(4, time_limit=-1.0), "time_limit: expected a number >= 0"),
+    (lambda: Limits(4, noise_threshold=float("nan")), "noise_threshold: expected a number >= 0"),
+    (lambda: Limits(4, threads=True), "threads: expected an int >= 0"),
+    (lambda: RenderSettings.from_dict({"denoise_quality": "ultra"}), "denoise_quality: expected one of high"),
+    (lambda: RenderSettings(passes=("motion",)), "unknown pass 'motion'"),
+])
+def test_bad_render_settings_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
 
 
 def test_png_without_any_ocio_config_says_how_to_give_one(scene_file, tmp_path, capsys, monkeypatch):

@@ -38,8 +38,7 @@ def install() -> str:
     zips = sorted((ROOT / "dist").glob("optica-*.zip"))
     if not zips:
         raise SystemExit("no dist/optica-*.zip: run `python build.py` first")
-    import addon_utils
-    import bpy
+    import bpy  # first: addon_utils imports only after bpy
 
     result = bpy.ops.extensions.package_install_files(repo="user_default", filepath=str(zips[-1]),
                                                       enable_on_install=True)
@@ -54,3 +53,31 @@ def enable() -> str:
 
     addon_utils.enable(ADDON_MODULE, default_set=True)
     return ADDON_MODULE
+
+
+def open_animation(blend, frames: int, samples: int, percentage: int):
+    """After install(): opens `blend` to export its frames 1…`frames` at `samples` spp and
+    `percentage` % of its resolution. Returns (scene, (width, height), export), `export` holding
+    the add-on's export modules (options, plan, run, frames, colour)."""
+    import importlib
+    from types import SimpleNamespace
+
+    import bpy
+
+    export = SimpleNamespace(**{name: importlib.import_module(f"{ADDON_MODULE}.operators.export.{name}")
+                                for name in ("options", "plan", "run", "frames", "colour")})
+    bpy.ops.wm.open_mainfile(filepath=str(Path(blend).resolve()), load_ui=False)
+    scene = bpy.context.scene
+    scene.optica.samples = samples
+    scene.render.resolution_percentage = percentage
+    scene.frame_start, scene.frame_end = 1, frames
+    size = (scene.render.resolution_x * percentage // 100, scene.render.resolution_y * percentage // 100)
+    return scene, size, export
+
+
+def add_animation_options(parser, frames: int, samples: int) -> None:
+    """--blend, --frames, --samples, --percentage: what open_animation() takes."""
+    parser.add_argument("--blend", type=Path, default=ROOT / "demo" / "demo.blend")
+    parser.add_argument("--frames", type=int, default=frames)
+    parser.add_argument("--samples", type=int, default=samples)
+    parser.add_argument("--percentage", type=int, default=100, help="of the demo's 640×360")

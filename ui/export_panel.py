@@ -11,6 +11,7 @@ from bpy.props import PointerProperty
 
 ENGINE_ID = "OPTICA"
 EXPORT_OPERATOR = "optica.export_animation"
+SCENE_FILES_OPERATOR = "optica.export_scene_files"
 
 
 class OPTICA_PG_export_scene(bpy.types.PropertyGroup):
@@ -100,7 +101,17 @@ class OPTICA_OUTPUT_PT_export(bpy.types.Panel):
             col.prop(s, "workers")
             col.prop(s, "sequence_format")
             col.prop(s, "resume")
-        layout.prop(s, "keep_partial")
+        elif s.method in {'SCENE_FILES', 'DASK'}:
+            col = layout.column()
+            col.prop(s, "scene_folder")
+            col.prop(s, "copy_ocio")
+            if s.method == 'DASK':
+                col.prop(s, "scheduler")
+                sub = col.column()
+                sub.active = not s.scheduler.strip()  # a running scheduler has its own workers
+                sub.prop(s, "workers")
+        if s.method in {'STREAM', 'PARALLEL'}:
+            layout.prop(s, "keep_partial")
 
         layout.separator()
         col = layout.column()
@@ -119,6 +130,7 @@ class OPTICA_OUTPUT_PT_export(bpy.types.Panel):
 def draw_render_menu(self, context):
     self.layout.separator()
     self.layout.operator(EXPORT_OPERATOR, text="Export Animation (Optica)…", icon='RENDER_ANIMATION')
+    self.layout.operator(SCENE_FILES_OPERATOR, text="Export Scene Files (Optica)…", icon='FILE_FOLDER')
 
 
 CLASSES = (

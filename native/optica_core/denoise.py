@@ -27,12 +27,13 @@ def require_oidn():
     return pyoidn
 
 
-def denoise(color: np.ndarray, albedo: np.ndarray, normal: np.ndarray) -> np.ndarray:
-    """(h, w, 4) linear RGBA → a new (h, w, 4) array, RGB denoised, alpha kept."""
+def denoise(color: np.ndarray, albedo: np.ndarray, normal: np.ndarray, quality: str = "high") -> np.ndarray:
+    """(h, w, 4) linear RGBA → a new (h, w, 4) array, RGB denoised, alpha kept. `quality`:
+    OIDN's "high", "balanced" or "fast"."""
     pyoidn = require_oidn()
     rgb = pyoidn.denoise(np.ascontiguousarray(color[..., :3], dtype=np.float32),
                          np.ascontiguousarray(albedo, dtype=np.float32),
-                         np.ascontiguousarray(normal, dtype=np.float32), hdr=True, quality="high")
+                         np.ascontiguousarray(normal, dtype=np.float32), hdr=True, quality=quality)
     out = np.array(color, dtype=np.float32, copy=True)
     out[..., :3] = rgb
     return out

@@ -1,59 +1,76 @@
 """Rendering an animation folder on a Dask cluster: chunks of frames as tasks, frames back in order.
 
     result = run_farm(FarmJob(folder, out="frames/", workers=2, chunk=4, retries=2))
+    result = run_farm(FarmJob(folder, out="shot.mp4"), progress=show, stop=threading.Event())
 
-The client (this process) reads the folder's manifest, asks the sink which frames are still to
-render (a re-run skips frames done for the same scene and settings), cuts them into chunks of
-consecutive frames and submits one task per chunk to Dask distributed: a `LocalCluster` bound
-to 127.0.0.1 by default, or the scheduler at `scheduler` (docs/farm.md). A worker reads the
-frames from the same folder path (a shared filesystem), renders them with the core and returns
-the pass images; the client puts them back in order through a bounded `ReorderBuffer` into the
-frame sink. It keeps at most `window` frames in flight, so memory stays bounded however long
-the animation.
+The client (this process) reads the folder's manifest, asks the output (`farm_output`: a folder
+of image files, or a video encoded in frame order) which frames are still to render (a re-run
+skips frames done for the same scene and settings), cuts them into chunks of consecutive frames
+and submits one task per chunk to Dask distributed: a `LocalCluster` bound to 127.0.0.1 by
+default, or the scheduler at `scheduler` (docs/farm.md). A worker reads the frames from the same
+folder path (a shared filesystem), renders them with the core (`render.render_frame`, the shared
+sampling loop) and returns them as frame-sink `Frame`s; the client puts them back in order
+(`ReorderingSink`) and hands them to the output on a thread of their own (`QueuedSink`: encoding
+overlaps the wait for the next frames). It keeps at most `window` frames in flight, so memory
+stays bounded however long the animation.
 
-Each worker process keeps one `Sequence` per folder and one `Renderer` between tasks
+Each worker process keeps one `Sequence` per folder and one renderer between tasks
 (`_WorkerCache`): arrays unchanged since the frame it rendered last are the same objects, so the
 core keeps their BVHs, within a chunk and across chunks. A task that raises is retried
 (`retries`); the frames of a worker that dies are rescheduled by Dask; a task that still fails
-stops the farm with the worker's error, and the frames already written stay for a re-run.
+stops the farm with the worker's error, and the frames already done stay for a re-run. Setting
+`stop` (another thread: Blender's Esc) stops the farm within a quarter second as a Ctrl-C does.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import math
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from .framesink import ImageSequenceSink, ReorderBuffer
-from .imagefile import ImageOutput, View
-from .render import RenderedFrame, Sampling, check_passes, render_frame
+from .farm_output import open_output
+from .render import RenderSettings, render_frame
+from .sampling import RendererSlot
 from .sequence import Sequence, SequenceError
+from .sinks import Frame, QueuedSink, ReorderingSink
+
+POLL_SECONDS = 0.25  # how often a waiting client looks at `stop` and the deadline
+# A local cluster serves no dashboard: its workers need not sample their own stacks every 10 ms
+# for one (Dask's statistical profiler) nor watch the system as often; their render threads keep
+# that CPU.
+LOCAL_WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 
 class FarmError(RuntimeError):
     """The farm stopped; the message says why and that a re-run resumes."""
 
 
+class FarmCancelled(FarmError):
+    """The farm was stopped through `stop` (a cancel); what is done stays for a re-run."""
+
+
 @dataclass(frozen=True)
 class FarmJob:
     folder: str
-    out: str
-    format: str = "exr"  # exr, png, jpeg: the frame files written into `out`
+    out: str  # a folder for image files, or a video file (.mp4, .mkv, .mov)
+    format: str = "exr"  # exr, png, jpeg: the frame files written into an `out` folder
     scheduler: str | None = None  # None: a LocalCluster on 127.0.0.1
-    workers: int = 0  # LocalCluster workers; 0 = one per two cores (at least one)
+    workers: int = 0  # LocalCluster workers; 0 = one per core, as the PARALLEL export (bench/farm.py)
     threads: int = 0  # render threads per worker; 0 = the worker machine's cores / its task slots
     chunk: int = 0  # frames per task; 0 = chosen from the number of frames and workers
     retries: int = 2
-    sampling: dict = field(default_factory=dict)  # overrides of the manifest's render settings
+    sampling: dict = field(default_factory=dict)  # overrides of the manifest's render settings (None: not given)
     passes: tuple = ("combined",)
-    ocio: str | None = None  # overrides the manifest's OCIO configuration (PNG/JPEG)
+    ocio: str | None = None  # overrides the manifest's OCIO configuration (PNG/JPEG, video)
     timeout: float | None = None  # seconds to wait for a LocalCluster or a scheduler
     max_seconds: float | None = None  # the whole run; None = no limit
 
@@ -69,6 +86,7 @@ class FarmResult:
     skipped: int
     seconds: float
     per_worker: dict[str, int]
+    path: str = ""  # the folder or the video
 
     @property
     def frames_per_second(self) -> float:
@@ -80,65 +98,56 @@ class FarmResult:
                 f"{self.frames_per_second:.2f} frames/s; per worker: {workers}")
 
 
-def sampling_for(sequence: Sequence, overrides: dict) -> Sampling:
+def settings_for(sequence: Sequence, overrides: dict, passes) -> RenderSettings:
     """The manifest's render settings with the command line's overrides (None = not given)."""
-    settings = {k: v for k, v in sequence.manifest.render.items() if k in Sampling.__dataclass_fields__}
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    return Sampling(**settings)
-
-
-def frame_keys(sequence: Sequence, frames, sampling: Sampling, passes, output: ImageOutput) -> dict[int, str]:
-    """Per frame, a digest of everything its output depends on: a changed frame or setting
-    makes a re-run render it again."""
-    settings = json.dumps([asdict(sampling), list(passes), output.format, asdict(output.view)], sort_keys=True)
-    return {n: hashlib.sha256((sequence.frame_digest(n) + settings).encode()).hexdigest() for n in frames}
+    render = dict(sequence.manifest.render)
+    render.update({k: v for k, v in overrides.items() if v is not None})
+    return RenderSettings.from_dict(render, passes)
 
 
 # --------------------------------------------------------------------------------------------
 # The client
 
 
-def run_farm(job: FarmJob, progress: Callable[[RenderedFrame, "FarmProgress"], None] | None = None,
-             client=None) -> FarmResult:
+def run_farm(job: FarmJob, progress: Callable[[Frame, FarmProgress], None] | None = None,
+             client=None, stop: threading.Event | None = None) -> FarmResult:
     """Renders the folder's missing frames into `job.out` (see the module docstring).
-    `client`: an existing distributed.Client to use instead of creating one."""
+    `client`: an existing distributed.Client to use instead of creating one. Errors are
+    FarmError (FarmCancelled after `stop`) saying what was kept; a KeyboardInterrupt propagates
+    after the same clean-up."""
     sequence = Sequence(job.folder)
     missing = sequence.missing_frames()
     if missing:
         raise FarmError(f"{job.folder}: frames {_ranges(missing)} have not been written yet (an interrupted "
                         "export? write them again to resume)")
-    sampling = sampling_for(sequence, job.sampling)
-    passes = check_passes(job.passes)
-    if sampling.denoise:
+    settings = settings_for(sequence, job.sampling, job.passes)
+    if settings.denoise:
         from .denoise import require_oidn
 
         require_oidn()  # here, before any worker starts: the workers need it too
-    output = _output(job, sequence)
-    os.makedirs(job.out, exist_ok=True)
-    output.check(passes, job.out)
-    sink = ImageSequenceSink(job.out, output, frame_keys(sequence, sequence.frames, sampling, passes, output))
-    todo = sink.pending(sequence.frames)
-    t0 = time.perf_counter()
+    output = open_output(job.out, sequence, settings, job.format, job.ocio)
+    output.check()
+    todo = output.pending()
     tracker = FarmProgress(len(todo), len(sequence.frames) - len(todo))
-    if not todo:
-        return FarmResult([], tracker.skipped, 0.0, {})
-    with _connected(job, client) as dask_client:
-        try:
-            _drive(dask_client, job, sampling, passes, todo, sink, tracker, progress)
-        except BaseException:
-            sink.abort()
-            raise
-    sink.close()
-    return FarmResult(list(sink.written), tracker.skipped, time.perf_counter() - t0, dict(tracker.per_worker))
-
-
-def _output(job: FarmJob, sequence: Sequence) -> ImageOutput:
-    fmt = job.format.lower().lstrip(".")
-    if os.path.splitext(job.out)[1]:
-        raise FarmError(f"--out {job.out}: give a folder for the frames (video output comes with the "
-                        "encoder in the core; it is not available here yet)")
-    view = View.from_manifest(sequence.manifest.color, job.ocio or sequence.ocio_config())
-    return ImageOutput(f"x.{fmt}", view)
+    t0 = time.perf_counter()
+    sink = output.open(todo)
+    try:
+        if todo:
+            with _connected(job, client) as dask_client:
+                _drive(dask_client, job, settings, todo, output, sink, tracker, progress, stop)  # closes `sink`
+        else:
+            sink.close()  # a video whose frames were all rendered before is encoded now
+    except KeyboardInterrupt:
+        sink.abort()
+        raise
+    except FarmError as error:
+        sink.abort()
+        raise type(error)(f"{error}; {output.resume_note()}") from error
+    except Exception as error:  # noqa: BLE001 - the output's own failure (a full disk, the encoder)
+        sink.abort()
+        raise FarmError(f"{type(error).__name__}: {error}; {output.resume_note()}") from error
+    return FarmResult(output.written, tracker.skipped, time.perf_counter() - t0, dict(tracker.per_worker),
+                      str(output.path))
 
 
 @contextlib.contextmanager
@@ -155,64 +164,86 @@ def _connected(job: FarmJob, client):
         with Client(job.scheduler, timeout=timeout) as c:
             yield c
         return
-    workers = job.workers or max(1, (os.cpu_count() or 1) // 2)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, scheduler_port=0, silence_logs=logging.ERROR,
-                      timeout=timeout) as cluster, Client(cluster, timeout=timeout) as c:
+    import dask
+
+    workers = job.workers or (os.cpu_count() or 1)
+    with dask.config.set(LOCAL_WORKER_CONFIG), LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            scheduler_port=0, silence_logs=logging.ERROR, timeout=timeout) as cluster, \
+            Client(cluster, timeout=timeout) as c:
         yield c
 
 
-def _drive(client, job: FarmJob, sampling: Sampling, passes, todo: list[int], sink, tracker, progress) -> None:
-    from distributed import as_completed
-
+def _drive(client, job: FarmJob, settings: RenderSettings, todo: list[int], output, output_sink, tracker,
+           progress, stop) -> None:
+    """Submits the chunks (at most `window` frames ahead of the oldest frame not yet handed on)
+    and hands the frames that come back to the output in order. When it stops early, every
+    frame that came back is kept by the output for a re-run, in order or not."""
     workers = max(1, len(client.scheduler_info()["workers"]))
     chunk = job.chunk or max(1, min(8, math.ceil(len(todo) / (3 * workers))))
     chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
     window = max(2 * chunk, 2 * workers * chunk)  # frames in flight: bounds the reorder buffer
-    buffer = ReorderBuffer(sink, todo, capacity=window)
+    queued = QueuedSink(output_sink, name="optica-farm-output")
+    ordered = ReorderingSink(queued, todo, capacity=window)
     threads = job.threads or (max(1, (os.cpu_count() or 1) // workers) if not job.scheduler else 0)
     folder = os.path.abspath(job.folder)
     position = {n: i for i, n in enumerate(todo)}
-    pending = as_completed(timeout=job.max_seconds)
+    deadline = None if job.max_seconds is None else time.monotonic() + job.max_seconds
+    pending: list = []
     submitted = 0
 
     def submit_ahead():
         nonlocal submitted
-        while submitted < len(chunks) and position[chunks[submitted][-1]] < buffer.delivered + window:
+        while submitted < len(chunks) and position[chunks[submitted][-1]] < ordered.delivered + window:
             frames = chunks[submitted]
-            pending.add(client.submit(render_chunk, folder, frames, sampling, passes, threads, pure=False,
-                                      retries=job.retries, key=f"optica-frames-{frames[0]}-{frames[-1]}-"
-                                      f"{os.urandom(4).hex()}"))
+            pending.append(client.submit(render_chunk, folder, frames, settings, threads, pure=False,
+                                         retries=job.retries, key=f"optica-frames-{frames[0]}-{frames[-1]}-"
+                                         f"{os.urandom(4).hex()}"))
             submitted += 1
 
-    submit_ahead()
     try:
-        for future in _until_deadline(pending, job.max_seconds, sink):
-            try:
-                frames = future.result()
-            except Exception as error:  # noqa: BLE001 - the worker's error, after the retries
-                raise FarmError(f"rendering failed after {job.retries} retries: {_worker_error(error)}; "
-                                f"{len(sink.written)} frames were written: run again to resume") from error
-            for frame in frames:
-                buffer.push(frame)
-                tracker.done(frame)
-                if progress is not None:
-                    progress(frame, tracker)
+        submit_ahead()
+        while pending:
+            for future in _finished(pending, stop, deadline, job.max_seconds):
+                pending.remove(future)
+                for frame in _result(future, job):
+                    ordered.write(frame)
+                    tracker.done(frame)
+                    if progress is not None:
+                        progress(frame, tracker)
             submit_ahead()
+        ordered.close()
     except BaseException:
-        for future in list(pending.futures):
+        for future in pending:
             future.cancel()
+        queued.abort(drain=True)
+        for frame in ordered.take_waiting():
+            output.keep(frame)
         raise
 
 
-def _until_deadline(pending, max_seconds, sink):
-    from distributed import TimeoutError as DaskTimeout
+def _finished(pending: list, stop, deadline, max_seconds) -> list:
+    """The futures of `pending` that are done, waiting up to POLL_SECONDS at a time until one
+    is; FarmCancelled once `stop` is set, FarmError past the deadline."""
+    from distributed import wait
 
+    while True:
+        if stop is not None and stop.is_set():
+            raise FarmCancelled("the farm was cancelled")
+        if deadline is not None and time.monotonic() >= deadline:
+            raise FarmError(f"the farm did not finish within {max_seconds:g} s")
+        done = [f for f in pending if f.done()]
+        if done:
+            return done
+        with contextlib.suppress(TimeoutError):
+            wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+
+
+def _result(future, job: FarmJob) -> list[Frame]:
     try:
-        yield from pending
-    except DaskTimeout:
-        raise FarmError(f"the farm did not finish within {max_seconds:g} s; {len(sink.written)} frames were "
-                        "written: run again to resume") from None
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - the worker's error, after the retries
+        raise FarmError(f"rendering failed after {job.retries} retries: {_worker_error(error)}") from error
 
 
 def _worker_error(error: BaseException) -> str:
@@ -236,9 +267,10 @@ class FarmProgress:
         self.per_worker: dict[str, int] = {}
         self.started = time.perf_counter()
 
-    def done(self, frame: RenderedFrame) -> None:
+    def done(self, frame: Frame) -> None:
         self.count += 1
-        self.per_worker[frame.worker] = self.per_worker.get(frame.worker, 0) + 1
+        worker = str(frame.info.get("worker", ""))
+        self.per_worker[worker] = self.per_worker.get(worker, 0) + 1
 
     @property
     def frames_per_second(self) -> float:
@@ -257,20 +289,11 @@ class FarmProgress:
 
 class _WorkerCache:
     """What a worker process keeps between tasks: one Sequence per folder (its arrays), one
-    Renderer (its BVHs). Tasks of one worker run one at a time through the lock."""
+    renderer (its BVHs). Tasks of one worker run one at a time through the lock."""
 
     lock = threading.Lock()
     sequences: dict[str, Sequence] = {}
-    renderer = None
-    renderer_threads = None
-
-    @classmethod
-    def renderer_for(cls, threads: int):
-        from . import Renderer
-
-        if cls.renderer is None or cls.renderer_threads != threads:
-            cls.renderer, cls.renderer_threads = Renderer(threads=threads), threads
-        return cls.renderer
+    renderers = RendererSlot()
 
     @classmethod
     def sequence(cls, folder: str) -> Sequence:
@@ -279,7 +302,7 @@ class _WorkerCache:
         return cls.sequences[folder]
 
 
-def render_chunk(folder: str, frames: list[int], sampling: Sampling, passes, threads: int) -> list[RenderedFrame]:
+def render_chunk(folder: str, frames: list[int], settings: RenderSettings, threads: int) -> list[Frame]:
     """A Dask task: renders `frames` of the folder on this worker and returns them."""
     address, slots = _worker_identity()
     if threads <= 0:
@@ -290,13 +313,14 @@ def render_chunk(folder: str, frames: list[int], sampling: Sampling, passes, thr
         except SequenceError as error:
             raise SequenceError(f"worker {address}: {error} (every worker must see the folder at the same "
                                 "path: docs/farm.md)") from None
-        renderer = _WorkerCache.renderer_for(threads)
+        renderer = _WorkerCache.renderers.get(threads)
         out = []
         for n in frames:
             read_before = sequence.arrays_read
-            frame = render_frame(renderer, sequence.load_frame(n), sampling, passes, frame=n)
-            out.append(replace(frame, worker=address, stats={
-                "arrays_read": sequence.arrays_read - read_before, "geometry_reused": renderer.geometry_reused}))
+            frame = render_frame(renderer, sequence.load_frame(n), settings, index=n)
+            out.append(replace(frame, info={**frame.info, "worker": address,
+                                            "arrays_read": sequence.arrays_read - read_before,
+                                            "geometry_reused": renderer.geometry_reused}))
         return out
 
 

@@ -222,6 +222,8 @@ def load_json(data: bytes, what: str):
         return json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
     except RecursionError as error:
         raise ValueError(f"{what} is nested too deeply") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{what} is not valid JSON ({error})") from error
 
 
 def read_npy(stream, size: int, limits: LoadLimits, what: str) -> np.ndarray:

@@ -1,71 +1,39 @@
-"""Rendering one scene to its passes without Blender: when sampling stops, denoising, the pass images.
+"""Rendering one scene to a frame without Blender: the shared sampling loop, optional denoising,
+and the pass images, as a frame sink's `Frame`.
 
-    settings = Sampling(samples=128, time_limit=0, noise_threshold=0.01, denoise=True)
-    frame = render_frame(renderer, scene, settings, passes=("combined", "depth"), frame=12)
-    frame.passes["combined"]        # (h, w, 4) float32 linear RGBA, top row first
+    settings = RenderSettings(Limits(samples=128, noise_threshold=0.01), denoise=True, passes=("depth",))
+    frame = render_frame(renderer, scene, settings, index=12)
+    frame.pixels                     # (h, w, 4) float32 linear RGBA, top row first (Combined)
+    frame.passes["depth"]            # the other passes, by the names of PASSES
 
-Sampling stops at `samples` per pixel, after `time_limit` seconds, or once adaptive sampling
-(Cycles' noise metric, `Renderer.set_adaptive`) has stopped every tile. Samples are added in
-batches of about a quarter second, so a time limit or a Ctrl-C is honoured that quickly. For a
-given scene, seed and sample count the passes are bit-identical however the batches fall and
-however many threads run (the core's determinism), which is what lets a farm's frames equal
-the same frames rendered in one process.
+Sampling is `optica_core.sampling.SampleLoop` (batches of about a quarter second, so a time
+limit or a Ctrl-C is honoured that quickly), the very loop Blender's final render runs: for a
+given scene, seed and sample count the passes are bit-identical to Blender's Render Result.
 """
 
 from __future__ import annotations
 
-import math
+import json
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-# Pass name → (the Renderer image it copies, its channel names in an EXR file).
+from .sampling import Limits, SampleLoop
+from .sinks.base import Frame
+
+# Pass name → the Renderer image it copies.
 PASSES = {
-    "combined": ("color", ("R", "G", "B", "A")),
-    "albedo": ("albedo", ("Albedo.R", "Albedo.G", "Albedo.B")),
-    "normal": ("normal", ("Normal.X", "Normal.Y", "Normal.Z")),
-    "depth": ("depth", ("Depth.Z",)),
-    "object_id": ("object_id", ("ObjectID.X",)),
-    "noisy": ("color", ("Noisy.R", "Noisy.G", "Noisy.B", "Noisy.A")),  # before denoising
+    "combined": "color",
+    "albedo": "albedo",
+    "normal": "normal",
+    "depth": "depth",
+    "object_id": "object_id",
+    "noisy": "color",  # before denoising
 }
 BATCH_SECONDS = 0.25
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """When sampling stops, and whether the result is denoised (OIDN, guided by albedo/normal)."""
-
-    samples: int = 64
-    time_limit: float = 0.0  # seconds; 0 = none
-    noise_threshold: float = 0.0  # 0 = off
-    denoise: bool = False
-
-    def __post_init__(self):
-        if not (isinstance(self.samples, int) and self.samples >= 1):
-            raise ValueError(f"samples: expected an int >= 1, got {self.samples!r}")
-        for name in ("time_limit", "noise_threshold"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
-
-    @property
-    def min_samples(self) -> int:
-        """Samples before the noise estimate is trusted."""
-        return min(self.samples, max(16, math.isqrt(self.samples)))
-
-
-@dataclass
-class RenderedFrame:
-    """One frame's pass images (copies) and how it was made."""
-
-    frame: int
-    passes: dict[str, np.ndarray]
-    samples: int = 0
-    seconds: float = 0.0
-    worker: str = ""
-    stats: dict = field(default_factory=dict)
+DENOISE_QUALITIES = ("high", "balanced", "fast")
 
 
 def check_passes(names) -> tuple[str, ...]:
@@ -77,51 +45,52 @@ def check_passes(names) -> tuple[str, ...]:
     return tuple(n for n in PASSES if n in names)
 
 
-def render_frame(renderer, scene: dict, settings: Sampling, passes=("combined",), frame: int = 0,
-                 progress: Callable[[int, int], None] | None = None) -> RenderedFrame:
-    """Sets `scene`, samples it and returns the passes. `progress(samples_done, samples)` is
-    called after every batch. KeyboardInterrupt stops within one batch and propagates."""
-    names = check_passes(passes)
+@dataclass(frozen=True)
+class RenderSettings:
+    """Everything a frame's image depends on besides its scene: when sampling stops, whether it
+    is denoised (OIDN guided by albedo and normal, at `denoise_quality`), which passes it keeps."""
+
+    limits: Limits = field(default_factory=lambda: Limits(64))
+    denoise: bool = False
+    denoise_quality: str = "high"
+    passes: tuple[str, ...] = ("combined",)
+
+    def __post_init__(self):
+        if self.denoise_quality not in DENOISE_QUALITIES:
+            raise ValueError(f"denoise_quality: expected one of {', '.join(DENOISE_QUALITIES)}, "
+                             f"got {self.denoise_quality!r}")
+        object.__setattr__(self, "passes", check_passes(self.passes))
+
+    @classmethod
+    def from_dict(cls, render: Mapping, passes=("combined",)) -> RenderSettings:
+        """From a manifest's `render` section: samples, time_limit, noise_threshold, denoise,
+        denoise_quality (other keys are ignored; samples defaults to 64)."""
+        return cls(Limits.from_dict(render, samples=64), bool(render.get("denoise", False)),
+                   str(render.get("denoise_quality", "high")), tuple(passes))
+
+    def key(self) -> str:
+        """A stable text of the settings (part of a frame's resume key)."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def render_frame(renderer, scene: dict, settings: RenderSettings, index: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> Frame:
+    """Sets `scene`, samples it and returns its frame (`index`). `progress(samples_done,
+    samples)` is called after every batch. KeyboardInterrupt stops within one batch and
+    propagates."""
     t0 = time.perf_counter()
     renderer.set_scene(scene)
-    renderer.set_adaptive(settings.noise_threshold, settings.min_samples if settings.noise_threshold > 0 else 16)
-    sample(renderer, settings, progress)
-    images = {name: np.array(getattr(renderer, PASSES[name][0]), copy=True) for name in names}
+    settings.limits.set_adaptive(renderer)
+    SampleLoop(renderer, settings.limits, BATCH_SECONDS).run(progress=progress)
+    images = {name: np.array(getattr(renderer, PASSES[name]), copy=True) for name in settings.passes}
     if settings.denoise:
         from .denoise import denoise
 
         images["noisy"] = images["combined"]
-        images["combined"] = denoise(images["combined"], renderer.albedo, renderer.normal)
-        if "noisy" not in names:
+        images["combined"] = denoise(images["combined"], renderer.albedo, renderer.normal,
+                                     settings.denoise_quality)
+        if "noisy" not in settings.passes:
             del images["noisy"]
-    return RenderedFrame(frame, images, renderer.samples, time.perf_counter() - t0)
-
-
-def sample(renderer, settings: Sampling, progress=None) -> str:
-    """Accumulates until a limit is reached; returns why it stopped: samples, time or noise."""
-    started = time.perf_counter()
-    per_sample = None
-    while renderer.samples < settings.samples:
-        elapsed = time.perf_counter() - started
-        if settings.time_limit > 0 and elapsed >= settings.time_limit:
-            return "time"
-        if settings.noise_threshold > 0 and renderer.converged:
-            return "noise"
-        batch = _batch_size(settings, renderer.samples, per_sample, settings.time_limit - elapsed)
-        t0 = time.perf_counter()
-        added = renderer.accumulate(batch)
-        if added == 0:
-            return "noise"  # adaptive sampling stopped every tile
-        per_sample = (time.perf_counter() - t0) / added
-        if progress is not None:
-            progress(renderer.samples, settings.samples)
-    return "samples"
-
-
-def _batch_size(settings: Sampling, done: int, per_sample: float | None, time_left: float) -> int:
-    if per_sample is None:
-        return 1
-    batch = int(BATCH_SECONDS / max(per_sample, 1e-9))
-    if settings.time_limit > 0:
-        batch = min(batch, int(time_left / max(per_sample, 1e-9)))
-    return max(1, min(batch, settings.samples - done))
+    combined = images.pop("combined")
+    return Frame(combined, index=index, passes=images, samples=renderer.samples,
+                 info={"seconds": time.perf_counter() - t0})

@@ -1,7 +1,8 @@
 """Animations as folders of per-frame scene files whose arrays are stored once, by content.
 
     FOLDER/manifest.json              the animation: frames, fps, render/colour/encoder settings, OCIO
-    FOLDER/frames/frame_<n>.json      one normalised scene per frame, arrays by reference
+    FOLDER/frames/frame_<n>.json      one normalised scene per frame (or what differs from a base
+                                      frame), arrays by reference
     FOLDER/arrays/<hh>/<sha256>.npy   every distinct array once, named by the SHA-256 of its content
     FOLDER/ocio/…                     optionally, a copy of the OCIO configuration (bundle_ocio)
 
@@ -11,13 +12,19 @@
     seq = Sequence(folder)
     scene = seq.load_frame(7)                      # == load_scene of the same scene saved alone
 
-A frame file is the normalised scene (docs/scene-dict.md) as readable JSON. An array of at most
+A frame file is the normalised scene (docs/scene-dict.md) as compact JSON. An array of at most
 `INLINE_BYTES` (a camera or light matrix, an object's transform) is written inline as
-``{"$inline": {"dtype", "shape", "values"}}``, so a moved object costs its 16 numbers in that
-frame's file; a larger array is ``{"$array": "<sha256>"}``, stored once for every frame that
-holds the same bytes (a static million-triangle mesh is one file for a thousand frames). Every
-file is written atomically, arrays before the frame that names them, so a frame file on disk is
-always complete and loadable; writing the same animation again skips what is already there.
+``{"$inline": {"dtype", "shape", "values"}}`` (float32 values in their shortest exact decimal
+form); a larger array is ``{"$array": "<sha256>"}``, stored once for every frame that holds the
+same bytes (a static million-triangle mesh is one file for a thousand frames). A frame that
+differs little from a full frame written before it (its base) holds only the difference:
+``{"$base": n, "$base_sha256": "<sha256 of the base's file>", "$patch": [[path, value], ...]}``,
+each path a list of keys and indices into the base's document whose value is replaced — so a
+moved object costs its 16 numbers and their path, whatever else the scene holds (materials,
+lights, small meshes). Every file is written atomically, arrays before the frame that names them
+and a base before its patches, so a frame file on disk is always complete and loadable; writing
+the same animation again skips what is already there. A patch whose base was rewritten since is
+stale: the reader refuses it and `missing_frames()` lists it.
 
 Reading treats the folder as untrusted data, with the rules of `optica_core.io`: nothing from
 a file is used as a path (names are derived from frame numbers and checked digests), array
@@ -44,8 +51,10 @@ from .scene import validate_scene
 
 MANIFEST = "manifest.json"
 FORMAT = "optica-sequence"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: frames may be patches of a base frame (version 1 folders read as they are)
+READ_VERSIONS = (1, 2)
 INLINE_BYTES = 1024
+MAX_PATCH_DEPTH = 64
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _INLINE_DTYPES = ("float32", "int32", "uint8")
 
@@ -83,7 +92,7 @@ class Manifest:
         document = load_json(data, where)
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise SequenceError(f"{where}: not an Optica sequence manifest")
-        if document.get("version") != FORMAT_VERSION:
+        if document.get("version") not in READ_VERSIONS:
             raise SequenceError(f"{where}: unsupported version {document.get('version')!r} (expected {FORMAT_VERSION})")
         unknown = set(document) - {"format", "version", "frames", "fps", "render", "color", "encoder", "ocio"}
         if unknown:
@@ -118,7 +127,7 @@ def array_name(digest: str) -> str:
 def content_digest(array: np.ndarray) -> str:
     """SHA-256 of an array's dtype, shape and C-order bytes: equal digests, equal arrays."""
     h = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode() + b"\0")
-    h.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+    h.update(np.ascontiguousarray(array).data.cast("B"))
     return h.hexdigest()
 
 
@@ -145,6 +154,8 @@ class SequenceWriter:
         self.frames = [int(n) for n in frames]
         self.stats = WriteStats()
         self._stored: set[str] = set()
+        self._previous: dict[int, tuple[np.ndarray, str]] = {}  # the last frame's arrays, by id
+        self._base: tuple[int, dict, str] | None = None  # (frame, document, file digest) patches refer to
         (self.folder / "frames").mkdir(parents=True, exist_ok=True)
         (self.folder / "arrays").mkdir(exist_ok=True)
         ocio = os.fspath(ocio_config) if ocio_config is not None else None
@@ -159,14 +170,28 @@ class SequenceWriter:
         """Validates `scene` and writes frame `frame`; False when the same frame was already there."""
         if frame not in self.frames:
             raise ValueError(f"frame {frame} is not one of this sequence's frames")
-        document = self._document(validate_scene(scene), {})
-        data = json.dumps(document, indent=1, allow_nan=False).encode()
-        written = _write_if_changed(self.folder / frame_name(frame), data)
+        digests: dict[int, tuple[np.ndarray, str]] = {}
+        document = self._document(validate_scene(scene), digests)
+        self._previous = digests
+        written = _write_if_changed(self.folder / frame_name(frame), self._encode(frame, document))
         if written:
             self.stats.frames_written += 1
         else:
             self.stats.frames_skipped += 1
         return written
+
+    def _encode(self, frame: int, document: dict) -> bytes:
+        """The frame file: a patch of the base frame when that is at most half the size of the
+        whole document; else the whole document, which becomes the base of the frames after it."""
+        full = _dumps(document)
+        if self._base is not None and self._base[0] != frame:
+            base_frame, base_document, base_sha256 = self._base
+            patch = _dumps({"$base": base_frame, "$base_sha256": base_sha256,
+                            "$patch": list(_diff(base_document, document, []))})
+            if 2 * len(patch) <= len(full):
+                return patch
+        self._base = (frame, document, hashlib.sha256(full).hexdigest())
+        return full
 
     def prune(self) -> int:
         """Removes stored arrays that no frame of the manifest refers to; returns how many."""
@@ -183,18 +208,29 @@ class SequenceWriter:
         return removed
 
     def _document(self, value, digests: dict):
-        """The frame's JSON document; `digests` (id → digest) stores an array held twice once."""
+        """The frame's JSON document; `digests` (id → (array, digest)) stores an array held
+        twice once."""
         if isinstance(value, np.ndarray):
             if value.nbytes <= INLINE_BYTES:
                 return _inline(value)
             if id(value) not in digests:
-                digests[id(value)] = self._store(value)
-            return {"$array": digests[id(value)]}
+                digests[id(value)] = (value, self._digest_of(value))
+            return {"$array": digests[id(value)][1]}
         if isinstance(value, dict):
             return {key: self._document(item, digests) for key, item in value.items()}
         if isinstance(value, (list, tuple)):
             return [self._document(item, digests) for item in value]
         return value
+
+    def _digest_of(self, array: np.ndarray) -> str:
+        """The stored array's digest. An array that is the very object the previous frame held
+        is not read again: an exporter that keeps unchanged data hands over the same arrays
+        (never changed in place: the renderer keeps their BVHs on the same promise)."""
+        known = self._previous.get(id(array))
+        if known is not None and known[0] is array:
+            self.stats.arrays_reused += 1
+            return known[1]
+        return self._store(array)
 
     def _store(self, array: np.ndarray) -> str:
         digest = content_digest(array)
@@ -223,8 +259,62 @@ class SequenceWriter:
 
 
 def _inline(array: np.ndarray) -> dict:
-    return {"$inline": {"dtype": array.dtype.name, "shape": list(array.shape),
-                        "values": array.reshape(-1).tolist()}}
+    values = array.reshape(-1)
+    # float32 in its shortest decimal form that reads back to the same float32 (not float64's)
+    listed = [float(v) for v in values.astype(str)] if values.dtype == np.float32 else values.tolist()
+    return {"$inline": {"dtype": array.dtype.name, "shape": list(array.shape), "values": listed}}
+
+
+def _dumps(document) -> bytes:
+    return json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _is_leaf(value) -> bool:
+    return isinstance(value, dict) and set(value) in ({"$array"}, {"$inline"})
+
+
+def _diff(before, after, path: list):
+    """[path, value] pairs that turn JSON document `before` into `after`: the smallest subtrees
+    that differ, where both sides have the same keys (dicts) or length (lists) above them."""
+    if before == after:
+        return
+    if (isinstance(before, dict) and isinstance(after, dict) and before.keys() == after.keys()
+            and not _is_leaf(before) and not _is_leaf(after)):
+        for key in after:
+            yield from _diff(before[key], after[key], [*path, key])
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for i, (x, y) in enumerate(zip(before, after)):
+            yield from _diff(x, y, [*path, i])
+    else:
+        yield [path, after]
+
+
+def _apply(document, patch, where: str):
+    """`document` with the patch's values put in; containers on the way are copied (the base's
+    document is shared between frames), the others shared."""
+    if not isinstance(patch, list):
+        raise ValueError("$patch: expected a list of [path, value] pairs")
+    for entry in patch:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list)
+                and len(entry[0]) <= MAX_PATCH_DEPTH):
+            raise ValueError("$patch: every entry must be [path (a list of keys and indices), value]")
+        document = _put(document, entry[0], entry[1])
+    return document
+
+
+def _put(container, path: list, value):
+    if not path:
+        return value
+    key, rest = path[0], path[1:]
+    copy: dict | list
+    if isinstance(container, dict) and isinstance(key, str) and key in container:
+        copy = dict(container)
+    elif isinstance(container, list) and _is_int(key) and 0 <= key < len(container):
+        copy = list(container)
+    else:
+        raise ValueError(f"$patch: path step {key!r} is not in the base frame")
+    copy[key] = _put(container[key], rest, value)
+    return copy
 
 
 def _write_if_changed(path: Path, data: bytes) -> bool:
@@ -273,6 +363,7 @@ class Sequence:
         self.manifest = Manifest.from_json(data, str(path))
         self._manifest_stamp = _stamp(path)
         self._arrays: dict[str, np.ndarray] = {}  # the last loaded frame's stored arrays
+        self._base_documents: dict[int, tuple[str, dict]] = {}  # base frame → (file digest, document)
         self.arrays_read = 0  # arrays read from disk (not reused from the previous frame)
 
     def refresh(self) -> "Sequence":
@@ -295,11 +386,15 @@ class Sequence:
         return self.frame_path(frame).is_file()
 
     def missing_frames(self) -> list[int]:
-        return [n for n in self.manifest.frames if not self.has_frame(n)]
+        """Frames not written yet, or patches of a base frame rewritten since (stale)."""
+        return [n for n in self.manifest.frames if not self.has_frame(n) or self._stale(n)]
 
     def frame_digest(self, frame: int) -> str:
-        """SHA-256 of the frame file: it changes whenever the frame's scene changes."""
-        return hashlib.sha256(self._frame_bytes(frame)).hexdigest()
+        """SHA-256 of the frame file (and of its base's): it changes whenever the frame's scene
+        changes."""
+        data = self._frame_bytes(frame)
+        base = _base_of(data)
+        return hashlib.sha256(data + (self._frame_bytes(base) if base is not None else b"")).hexdigest()
 
     def ocio_config(self) -> str | None:
         """The manifest's OCIO configuration as a path (relative ones inside the folder), else
@@ -315,12 +410,9 @@ class Sequence:
         """The frame's validated, normalised scene, as `load_scene` returns it. Stored arrays
         unchanged since the previously loaded frame are the same (read-only) objects."""
         where = str(self.frame_path(frame))
-        document = load_json(self._frame_bytes(frame), where)
-        if not isinstance(document, dict):
-            raise SequenceError(f"{where}: does not hold a dict")
         loaded: dict[str, np.ndarray] = {}
         try:
-            scene = self._restore(document, loaded, where)
+            scene = self._restore(self._document(frame, where), loaded, where)
         except RecursionError:
             raise SequenceError(f"{where}: not a readable Optica frame: nested too deeply") from None
         except ValueError as error:
@@ -330,6 +422,40 @@ class Sequence:
             return validate_scene(scene, strict=strict)
         except ValueError as error:
             raise SequenceError(f"{where}: {error}") from error
+
+    def _document(self, frame: int, where: str) -> dict:
+        """The frame's JSON document, a patch applied to its base."""
+        document = load_json(self._frame_bytes(frame), where)
+        if not isinstance(document, dict):
+            raise SequenceError(f"{where}: does not hold a dict")
+        if "$base" not in document:
+            return document
+        if set(document) != {"$base", "$base_sha256", "$patch"}:
+            raise ValueError("a patch frame holds exactly $base, $base_sha256 and $patch")
+        base = document["$base"]
+        if not _is_int(base) or base == frame or base not in self.manifest.frames:
+            raise ValueError(f"$base {base!r} is not another frame of the manifest")
+        data = self._frame_bytes(base)
+        if hashlib.sha256(data).hexdigest() != document["$base_sha256"]:
+            raise ValueError(f"it is a patch of another version of frame {base} (stale: write the animation again)")
+        base_document = self._base_documents.get(base)
+        if base_document is None or base_document[0] != document["$base_sha256"]:
+            parsed = load_json(data, str(self.frame_path(base)))
+            if not isinstance(parsed, dict) or "$base" in parsed:
+                raise ValueError(f"its base, frame {base}, is not a whole frame")
+            base_document = self._base_documents[base] = (document["$base_sha256"], parsed)
+        return _apply(base_document[1], document["$patch"], where)
+
+    def _stale(self, frame: int) -> bool:
+        data = self._frame_bytes(frame)
+        base = _base_of(data)
+        if base is None:
+            return False
+        try:
+            expected = load_json(data, "")["$base_sha256"]
+            return hashlib.sha256(self._frame_bytes(base)).hexdigest() != expected
+        except (ValueError, KeyError, TypeError):
+            return True  # a damaged patch: written again by the writer, refused by load_frame
 
     def _frame_bytes(self, frame: int) -> bytes:
         if frame not in self.manifest.frames:
@@ -380,6 +506,17 @@ class Sequence:
         array.flags.writeable = False  # shared between frames
         self.arrays_read += 1
         return array
+
+
+def _base_of(data: bytes) -> int | None:
+    """The base frame a frame file is a patch of (None: a whole frame), without parsing all of it."""
+    if not data.startswith(b'{"$base":'):
+        return None
+    try:
+        base = load_json(data, "")["$base"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return base if _is_int(base) else None
 
 
 def _stamp(path: Path):

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Export Animation operator, `bpy.ops.optica.export_animation`, and the scene export
-settings it reads (`scene.optica_export`), both derived from the one `Options` dataclass.
+"""The Export Animation operator, `bpy.ops.optica.export_animation`, its Export Scene Files
+variant, `bpy.ops.optica.export_scene_files` (the method SCENE_FILES, a folder browser), and the
+scene export settings they read (`scene.optica_export`), all derived from the one `Options`
+dataclass.
 
     bpy.ops.optica.export_animation(filepath="//anim.mp4", method='STREAM', codec='H264')
+    bpy.ops.optica.export_scene_files(scene_folder="//shot/")      # python -m optica_core farm shot/ …
 
 Properties a call does not set come from the scene's export settings (the Output panel), every
 time (the operator remembers nothing between calls). From a menu or the panel with a window, the
@@ -29,14 +32,8 @@ class OPTICA_PG_scene_name(bpy.types.PropertyGroup):
     name: StringProperty(name="Scene")
 
 
-class OPTICA_OT_export_animation(bpy.types.Operator):
-    """Render the animation with Optica straight into a video file (H.264, HEVC or AV1)"""
-
-    bl_idname = "optica.export_animation"
-    bl_label = "Export Animation (Optica)"
-    bl_options = {'REGISTER'}
-
-    __annotations__ = dict(
+def _operator_properties(**more) -> dict:
+    return dict(
         options.properties(options.operator_names(), skip_save=True),
         scenes=CollectionProperty(
             type=OPTICA_PG_scene_name,
@@ -46,7 +43,12 @@ class OPTICA_OT_export_animation(bpy.types.Operator):
         ),
         filter_glob=StringProperty(default="*.mp4;*.mkv;*.mov", options={'HIDDEN'}),
         ui_session=BoolProperty(default=False, options={'HIDDEN', 'SKIP_SAVE'}),
+        **more,
     )
+
+
+class _ExportOperator:
+    """What both export operators do (a mixin: Blender registers each operator class once)."""
 
     _job: Export | None = None
     _timer = None
@@ -80,7 +82,7 @@ class OPTICA_OT_export_animation(bpy.types.Operator):
         modal export (progress bar, Esc cancels between frames)."""
         self._take_scene_settings(context)
         self.ui_session = True
-        if not self.filepath:
+        if not self.filepath and not (self.method == 'SCENE_FILES' and self.scene_folder):
             if bpy.data.filepath:
                 self.filepath = bpy.path.ensure_ext(bpy.path.abspath("//") + context.scene.name, ".mp4")
             context.window_manager.fileselect_add(self)
@@ -191,6 +193,45 @@ class OPTICA_OT_export_animation(bpy.types.Operator):
         return {'FINISHED'}
 
 
+class OPTICA_OT_export_animation(_ExportOperator, bpy.types.Operator):
+    """Render the animation with Optica straight into a video file (H.264, HEVC or AV1)"""
+
+    bl_idname = "optica.export_animation"
+    bl_label = "Export Animation (Optica)"
+    bl_options = {'REGISTER'}
+
+    __annotations__ = _operator_properties()
+
+
+class OPTICA_OT_export_scene_files(_ExportOperator, bpy.types.Operator):
+    """Write the animation as a folder of Optica scene files, to render without Blender (python -m optica_core farm)"""
+
+    bl_idname = "optica.export_scene_files"
+    bl_label = "Export Scene Files (Optica)"
+    bl_options = {'REGISTER'}
+
+    __annotations__ = _operator_properties(
+        directory=StringProperty(subtype='DIR_PATH', options={'HIDDEN', 'SKIP_SAVE'}),
+        filter_folder=BoolProperty(default=True, options={'HIDDEN', 'SKIP_SAVE'}),
+    )
+
+    def _options(self, context) -> options.Options:
+        o = super()._options(context)
+        o.method = "SCENE_FILES"
+        if self.directory:
+            o.scene_folder = self.directory
+        return o
+
+    def invoke(self, context, event):
+        """Menu: the scene's export settings, a folder browser when no scene folder is set."""
+        self._take_scene_settings(context)
+        self.ui_session = True
+        if not self.scene_folder and not self.directory:
+            context.window_manager.fileselect_add(self)
+            return {'RUNNING_MODAL'}
+        return self.execute(context)
+
+
 def export_settings_class():
     """`scene.optica_export`: what Export Animation (Optica) does from the panel or the menu."""
     annotations = dict(
@@ -210,7 +251,7 @@ def export_settings_class():
 
 
 OPTICA_PG_export_settings = export_settings_class()
-CLASSES = (OPTICA_PG_scene_name, OPTICA_PG_export_settings, OPTICA_OT_export_animation)
+CLASSES = (OPTICA_PG_scene_name, OPTICA_PG_export_settings, OPTICA_OT_export_animation, OPTICA_OT_export_scene_files)
 
 
 def register():

@@ -22,7 +22,7 @@ from .methods import METHOD_CHOICES
 
 SEQUENCE_FORMAT_CHOICES = (
     ("EXR", "OpenEXR (half)", "Scene-linear half-float EXR, colour-managed when encoding (default)"),
-    ("PNG", "PNG (16-bit)", "16-bit PNG, colour-managed by the workers"),
+    ("PNG", "PNG (8-bit)", "8-bit PNG, colour-managed by the workers: the very values the encoder gets"),
 )
 
 
@@ -49,7 +49,13 @@ class Options:
     frame_start: int = _option(1, "Start", "First frame exported")
     frame_end: int = _option(250, "End", "Last frame exported")
     method: str = _option("STREAM", "Method", items=METHOD_CHOICES)
-    workers: int = _option(0, "Workers", "Parallel: worker processes; zero starts one per core", min=0, soft_max=64)
+    workers: int = _option(
+        0,
+        "Workers",
+        "Parallel: worker processes; Dask: the local cluster's worker processes; zero starts one per core",
+        min=0,
+        soft_max=64,
+    )
     sequence_format: str = _option("EXR", "Frames", "Parallel: temporary image format", items=SEQUENCE_FORMAT_CHOICES)
     frames_dir: str = _option(
         "",
@@ -63,6 +69,26 @@ class Options:
         "Resume",
         "Parallel: reuse frames already rendered by an interrupted export of "
         "the same video, and keep the rendered frames if this export stops",
+    )
+    scene_folder: str = _option(
+        "",
+        "Scene Folder",
+        "Scene Files and Dask: the folder of scene files; empty: beside the video, named after it "
+        "(<name>.optica-scenes)",
+        subtype='DIR_PATH',
+        options={'PATH_SUPPORTS_BLEND_RELATIVE'},
+    )
+    copy_ocio: bool = _option(
+        False,
+        "Copy Colour Configuration",
+        "Scene Files and Dask: copy Blender's OCIO configuration (about 20 MB) into the folder, so that it renders "
+        "with the same colours on machines without this Blender; off: the folder refers to it by path",
+    )
+    scheduler: str = _option(
+        "",
+        "Scheduler",
+        "Dask: address of a running Dask scheduler (e.g. tcp://farm-head:8786), whose workers see the scene folder "
+        "at the same path; empty: a local cluster on this machine (127.0.0.1)",
     )
     keep_partial: bool = _option(
         False,

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Planning an export: `prepare()` checks everything before any frame renders and returns a
-`Plan` (no bpy references but scene names) — the file type (.mp4 / .mkv / .mov) and its folder,
+`Plan` (no bpy references but scene names) — the file type (.mp4 / .mkv / .mov) and its folder
+(or the folder of scene files),
 the codec against the container, NVENC where it is asked for, the scenes, sizes, frame ranges,
 frame rate (fps / fps_base, so 29.97 is 30000/1001), what the method needs (methods/) and the
 free disk space. A problem is an `ExportError` saying what to change.
@@ -39,7 +40,7 @@ class Plan:
     """A validated export: everything `Export` needs, no bpy references but scene names."""
 
     options: Options
-    target: Path
+    target: Path | None  # the video; None for scene files without one
     scenes: list[str]
     items: list[Item]
     size: tuple[int, int]  # rendered frame
@@ -53,6 +54,7 @@ class Plan:
     workers: int
     needed_bytes: int
     notes: list[str] = field(default_factory=list)
+    scene_folder: Path | None = None  # SCENE_FILES, DASK
 
     @property
     def fps_text(self) -> str:
@@ -129,7 +131,10 @@ def video_bytes_estimate(settings: video.EncoderSettings, width: int, height: in
 def prepare(options: Options, scene=None) -> Plan:
     """Validates `options` against the current file (see the module docstring)."""
     o = options
-    target = _check_target(o.filepath)
+    method = METHODS.get(o.method)
+    if method is None:
+        raise ExportError(f"unknown method {o.method!r} ({' or '.join(METHODS)})")
+    target = _check_target(o.filepath) if method.needs_video_path or not o.scene_folder else None
     notes: list[str] = []
     names, items, size, override = _frames(o, scene, notes)
     video_size = (size[0] - size[0] % 2, size[1] - size[1] % 2)
@@ -143,18 +148,19 @@ def prepare(options: Options, scene=None) -> Plan:
     for n in names:
         views[n], view_notes = blender_colour.view_settings(bpy.data.scenes[n])
         notes += [f"'{n}': {note}" for note in view_notes]
-    method = METHODS.get(o.method)
-    if method is None:
-        raise ExportError(f"unknown method {o.method!r} ({' or '.join(METHODS)})")
     try:
         prep = method.prepare(o, target, size, items)
     except ValueError as e:
         raise ExportError(str(e)) from e
     settings, choice = _encoder(o, target)
-    needed = video_bytes_estimate(settings, *video_size, len(items), fps)
-    _check_space(target, prep, needed, len(items), size)
+    needed = video_bytes_estimate(settings, *video_size, len(items), fps) if method.needs_video_path else 0
+    if target is not None:
+        _check_space(target, prep, needed, len(items), size)
     # folders last: nothing is created unless everything else is fine
-    _writable_folder(target.parent, "the video", create=True)
+    if prep.scene_folder is not None:
+        _writable_folder(prep.scene_folder, "scene files", create=True)
+    if target is not None:
+        _writable_folder(target.parent, "the video", create=True)
     return Plan(
         options=o,
         target=target,
@@ -171,6 +177,7 @@ def prepare(options: Options, scene=None) -> Plan:
         workers=prep.workers,
         needed_bytes=needed,
         notes=notes + prep.notes,
+        scene_folder=prep.scene_folder,
     )
 
 
@@ -230,14 +237,14 @@ def _frame_rate(scenes, notes: list[str]) -> Fraction:
     return fps
 
 
-def _encoder(o: Options, target: Path) -> tuple[video.EncoderSettings, video.EncoderChoice]:
+def _encoder(o: Options, target: Path | None) -> tuple[video.EncoderSettings, video.EncoderChoice]:
     """The encoder's settings and choice (NVENC is probed here: asking for it where there is
     none is an error up front)."""
     settings = o.encoder_settings()
     try:
         video.import_av()
         colour.import_ocio()
-        settings.validate(target.suffix)
+        settings.validate(target.suffix if target is not None else None)
         return settings, video.choose_encoder(settings)
     except (video.EncoderError, MissingDependency) as e:
         raise ExportError(str(e)) from e

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Running a Plan: `Export` steps it (a modal operator calls step() from a timer; `run()` loops)
-and returns a `Result`.
+and returns a `Result`. (Methods that make their output themselves — scene files, a farm that
+encodes the video — get no sink: see methods/.)
 
 The frame path is straight: the method (methods/) renders or reads each frame and writes it to
 the export's sink — a `QueuedSink` (its own thread) around a `VideoSink`, which colour-manages
@@ -52,13 +53,20 @@ class Result:
     cancelled: bool = False
     error: str = ""
     partial: bool = False  # a playable file of the frames done was kept
-    kept_frames: Path | None = None  # PARALLEL resume: where the frames wait
+    kept_frames: Path | None = None  # where the frames (or scene files) done wait for a re-run
+    kept_note: str = ""  # what kept_frames holds and how to continue
+    scene_files: bool = False  # the output is a folder of scene files, not a video
     notes: list[str] = field(default_factory=list)
     render_seconds: float = 0.0
     encode_seconds: float = 0.0
 
     def summary(self) -> str:
-        if self.path is not None and not (self.cancelled or self.error):
+        if self.path is not None and not (self.cancelled or self.error) and self.scene_files:
+            head = (
+                f"wrote {self.path} — {self.frames} scene files ({self.rendered} written, {self.resumed} "
+                f"unchanged), {self.size[0]}×{self.size[1]} at {float(self.fps):.3f} fps, in {_time_text(self.seconds)}"
+            )
+        elif self.path is not None and not (self.cancelled or self.error):
             head = (
                 f"wrote {self.path} — {self.frames} frames, {self.size[0]}×{self.size[1]} at "
                 f"{float(self.fps):.3f} fps, {self.encoder}, in {_time_text(self.seconds)}"
@@ -72,8 +80,8 @@ class Result:
                 head += f"kept a playable {self.path.name} with the first {self.frames} of {self.total} frames"
             else:
                 head += "no video was written"
-            if self.kept_frames is not None:
-                head += f"; rendered frames kept in {self.kept_frames} (run again with resume to continue)"
+            if self.kept_note:
+                head += f"; {self.kept_note}"
         return head
 
 
@@ -114,10 +122,12 @@ class Export:
         """Opens the video file and starts the method (workers for PARALLEL)."""
         p = self.plan
         try:
-            self.writer = video.VideoWriter(
-                p.target, *p.size, p.fps, p.settings, p.choice, keep_partial=p.options.keep_partial
-            )
-            self.sink = QueuedSink(video.VideoSink(self.writer, blender_colour.processors()), name="optica-encode")
+            if self.method.encodes:
+                self.writer = video.VideoWriter(
+                    p.target, *p.size, p.fps, p.settings, p.choice, keep_partial=p.options.keep_partial
+                )
+                processors = blender_colour.processors()
+                self.sink = QueuedSink(video.VideoSink(self.writer, processors), name="optica-encode")
             self.method.start()
         except BaseException as e:
             self.abort(e)
@@ -129,24 +139,31 @@ class Export:
 
     def step(self) -> bool:
         """Does one unit of work (renders one frame, polls the workers, or queues one frame
-        for encoding). True once the video is complete (then call finish())."""
-        if self.should_cancel():
-            raise Cancelled()
+        for encoding). True once the video is complete (then call finish()): work that is done
+        wins over a cancel request, which is honoured after any other step (STREAM's render
+        answers it within the frame)."""
         if self.method.step():
             self.finished = True
+        elif self.should_cancel():
+            raise Cancelled()
         self._report()
         return self.finished
 
     def finish(self) -> Result:
         """After step() returned True: the video is finalized and temporary files removed."""
-        assert self.sink is not None
-        self.sink.close()
+        if self.sink is not None:
+            self.sink.close()
         self.method.cleanup(success=True)
         return self._result()
 
     def abort(self, error: BaseException | None = None) -> Result:
-        """Stops everything and removes what is temporary (see the module docstring)."""
+        """Stops everything and removes what is temporary (see the module docstring). A method
+        whose output was complete by the time it stopped (a farm that finished on its own
+        thread as the cancel came) is finished instead: the export did not fail."""
         self.method.stop()
+        if getattr(self.method, "completed", False) and self.sink is None:
+            self.finished = True
+            return self.finish()
         if self.sink is not None:
             self.sink.abort()
         elif self.writer is not None:
@@ -157,6 +174,7 @@ class Export:
         result.path = kept
         result.partial = kept is not None
         result.kept_frames = kept_frames
+        result.kept_note = self.method.kept_note(kept_frames) if kept_frames is not None else ""
         result.cancelled = error is None or isinstance(error, (Cancelled, KeyboardInterrupt))
         result.error = "" if result.cancelled else (str(error) or type(error).__name__)
         return result
@@ -166,8 +184,8 @@ class Export:
     def _result(self) -> Result:
         p, w, m = self.plan, self.writer, self.method
         return Result(
-            path=p.target,
-            frames=w.frames if w else 0,
+            path=p.target if m.needs_video_path else p.scene_folder,
+            frames=w.frames if w else getattr(m, "output_frames", 0),
             total=len(p.items),
             encoder=p.choice.label,
             encoder_note=p.choice.note,
@@ -180,6 +198,7 @@ class Export:
             notes=list(p.notes) + self.messages,
             render_seconds=m.render_seconds,
             encode_seconds=self.sink.seconds if self.sink else 0.0,
+            scene_files=not m.needs_video_path,
         )
 
     def _report(self) -> None:

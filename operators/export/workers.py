@@ -12,8 +12,8 @@ binary in background mode). Each opens a snapshot of the current file (saved int
 temporary folder, so unsaved changes are exported), enables the Optica extension, renders its
 frames with `frames.FrameRenderer` on cores/N threads into the store's image sequence
 (optica_core.sinks.images: each file written atomically, so a frame on disk is always complete,
-which is what makes `resume` safe after a crash or a kill). EXR frames are scene-linear; PNG
-frames are colour-managed by the worker.
+which is what makes `resume` safe after a crash or a kill). EXR frames are scene-linear half
+floats; PNG frames are colour-managed by the worker (8 bits: the very values the encoder gets).
 
 Protocol: a worker prints `@optica <json>` lines on stdout ({"ready"}, {"done": index,
 "seconds": s}, {"error": text}); everything else it prints goes to `worker-<k>.log`.
@@ -34,6 +34,7 @@ from pathlib import Path
 
 from optica_core.sinks import images
 
+SEQUENCE_FORMATS = ("EXR", "PNG")  # temporary frames: half-float EXR or 8-bit PNG
 JOB_FILE = "job.json"
 BLEND_FILE = "export.blend"
 PREFIX = "@optica "
@@ -42,26 +43,6 @@ TERMINATE_SECONDS = 3.0
 
 class WorkerError(RuntimeError):
     """A worker process failed; the message carries its error and the end of its log."""
-
-
-def ensure_oiio():
-    """OpenImageIO, which ships inside Blender (not on sys.path when bpy is a module): Blender's
-    site-packages are appended (packages installed for Optica take precedence)."""
-    try:
-        return images.import_oiio()
-    except images.MissingDependency:
-        import bpy
-
-        site = (
-            Path(bpy.utils.resource_path("LOCAL"))
-            / "python"
-            / "lib"
-            / (f"python{sys.version_info[0]}.{sys.version_info[1]}")
-            / "site-packages"
-        )
-        if str(site) not in sys.path:
-            sys.path.append(str(site))
-        return images.import_oiio()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,12 +56,12 @@ class FrameStore:
     render settings); `prepare(resume=True)` keeps the frames of a job with the same key."""
 
     def __init__(self, folder, key: dict, fmt: str = "EXR", processors=None):
-        if fmt not in images.FORMATS:
-            raise ValueError(f"unknown frame format {fmt!r} ({', '.join(images.FORMATS)})")
+        if fmt not in SEQUENCE_FORMATS:
+            raise ValueError(f"unknown frame format {fmt!r} ({', '.join(SEQUENCE_FORMATS)})")
         self.folder = Path(folder)
         self.key = dict(key, format=fmt)
         self.format = fmt
-        self.frames = images.ImageSequence(self.folder, fmt, processors)
+        self.frames = images.ImageSequence(self.folder, images.ImageWriter(fmt, processors, half=True))
         self.resumed = 0  # frames found on disk by prepare()
 
     @property
@@ -110,7 +91,7 @@ class FrameStore:
         return done
 
     def existing(self, count: int) -> list[int]:
-        return self.frames.existing(count)
+        return self.frames.existing(range(count))
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -338,7 +319,6 @@ def _worker(args: dict) -> None:
 
     parent = int(args["parent"])
     bpy.ops.wm.open_mainfile(filepath=args["blend"], load_ui=False)
-    ensure_oiio()
     store = FrameStore(args["folder"], args["key"], args["format"], colour.processors())
     size = tuple(args["size"]) if args["size"] else None
     _say(ready=True)

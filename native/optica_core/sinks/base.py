@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The frame-sink interface: a `Frame`, the `Sink` protocol, the `SinkSet` a running source
-feeds (sinks attach and detach while it runs), and `QueuedSink`, which writes on its own thread.
+feeds (sinks attach and detach while it runs), `QueuedSink`, which writes on its own thread, and
+`ReorderingSink`, which puts frames that arrive in any order (a farm's) back in order.
 
     sinks = SinkSet()
     sinks.attach(sink)               # any thread, while the source runs
@@ -9,6 +10,9 @@ feeds (sinks attach and detach while it runs), and `QueuedSink`, which writes on
 
     queued = QueuedSink(sink, depth=2)   # write() returns once the frame is queued
     queued.write(frame); queued.close()  # close() waits for the queue, then closes `sink`
+
+    ordered = ReorderingSink(sink, order=[3, 4, 5], capacity=8)
+    ordered.write(frame_5); ordered.write(frame_3)   # `sink` gets 3 now, 5 after 4 arrived
 
 Contract of a sink (as GIFT-Grab's writers attach to a source of frames):
 - `write(frame)`: takes one frame, in order; it may keep a reference to `frame.pixels` (sources
@@ -42,8 +46,9 @@ class Frame:
     display values (uint8, or float in [0, 1]) that need no colour management.
     view: how scene-linear pixels are to be shown (a `colour.ViewSettings`), None: the sink's own.
     passes: other images of the frame by Blender pass name ("Depth", "Normal", ...).
-    index: position in its sequence (a video frame number, from 0); samples: samples per pixel;
-    final: False for a progressive refinement that a later frame of the same index replaces."""
+    index: position in its sequence (a video's frame from 0, or an animation's frame number);
+    samples: samples per pixel; final: False for a progressive refinement that a later frame of
+    the same index replaces; info: how it was made (render seconds, the farm worker, ...)."""
 
     pixels: np.ndarray
     index: int = 0
@@ -52,6 +57,7 @@ class Frame:
     passes: Mapping[str, np.ndarray] = field(default_factory=dict)
     samples: int = 0
     final: bool = True
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -168,11 +174,13 @@ class QueuedSink:
             raise self.error
         self.sink.close()
 
-    def abort(self) -> None:
-        """Drops the frames still waiting, ends the thread and aborts the sink."""
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self._queue.get_nowait()
+    def abort(self, drain: bool = False) -> None:
+        """Drops the frames still waiting (with `drain`, writes them first: a farm keeps every
+        frame it rendered), ends the thread and aborts the sink."""
+        if not drain:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
         self._stop_thread()
         self.sink.abort()
 
@@ -199,3 +207,61 @@ class QueuedSink:
             except BaseException as e:  # noqa: BLE001 - handed to the thread calling write()/close()
                 self.error = e
             self.seconds += time.perf_counter() - t0
+
+
+class ReorderingSink:
+    """Hands frames to `sink` in `order` (frame indices) whatever order they are written in,
+    holding at most `capacity` early frames: a producer that finishes frames out of order (a
+    farm) keeps no more than that in flight, so memory stays bounded.
+
+    Writing a frame that is not in `order`, or was delivered already, is a ValueError; one more
+    early frame than `capacity` a RuntimeError. close() raises unless every frame of `order` was
+    delivered (then closes `sink`); abort() drops the waiting frames and aborts `sink`."""
+
+    def __init__(self, sink: Sink, order, capacity: int):
+        if capacity < 1:
+            raise ValueError(f"capacity: expected >= 1, got {capacity}")
+        self.sink = sink
+        self.order = list(order)
+        self.capacity = capacity
+        self.delivered = 0
+        self._position = {n: i for i, n in enumerate(self.order)}
+        self._waiting: dict[int, Frame] = {}
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def complete(self) -> bool:
+        return self.delivered == len(self.order)
+
+    def write(self, frame: Frame) -> None:
+        position = self._position.get(frame.index, -1)
+        if frame.index in self._waiting or position < self.delivered:
+            raise ValueError(f"frame {frame.index} was not expected (already delivered, or not in the order)")
+        if position > self.delivered and len(self._waiting) >= self.capacity:
+            raise RuntimeError(
+                f"reorder buffer full ({self.capacity} frames wait for frame {self.order[self.delivered]}): "
+                "the producer ran too far ahead"
+            )
+        self._waiting[frame.index] = frame
+        while self.delivered < len(self.order) and self.order[self.delivered] in self._waiting:
+            self.sink.write(self._waiting.pop(self.order[self.delivered]))
+            self.delivered += 1
+
+    def close(self) -> None:
+        if not self.complete:
+            missing = len(self.order) - self.delivered
+            raise RuntimeError(f"{missing} frames never arrived (from frame {self.order[self.delivered]} on)")
+        self.sink.close()
+
+    def abort(self) -> None:
+        self._waiting.clear()
+        self.sink.abort()
+
+    def take_waiting(self) -> list[Frame]:
+        """The early frames still waiting for an earlier one, in order (they are forgotten)."""
+        frames = [self._waiting[n] for n in self.order if n in self._waiting]
+        self._waiting.clear()
+        return frames

@@ -6,6 +6,8 @@
     rgb8 = processor.to_uint8(linear)                    # (h, w, 3|4) float32 → (h, w, 3) uint8
     display = processor.to_display(linear)               # the same, float in [0, 1] (16-bit files)
     processors = Processors(config_path)                 # one processor per ViewSettings, on demand
+    config_path = resolve_config("blender")              # a path, "blender" (Blender's own) or None ($OCIO)
+    settings = default_view(config_path)                 # AgX where the configuration has it
 
 The chain is Blender 5.0's own display processor (intern/opencolorio,
 `create_ocio_display_processor`) rebuilt with PyOpenColorIO on an OCIO configuration — Blender's
@@ -15,13 +17,18 @@ own `config.ocio` when frames must match what Blender saves:
     display, view) → ExponentTransform(1/gamma) → clamp, round to 8 bits
 
 which reproduces the PNG Blender writes for the same render to the level (0 levels with the
-scene's dither off). Curve mapping and white balance are not applied. Nothing here knows
-Blender: the caller says which configuration (or the OCIO environment variable does).
+scene's dither off). Curve mapping and white balance are not applied. Nothing here imports
+Blender: the caller says which configuration (or the OCIO environment variable does);
+`find_blender_config` finds Blender's own through an installed `bpy` package or the `blender`
+program on PATH, without starting Blender.
 """
 
 from __future__ import annotations
 
+import glob
+import importlib.util
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 
@@ -30,6 +37,8 @@ import numpy as np
 from .base import MissingDependency
 
 SCENE_LINEAR = "scene_linear"  # OCIO role: the space Optica renders in (Linear Rec.709)
+BLENDER_CONFIG = os.path.join("datafiles", "colormanagement", "config.ocio")
+VIEW_FIELDS = ("view", "display", "look", "exposure", "gamma")  # ViewSettings' fields
 
 
 def import_ocio():
@@ -43,15 +52,42 @@ def import_ocio():
     return PyOpenColorIO
 
 
-def default_config_path() -> str:
-    """The configuration named by the OCIO environment variable (as Blender and OCIO read it)."""
-    env = os.environ.get("OCIO")
-    if not env or not os.path.isfile(env):
-        raise ValueError(
-            "no OCIO configuration: pass config_path, or set the OCIO environment variable "
-            f"to a config.ocio file (OCIO={env!r})"
-        )
-    return env
+def resolve_config(spec: str | None = None) -> str:
+    """A path (or ocio:// URI) to an OCIO configuration: `spec` itself, Blender's own for
+    "blender", or, for None, the one the OCIO environment variable names (as Blender and OCIO
+    read it). A ValueError says what is missing."""
+    if spec == "blender":
+        return find_blender_config()
+    if not spec:
+        spec = os.environ.get("OCIO")
+        if not spec:
+            raise ValueError(
+                "no OCIO configuration: give a config.ocio path ('blender' for Blender's own) "
+                "or set the OCIO environment variable"
+            )
+    if not spec.startswith("ocio://") and not os.path.isfile(spec):
+        raise ValueError(f"OCIO configuration {spec} does not exist")
+    return spec
+
+
+def find_blender_config() -> str:
+    """Blender's config.ocio without starting Blender: from the `bpy` package, else next to
+    the `blender` program on PATH."""
+    roots = []
+    spec = importlib.util.find_spec("bpy")
+    if spec is not None and spec.submodule_search_locations:
+        roots += list(spec.submodule_search_locations)
+    program = shutil.which("blender")
+    if program:
+        roots.append(os.path.dirname(os.path.realpath(program)))
+    for root in roots:
+        found = sorted(glob.glob(os.path.join(root, "[0-9]*", BLENDER_CONFIG)))
+        if found:
+            return found[-1]
+    raise ValueError(
+        "Blender's OCIO configuration was not found (no `bpy` package and no `blender` program on PATH): "
+        "give the path of its config.ocio"
+    )
 
 
 @dataclass(frozen=True)
@@ -69,6 +105,18 @@ class ViewSettings:
         return bool(self.look) and self.look != "None"
 
 
+def default_view(config_path: str, view: str | None = None, display: str | None = None, **rest) -> ViewSettings:
+    """ViewSettings on a configuration: `view` on `display`, or where not given, AgX where the
+    configuration offers it (Blender's default for new files), else its default view, on its
+    default display. `rest`: look, exposure, gamma."""
+    ocio = import_ocio()
+    config = _load_config(ocio, config_path)
+    display = display or config.getDefaultDisplay()
+    if not view:
+        view = "AgX" if "AgX" in config.getViews(display) else config.getDefaultView(display)
+    return ViewSettings(view=view, display=display, **rest)
+
+
 class DisplayProcessor:
     """Scene-linear RGB(A) float images → display-referred RGB (see the module docstring).
     Thread-safe after construction (OCIO CPU processors are; they release the GIL)."""
@@ -76,13 +124,16 @@ class DisplayProcessor:
     def __init__(self, settings: ViewSettings, config_path: str | None = None):
         ocio = import_ocio()
         self.settings = settings
-        self.config_path = config_path or default_config_path()
-        config = ocio.Config.CreateFromFile(self.config_path)
-        processor = config.getProcessor(_group(ocio, config, settings))
-        self._f32 = processor.getDefaultCPUProcessor()
-        self._u8 = processor.getOptimizedCPUProcessor(
-            ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_UINT8, ocio.OPTIMIZATION_DEFAULT
-        )
+        self.config_path = resolve_config(config_path)
+        config = _load_config(ocio, self.config_path)
+        try:
+            processor = config.getProcessor(_group(ocio, config, settings))
+            self._f32 = processor.getDefaultCPUProcessor()
+            self._u8 = processor.getOptimizedCPUProcessor(
+                ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_UINT8, ocio.OPTIMIZATION_DEFAULT
+            )
+        except ocio.Exception as e:
+            raise ValueError(f"OCIO configuration {self.config_path}: {e}") from e
         self._ocio = ocio
 
     def to_uint8(self, image: np.ndarray) -> np.ndarray:
@@ -120,6 +171,13 @@ class Processors:
             if made is None:
                 made = self._made[view] = DisplayProcessor(view, self.config_path)
             return made
+
+
+def _load_config(ocio, path: str):
+    try:
+        return ocio.Config.CreateFromFile(path)
+    except ocio.Exception as e:
+        raise ValueError(f"OCIO configuration {path}: {e}") from e
 
 
 def _rgb32(image: np.ndarray, copy: bool = False) -> np.ndarray:

@@ -1,135 +1,252 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Frames as image files: one file per frame, written atomically, with OpenImageIO.
+"""Frames as image files, with one writer: linear OpenEXR with the passes (the `OpenEXR`
+bindings), or colour-managed 8-bit PNG / JPEG (Pillow); and `ImageSequence`, the sink that
+writes one file per frame and remembers which frames are done.
 
-    sequence = ImageSequence(folder, "EXR", processors)   # a Sink: frame k → folder/frame_00000k.exr
-    sequence.write(frame)
-    frame = sequence.read(k)                              # back as a Frame
+    writer = ImageWriter("EXR")                          # or ImageWriter("PNG", processors)
+    writer.check(passes, folder)                         # before rendering: a clear OutputError
+    writer.write(path, frame)                            # atomic: the file is complete or absent
+    sequence = ImageSequence(folder, writer, keys)       # a Sink: frame n → folder/frame_00000n.exr
+    todo = sequence.pending(frames)                      # missing, or written for another key
+    frame = sequence.read(n)                             # back as a Frame
 
-Formats:
-- EXR: scene-linear half-float RGB, ZIP-compressed (colour management happens when the frames
-  are used, e.g. by a VideoSink);
-- PNG: 16-bit RGB, display-referred: scene-linear frames are colour-managed on the way in
-  (`processors`); read back, they are 8-bit display values rounded as OCIO rounds.
+EXR: 32-bit float (16-bit with `half`, for temporary frames), ZIP-compressed, one channel per
+pass component — Combined as plain R, G, B(, A) so every viewer shows it, the others as
+`EXR_CHANNELS` names them. PNG (8-bit) and JPEG (quality 95) hold display values: a scene-linear
+frame goes through the display processor of its view (`colour.Processors`), a display-referred
+one is written as it is, so a PNG holds exactly the 8-bit values a video encoder is handed.
 
-A file on disk is always complete: each is written under a temporary name and renamed, so a
-sequence interrupted by a crash or a kill can be resumed from the files that exist.
+Every file is written under a temporary name, fsynced and renamed (`optica_core.io`): a file
+on disk is always complete, so a sequence stopped by a crash, a kill or a full disk resumes from
+the files that exist. With `keys` (a digest per frame of everything its image depends on), an
+append-only log beside the frames (`DONE_LOG`) records which key each file was written for, so a
+re-run after a changed frame or setting renders exactly the frames that are stale.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..io import atomic_path
 from .base import Frame, MissingDependency
 from .colour import Processors
 
-FORMATS = {"EXR": ".exr", "PNG": ".png"}
+FORMATS = {"EXR": ".exr", "PNG": ".png", "JPEG": ".jpg"}
+SUFFIXES = {".exr": "EXR", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+DONE_LOG = ".optica-done.jsonl"
+
+# Pass name (optica_core.render.PASSES) → its channels in an EXR file.
+EXR_CHANNELS = {
+    "combined": ("R", "G", "B", "A"),
+    "albedo": ("Albedo.R", "Albedo.G", "Albedo.B"),
+    "normal": ("Normal.X", "Normal.Y", "Normal.Z"),
+    "depth": ("Depth.Z",),
+    "object_id": ("ObjectID.X",),
+    "noisy": ("Noisy.R", "Noisy.G", "Noisy.B", "Noisy.A"),
+}
+# What each format needs: (module, pip package).
+_LIBRARIES = {"EXR": ("OpenEXR", "openexr"), "PNG": ("PIL.Image", "pillow"), "JPEG": ("PIL.Image", "pillow")}
 
 
-def import_oiio():
+class OutputError(ValueError):
+    """An output that cannot be written as asked, said before anything renders."""
+
+
+def format_of(path) -> str:
+    """'EXR', 'PNG' or 'JPEG' from a file name; an OutputError for anything else."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in SUFFIXES:
+        raise OutputError(f"{path}: unknown image format {ext or '(none)'!r} (expected .exr, .png, .jpg or .jpeg)")
+    return SUFFIXES[ext]
+
+
+def import_library(fmt: str):
+    """The module that writes `fmt`, or MissingDependency naming the package to install."""
+    module, package = _LIBRARIES[fmt]
     try:
-        import OpenImageIO
-    except ImportError as e:
+        found = importlib.util.find_spec(module) is not None
+    except ImportError:  # the parent package (PIL) is missing
+        found = False
+    if not found:
         raise MissingDependency(
-            f"OpenImageIO is not available (`pip install optica-core[images]`; Blender ships it): {e}"
-        ) from e
-    return OpenImageIO
+            f"{fmt} files need the `{package}` package: pip install {package} "
+            "(or install optica-core with the [render] or [images] extra; the Optica extension bundles it)"
+        )
+    return importlib.import_module(module)
 
 
-def png16_to_uint8(pixels: np.ndarray) -> np.ndarray:
-    """16-bit display values → 8 bits, rounded as OCIO rounds float to 8 bits."""
-    return np.floor(pixels.astype(np.float32) * np.float32(255.0 / 65535.0) + np.float32(0.5)).astype(np.uint8)
+@dataclass(frozen=True)
+class ImageWriter:
+    """Writes frames as files of one format (see the module docstring)."""
+
+    format: str = "EXR"
+    processors: Processors | None = None  # PNG/JPEG of scene-linear frames
+    half: bool = False  # EXR: 16-bit floats
+
+    def __post_init__(self):
+        if self.format not in FORMATS:
+            raise OutputError(f"unknown image format {self.format!r} ({', '.join(FORMATS)})")
+
+    @property
+    def suffix(self) -> str:
+        return FORMATS[self.format]
+
+    @property
+    def display_referred(self) -> bool:
+        return self.format != "EXR"
+
+    def check(self, passes=("combined",), folder=None) -> None:
+        """Everything that can be known before rendering: the library, the passes the format
+        holds, the colour management, the folder. A clear OutputError (or MissingDependency)."""
+        if folder is not None:
+            if not os.path.isdir(folder):
+                raise OutputError(f"cannot write into {folder}: it is not an existing folder")
+            if not os.access(folder, os.W_OK):
+                raise OutputError(f"cannot write into {folder}: permission denied")
+        import_library(self.format)
+        if not self.display_referred:
+            return
+        extra = [p for p in passes if p != "combined"]
+        if extra:
+            raise OutputError(f"{self.format} holds the combined image only (asked for {', '.join(extra)}): use .exr")
+        if self.processors is None:
+            raise OutputError(f"{self.format} files hold display values: they need colour management (an OCIO view)")
+        self.processors.get(None)  # builds the default view's processor: a bad configuration says so now
+
+    def write(self, path, frame: Frame) -> None:
+        """Writes `frame` to `path` atomically."""
+        with atomic_path(path) as temp:
+            if self.display_referred:
+                self._write_display(temp, self._display_values(frame))
+            else:
+                self._write_exr(temp, frame)
+
+    def _display_values(self, frame: Frame) -> np.ndarray:
+        if frame.display_referred:
+            pixels = np.asarray(frame.pixels)[..., :3]
+            return pixels if pixels.dtype == np.uint8 else np.rint(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
+        if self.processors is None:
+            raise ValueError(f"{self.format} frames are display-referred: a scene-linear frame needs colour processors")
+        return self.processors.get(frame.view).to_uint8(frame.pixels)
+
+    def _write_display(self, path: str, rgb8: np.ndarray) -> None:
+        image = import_library(self.format).fromarray(np.ascontiguousarray(rgb8), "RGB")
+        if self.format == "JPEG":
+            image.save(path, "JPEG", quality=95)
+        else:
+            image.save(path, "PNG", compress_level=1)  # speed over size: frames are many
+
+    def _write_exr(self, path: str, frame: Frame) -> None:
+        if frame.display_referred:
+            raise ValueError("EXR frames are scene-linear: got a display-referred frame")
+        exr = import_library("EXR")
+        dtype = np.float16 if self.half else np.float32
+        channels = {}
+        for name, image in {"combined": frame.pixels, **frame.passes}.items():
+            pixels = np.asarray(image)
+            pixels = pixels if pixels.ndim == 3 else pixels[..., None]
+            for c, channel in enumerate(_channel_names(name, pixels.shape[2])):
+                channels[channel] = np.ascontiguousarray(pixels[..., c], dtype=dtype)
+        header = {
+            "compression": exr.ZIP_COMPRESSION,
+            "type": exr.scanlineimage,
+            "optica:frame": str(frame.index),
+            "optica:samples": str(frame.samples),
+        }
+        with exr.File(header, channels) as f:
+            f.write(path)
 
 
-def write_image(path: Path, rgb: np.ndarray, fmt: str) -> Path:
-    """Writes (h, w, 3+) pixels atomically: EXR from scene-linear float, PNG from display
-    values in [0, 1]. Returns `path`."""
-    oiio = import_oiio()
-    path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    rgb = np.ascontiguousarray(rgb[..., :3])
-    h, w = rgb.shape[:2]
+def _channel_names(name: str, count: int) -> tuple[str, ...]:
+    known = EXR_CHANNELS.get(name)
+    if known is not None and count <= len(known):
+        return known[:count]
+    return tuple(f"{name}.{c}" for c in range(count))
+
+
+def read_exr(path) -> dict[str, np.ndarray]:
+    """{channel name: (h, w) float32} of an EXR file."""
+    exr = import_library("EXR")
+    with exr.File(os.fspath(path), separate_channels=True) as f:
+        return {name: np.array(channel.pixels, dtype=np.float32) for name, channel in f.channels().items()}
+
+
+def read_image(path, fmt: str) -> np.ndarray:
+    """(h, w, c) pixels of a file: float32 scene-linear RGB(A) for EXR (Combined), uint8
+    display RGB for PNG/JPEG."""
     if fmt == "EXR":
-        spec = oiio.ImageSpec(w, h, 3, "half")
-        spec.attribute("compression", "zip")
-        pixels = rgb.astype(np.float32, copy=False)
-    elif fmt == "PNG":
-        spec = oiio.ImageSpec(w, h, 3, "uint16")
-        spec.attribute("png:compressionLevel", 1)  # temporary files: speed over size
-        pixels = np.rint(np.clip(rgb, 0.0, 1.0) * 65535.0).astype(np.uint16)
-    else:
-        raise ValueError(f"unknown image format {fmt!r} ({', '.join(FORMATS)})")
-    out = oiio.ImageOutput.create(str(tmp))
-    if out is None or not out.open(str(tmp), spec):
-        raise OSError(f"cannot write {tmp}: {oiio.geterror()}")
-    try:
-        if not out.write_image(pixels):
-            raise OSError(f"cannot write {tmp}: {out.geterror()}")
-    finally:
-        out.close()
-    os.replace(tmp, path)
-    return path
-
-
-def read_image(path: Path, fmt: str) -> np.ndarray:
-    """(h, w, 3): float32 scene-linear (EXR) or uint8 display values (PNG)."""
-    oiio = import_oiio()
-    inp = oiio.ImageInput.open(str(path))
-    if inp is None:
-        raise OSError(f"cannot read {path}: {oiio.geterror()}")
-    try:
-        spec = inp.spec()
-        pixels = inp.read_image(oiio.FLOAT if fmt == "EXR" else oiio.UINT16)
-    finally:
-        inp.close()
-    if pixels is None:
-        raise OSError(f"cannot read {path}")
-    rgb = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)[..., :3]
-    return rgb if fmt == "EXR" else png16_to_uint8(rgb)
+        channels = read_exr(path)
+        names = [c for c in EXR_CHANNELS["combined"] if c in channels]
+        if len(names) < 3:
+            raise OSError(f"{path}: no R, G, B channels")
+        return np.stack([channels[c] for c in names], axis=-1)
+    with import_library(fmt).open(path) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 class ImageSequence:
-    """A Sink writing each frame to `folder/frame_<index:06d>.<ext>` (see the module docstring).
+    """A Sink writing frame n to `folder/frame_<n:06d>.<ext>` (see the module docstring).
     Closing or aborting leaves the files: what to keep is the owner's decision."""
 
-    def __init__(self, folder, fmt: str = "EXR", processors: Processors | None = None):
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown frame format {fmt!r} ({', '.join(FORMATS)})")
+    def __init__(self, folder, writer: ImageWriter, keys: dict[int, str] | None = None):
         self.folder = Path(folder)
-        self.format = fmt
-        self.suffix = FORMATS[fmt]
-        self.processors = processors
+        self.writer = writer
+        self.keys = dict(keys or {})
+        self.written: list[int] = []
 
     def path(self, index: int) -> Path:
-        return self.folder / f"frame_{index:06d}{self.suffix}"
+        return self.folder / f"frame_{index:06d}{self.writer.suffix}"
 
-    def existing(self, count: int) -> list[int]:
-        """The indices below `count` whose file exists."""
-        return [i for i in range(count) if self.path(i).is_file()]
+    def existing(self, indices) -> list[int]:
+        """The indices whose file exists."""
+        return [n for n in indices if self.path(n).is_file()]
+
+    def pending(self, indices) -> list[int]:
+        """The indices whose file is missing or, with keys, was written for another key."""
+        done = self._done_keys() if self.keys else {}
+        return [n for n in indices if not self.path(n).is_file() or done.get(n) != self.keys.get(n)]
 
     def write(self, frame: Frame) -> None:
-        pixels = frame.pixels
-        if self.format == "PNG" and not frame.display_referred:
-            if self.processors is None:
-                raise ValueError("PNG frames are display-referred: a scene-linear frame needs colour processors")
-            pixels = self.processors.get(frame.view).to_display(pixels)
-        elif self.format == "EXR" and frame.display_referred:
-            raise ValueError("EXR frames are scene-linear: got a display-referred frame")
-        write_image(self.path(frame.index), pixels, self.format)
+        self.writer.write(self.path(frame.index), frame)
+        if self.keys:
+            with open(self.folder / DONE_LOG, "a", encoding="utf-8") as log:
+                log.write(json.dumps({"frame": frame.index, "key": self.keys.get(frame.index)}) + "\n")
+                log.flush()
+                os.fsync(log.fileno())
+        self.written.append(frame.index)
 
     def read(self, index: int, view=None) -> Frame:
-        """Frame `index` from disk: scene-linear (EXR, shown with `view`) or display-referred (PNG)."""
-        pixels = read_image(self.path(index), self.format)
-        return Frame(pixels, index=index, view=view, display_referred=self.format == "PNG")
+        """Frame `index` from disk: scene-linear (EXR, shown with `view`) or display-referred."""
+        pixels = read_image(self.path(index), self.writer.format)
+        return Frame(pixels, index=index, view=view, display_referred=self.writer.display_referred)
 
     def bytes_per_frame(self, width: int, height: int) -> int:
         """An upper bound of one frame file's size (noise compresses badly)."""
-        return width * height * 6 + 4096
+        per_pixel = 3 if self.writer.display_referred else 4 * (2 if self.writer.half else 4)
+        return width * height * per_pixel + 4096
 
     def close(self) -> None:
-        pass
+        pass  # every frame is complete once written
 
     def abort(self) -> None:
-        pass
+        pass  # the same: no file is ever half-written, the log lists complete frames only
+
+    def _done_keys(self) -> dict[int, str]:
+        try:
+            lines = (self.folder / DONE_LOG).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return {}
+        done = {}
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                done[int(entry["frame"])] = entry["key"]
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a crash: that frame is simply rendered again
+        return done

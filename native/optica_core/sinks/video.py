@@ -151,6 +151,14 @@ class EncoderSettings:
     profile: str = "AUTO"  # PROFILES
     threads: int = 0  # encoder threads; 0 = FFmpeg's choice (all cores)
 
+    @classmethod
+    def from_dict(cls, values: dict) -> EncoderSettings:
+        """From plain values (an animation folder's manifest); unknown keys are an EncoderError."""
+        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise EncoderError(f"unknown encoder settings {', '.join(unknown)}")
+        return cls(**values)
+
     def validate(self, extension: str | None = None) -> None:
         """Raises EncoderError for settings no encoder could use (before anything renders)."""
         codec = CODECS.get(self.codec)

@@ -11,11 +11,12 @@ from pathlib import Path
 @dataclass
 class Preparation:
     """What a method's prepare() found: worker processes, its temporary folder and the bytes its
-    temporary files need there."""
+    temporary files need there, the folder of scene files it writes."""
 
     workers: int = 1
     frames_dir: Path | None = None
     temporary_bytes: int = 0
+    scene_folder: Path | None = None
     notes: list[str] = field(default_factory=list)
 
 

@@ -18,28 +18,31 @@ class ParallelMethod:
     key = "PARALLEL"
     label = "Parallel"
     description = "Worker processes render frame ranges to temporary images, then one pass encodes them"
+    encodes = True
+    needs_video_path = True
 
     @staticmethod
-    def prepare(options, target: Path, size, items) -> Preparation:
+    def prepare(options, target: Path | None, size, items) -> Preparation:
         import bpy
 
         from optica_core.sinks import images
 
         o = options
+        assert target is not None  # needs_video_path
         if o.workers < 0:
             raise ValueError("the number of worker processes cannot be negative")
-        if o.sequence_format not in images.FORMATS:
-            raise ValueError(f"unknown frame format {o.sequence_format!r} ({', '.join(images.FORMATS)})")
+        if o.sequence_format not in workers.SEQUENCE_FORMATS:
+            raise ValueError(f"unknown frame format {o.sequence_format!r} ({', '.join(workers.SEQUENCE_FORMATS)})")
         frames_dir = (
             Path(bpy.path.abspath(o.frames_dir)).absolute()
             if o.frames_dir
             else target.with_name(f".{target.stem}.optica-frames")
         )
         try:
-            workers.ensure_oiio()
-        except ImportError as e:
-            raise ValueError(f"the parallel export writes frames with OpenImageIO, which is missing: {e}") from e
-        sequence = images.ImageSequence(frames_dir, o.sequence_format)
+            images.import_library(o.sequence_format)
+        except images.MissingDependency as e:
+            raise ValueError(f"the parallel export cannot write its temporary frames: {e}") from e
+        sequence = images.ImageSequence(frames_dir, images.ImageWriter(o.sequence_format, half=True))
         return Preparation(
             workers=o.workers or (os.cpu_count() or 1),
             frames_dir=frames_dir,
@@ -126,6 +129,10 @@ class ParallelMethod:
             return store.folder
         store.remove()
         return None
+
+    @staticmethod
+    def kept_note(folder: Path) -> str:
+        return f"rendered frames kept in {folder} (run again with resume to continue)"
 
 
 def _render_key(scene, view) -> dict:

@@ -15,6 +15,8 @@ class StreamMethod:
     key = "STREAM"
     label = "Stream"
     description = "Render, colour-manage and encode frame by frame; encoding overlaps the next frame's render"
+    encodes = True
+    needs_video_path = True
 
     @staticmethod
     def prepare(options, target, size, items) -> Preparation:
@@ -70,3 +72,7 @@ class StreamMethod:
         """Restores the scenes (size, frame); STREAM has no temporary files."""
         self._restore.close()
         return None
+
+    @staticmethod
+    def kept_note(folder) -> str:
+        return ""

@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one sampling loop of every session — Blender's final render, viewport and video export,
+the standalone renderer and the farm's workers: when sampling stops (`Limits`), how many samples
+one `accumulate()` call takes (`SampleLoop`), and the renderer a session keeps (`RendererSlot`).
+
+    loop = SampleLoop(renderer, Limits(samples=128, noise_threshold=0.01), batch_seconds=0.2)
+    reason = loop.run(stopping)        # 'samples', 'time', 'noise' or 'cancelled' (a thread's body)
+    # or one batch at a time (the viewport): while loop.stop_reason() is None: loop.step()
+
+A batch is sized from the measured time per sample so that one call takes about
+`batch_seconds` (the first batch is one sample), never past the sample count or the time limit.
+For a scene, a seed and a sample count the image is bit-identical however the batches fall and
+however many threads run (the core's determinism): a frame rendered on a farm equals the same
+frame rendered by Blender's Render Result. No bpy here: the add-on builds `Limits` from
+`scene.optica` (addon/sampling.py).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+
+CONVERGED_FRACTION = 0.999  # noise threshold reached when this fraction of pixels is below it
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When sampling stops: `samples` per pixel, `time_limit` seconds of sampling (0 = none),
+    `noise_threshold` (Cycles' noise metric; 0 = off). `threads`: render threads, 0 = all cores."""
+
+    samples: int
+    time_limit: float = 0.0
+    noise_threshold: float = 0.0
+    threads: int = 0
+
+    def __post_init__(self):
+        for name, low in (("samples", 1), ("threads", 0)):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
+                raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+        for name in ("time_limit", "noise_threshold"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                    and value >= 0):
+                raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
+
+    @classmethod
+    def from_dict(cls, values: Mapping, **defaults) -> Limits:
+        """The limits named in `values` (other keys are ignored), else `defaults`."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{**defaults, **{k: v for k, v in values.items() if k in names}})
+
+    @property
+    def noise_min_samples(self) -> int:
+        """Samples before the noise estimate is trusted."""
+        return min(self.samples, max(16, math.isqrt(self.samples)))
+
+    def set_adaptive(self, renderer) -> None:
+        """The core's adaptive sampling (per tile) for these limits."""
+        threshold = self.noise_threshold
+        renderer.set_adaptive(threshold, self.noise_min_samples if threshold > 0 else 16)
+
+
+class SampleLoop:
+    """Adds samples to `renderer` in batches of about `batch_seconds` until `limits` say stop
+    (see the module docstring). `limits` may be replaced between steps (more samples asked)."""
+
+    def __init__(self, renderer, limits: Limits, batch_seconds: float):
+        self.renderer = renderer
+        self.limits = limits
+        self.batch_seconds = batch_seconds
+        self.started = time.perf_counter()
+        self.per_sample: float | None = None  # seconds per sample of the last batch
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def stop_reason(self) -> str | None:
+        """'samples', 'time' or 'noise' once a limit is reached, else None."""
+        lim, r = self.limits, self.renderer
+        if r.samples >= lim.samples:
+            return "samples"
+        if lim.time_limit > 0 and self.elapsed >= lim.time_limit:
+            return "time"
+        if lim.noise_threshold > 0 and r.samples >= lim.noise_min_samples and _noise_reached(r, lim):
+            return "noise"
+        return None
+
+    def next_batch(self) -> int:
+        """Samples the next accumulate() takes."""
+        if self.per_sample is None:
+            return 1
+        remaining = self.limits.samples - self.renderer.samples
+        per_sample = max(self.per_sample, 1e-9)
+        k = max(1, int(self.batch_seconds / per_sample))
+        if self.limits.time_limit > 0:
+            k = min(k, max(1, int((self.limits.time_limit - self.elapsed) / per_sample)))
+        return max(1, min(k, remaining))
+
+    def step(self) -> int:
+        """One batch; returns the samples added (fewer when cancelled, 0 when adaptive sampling
+        stopped every tile)."""
+        t0 = time.perf_counter()
+        done = self.renderer.accumulate(self.next_batch())
+        if done > 0:
+            self.per_sample = (time.perf_counter() - t0) / done
+        return done
+
+    def run(self, stopping: threading.Event | None = None,
+            progress: Callable[[int, int], None] | None = None) -> str:
+        """Steps until a limit is reached or `stopping` is set; returns why it stopped.
+        `progress(samples_done, samples)` after every batch. A KeyboardInterrupt in the calling
+        thread stops within one batch and propagates."""
+        while True:
+            if stopping is not None and stopping.is_set():
+                return "cancelled"
+            reason = self.stop_reason()
+            if reason is not None:
+                return reason
+            if self.step() == 0 and not (stopping is not None and stopping.is_set()):
+                return "noise"  # the core's adaptive sampling stopped every tile
+            if progress is not None:
+                progress(self.renderer.samples, self.limits.samples)
+
+
+def _noise_reached(renderer, limits: Limits) -> bool:
+    """True once adaptive sampling stopped every tile, or (almost) every pixel's noise
+    estimate is below the threshold."""
+    return renderer.converged or renderer.converged_fraction(limits.noise_threshold) >= CONVERGED_FRACTION
+
+
+class RendererSlot:
+    """The renderer a session keeps between images: made on first use, made again only when
+    the thread count changes (so unchanged geometry keeps its BVH)."""
+
+    def __init__(self):
+        self.renderer = None
+        self._threads: int | None = None
+
+    def get(self, threads: int):
+        from . import Renderer
+
+        if self.renderer is None or self._threads != threads:
+            self.renderer = Renderer(threads)
+            self._threads = threads
+        return self.renderer
+
+    def drop(self) -> None:
+        self.renderer = None
+        self._threads = None
