@@ -39,11 +39,12 @@ def _small_scenes() -> dict:
 
 
 def _sequence_folder(folder: Path) -> Path:
-    """A 2-frame animation folder of the Cornell box (the box moves in frame 2)."""
+    """A 2-frame animation folder of a small displaced sphere (stored arrays, not only inline
+    ones) that moves in frame 2."""
     writer = sequence.SequenceWriter(folder, frames=[1, 2], render={"samples": 4})
-    a = scenes.cornell_box(8, 6)
+    a = scenes.displaced_sphere(200, 8, 6)
     writer.write_frame(1, a)
-    b = scenes.cornell_box(8, 6)
+    b = scenes.displaced_sphere(200, 8, 6)
     b["instances"][0]["transforms"] = b["instances"][0]["transforms"] + np.float32(0)
     b["instances"][0]["transforms"][0, 0, 3] = 0.25
     writer.write_frame(2, b)
