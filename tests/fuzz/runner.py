@@ -145,9 +145,9 @@ def _replay(target: str, recipe: dict, tmp: str, timeout: float = HANG_SECONDS) 
     return None
 
 
-def shrink(target: str, recipe: dict, tmp: str) -> dict:
+def shrink(target: str, recipe: dict, tmp: str, timeout: float = HANG_SECONDS) -> dict:
     """Drops mutations one at a time while the recipe still fails the same way."""
-    how = _replay(target, recipe, tmp)
+    how = _replay(target, recipe, tmp, timeout)
     if how is None:
         return recipe
     kind = how.split(":")[0]
@@ -155,7 +155,7 @@ def shrink(target: str, recipe: dict, tmp: str) -> dict:
     i = 0
     while i < len(mutations):
         trial = dict(recipe, mutations=mutations[:i] + mutations[i + 1:])
-        again = _replay(target, trial, tmp)
+        again = _replay(target, trial, tmp, timeout)
         if again is not None and again.split(":")[0] == kind:
             mutations = trial["mutations"]
         else:
@@ -163,15 +163,17 @@ def shrink(target: str, recipe: dict, tmp: str) -> dict:
     return dict(recipe, mutations=mutations)
 
 
-def _save(finding: Finding, data: bytes, suffix: str) -> str:
-    REGRESSIONS.mkdir(exist_ok=True)
+def _save(finding: Finding, data: bytes, suffix: str, folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
     name = f"{finding.target}-{finding.kind}-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
-    (REGRESSIONS / name).write_bytes(data)
-    return str(REGRESSIONS / name)
+    (folder / name).write_bytes(data)
+    return str(folder / name)
 
 
-def run_structured(target: str, seconds: float, seed: int = 0, examples: int = 10**9, save: bool = False,
-                   log=print) -> Summary:
+def run_structured(target: str, seconds: float, seed: int = 0, examples: int = 10**9, save: Path | None = None,
+                   log=print, hang_seconds: float = HANG_SECONDS) -> Summary:
+    """Fuzzes `target` for `seconds` in children (see the module docstring); findings are kept in
+    `save` (a folder) when given."""
     summary = Summary(target)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"optica-fuzz-{target}-") as tmp:
@@ -181,20 +183,20 @@ def run_structured(target: str, seconds: float, seed: int = 0, examples: int = 1
                 Path(stale).unlink(missing_ok=True)
             summary.children += 1
             finding = _run_child(target, left, seed + summary.children, inflight, result, examples - summary.cases,
-                                 tmp, summary)
+                                 tmp, summary, hang_seconds)
             if finding is not None:
-                if isinstance(finding.input, dict):
-                    finding.input = shrink(target, finding.input, tmp) if finding.kind != "error" else finding.input
-                    if save:
-                        finding.saved = _save(finding, json.dumps({"target": target, **finding.input}, indent=1)
-                                              .encode(), ".json")
+                if finding.kind != "error":
+                    finding.input = shrink(target, finding.input, tmp, hang_seconds)
+                if save is not None:
+                    document = {"target": target, **finding.input, "found": f"{finding.kind}: {finding.detail}"}
+                    finding.saved = _save(finding, json.dumps(document, indent=1).encode(), ".json", save)
                 summary.findings.append(finding)
                 log(f"[fuzz] {target}: {finding.kind}: {finding.detail} {finding.saved}")
     summary.seconds = time.monotonic() - t0
     return summary
 
 
-def _run_child(target, seconds, seed, inflight, result, examples, tmp, summary) -> Finding | None:
+def _run_child(target, seconds, seed, inflight, result, examples, tmp, summary, hang_seconds) -> Finding | None:
     cmd = [sys.executable, str(HERE / "runner.py"), "child", target, f"{seconds:.1f}", str(seed), inflight, result,
            "--examples", str(examples)]
     proc = subprocess.Popen(cmd, env=_env(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -204,7 +206,7 @@ def _run_child(target, seconds, seed, inflight, result, examples, tmp, summary) 
         stamp = _stamp(inflight)
         if stamp != last_stamp:
             last_change, last_stamp = time.monotonic(), stamp
-        elif time.monotonic() - last_change > HANG_SECONDS:
+        elif time.monotonic() - last_change > hang_seconds:
             hung = True
             proc.kill()
     stderr = proc.stderr.read() if proc.stderr else ""
@@ -219,7 +221,7 @@ def _run_child(target, seconds, seed, inflight, result, examples, tmp, summary) 
     summary.cases += (inflight_record or {}).get("cases", 0)
     recipe = (inflight_record or {}).get("recipe", {})
     if hung:
-        return Finding(target, "hang", f"a case ran over {HANG_SECONDS:.0f} s", recipe)
+        return Finding(target, "hang", f"a case ran over {hang_seconds:.0f} s", recipe)
     if proc.returncode < 0:
         return Finding(target, "crash", signal.Signals(-proc.returncode).name, recipe)
     return Finding(target, "crash", f"exit status {proc.returncode}: {stderr.strip()[-500:]}", recipe)
@@ -248,7 +250,8 @@ _RUNS = re.compile(r"stat::number_of_executed_units:\s*(\d+)")
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
 
 
-def run_bytes(target: str, seconds: float, corpus: Path | None = None, save: bool = False, log=print) -> Summary:
+def run_bytes(target: str, seconds: float, corpus: Path | None = None, save: Path | None = None, log=print) -> Summary:
+    """libFuzzer over byte target `target` for `seconds`; findings kept in `save` when given."""
     summary = Summary(target)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"optica-fuzz-{target}-") as tmp:
@@ -285,8 +288,8 @@ def run_bytes(target: str, seconds: float, corpus: Path | None = None, save: boo
                 "error" if "Uncaught Python exception" in res.stderr else "crash")
             detail = _python_error(res.stderr) or res.stderr.strip()[-300:]
             finding = Finding(target, kind, detail, str(path))
-            if save:
-                finding.saved = _save(finding, path.read_bytes(), ".bin")
+            if save is not None:
+                finding.saved = _save(finding, path.read_bytes(), ".bin", save)
             summary.findings.append(finding)
             log(f"[fuzz] {target}: {kind}: {detail} {finding.saved}")
     summary.seconds = time.monotonic() - t0
@@ -302,7 +305,7 @@ def _python_error(stderr: str) -> str:
 # Command line
 
 
-def run_all(minutes: float, names: list[str], jobs: int, save: bool, log=print) -> list[Summary]:
+def run_all(minutes: float, names: list[str], jobs: int, save: Path | None, log=print) -> list[Summary]:
     share = minutes * 60.0 * jobs / len(names)
 
     def one(name):
@@ -336,7 +339,7 @@ def main(argv: list[str]) -> int:
     unknown = set(names) - set(STRUCTURED + BYTES)
     if unknown:
         p.error(f"unknown targets {sorted(unknown)} (known: {', '.join(STRUCTURED + BYTES)})")
-    summaries = run_all(a.minutes, names, max(1, a.jobs), a.save)
+    summaries = run_all(a.minutes, names, max(1, a.jobs), REGRESSIONS if a.save else None)
     print("[fuzz] summary")
     for s in summaries:
         print("[fuzz] " + s.line())

@@ -167,6 +167,23 @@ def intersect(recipe: dict) -> None:
         raise Finding("intersect: misses and hits disagree between t, prim and obj")
 
 
-TARGETS = {"validate": validate, "files": files, "render": render, "intersect": intersect}
+def canary(recipe: dict) -> None:
+    """Misbehaves on purpose as `recipe["base"]` says: the runner's own test (a crash, a hang and
+    a finding must each be caught and their input kept)."""
+    import signal
+    import time
+
+    how = recipe["base"]
+    if how == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif how == "hang":
+        time.sleep(3600)
+    elif how == "finding":
+        raise Finding("canary")
+
+
+TARGETS = {"validate": validate, "files": files, "render": render, "intersect": intersect, "canary": canary}
 STRATEGIES = {"validate": mutators.recipes, "files": mutators.recipes, "render": mutators.recipes,
-              "intersect": mutators.ray_recipes}
+              "intersect": mutators.ray_recipes,
+              "canary": lambda: __import__("hypothesis").strategies.sampled_from(
+                  [{"base": os.environ.get("OPTICA_FUZZ_CANARY", "crash"), "mutations": []}])}
