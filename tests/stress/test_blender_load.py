@@ -32,9 +32,11 @@ import pytest
 from conftest import add_object, empty_scene, optica_module
 from memory import Probe
 
-# Bounds on RSS growth after warm-up, KiB per step (frame, cycle or preview). Measured slopes are
-# a few KiB per step at most (docs/reliability.md); the bounds leave room for allocator noise.
-SLOPE_BOUND_KIB = 16.0
+# Bounds on RSS after warm-up. Long runs: the least-squares slope, KiB per step (frame, cycle or
+# preview); measured slopes are a few KiB per step at most (docs/reliability.md). Short runs are
+# too short for a slope (one allocator step of 0.6 MB in 20 steps reads as +60 KiB/step): they
+# bound the total growth instead.
+SHORT_GROWTH_BOUND_MIB = 16.0
 LONG_SLOPE_BOUND_KIB = 8.0
 
 
@@ -87,7 +89,9 @@ def scene(optica_installed):
     for f, x in ((1, -1.5), (300, 1.5)):
         box.location = (x, 0, 0)
         box.keyframe_insert("location", frame=f)
-    wave = add_object(s, "Wave", _grid("Wave", 24), (0, 1.5, 0.5))
+    # A deforming mesh of 80k triangles: new arrays and a new BVH every frame (the allocation
+    # pattern that made Blender's RSS ratchet before the core returned freed pages, renderer.cpp).
+    wave = add_object(s, "Wave", _grid("Wave", 200), (0, 1.5, 0.5))
     wave.modifiers.new("wave", "WAVE")
     sun = bpy.data.lights.new("Sun", "SUN")
     sun.energy = 3
@@ -139,7 +143,7 @@ def final_cancel_storm(scene, cycles: int, seed: int = 0) -> Probe:
 
 def test_final_render_cancel_storm_short(scene):
     rep = final_cancel_storm(scene, 24).report(warmup=6)
-    assert rep.rss_growth_mib < 64 and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
     assert not [t for t in threading.enumerate() if t.name in ("optica-accumulate", "optica-denoise")
                 and t.is_alive() and not t.daemon]
 
@@ -184,7 +188,7 @@ def viewport_storm(scene, cycles: int, seed: int = 0) -> Probe:
 def test_viewport_start_stop_storm_short(scene):
     probe = viewport_storm(scene, 20)
     assert not any(t.name == "optica-viewport" for t in threading.enumerate())
-    assert probe.report(warmup=5).rss_growth_mib < 64
+    assert probe.report(warmup=5).rss_growth_mib < SHORT_GROWTH_BOUND_MIB
 
 
 @pytest.mark.stress
@@ -254,7 +258,7 @@ def viewport_edits(scene, triangles_side: int, seconds: float, per_minute: int) 
 def test_viewport_edits_short(scene):
     probe, edits = viewport_edits(scene, 224, seconds=12, per_minute=500)  # 100k triangles
     assert edits >= 60
-    assert probe.report(warmup=2).rss_growth_mib < 64
+    assert probe.report(warmup=2).rss_growth_mib < SHORT_GROWTH_BOUND_MIB
 
 
 @pytest.mark.stress
@@ -306,8 +310,8 @@ def render_animation(scene, frames: int, engine: str = "OPTICA", tmp_path=None) 
 
 
 def test_render_animation_memory_short(scene, tmp_path):
-    rep = render_animation(scene, 40, tmp_path=tmp_path).report(warmup=10)
-    assert rep.slope_kib < SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
+    rep = render_animation(scene, 60, tmp_path=tmp_path).report(warmup=15)
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
 
 
 @pytest.mark.stress
@@ -343,7 +347,7 @@ def export_memory(scene, method: str, frames: int, tmp_path) -> Probe:
 @pytest.mark.parametrize("method", ["STREAM", "PARALLEL"])
 def test_export_memory_short(scene, tmp_path, method):
     rep = export_memory(scene, method, 30, tmp_path).report(warmup=10)
-    assert rep.slope_kib < SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
 
 
 @pytest.mark.stress
@@ -380,7 +384,7 @@ def material_previews(count: int) -> Probe:
 
 def test_material_previews_short(optica_installed):
     rep = material_previews(60).report(warmup=15)
-    assert rep.slope_kib < SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
 
 
 @pytest.mark.stress

@@ -28,7 +28,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 FRAMES = 8
-STRESS_ROUNDS = 6
+STRESS_ROUNDS = 3
 USER_FOLDER_VARIABLE = "OPTICA_STRESS_BLENDER_USER"  # export_child.py: one installed extension for all
 
 
