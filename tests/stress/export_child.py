@@ -77,7 +77,8 @@ def main() -> int:
     plan_mod = conftest.optica_module("operators.export.plan")
     run_mod = conftest.optica_module("operators.export.run")
     options = conftest.optica_module("operators.export.options").Options(
-        filepath=a.target, method=a.method, crf=4, preset="FASTER", resume=a.resume, workers=a.workers)
+        filepath=a.target, method=a.method, crf=4, preset="FASTER", resume=a.resume, workers=a.workers
+    )
 
     def progress(p):
         if p.phase == "render":
@@ -92,9 +93,19 @@ def main() -> int:
     except Exception as e:  # noqa: BLE001 - reported to the parent
         print("result " + json.dumps({"error": f"{type(e).__name__}: {e}"}), flush=True)
         return 3
-    print("result " + json.dumps({"path": str(result.path) if result.path else None, "frames": result.frames,
-                                  "error": result.error, "rendered": result.rendered, "resumed": result.resumed}),
-          flush=True)
+    print(
+        "result "
+        + json.dumps(
+            {
+                "path": str(result.path) if result.path else None,
+                "frames": result.frames,
+                "error": result.error,
+                "rendered": result.rendered,
+                "resumed": result.resumed,
+            }
+        ),
+        flush=True,
+    )
     return 3 if result.error else 0
 
 

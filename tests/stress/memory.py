@@ -26,8 +26,10 @@ class Report:
     threads: tuple[int, int]  # Python-visible and OS threads at the end: (python, os)
 
     def line(self) -> str:
-        return (f"{self.steps} steps: RSS {self.rss_mib[0]:.1f} → {self.rss_mib[1]:.1f} MiB, slope "
-                f"{self.slope_kib:+.1f} KiB/step; fds {self.fds[0]} → {self.fds[1]}; threads {self.threads}")
+        return (
+            f"{self.steps} steps: RSS {self.rss_mib[0]:.1f} → {self.rss_mib[1]:.1f} MiB, slope "
+            f"{self.slope_kib:+.1f} KiB/step; fds {self.fds[0]} → {self.fds[1]}; threads {self.threads}"
+        )
 
 
 @dataclass
@@ -46,5 +48,11 @@ class Probe:
         rss = np.asarray(self.rss[warmup:]) / 1024.0
         steps = np.arange(len(rss))
         slope = float(np.polyfit(steps, rss, 1)[0]) if len(rss) > 1 else 0.0
-        return Report(len(rss), slope, (rss[-1] - rss[0]) / 1024.0, (rss[0] / 1024.0, rss[-1] / 1024.0),
-                      (self.fds[warmup], self.fds[-1]), (threading.active_count(), self.os_threads[-1]))
+        return Report(
+            len(rss),
+            slope,
+            (rss[-1] - rss[0]) / 1024.0,
+            (rss[0] / 1024.0, rss[-1] / 1024.0),
+            (self.fds[warmup], self.fds[-1]),
+            (threading.active_count(), self.os_threads[-1]),
+        )

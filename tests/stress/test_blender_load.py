@@ -29,6 +29,7 @@ import bpy
 import numpy as np
 import pytest
 
+import bpy_scenes
 from conftest import add_object, empty_scene, optica_module
 from memory import Probe
 
@@ -38,12 +39,6 @@ from memory import Probe
 # bound the total growth instead.
 SHORT_GROWTH_BOUND_MIB = 16.0
 LONG_SLOPE_BOUND_KIB = 8.0
-
-
-def _mesh(name, vertices, faces):
-    me = bpy.data.meshes.new(name)
-    me.from_pydata([tuple(map(float, v)) for v in vertices], [], faces)
-    return me
 
 
 def _grid(name, n):
@@ -66,7 +61,8 @@ def _grid(name, n):
 
 
 def _material(name, rgb):
-    mat = bpy.data.materials.get(name) or bpy.data.materials.new(name)
+    """The material `name` (made on first use) with base colour `rgb`: an edit when it exists."""
+    mat = bpy.data.materials.get(name) or bpy_scenes.diffuse(name)
     mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (*rgb, 1.0)
     return mat
 
@@ -79,13 +75,14 @@ def scene(optica_installed):
     s.optica.samples = 4
     s.optica.viewport_samples = 8
     s.optica.max_bounces = 2
-    ground = _mesh("Ground", [(-5, -5, 0), (5, -5, 0), (5, 5, 0), (-5, 5, 0)], [(0, 1, 2, 3)])
-    ground.materials.append(_material("Grey", (0.5, 0.5, 0.5)))
-    add_object(s, "Ground", ground)
-    box = add_object(s, "Box", _mesh("Box", [(x, y, z) for x in (-.3, .3) for y in (-.3, .3) for z in (0, .6)],
-                                     [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4),
-                                      (1, 5, 7, 3)]))
-    box.data.materials.append(_material("Red", (0.8, 0.1, 0.1)))
+    bpy_scenes.plane(s, "Ground", 10, _material("Grey", (0.5, 0.5, 0.5)))
+    box = bpy_scenes.mesh_object(
+        s,
+        "Box",
+        [(x, y, z) for x in (-0.3, 0.3) for y in (-0.3, 0.3) for z in (0, 0.6)],
+        [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)],
+        _material("Red", (0.8, 0.1, 0.1)),
+    )
     for f, x in ((1, -1.5), (300, 1.5)):
         box.location = (x, 0, 0)
         box.keyframe_insert("location", frame=f)
@@ -130,8 +127,9 @@ def final_cancel_storm(scene, cycles: int, seed: int = 0) -> Probe:
         delay = rng.choice((0.0, 0.001, 0.01, 0.05, 0.2, 0.5))
         t0 = time.perf_counter()
         sink = _array_result()
-        outcome = final.FinalSession(sink, lambda: time.perf_counter() - t0 > delay, job,
-                                     status=sink).render(bpy.context.evaluated_depsgraph_get())
+        outcome = final.FinalSession(sink, lambda: time.perf_counter() - t0 > delay, job, status=sink).render(
+            bpy.context.evaluated_depsgraph_get()
+        )
         assert outcome.samples <= 64
         if outcome.samples:
             assert not np.isnan(sink.images["Combined"]).any()
@@ -144,8 +142,11 @@ def final_cancel_storm(scene, cycles: int, seed: int = 0) -> Probe:
 def test_final_render_cancel_storm_short(scene):
     rep = final_cancel_storm(scene, 24).report(warmup=6)
     assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
-    assert not [t for t in threading.enumerate() if t.name in ("optica-accumulate", "optica-denoise")
-                and t.is_alive() and not t.daemon]
+    assert not [
+        t
+        for t in threading.enumerate()
+        if t.name in ("optica-accumulate", "optica-denoise") and t.is_alive() and not t.daemon
+    ]
 
 
 @pytest.mark.stress
@@ -326,7 +327,8 @@ def export_memory(scene, method: str, frames: int, tmp_path) -> Probe:
     plan = optica_module("operators.export.plan")
     run = optica_module("operators.export.run")
     options = optica_module("operators.export.options").Options(
-        filepath=str(tmp_path / f"{method}.mp4"), method=method, crf=20, preset="FASTEST", workers=2)
+        filepath=str(tmp_path / f"{method}.mp4"), method=method, crf=20, preset="FASTEST", workers=2
+    )
     scene.frame_start, scene.frame_end = 1, frames
     probe = Probe()
     # One sample per frame through the main process: STREAM renders and encodes each frame
@@ -393,3 +395,34 @@ def test_thousand_material_previews(optica_installed):
     print("material previews:", rep.line())
     assert abs(rep.slope_kib) < LONG_SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
     assert rep.threads[1] <= 8, rep.line()
+
+
+def test_a_denoise_left_running_by_a_cancel_holds_the_slot(optica_installed):
+    """A render cancelled while denoising leaves OIDN running on its helper thread; the job's
+    next denoise must wait for it, never drive the same filter from a second thread."""
+    import optica_core
+    from optica_core import scenes
+
+    slot = optica_module("addon.sampling").DenoiserSlot()
+    r = optica_core.Renderer(2)
+    r.set_scene(scenes.cornell_box(640, 480))
+    r.accumulate(1)
+    slot.get("high", 2)  # OIDN loaded before the race
+    started = threading.Event()
+    results = []
+
+    def first():
+        started.set()
+        results.append(slot.denoise(r, "high", 2))
+
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait()
+    time.sleep(0.05)
+    busy = not slot._busy.acquire(blocking=False)
+    if not busy:
+        slot._busy.release()
+    second = slot.denoise(r, "high", 2)  # waits for the first
+    t.join()
+    slot.close()
+    assert busy and len(results) == 1 and np.array_equal(results[0], second)

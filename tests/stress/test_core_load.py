@@ -21,7 +21,12 @@ from optica_core import scenes
 def _scenes():
     moved = scenes.cornell_box(48, 32)
     moved["instances"][-1] = dict(moved["instances"][-1], transforms=scenes.translation((0.1, 0, 0))[None])
-    return [scenes.cornell_box(48, 32), moved, scenes.spheres_and_plane(40, 30), scenes.displaced_sphere(20_000, 32, 24)]
+    return [
+        scenes.cornell_box(48, 32),
+        moved,
+        scenes.spheres_and_plane(40, 30),
+        scenes.displaced_sphere(20_000, 32, 24),
+    ]
 
 
 def cancel_storm(cycles: int, seed: int = 0) -> Probe:

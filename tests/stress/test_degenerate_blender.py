@@ -18,8 +18,11 @@ from conftest import add_object, empty_scene, optica_module
 def _cube(name, size=1.0):
     h = size / 2
     me = bpy.data.meshes.new(name)
-    me.from_pydata([(x, y, z) for x in (-h, h) for y in (-h, h) for z in (-h, h)], [],
-                   [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)])
+    me.from_pydata(
+        [(x, y, z) for x in (-h, h) for y in (-h, h) for z in (-h, h)],
+        [],
+        [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)],
+    )
     return me
 
 

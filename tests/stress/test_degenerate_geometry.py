@@ -32,10 +32,14 @@ def _render(d, samples=2, threads=2):
 
 def _with_mesh(vertices, triangles, transforms=None, **extra) -> dict:
     d = scenes.cornell_box(24, 16)
-    d["meshes"]["thing"] = {"vertices": np.asarray(vertices, np.float32),
-                            "triangles": np.asarray(triangles, np.int32), **extra}
-    d["instances"].append({"geometry": "thing",
-                           "transforms": np.eye(4, dtype=np.float32)[None] if transforms is None else transforms})
+    d["meshes"]["thing"] = {
+        "vertices": np.asarray(vertices, np.float32),
+        "triangles": np.asarray(triangles, np.int32),
+        **extra,
+    }
+    d["instances"].append(
+        {"geometry": "thing", "transforms": np.eye(4, dtype=np.float32)[None] if transforms is None else transforms}
+    )
     return d
 
 
@@ -45,25 +49,35 @@ def _box_at(center, size):
 
 
 CASES = {
-    "zero-area triangles": lambda: _with_mesh([[0, 0, 1], [0, 0, 1], [0, 0, 1], [0.2, 0, 1], [0.4, 0, 1]],
-                                              [[0, 1, 2], [0, 3, 4]]),
+    "zero-area triangles": lambda: _with_mesh(
+        [[0, 0, 1], [0, 0, 1], [0, 0, 1], [0.2, 0, 1], [0.4, 0, 1]], [[0, 1, 2], [0, 3, 4]]
+    ),
     "needle triangles": lambda: _with_mesh([[0, 0, 0.5], [1e-7, 0, 1.5], [0, 1e-7, 0.5]], [[0, 1, 2]]),
-    "duplicate vertices": lambda: _with_mesh(np.repeat(_box_at((0, 0, 1), 0.4)[0], 2, axis=0),
-                                             _box_at((0, 0, 1), 0.4)[1] * 2),
+    "duplicate vertices": lambda: _with_mesh(
+        np.repeat(_box_at((0, 0, 1), 0.4)[0], 2, axis=0), _box_at((0, 0, 1), 0.4)[1] * 2
+    ),
     "non-manifold (three faces on one edge)": lambda: _with_mesh(
-        [[0, 0, 0.5], [0, 0, 1.5], [0.5, 0, 1], [-0.5, 0, 1], [0, 0.5, 1]], [[0, 1, 2], [0, 1, 3], [0, 1, 4]]),
+        [[0, 0, 0.5], [0, 0, 1.5], [0.5, 0, 1], [-0.5, 0, 1], [0, 0.5, 1]], [[0, 1, 2], [0, 1, 3], [0, 1, 4]]
+    ),
     "inside-out mesh": lambda: _with_mesh(_box_at((0, 0, 1), 0.5)[0], _box_at((0, 0, 1), 0.5)[1][:, ::-1]),
     "zero-length and flipped normals": lambda: _with_mesh(
-        *_box_at((0, 0, 1), 0.5), normals=np.tile([[0, 0, -1]], (8, 1)).astype(np.float32)),
-    "mirrored instances": lambda: _with_mesh(*_box_at((0.3, 0, 1), 0.3), transforms=np.stack(
-        [np.diag([-1.0, 1, 1, 1]), np.diag([1.0, -1, 1, 1]), np.diag([-1.0, -1, -1, 1])]).astype(np.float32)),
-    "tiny-scale instance": lambda: _with_mesh(*_box_at((0, 0, 1), 0.5),
-                                              transforms=np.diag([1e-5, 1e-5, 1e-5, 1]).astype(np.float32)[None]),
+        *_box_at((0, 0, 1), 0.5), normals=np.tile([[0, 0, -1]], (8, 1)).astype(np.float32)
+    ),
+    "mirrored instances": lambda: _with_mesh(
+        *_box_at((0.3, 0, 1), 0.3),
+        transforms=np.stack([np.diag([-1.0, 1, 1, 1]), np.diag([1.0, -1, 1, 1]), np.diag([-1.0, -1, -1, 1])]).astype(
+            np.float32
+        ),
+    ),
+    "tiny-scale instance": lambda: _with_mesh(
+        *_box_at((0, 0, 1), 0.5), transforms=np.diag([1e-5, 1e-5, 1e-5, 1]).astype(np.float32)[None]
+    ),
     "coordinates at 1e7": lambda: _with_mesh(_box_at((1e7, 1e7, 1e7), 1.0)[0], _box_at((0, 0, 0), 1.0)[1]),
     "coordinates at 1e30": lambda: _with_mesh(_box_at((1e30, 0, 0), 1e29)[0], _box_at((0, 0, 0), 1.0)[1]),
     "a mesh at 1e7 seen from 1e7": lambda: _far_camera(),
-    "empty mesh and empty instance group": lambda: _with_mesh(np.zeros((0, 3)), np.zeros((0, 3)),
-                                                              transforms=np.zeros((0, 4, 4), np.float32)),
+    "empty mesh and empty instance group": lambda: _with_mesh(
+        np.zeros((0, 3)), np.zeros((0, 3)), transforms=np.zeros((0, 4, 4), np.float32)
+    ),
     "camera exactly at a vertex": lambda: _camera_at_vertex(),
     "camera inside a closed box": lambda: _camera_inside(),
     "lights inside closed geometry": lambda: _lights_inside(),
@@ -73,8 +87,7 @@ CASES = {
 
 def _far_camera():
     d = _with_mesh(_box_at((1e7, 1e7, 1e7), 1.0)[0], _box_at((0, 0, 0), 1.0)[1])
-    d["camera"] = dict(d["camera"], matrix=scenes.look_at((1e7 + 5, 1e7 - 5, 1e7 + 2), (1e7, 1e7, 1e7)),
-                       clip_end=1e9)
+    d["camera"] = dict(d["camera"], matrix=scenes.look_at((1e7 + 5, 1e7 - 5, 1e7 + 2), (1e7, 1e7, 1e7)), clip_end=1e9)
     return d
 
 
@@ -92,17 +105,27 @@ def _camera_inside():
 
 def _lights_inside():
     d = _with_mesh(*_box_at((0, 0, 1), 0.6))
-    d["lights"]["inside_point"] = {"type": "point", "power": 100.0, "radius": 0.1,
-                                   "matrix": scenes.translation((0, 0, 1))}
-    d["lights"]["inside_area"] = {"type": "area", "power": 50.0, "size_x": 0.2,
-                                  "matrix": scenes.translation((0, 0, 1.1))}
+    d["lights"]["inside_point"] = {
+        "type": "point",
+        "power": 100.0,
+        "radius": 0.1,
+        "matrix": scenes.translation((0, 0, 1)),
+    }
+    d["lights"]["inside_area"] = {
+        "type": "area",
+        "power": 50.0,
+        "size_x": 0.2,
+        "matrix": scenes.translation((0, 0, 1.1)),
+    }
     return d
 
 
 def _spheres():
     d = scenes.spheres_and_plane(24, 16)
-    d["spheres"]["odd"] = {"centers": np.array([[0, 0, 1], [0, 5, 1]], np.float32),
-                           "radii": np.array([1e-30, 1e30], np.float32)}
+    d["spheres"]["odd"] = {
+        "centers": np.array([[0, 0, 1], [0, 5, 1]], np.float32),
+        "radii": np.array([1e-30, 1e30], np.float32),
+    }
     d["instances"].append({"geometry": "odd", "transforms": np.eye(4, dtype=np.float32)[None]})
     return d
 

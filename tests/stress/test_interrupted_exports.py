@@ -32,8 +32,18 @@ STRESS_ROUNDS = 3
 USER_FOLDER_VARIABLE = "OPTICA_STRESS_BLENDER_USER"  # export_child.py: one installed extension for all
 
 
-def export(method, target, *, frames=FRAMES, resume=False, fsize=0, signal_at=None, sig=signal.SIGINT,
-           on_frame=None, timeout=300):
+def export(
+    method,
+    target,
+    *,
+    frames=FRAMES,
+    resume=False,
+    fsize=0,
+    signal_at=None,
+    sig=signal.SIGINT,
+    on_frame=None,
+    timeout=300,
+):
     """Runs export_child.py; sends `sig` once `signal_at` frames are rendered (or calls
     on_frame(done)). Returns (returncode, result dict or None, frames seen, stderr tail)."""
     cmd = [sys.executable, str(HERE / "export_child.py"), method, str(target), str(frames), "--workers", "2"]
@@ -50,7 +60,7 @@ def export(method, target, *, frames=FRAMES, resume=False, fsize=0, signal_at=No
                     proc.send_signal(sig)
                     signal_at = None
             elif line.startswith("result "):
-                text = line[len("result "):].strip()
+                text = line[len("result ") :].strip()
                 result = json.loads(text) if text.startswith("{") else {"interrupted": True}
             if time.monotonic() > deadline:
                 raise TimeoutError(f"export did not end within {timeout} s")
@@ -77,8 +87,12 @@ def shared_blender_user(tmp_path_factory):
     folder = tmp_path_factory.mktemp("blender-user")
     os.environ[USER_FOLDER_VARIABLE] = str(folder)
     try:
-        res = subprocess.run([sys.executable, str(HERE / "export_child.py"), "-", "-", "0", "--install-only"],
-                             capture_output=True, text=True, timeout=300)
+        res = subprocess.run(
+            [sys.executable, str(HERE / "export_child.py"), "-", "-", "0", "--install-only"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert res.returncode == 0, res.stderr[-2000:]
         yield folder
     finally:
@@ -152,10 +166,13 @@ def test_interruptions_at_random_frames(method, sig, tmp_path, reference):
         interrupt_and_resume(method, sig, rng.randint(1, FRAMES - 1), folder, reference)
 
 
-@pytest.mark.parametrize("method, fsize, words", [
-    ("STREAM", 3000, "File too large"),
-    pytest.param("PARALLEL", 20_000, "could not save a copy of the file for the workers", marks=pytest.mark.stress),
-])
+@pytest.mark.parametrize(
+    "method, fsize, words",
+    [
+        ("STREAM", 3000, "File too large"),
+        pytest.param("PARALLEL", 20_000, "could not save a copy of the file for the workers", marks=pytest.mark.stress),
+    ],
+)
 def test_a_full_disk_is_a_clear_error_and_leaves_nothing(method, fsize, words, tmp_path):
     target = tmp_path / "full.mp4"
     code, result, _, err = export(method, target, fsize=fsize)
