@@ -265,6 +265,7 @@ def run_bytes(target: str, seconds: float, corpus: Path | None = None, save: Pat
         corpus.mkdir(parents=True, exist_ok=True)
         artifacts = Path(tmp) / "artifacts"
         artifacts.mkdir()
+        t0 = time.monotonic()  # the seeds took their time (instrumented imports): fuzz for `seconds`
         while (left := seconds - (time.monotonic() - t0)) > 1.0:
             summary.children += 1
             cmd = [sys.executable, str(HERE / "byte_targets.py"), target, f"-max_total_time={int(max(1, left))}",
@@ -274,16 +275,13 @@ def run_bytes(target: str, seconds: float, corpus: Path | None = None, save: Pat
             log_path = Path(tmp) / f"libfuzzer-{summary.children}.log"
             with open(log_path, "w") as log_file:
                 proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True, env=_env(tmp))
-                try:
-                    returncode = proc.wait(timeout=left + 120)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    returncode = proc.wait()
+                stopped = _stop_at(proc, left + 10)
             output = log_path.read_text(errors="replace")
             executed = _RUNS.findall(output) or _PROGRESS.findall(output)[-1:]
             summary.cases += sum(int(n) for n in executed)
             written = _ARTIFACT.findall(output)
-            if returncode == 0 and not written:
+            returncode = proc.returncode
+            if (returncode == 0 or stopped) and not written:
                 continue
             if not written:
                 kind = "hang" if returncode == -signal.SIGKILL else "crash"
@@ -301,6 +299,22 @@ def run_bytes(target: str, seconds: float, corpus: Path | None = None, save: Pat
             log(f"[fuzz] {target}: {kind}: {detail} {finding.saved}")
     summary.seconds = time.monotonic() - t0
     return summary
+
+
+def _stop_at(proc: subprocess.Popen, seconds: float) -> bool:
+    """Waits for libFuzzer; past `seconds` interrupts it (atheris 3.0 on Python 3.11 does not always
+    honour -max_total_time here), then kills it. True when it had to be stopped."""
+    try:
+        proc.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return True
 
 
 def _python_error(stderr: str) -> str:
