@@ -41,6 +41,7 @@ REGRESSIONS = HERE / "regressions"
 STRUCTURED = ("validate", "files", "render", "intersect")
 BYTES = ("load_scene", "sequence")
 HANG_SECONDS = 30.0  # one case taking longer is a hang
+STARTUP_SECONDS = 300.0  # a child that has not begun its first case by then is stuck
 CHILD_MEMORY = 3 << 30  # address space of a child: a runaway allocation is a MemoryError, not the OOM killer
 
 
@@ -204,9 +205,11 @@ def _run_child(target, seconds, seed, inflight, result, examples, tmp, summary, 
     while proc.poll() is None:
         time.sleep(0.2)
         stamp = _stamp(inflight)
+        # The clock runs from the first case on: starting a child (imports) is not a case.
+        limit = hang_seconds if last_stamp is not None else STARTUP_SECONDS
         if stamp != last_stamp:
             last_change, last_stamp = time.monotonic(), stamp
-        elif time.monotonic() - last_change > hang_seconds:
+        elif time.monotonic() - last_change > limit:
             hung = True
             proc.kill()
     stderr = proc.stderr.read() if proc.stderr else ""
@@ -275,7 +278,7 @@ def run_bytes(target: str, seconds: float, corpus: Path | None = None, save: Pat
             log_path = Path(tmp) / f"libfuzzer-{summary.children}.log"
             with open(log_path, "w") as log_file:
                 proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, text=True, env=_env(tmp))
-                stopped = _stop_at(proc, left + 10)
+                stopped = _stop_at(proc, left + 60)  # + its start: instrumented imports, seeds
             output = log_path.read_text(errors="replace")
             executed = _RUNS.findall(output) or _PROGRESS.findall(output)[-1:]
             summary.cases += sum(int(n) for n in executed)

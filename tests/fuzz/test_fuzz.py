@@ -15,7 +15,7 @@ import pytest
 
 import runner
 
-SHORT_SECONDS = {"validate": 8, "files": 8, "render": 8, "intersect": 6, "load_scene": 10, "sequence": 10}
+SHORT_SECONDS = {"validate": 8, "files": 8, "render": 8, "intersect": 6, "load_scene": 6, "sequence": 6}
 
 
 def _regressions(suffix: str) -> list[Path]:
