@@ -4,10 +4,15 @@
     python build.py              build: .venv (pinned requirements.txt), the native core wheel
                                  (installed into .venv) and the extension dist/optica-<version>.zip
     python build.py zip          the same (prints the zip path last)
-    python build.py test [...]   build, then `pytest -m "not slow"` in .venv; extra arguments go to
-                                 pytest; `--all` also runs the tests marked slow. Exit code = pytest's
+    python build.py test [...]   build, then `pytest -m "not slow and not stress"` in .venv; extra
+                                 arguments go to pytest; `--all` also runs the tests marked slow and
+                                 stress (`-m stress`: the reliability suite's long runs). Exit code = pytest's
     python build.py lint         ruff (lint + format check) and mypy against fake-bpy-module (Blender 5.0)
                                  over the Blender side, in their own venv (.venv-lint, requirements-lint.txt)
+    python build.py fuzz [--minutes N] [...]   build, then the fuzzers for N minutes (default 30) on 2
+                                 cores: structured scene mutations (hypothesis) and the byte fuzzer
+                                 (atheris) for load_scene and animation folders, each target in child
+                                 processes; findings are kept in tests/fuzz/regressions/ (docs/reliability.md)
     python build.py demo [...]   build, then render the animated demo (demo/demo.blend) with Optica's
                                  streaming video export to out/demo.mp4 (arguments go to
                                  tools/demo.py, e.g. --frames 12 --samples 8)
@@ -521,7 +526,7 @@ def cmd_test(args: list[str]) -> int:
     run_all = "--all" in args
     args = [a for a in args if a != "--all"]
     has_marker = any(a == "-m" or (a.startswith("-m") and not a.startswith("--")) for a in args)
-    marker = [] if run_all or has_marker else ["-m", "not slow"]
+    marker = [] if run_all or has_marker else ["-m", "not slow and not stress"]
     cmd = [str(VENV_PY), "-m", "pytest", *marker, *args]
     print("[build] test   " + shlex.join([".venv/bin/python", *cmd[1:]]), flush=True)
     return subprocess.run(cmd, cwd=ROOT).returncode
@@ -558,6 +563,14 @@ def cmd_lint() -> int:
     return code
 
 
+def cmd_fuzz(args: list[str]) -> int:
+    if "--minutes" not in args:
+        args = ["--minutes", "30", *args]
+    cmd = [str(VENV_PY), str(ROOT / "tests" / "fuzz" / "runner.py"), "--save", *args]
+    print("[build] fuzz   " + shlex.join([".venv/bin/python", "tests/fuzz/runner.py", *cmd[2:]]), flush=True)
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
 def cmd_demo(args: list[str]) -> int:
     cmd = [str(VENV_PY), str(ROOT / "tools" / "demo.py"), *args]
     print("[build] demo   " + shlex.join([".venv/bin/python", "tools/demo.py", *args]), flush=True)
@@ -569,8 +582,8 @@ def main(argv: list[str]) -> int:
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return 0
-    if command not in ("build", "zip", "test", "demo", "lint"):
-        print(f"build.py: unknown command {command!r} (build, zip, test, demo, lint)", file=sys.stderr)
+    if command not in ("build", "zip", "test", "demo", "lint", "fuzz"):
+        print(f"build.py: unknown command {command!r} (build, zip, test, demo, lint, fuzz)", file=sys.stderr)
         return 2
     if command == "lint":
         try:
@@ -592,6 +605,8 @@ def main(argv: list[str]) -> int:
         return cmd_test(rest)
     if command == "demo":
         return cmd_demo(rest)
+    if command == "fuzz":
+        return cmd_fuzz(rest)
     return 0
 
 

@@ -8,6 +8,7 @@ job ends (`release_jobs`, on `render_complete` / `render_cancel`), or longer wit
 from __future__ import annotations
 
 import logging
+import weakref
 
 from . import messages
 from .sampling import DenoiserSlot, RendererSlot
@@ -23,7 +24,16 @@ class RenderJob:
         self.renderers = RendererSlot()
         self.denoisers = DenoiserSlot()
         self.status = None  # the current render's status (progress, reports), for the exporter's messages
-        self._report = messages.relay(log, self._to_status)
+        # Through a weak reference: a bound method here would make the job a reference cycle, freed
+        # only by the cyclic GC, and every material preview's job (its renderer's threads) with it.
+        ref = weakref.ref(self)
+
+        def to_status(level: str, text: str) -> None:
+            job = ref()
+            if job is not None:
+                job._to_status(level, text)
+
+        self._report = messages.relay(log, to_status)
 
     def _to_status(self, level: str, text: str) -> None:
         if self.status is not None:

@@ -39,10 +39,16 @@ class Limits(sampling.Limits):
 class DenoiserSlot:
     """The denoiser a session keeps (OIDN sets a filter up once per image size): made on first
     use, made again when the quality changes, closed by close(). The one place a Denoiser is
-    made. get() raises denoise.DenoiserError when OIDN is unavailable."""
+    made. get() raises denoise.DenoiserError when OIDN is unavailable.
+
+    One denoise at a time: a render cancelled while denoising leaves OIDN running on its helper
+    thread (it cannot be interrupted), and the next render of the same job must wait for it
+    rather than drive the same filter from a second thread (found by the cancel storms,
+    tests/stress/test_blender_load.py)."""
 
     def __init__(self):
         self.denoiser = None
+        self._busy = threading.RLock()  # reentrant: denoise() → get() → close()
 
     def get(self, quality: str, threads: int):
         from . import denoise
@@ -57,12 +63,14 @@ class DenoiserSlot:
         """The renderer's image denoised with its albedo and normal AOVs, (h, w, 4) float32."""
         from . import denoise
 
-        return denoise.denoise_renderer(self.get(quality, threads), renderer)
+        with self._busy:
+            return denoise.denoise_renderer(self.get(quality, threads), renderer)
 
     def close(self) -> None:
-        if self.denoiser is not None:
-            self.denoiser.close()
-            self.denoiser = None
+        with self._busy:
+            if self.denoiser is not None:
+                self.denoiser.close()
+                self.denoiser = None
 
 
 def denoiser_problem(error: Exception) -> str:

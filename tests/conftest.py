@@ -32,13 +32,14 @@ ADDON_MODULE = "bl_ext.user_default.optica"
 
 # --- at import time, before any test module imports bpy --------------------------------------
 _USER = Path(tempfile.mkdtemp(prefix="optica-blender-user-"))
-for _var, _sub in (
+USER_SUBFOLDERS = (
     ("BLENDER_USER_RESOURCES", ""),
     ("BLENDER_USER_CONFIG", "config"),
     ("BLENDER_USER_SCRIPTS", "scripts"),
     ("BLENDER_USER_DATAFILES", "datafiles"),
     ("BLENDER_USER_EXTENSIONS", "extensions"),
-):
+)
+for _var, _sub in USER_SUBFOLDERS:
     os.environ[_var] = str(_USER / _sub)
 atexit.register(shutil.rmtree, _USER, ignore_errors=True)
 if "bpy" in sys.modules:  # too late: Blender already read its user folders

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scene import validate_scene
+from .scene import MAX_ARRAY_BYTES, MAX_DIMENSION, validate_scene
 
 _JSON_MEMBER = "scene.json"
 _ARRAY_KEY = "$array"
@@ -54,12 +54,12 @@ _ARRAY_KINDS = "iuf"  # the scene dictionary holds integer and float arrays only
 class LoadLimits:
     """What a loaded scene may declare before anything is allocated (bytes unless said)."""
 
-    max_array_bytes: int = 16 << 30
+    max_array_bytes: int = MAX_ARRAY_BYTES
     max_total_bytes: int = 64 << 30  # all arrays of one file
     max_json_bytes: int = 256 << 20
     max_members: int = 1_000_000
     max_ndim: int = 4
-    max_dimension: int = (1 << 31) - 1  # the core indexes with int32
+    max_dimension: int = MAX_DIMENSION  # the core indexes with int32
 
 
 DEFAULT_LIMITS = LoadLimits()

@@ -31,6 +31,10 @@ import numpy as np
 SCENE_VERSION = 1
 
 _INT32 = np.iinfo(np.int32)
+# The largest arrays the core takes (files are held to the same by optica_core.io.LoadLimits):
+# it indexes with int32, and no array may pass 16 GiB.
+MAX_DIMENSION = (1 << 31) - 1
+MAX_ARRAY_BYTES = 16 << 30
 # A matrix is singular when |det| <= this · (product of its column lengths). The ratio is 1
 # for any rotation-and-scale matrix (Blender's matrix_world has orthogonal columns), so only
 # degenerate or nearly degenerate shears are rejected, whatever the scale of the object.
@@ -69,7 +73,10 @@ def _show(value: Any) -> str:
         value = value.item()
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a hostile value nested deeper than repr goes
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -126,9 +133,17 @@ def _read_int(value, path: str, allowed: _Range = _ANY) -> int:
 
 
 def _read_float(value, path: str, allowed: _Range = _ANY) -> float:
-    if not _is_real(value) or not math.isfinite(value) or not allowed.contains(value):
+    if not _is_real(value) or not _finite(value) or not allowed.contains(value):
         _fail(path, f"expected a float{allowed.describe()}, got {_show(value)}")
     return float(value)
+
+
+def _finite(value) -> bool:
+    """math.isfinite, also False for an int too large for a float (isfinite raises there)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _read_floats(value, path: str, n: int, allowed: _Range = _ANY) -> tuple[float, ...]:
@@ -150,7 +165,9 @@ def _read_floats(value, path: str, n: int, allowed: _Range = _ANY) -> tuple[floa
 
 def _read_ints(value, path: str, n: int) -> tuple[int, ...]:
     """n ints (a list, tuple or array) as a tuple of Python ints."""
-    items = list(value) if isinstance(value, (list, tuple, np.ndarray)) else None
+    sequence = (isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim >= 1)) \
+        and len(value) == n
+    items = list(value) if sequence else None  # the length first: list() of a huge array never ends
     if items is None or len(items) != n or not all(_is_int(x) for x in items):
         _fail(path, f"expected {n} ints, got {_show(value)}")
     return tuple(_read_int(x, path) for x in items)
@@ -197,7 +214,12 @@ def _as_array(value, path: str, expected: str) -> np.ndarray:
 
 
 def _check_shape(array: np.ndarray, path: str, spec: tuple, rows: int | None = None, rows_from: str = ""):
-    """spec: fixed sizes as ints, free sizes as letters, e.g. ("V", 3); rows fixes the first one."""
+    """spec: fixed sizes as ints, free sizes as letters, e.g. ("V", 3); rows fixes the first one.
+    Sizes beyond what the core can index or hold are refused before any pass over the data (a
+    zero-stride array may declare 10^11 rows in a few bytes)."""
+    if any(n > MAX_DIMENSION for n in array.shape) or array.size * 4 > MAX_ARRAY_BYTES:
+        _fail(path, f"shape {array.shape} is larger than the core accepts (each dimension at most "
+                    f"{MAX_DIMENSION}, at most {MAX_ARRAY_BYTES >> 30} GiB per array as float32/int32)")
     fits = array.ndim == len(spec) and all(
         isinstance(want, str) or got == want for got, want in zip(array.shape, spec))
     if not fits:

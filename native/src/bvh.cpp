@@ -69,7 +69,9 @@ class Builder {
     for (int i = 0; i < 4; ++i) {
       n.lo_x[i] = n.lo_y[i] = n.lo_z[i] = kInf;
       n.hi_x[i] = n.hi_y[i] = n.hi_z[i] = -kInf;
-      n.child[i] = 0;
+      // An empty leaf, not a reference to node 0: a ray whose slab distances are NaN (an origin
+      // near the float range's end) may "hit" any slot, and must find nothing there, not the root.
+      n.child[i] = ~int32_t(0);
       n.count[i] = 0;
     }
     return n;

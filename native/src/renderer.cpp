@@ -2,17 +2,38 @@
 
 #include <algorithm>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "kernel/integrator.h"
 
 namespace optica {
+
+namespace {
+
+// Hands the heap's free pages back to the system. A new scene frees the previous one's geometry
+// and BVHs, and the build's temporaries were allocated on the pool's threads: glibc keeps such
+// freed memory in its per-thread arenas (and, once large blocks were freed, serves the next
+// large arrays from the heap instead of mmap), so without this Blender's RSS ratcheted up
+// ~20-35 MB over a few hundred frames of Render Animation of a deforming mesh, while in use it
+// stayed flat (measured: docs/reliability.md). Costs well under a millisecond per scene here.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
 
 Renderer::Renderer(int threads) : pool_(threads) {}
 
 void Renderer::set_scene(std::unique_ptr<Scene> scene) {
   cancel_.store(false);  // a cancel aimed at the previous scene's sampling is void now
   scene->prepare(pool_);
-  scene_ = std::move(scene);
+  scene_ = std::move(scene);  // frees the previous scene
   film_.resize(scene_->settings.region_w, scene_->settings.region_h);
+  release_free_memory();
 }
 
 void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {

@@ -17,13 +17,22 @@ struct alignas(64) Bvh4Node {
   uint32_t count[4];
 };
 
+// 1 / x with |x| raised to at least 2^-80 (Cycles' and Embree's choice): an infinite inverse
+// makes slab distances inf − inf = NaN when a tiny (or zero) direction component meets a
+// non-zero origin, and NaN slabs "hit" the empty slots of a node (a stack overflow, found by
+// the fuzzer with two subnormal components).
+OPTICA_HD float safe_inverse(float x) {
+  const float kMinComponent = 8.271806e-25f;
+  return 1.0f / (fabsf(x) > kMinComponent ? x : copysignf(kMinComponent, x));
+}
+
 struct RayInv {
   float3 o, inv_d, o_inv;  // o_inv = o · inv_d, so a slab distance is bound·inv_d − o_inv
   int near_x, near_y, near_z;  // 0: the low plane is entered first on that axis
   OPTICA_HD static RayInv make(float3 o, float3 d) {
     RayInv r;
     r.o = o;
-    r.inv_d = make3(1.0f / d.x, 1.0f / d.y, 1.0f / d.z);
+    r.inv_d = make3(safe_inverse(d.x), safe_inverse(d.y), safe_inverse(d.z));
     r.o_inv = o * r.inv_d;
     r.near_x = d.x >= 0.0f ? 0 : 1;
     r.near_y = d.y >= 0.0f ? 0 : 1;

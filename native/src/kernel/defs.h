@@ -51,7 +51,14 @@ OPTICA_HD float3 cross(float3 a, float3 b) {
 OPTICA_HD float length(float3 a) { return sqrtf(dot(a, a)); }
 OPTICA_HD float3 normalize(float3 a) {
   float l2 = dot(a, a);
-  return l2 > 0.0f ? a * (1.0f / sqrtf(l2)) : make3(0.0f, 0.0f, 1.0f);
+  if (l2 > 0.0f && l2 < kInf) return a * (1.0f / sqrtf(l2));
+  // Rare: the squared length over- or underflowed (components beyond ~1e19 or below ~1e-19), or
+  // `a` holds NaN/Inf. Rescale by the largest component; a direction of zero or NaN length
+  // becomes +Z, so no ray ever carries a NaN direction into traversal.
+  float m = fmaxf(fabsf(a.x), fmaxf(fabsf(a.y), fabsf(a.z)));
+  if (!(m > 0.0f) || !(m < kInf)) return make3(0.0f, 0.0f, 1.0f);
+  a = make3(a.x / m, a.y / m, a.z / m);  // divided, not multiplied: 1 / m overflows for subnormal m
+  return a * (1.0f / sqrtf(dot(a, a)));
 }
 OPTICA_HD float3 min3(float3 a, float3 b) { return {minf(a.x, b.x), minf(a.y, b.y), minf(a.z, b.z)}; }
 OPTICA_HD float3 max3(float3 a, float3 b) { return {maxf(a.x, b.x), maxf(a.y, b.y), maxf(a.z, b.z)}; }

@@ -74,9 +74,14 @@ class ParallelMethod:
         self.resumed = len(done)
         todo = [it for it in p.items if it.index not in done]
         if todo:
-            result = bpy.ops.wm.save_as_mainfile(
-                filepath=str(store.blend), copy=True, relative_remap=True, compress=False, check_existing=False
-            )
+            try:
+                result = bpy.ops.wm.save_as_mainfile(
+                    filepath=str(store.blend), copy=True, relative_remap=True, compress=False, check_existing=False
+                )
+            except RuntimeError as e:  # Blender's own words name no file (a full disk: "No such file")
+                raise RuntimeError(
+                    f"could not save a copy of the file for the workers in {store.folder}: {str(e).strip()}"
+                ) from e
             if result != {"FINISHED"}:
                 raise RuntimeError(f"could not save a copy of the file for the workers ({result})")
             self._pool = workers.WorkerPool(store, todo, p.workers, _addon_module(), p.override_size)
