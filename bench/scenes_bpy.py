@@ -74,8 +74,12 @@ def sun_at_elevation(scene, elevation_deg, azimuth_deg, strength, angle_deg=0.52
 # ---- the scenes -------------------------------------------------------------------------------
 
 def glossy_glass_emitter(scene):
-    """Gold and glass spheres, a Suzanne and a small emissive sphere on a floor, under a sun 15°
-    above the horizon and a sky colour: glossy, refractive and small-emitter paths."""
+    """Gold and glass spheres, a Suzanne and a small emissive sphere on a floor, under a 15°-wide
+    sun (Blender's sun Angle) and a sky colour: glossy, refractive and small-emitter paths.
+
+    With Blender's default 0.526° sun the caustic of the glass sphere (floor → glass → sun, found
+    only by BSDF sampling) makes fireflies that a 1024-sample reference does not average out (its
+    own RMSE was 0.43 on pixels of ~0.5): the 15° sun keeps the scene hard but measurable."""
     bs.world(scene, (0.30, 0.42, 0.65), 1.0)
     bs.plane(scene, "Floor", 30.0, bs.principled("Floor", (0.55, 0.55, 0.52), roughness=0.6))
     bs.uv_sphere(scene, "Gold", 0.7, (-1.3, 0.4, 0.7),
@@ -89,7 +93,7 @@ def glossy_glass_emitter(scene):
     monkey.modifiers.new("Subdivision", "SUBSURF").levels = 2
     monkey.data.shade_smooth()
     monkey.data.materials.append(bs.principled("Suzanne", (0.6, 0.12, 0.1), roughness=0.35))
-    sun_at_elevation(scene, 15.0, 35.0, 4.0)
+    sun_at_elevation(scene, 35.0, 35.0, 4.0, angle_deg=15.0)
     bs.camera(scene, (0.6, -6.5, 2.0), (77, 0, 5), lens=40)
 
 

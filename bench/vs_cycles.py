@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -77,7 +78,7 @@ class BenchScene:
 
 SCENES = (
     BenchScene("cornell", "Cornell box", S.cornell_box),
-    BenchScene("glossy_glass", "gold + glass spheres, Suzanne, small emitter, 15° sun + sky",
+    BenchScene("glossy_glass", "gold + glass spheres, Suzanne, small emitter, 15°-wide sun + sky",
                S.glossy_glass_emitter),
     BenchScene("instances", "10,000 geometry-nodes instances, 3.24M triangles", S.many_instances),
     BenchScene("big_mesh", "1.3M-triangle smooth mesh, area light + sky", S.big_smooth_mesh),
@@ -147,12 +148,22 @@ def timed_render(scene, engine: str, samples: int, path: Path, seed: int = 0):
     return image, time.perf_counter() - start, load
 
 
+def builder_code(build: Callable) -> bytes:
+    """The source of a scene's builder, of the scenes_bpy functions it names, and of the helper
+    modules every builder uses: editing one scene keeps the other scenes' references."""
+    sources = [inspect.getsource(build)]
+    for name in build.__code__.co_names:
+        helper = getattr(S, name, None)
+        if inspect.isfunction(helper) and helper.__module__ == S.__name__ and helper is not build:
+            sources.append(inspect.getsource(helper))
+    files = (ROOT / "tests" / "bpy_scenes.py", ROOT / "native" / "optica_core" / "scenes.py")
+    return "".join(sources).encode() + b"".join(p.read_bytes() for p in files)
+
+
 def reference_key(entry: BenchScene, width: int, height: int, samples: int) -> str:
     """Scene, size, samples, settings, the code that builds the scene and Blender's version."""
-    code = b"".join(p.read_bytes() for p in (BENCH / "scenes_bpy.py", ROOT / "tests" / "bpy_scenes.py",
-                                             ROOT / "native" / "optica_core" / "scenes.py"))
     facts = json.dumps([entry.key, width, height, samples, REFERENCE_SEEDS, BOUNCES, FILTER_WIDTH,
-                        bpy.app.version_string, hashlib.sha256(code).hexdigest()])
+                        bpy.app.version_string, hashlib.sha256(builder_code(entry.build)).hexdigest()])
     return f"{entry.key}-{width}x{height}-{samples}-" + hashlib.sha256(facts.encode()).hexdigest()[:16]
 
 
