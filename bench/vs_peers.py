@@ -29,6 +29,9 @@ equal-quality ratio is Optica's time for 64 samples over the peer's time to reac
 64-sample noise (> 1: the peer is faster). The comparison is only meaningful when the engines
 render the same image: the mean of each peer's image must be within 1 % of Optica's (printed,
 flagged otherwise), and "bias" is the per-pixel RMSE between the engines beyond their noise.
+Pixels where the camera sees an area light are left out of every engine's image (light_mask):
+Blender's lights are invisible to the camera, and Mitsuba can hide an emitter only by rendering
+its surface black.
 """
 
 from __future__ import annotations
@@ -142,6 +145,36 @@ def big_mesh(width: int, height: int, n_triangles: int = 1_000_000) -> dict:
     return neutral_from_dict(d)
 
 
+def light_mask(scene: dict, grow: int = 1) -> np.ndarray:
+    """(h, w) bool: the pixels where the camera sees an area light, grown by `grow` pixels.
+
+    Blender's lights are invisible to the camera; Mitsuba hides an emitter from the camera only
+    by rendering its whole surface black (`hide_emitters`). Those pixels are left out of every
+    engine's images (set to 0), so the engines are compared on what they all render alike."""
+    w, h = scene["width"], scene["height"]
+    camera = dict(scene["camera"], sensor_fit="AUTO")
+    origins, dirs = C.camera_rays(camera, w, h, w, h)
+    mask = np.zeros(w * h, bool)
+    for light in scene["area_lights"]:
+        m = np.asarray(light["matrix"], np.float64).reshape(4, 4)
+        normal, centre = m[:3, 2], m[:3, 3]
+        denom = dirs.astype(np.float64) @ normal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = ((centre - origins) @ normal) / denom
+        local = (origins + t[:, None] * dirs - centre) @ m[:3, :3]  # columns are the light's axes
+        sx, sy = light["size"]
+        mask |= (t > 0) & (np.abs(local[:, 0]) <= sx / 2) & (np.abs(local[:, 1]) <= sy / 2)
+    mask = mask.reshape(h, w)
+    for _ in range(grow):
+        grown = mask.copy()
+        grown[1:] |= mask[:-1]
+        grown[:-1] |= mask[1:]
+        grown[:, 1:] |= mask[:, :-1]
+        grown[:, :-1] |= mask[:, 1:]
+        mask = grown
+    return mask
+
+
 def write_neutral(scene: dict, path: Path) -> Path:
     arrays, header = {}, dict(scene, meshes=[])
     for i, mesh in enumerate(scene["meshes"]):
@@ -218,8 +251,9 @@ def start_workers(engines, scene_file: Path, peers_python: Path) -> dict[str, Wo
 
 # ---- measuring ----------------------------------------------------------------------------------
 
-def measure(workers: dict, counts, tmp: Path) -> dict:
-    """Every engine at every count with seeds 1 and 2, alternating engines render by render."""
+def measure(workers: dict, counts, tmp: Path, mask: np.ndarray) -> dict:
+    """Every engine at every count with seeds 1 and 2, alternating engines render by render;
+    the pixels of `mask` (light_mask) are set to 0 in every image."""
     runs = {e: {} for e in workers}
     for spp in counts:
         for seed in (1, 2):
@@ -227,6 +261,7 @@ def measure(workers: dict, counts, tmp: Path) -> dict:
             for engine in order:
                 load = os.getloadavg()[0]
                 image, seconds = workers[engine].render(spp, seed, tmp / f"{engine.replace(':', '_')}.npy")
+                image[mask] = 0.0
                 run = runs[engine].setdefault(spp, {"images": [], "seconds": [], "loads": []})
                 run["images"].append(image)
                 run["seconds"].append(seconds)
@@ -284,7 +319,9 @@ def depth_check(width: int, spp: int, tmp: Path, peers_python: Path) -> None:
     checked against Cycles by bench/vs_cycles.py) at 0, 1 and 12 bounces against Mitsuba's scalar
     variant at max_depth 2, 3, 14 and 15. Cycles' B bounces is Mitsuba's max_depth B + 2 when
     0 ↔ 2 agree exactly (direct light only) and each pair after that agrees as well."""
-    scene_file = write_neutral(cornell(width, width, albedo=0.95), tmp / "bright.npz")
+    scene = cornell(width, width, albedo=0.95)
+    scene_file = write_neutral(scene, tmp / "bright.npz")
+    mask = light_mask(scene)
     pairs = (("optica:0", "mitsuba:scalar_rgb:2"), ("optica:1", "mitsuba:scalar_rgb:3"),
              ("optica:12", "mitsuba:scalar_rgb:14"), ("optica:12", "mitsuba:scalar_rgb:15"))
     means = {}
@@ -292,7 +329,7 @@ def depth_check(width: int, spp: int, tmp: Path, peers_python: Path) -> None:
         workers = start_workers([engine], scene_file, peers_python)
         if engine in workers:
             image, _ = workers[engine].render(spp, 1, tmp / "depth.npy")
-            means[engine] = float(np.mean(image))
+            means[engine] = float(np.mean(image[~mask]))
             workers[engine].close()
     for optica, mitsuba in pairs:
         if optica in means and mitsuba in means:
@@ -327,11 +364,14 @@ def main(argv=None) -> int:
             return 0
         for key in args.scenes.split(","):
             label, build = builders[key]
-            scene_file = write_neutral(build(size, size), tmp / f"{key}.npz")
-            print(f"\n{label}, {size}x{size}, counts {counts}", flush=True)
+            scene = build(size, size)
+            scene_file = write_neutral(scene, tmp / f"{key}.npz")
+            mask = light_mask(scene)
+            print(f"\n{label}, {size}x{size}, counts {counts}; {mask.sum()} pixels that see a light left out",
+                  flush=True)
             workers = start_workers(["optica", *args.peers.split(",")], scene_file, args.peers_python)
             try:
-                runs = measure(workers, counts, tmp)
+                runs = measure(workers, counts, tmp, mask)
             finally:
                 for w in workers.values():
                     w.close()

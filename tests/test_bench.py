@@ -112,3 +112,16 @@ def test_vs_cycles_options(optica_installed):
     assert [s.key for s in vs_cycles.select_scenes("hdri")] == ["hdri"]
     with pytest.raises(SystemExit):
         vs_cycles.main(["--optica-counts", "16,64", "--scenes", "cornell"])  # one count >= 64 cannot show a slope
+
+
+def test_vs_peers_masks_the_pixels_that_see_the_light():
+    import vs_peers
+
+    scene = vs_peers.cornell(64, 64)
+    exact = vs_peers.light_mask(scene, grow=0)
+    grown = vs_peers.light_mask(scene)
+    rows, cols = np.nonzero(exact)
+    assert 10 < exact.sum() < 100  # a 0.5 m light under the ceiling, seen from the front
+    assert rows.max() < 32 and 20 < cols.mean() < 44  # upper half, centred
+    assert grown.sum() > exact.sum() and not (exact & ~grown).any()
+    assert not vs_peers.light_mask(vs_peers.big_mesh(32, 32, n_triangles=2_000)).any()  # lit by the sun alone
