@@ -21,7 +21,9 @@ denoising, clamping or glossy blur. It measures:
 - the equal-quality ratio: the time Optica needs to reach Cycles' 64-sample error (samples
   interpolated in log-log between Optica's measured counts, seconds linearly between the
   measured renders around that count) over Cycles' time for 64 samples (best of --repeat):
-  goal ≤ 0.5 (issue 11); the time per sample is the slope of a line through every count;
+  goal ≤ 0.5 (issue 11); the time per sample is the slope of a line through every count; the
+  same ratio in CPU time of the process (both engines render in it), steadier than wall time
+  when other jobs share the machine (a thread that spins while waiting would count, though);
 - the convergence check: Optica's error must keep falling like 1/√spp from 64 samples on (log-log
   slope near −0.5). A slope flatter than −0.4 is flagged MISMATCH: a plateau is a difference
   between the engines (or a sampler defect) to fix, not noise. The relative difference of the
@@ -140,12 +142,14 @@ def fresh_scene(entry: BenchScene, width: int, height: int):
 
 
 def timed_render(scene, engine: str, samples: int, path: Path, seed: int = 0):
-    """(image (h, w, 3) float64, wall seconds of bpy.ops.render.render, load average before)."""
+    """(image (h, w, 3) float64, wall seconds of bpy.ops.render.render, load average before, CPU
+    seconds of the process during it — every render thread of both engines runs in this process,
+    so CPU time measures work even when other jobs take the cores away)."""
     configure(scene, engine, samples, seed)
     load = os.getloadavg()[0]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     image = bs.render(scene, path, conftest.read_image_file)
-    return image, time.perf_counter() - start, load
+    return image, time.perf_counter() - start, load, time.process_time() - cpu
 
 
 def builder_code(build: Callable) -> bytes:
@@ -176,7 +180,7 @@ def reference(scene, entry: BenchScene, width: int, height: int, samples: int, t
                     "cached": True}
     halves, seconds = [], 0.0
     for seed in REFERENCE_SEEDS:
-        image, s, _ = timed_render(scene, "cycles", samples // 2, tmp / f"ref{seed}.exr", seed=seed)
+        image, s, *_ = timed_render(scene, "cycles", samples // 2, tmp / f"ref{seed}.exr", seed=seed)
         halves.append(image)
         seconds += s
     image, noise_mse = cv.reference_from_halves(*halves)
@@ -198,10 +202,11 @@ def measure(scene, ref: dict, counts: dict, repeat: int, tmp: Path) -> dict:
             for engine in ENGINES if rep % 2 == 0 else ENGINES[::-1]:
                 if spp not in counts[engine]:
                     continue
-                image, seconds, load = timed_render(scene, engine, spp, tmp / f"{engine}{spp}.exr")
-                run = runs[engine].setdefault(spp, {"seconds": [], "loads": []})
+                image, seconds, load, cpu = timed_render(scene, engine, spp, tmp / f"{engine}{spp}.exr")
+                run = runs[engine].setdefault(spp, {"seconds": [], "loads": [], "cpu_seconds": []})
                 run["seconds"].append(seconds)
                 run["loads"].append(load)
+                run["cpu_seconds"].append(cpu)
                 run["rmse"] = cv.corrected_rmse(image, ref["image"], ref["noise_mse"])
                 run["mean_difference"] = cv.relative_mean_difference(image, ref["image"])
     return runs
@@ -222,7 +227,13 @@ def summarise(runs: dict) -> dict:
     cycles_seconds = min(runs["cycles"][64]["seconds"])
     most = max(runs["optica"])
     loads = [x for r in runs.values() for run in r.values() for x in run["loads"]]
+    cpu_ratio = float("nan")
+    if all(run.get("cpu_seconds") for r in runs.values() for run in r.values()):
+        o_spp = curves["optica"][0]
+        cpu_ratio = (cv.time_at(o_spp, [min(runs["optica"][n]["cpu_seconds"]) for n in o_spp], spp_match)
+                     / min(runs["cycles"][64]["cpu_seconds"]))
     return {
+        "cpu_ratio": cpu_ratio,
         "target_rmse": target, "optica_spp_to_match": spp_match, "optica_seconds_to_match": optica_seconds,
         "cycles_seconds_64": cycles_seconds, "ratio": optica_seconds / cycles_seconds,
         "optica_fixed_s": o_fixed, "optica_per_sample_s": o_per, "cycles_fixed_s": c_fixed, "cycles_per_sample_s": c_per,
@@ -260,7 +271,7 @@ def print_summary(label: str, s: dict) -> None:
           f"Cycles {1e3 * s['cycles_per_sample_s']:.1f} ms ({s['per_sample_ratio']:.2f}x)")
     print(f"  Optica reaches Cycles' 64-spp error {s['target_rmse']:.5f} at {s['optica_spp_to_match']:.0f} spp: "
           f"{s['optica_seconds_to_match']:.2f} s vs {s['cycles_seconds_64']:.2f} s -> ratio {s['ratio']:.2f} "
-          f"(goal <= 0.5)")
+          f"(goal <= 0.5); in CPU time {s['cpu_ratio']:.2f}")
     print(f"  convergence {c['from']}-{c['to']} spp: slope {c['slope']:.2f}, excess {c['floor_excess']:.2f}: "
           f"{verdict(s)}", flush=True)
 
@@ -272,10 +283,12 @@ def table(results: list[dict]) -> str:
         rows.append([r["label"], f"{1e3 * s['cycles_per_sample_s']:.1f}", f"{1e3 * s['optica_per_sample_s']:.1f}",
                      f"{s['target_rmse']:.4f}", f"{r['runs']['optica'][64]['rmse']:.4f}",
                      f"{s['optica_spp_to_match']:.0f}", f"**{s['ratio']:.2f}**",
+                     "–" if math.isnan(s["cpu_ratio"]) else f"{s['cpu_ratio']:.2f}",
                      f"{s['optica_convergence']['slope']:.2f}", f"{100 * s['optica_mean_difference']:+.1f}%",
                      f"{s['load_min']:.1f}–{s['load_max']:.1f}"])
     return C.format_table(["scene", "Cycles ms/spp", "Optica ms/spp", "Cycles RMSE@64", "Optica RMSE@64",
-                           "Optica spp to match", "time ratio", "Optica slope", "mean Δ", "load"], rows)
+                           "Optica spp to match", "time ratio", "CPU-time ratio", "Optica slope", "mean Δ", "load"],
+                          rows)
 
 
 def plot(results: list[dict], width: int, height: int, directory: Path) -> Path:
