@@ -227,14 +227,7 @@ class Worker:
         return np.load(out).astype(np.float64), json.loads(line)["seconds"]
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.close()
-                self.proc.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        C.stop_server(self.proc)
 
 
 def start_workers(engines, scene_file: Path, peers_python: Path) -> dict[str, Worker]:
