@@ -39,7 +39,7 @@ def plot_error_vs_time(panels: list[dict], path: Path, title: str) -> Path:
             axis.set_major_formatter(ticker.FormatStrFormatter("%g"))
             axis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(True, which="both", linewidth=0.3)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper right")
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=9)
