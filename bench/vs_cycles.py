@@ -43,6 +43,7 @@ import inspect
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -337,6 +338,8 @@ def select_scenes(keys: str | None) -> list[BenchScene]:
 
 
 def main(argv=None) -> int:
+    # A benchmark stopped with SIGTERM (kill PID) still removes its temporary folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=parse_size, default=(256, 256), help="N or WxH (256; e.g. 1280x720)")
     ap.add_argument("--quick", action="store_true", help="fewer samples: 256-spp reference, counts up to 256")

@@ -41,6 +41,7 @@ import glob
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -331,6 +332,8 @@ def depth_check(width: int, spp: int, tmp: Path, peers_python: Path) -> None:
 
 
 def main(argv=None) -> int:
+    # A benchmark stopped with SIGTERM (kill PID) still removes its temporary folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--quick", action="store_true", help="128x128, counts 16/64")
