@@ -376,11 +376,12 @@ def main(argv=None) -> int:
                             "summary": summary}
             rows += report(label, summary)
             print(C.format_table(HEADERS, report(label, summary)), flush=True)
+            if args.json:  # after every scene: a run stopped half-way keeps what it measured
+                args.json.write_text(json.dumps({"machine": info, "size": size, "counts": counts,
+                                                 "results": results}, indent=1, default=float))
     print()
     print(C.format_table(HEADERS, rows))
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "size": size, "counts": counts, "results": results},
-                                        indent=1, default=float))
         print(f"wrote {args.json}")
     return 0
 
