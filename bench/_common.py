@@ -404,20 +404,25 @@ class EmbreeServer:
         return out
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.close()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        stop_server(self.proc)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def stop_server(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Asks a benchmark server on a text pipe to `quit`; kills it if it does not within `timeout`."""
+    if proc.poll() is None:
+        try:
+            proc.stdin.write("quit\n")
+            proc.stdin.close()
+            proc.wait(timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
 
 
 def _selected_isa(verbose_text: str) -> str:

@@ -63,20 +63,11 @@ def build_scene(bpy, oc, n_triangles: int, n_instances: int, width: int, height:
     d = oc.scenes.displaced_sphere(n_triangles, width, height)
     mesh = d["meshes"]["bumpy_sphere"]
     v, tri = mesh["vertices"], mesh["triangles"]
-    me = bpy.data.meshes.new("Hero")
-    me.vertices.add(len(v))
-    me.vertices.foreach_set("co", v.ravel())
-    me.loops.add(tri.size)
-    me.loops.foreach_set("vertex_index", tri.ravel())
-    me.polygons.add(len(tri))
-    me.polygons.foreach_set("loop_start", np.arange(0, tri.size, 3, dtype=np.int32))
-    me.update()
-    me.shade_smooth()
+    import scenes_bpy  # the benchmarks' scene helpers (bench/ is on sys.path)
+
     clay = bpy.data.materials.new("Clay")
     clay.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.75, 0.55, 0.4, 1.0)
-    me.materials.append(clay)
-    hero = bpy.data.objects.new("Hero", me)
-    scene.collection.objects.link(hero)
+    scenes_bpy.mesh_from_arrays(scene, "Hero", v, tri, clay)
 
     side = int(round(n_instances ** 0.5))
     g = np.stack(np.meshgrid(np.linspace(-8, 8, side), np.linspace(-4, 12, side), indexing="ij"), -1).reshape(-1, 2)
