@@ -70,13 +70,18 @@ class _Label:
 
 
 class _Stack:
-    """First-fit allocation of stack slots, freed when a value's last reader has been emitted."""
+    """First-fit allocation of stack slots, freed when a value's last reader has been emitted.
+    Without a limit (the counting pass) every value gets fresh slots."""
 
-    def __init__(self, limit: int):
-        self.used = bytearray(limit)
+    def __init__(self, limit: int | None):
         self.limit = limit
+        self.used = bytearray(limit or 0)
+        self.top = 0
 
     def alloc(self, width: int, what: str) -> int:
+        if self.limit is None:
+            self.top += width
+            return self.top - width
         run = 0
         for i in range(self.limit):
             run = run + 1 if not self.used[i] else 0
@@ -87,7 +92,8 @@ class _Stack:
         raise ValueError(f"{what}: the shader is too complex (it needs more than {self.limit} stack floats)")
 
     def free(self, ref: int, width: int):
-        self.used[ref:ref + width] = b"\x00" * width
+        if self.limit is not None:
+            self.used[ref:ref + width] = b"\x00" * width
 
 
 class _BumpState:
@@ -127,7 +133,7 @@ class _Compiler:
         self.uses = {} if uses is None else uses
         self.remaining = dict(self.uses)
         self.next_id = 0
-        self.stack = _Stack(1 << 30 if self.counting else isa.STACK_SIZE)
+        self.stack = _Stack(None if self.counting else isa.STACK_SIZE)
 
     # -- values
 

@@ -63,12 +63,12 @@ OPTICA_HD Ray camera_ray(const CameraView &c, int px, int py, float u_fx, float 
     return ray;
   }
   float3 plane = make3(vx, vy, -1.0f);
-  d = normalize(plane);
+  float inv_len = 1.0f / length(plane);
+  d = plane * inv_len;
   o = make3(0.0f);
-  // Angle one pixel subtends here (Cycles: the mean length of the normalised direction's
-  // change over one pixel in x and in y).
-  float dd = 0.5f * (length(normalize(plane + make3(c.pixel_size, 0.0f, 0.0f)) - d) +
-                     length(normalize(plane - make3(0.0f, c.pixel_size, 0.0f)) - d));
+  // Angle one pixel subtends here: the mean rate of change of the unit direction over a pixel
+  // in x and in y (Cycles' compact ray differential, to first order).
+  float dd = 0.5f * c.pixel_size * inv_len * (safe_sqrt(1.0f - d.x * d.x) + safe_sqrt(1.0f - d.y * d.y));
   if (c.aperture_radius > 0.0f) {
     float2 l = c.aperture_blades >= 3 ? sample_polygon(u_lx, u_ly, c.aperture_blades, c.aperture_rotation)
                                       : sample_concentric_disk(u_lx, u_ly);

@@ -183,7 +183,7 @@ OPTICA_HD float3 closures_albedo(const BsdfTables &t, const ShadingFrame &f, con
   for (int i = 0; i < cl.count; ++i) {
     const Closure &c = cl.c[i];
     float3 a = c.weight;
-    if (c.type == kClosureMicrofacet) a = a * microfacet_estimate_albedo(t, c, f.wi);
+    if (c.type == kClosureMicrofacet) a = a * c.albedo;
     else if (c.type == kClosureSheen) a = a * sheen_albedo(t, c.alpha_x, dot(c.N, f.wi));
     else if (c.type == kClosureTransparent) continue;
     sum += a;

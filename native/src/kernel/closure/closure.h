@@ -51,6 +51,7 @@ struct Closure {
   float3 f0, f90;
   float3 reflection_tint, transmission_tint;
   float exponent;
+  float3 albedo;  // microfacet: estimated directional albedo of the Fresnel model (set at setup)
 };
 
 struct ClosureList {
@@ -87,6 +88,7 @@ OPTICA_HD Closure *closure_alloc(ClosureList &cl, int32_t type, float3 weight) {
   c->exponent = 0.0f;
   c->f0 = c->f90 = make3(0.0f);
   c->reflection_tint = c->transmission_tint = make3(1.0f);
+  c->albedo = make3(1.0f);
   return c;
 }
 

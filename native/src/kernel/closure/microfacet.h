@@ -319,10 +319,11 @@ OPTICA_HD void microfacet_preserve_energy(const BsdfTables &t, Closure &c, float
   }
 }
 
-// Lobe setup shared by every microfacet closure: clamp roughness, then weight the selection
-// probability by the estimated albedo.
+// Lobe setup shared by every microfacet closure: estimate the albedo of its Fresnel model
+// once (selection probability, layering, the albedo AOV all use it).
 OPTICA_HD void microfacet_finish_setup(const BsdfTables &t, Closure &c, float3 wi) {
-  c.sample_weight *= average(microfacet_estimate_albedo(t, c, wi));
+  c.albedo = microfacet_estimate_albedo(t, c, wi);
+  c.sample_weight *= average(c.albedo);
 }
 
 }  // namespace optica

@@ -78,14 +78,8 @@ OPTICA_HD void setup_f82_fresnel(const BsdfTables &t, Closure &c, float3 wi, flo
   if (multiscatter) microfacet_preserve_energy(t, c, wi, fresnel_f82_average(c.f0, c.f90));
 }
 
-OPTICA_HD float3 closure_albedo(const BsdfTables &t, const Closure *c, float3 wi) {
-  float3 refl, trans;
-  (void)trans;
-  Closure r = *c;
-  r.lobes = kLobeReflect;  // the layer's reflectance only (Cycles: reflection = true, transmission = false)
-  refl = microfacet_estimate_albedo(t, r, wi);
-  return c->weight * refl;
-}
+// Albedo of a reflective layer (its estimate was made at setup).
+OPTICA_HD float3 layer_albedo(const Closure *c) { return c->weight * c->albedo; }
 
 OPTICA_HD void add_diffuse(ClosureList &cl, const ShaderData &sd, float3 weight, float3 n, float roughness, float3 color) {
   Closure *c = closure_alloc(cl, kClosureDiffuse, weight);
@@ -165,7 +159,7 @@ OPTICA_HD void principled_bsdf(ClosureList &cl, const BsdfTables &t, const Shade
       c->fresnel = kFresnelDielectric;
       microfacet_finish_setup(t, *c, sd.wi);
       microfacet_preserve_energy(t, *c, sd.wi, make3(fresnel_dielectric_average(coat_ior)));
-      weight = layering_weight(closure_albedo(t, c, sd.wi), weight);
+      weight = layering_weight(layer_albedo(c), weight);
     }
     float3 coat_tint = max3(in.coat_tint, make3(0.0f));
     if (!equal3(coat_tint, make3(1.0f))) {
@@ -179,6 +173,7 @@ OPTICA_HD void principled_bsdf(ClosureList &cl, const BsdfTables &t, const Shade
   }
   float3 emission = in.emission_color * in.emission_strength;
   if (!is_zero3(emission)) cl.emission += emission * weight;
+  if (sd.path.flags & kPathEmission) return;  // a light sample needs the emission only
 
   if (metallic > kClosureWeightCutoff) {
     Closure *c = microfacet_alloc(cl, weight * metallic, valid_n, kLobeReflect, ax, ay);
@@ -211,7 +206,7 @@ OPTICA_HD void principled_bsdf(ClosureList &cl, const BsdfTables &t, const Shade
       c->ior = eta;
       c->T = tangent;
       setup_schlick_fresnel(t, *c, sd.wi, spec_tint * f0, make3(1.0f), make3(0.0f), in.multiscatter);
-      weight = layering_weight(closure_albedo(t, c, sd.wi), weight);
+      weight = layering_weight(layer_albedo(c), weight);
     }
   }
   // Subsurface scattering is approximated by diffuse reflection of the (clamped) base colour.

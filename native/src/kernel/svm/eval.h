@@ -18,6 +18,8 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
   st.code = prog.code;
   st.pc = 0;
   const BsdfTables &tables = s.tables;
+  // A light sample only needs the emission: BSDF nodes then add nothing.
+  const bool lobes_wanted = !(sd.path.flags & kPathEmission);
   while (st.pc < prog.code_size) {
     int op = st.next();
     switch (op) {
@@ -286,7 +288,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         float3 color = st.in3();
         float roughness = st.in1();
         float3 n = safe_normalize_or(st.load3_or(st.next(), sd.N), sd.N);
-        if (w != 0.0f) add_diffuse(cl, sd, color * w, n, roughness < 1e-5f ? 0.0f : roughness, saturate3(color));
+        if (w != 0.0f && lobes_wanted) add_diffuse(cl, sd, color * w, n, roughness < 1e-5f ? 0.0f : roughness, saturate3(color));
         break;
       }
       case kSvm_GLOSSY_BSDF: {
@@ -296,7 +298,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         float roughness = st.in1(), anisotropy = st.in1(), rotation = st.in1();
         float3 n = st.load3_or(st.next(), sd.N);
         int32_t tangent = st.next();
-        if (w != 0.0f)
+        if (w != 0.0f && lobes_wanted)
           glossy_bsdf(cl, tables, sd, w, distribution, color, roughness, anisotropy, rotation, n,
                       st.load3_or(tangent, make3(0.0f)), tangent != kSvmNone);
         break;
@@ -310,7 +312,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         int32_t tangent = st.next();
         st.in1();  // thin film thickness: not rendered (docs/shading.md)
         st.in1();
-        if (w != 0.0f)
+        if (w != 0.0f && lobes_wanted)
           metallic_bsdf(cl, tables, sd, w, distribution, fresnel, base, edge, n_ior, k, roughness, anisotropy, rotation,
                         n, st.load3_or(tangent, make3(0.0f)), tangent != kSvmNone);
         break;
@@ -323,7 +325,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         float3 n = st.load3_or(st.next(), sd.N);
         st.in1();  // thin film
         st.in1();
-        if (w != 0.0f) glass_bsdf(cl, tables, sd, w, distribution, color, roughness, ior, n);
+        if (w != 0.0f && lobes_wanted) glass_bsdf(cl, tables, sd, w, distribution, color, roughness, ior, n);
         break;
       }
       case kSvm_REFRACTION_BSDF: {
@@ -332,20 +334,20 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         float3 color = st.in3();
         float roughness = st.in1(), ior = st.in1();
         float3 n = st.load3_or(st.next(), sd.N);
-        if (w != 0.0f) refraction_bsdf(cl, sd, w, distribution, color, roughness, ior, n);
+        if (w != 0.0f && lobes_wanted) refraction_bsdf(cl, sd, w, distribution, color, roughness, ior, n);
         break;
       }
       case kSvm_TRANSPARENT_BSDF: {
         float w = st.load1_or(st.next(), 1.0f);
         float3 color = st.in3();
-        if (w != 0.0f) closure_add_transparent(cl, color * w, sd.N);
+        if (w != 0.0f && lobes_wanted) closure_add_transparent(cl, color * w, sd.N);
         break;
       }
       case kSvm_TRANSLUCENT_BSDF: {
         float w = st.load1_or(st.next(), 1.0f);
         float3 color = st.in3();
         float3 n = st.load3_or(st.next(), sd.N);
-        if (w != 0.0f) translucent_bsdf(cl, sd, w, color, n);
+        if (w != 0.0f && lobes_wanted) translucent_bsdf(cl, sd, w, color, n);
         break;
       }
       case kSvm_SHEEN_BSDF: {
@@ -354,7 +356,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         float3 color = st.in3();
         float roughness = st.in1();
         float3 n = safe_normalize_or(st.load3_or(st.next(), sd.N), sd.N);
-        if (w != 0.0f) add_sheen(cl, tables, sd, color * w, n, saturatef(roughness), nullptr);
+        if (w != 0.0f && lobes_wanted) add_sheen(cl, tables, sd, color * w, n, saturatef(roughness), nullptr);
         break;
       }
       case kSvm_EMISSION:

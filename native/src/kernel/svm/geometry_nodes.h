@@ -49,13 +49,20 @@ struct AttributeSample {
   int32_t channels;  // 0: the geometry has no such attribute
 };
 
-// Barycentric change (du, dv) of a world-space step d across the triangle (least squares on
-// its edges; exact for steps in its plane).
-OPTICA_HD void barycentric_step(const ShaderData &sd, float3 d, float &du, float &dv) {
-  float a = dot(sd.e1, sd.e1), b = dot(sd.e1, sd.e2), c = dot(sd.e2, sd.e2);
+// Barycentric change (du, dv) of a world-space step d across the hit triangle (least squares
+// on its edges; exact for steps in its plane).
+OPTICA_HD void barycentric_step(const KernelScene &s, const ShaderData &sd, float3 d, float &du, float &dv) {
+  du = dv = 0.0f;
+  if (sd.instance < 0 || !sd.is_mesh) return;
+  const InstanceView &inst = s.instances[sd.instance];
+  const GeometryView &g = s.geometries[inst.geometry];
+  const int32_t *tri = g.tri_idx + 3 * size_t(sd.prim);
+  float3 v0 = g.vertices[tri[0]];
+  float3 e1 = inst.xfm.vector(g.vertices[tri[1]] - v0), e2 = inst.xfm.vector(g.vertices[tri[2]] - v0);
+  float a = dot(e1, e1), b = dot(e1, e2), c = dot(e2, e2);
   float det = a * c - b * b;
-  if (!(fabsf(det) > 0.0f)) { du = dv = 0.0f; return; }
-  float p = dot(d, sd.e1), q = dot(d, sd.e2);
+  if (!(fabsf(det) > 0.0f)) return;
+  float p = dot(d, e1), q = dot(d, e2);
   du = (c * p - b * q) / det;
   dv = (a * q - b * p) / det;
 }
@@ -88,7 +95,7 @@ OPTICA_HD AttributeSample attribute_sample(const KernelScene &s, const ShaderDat
   float u = sd.u, v = sd.v;
   if (bump != kBumpCenter) {
     float du, dv;
-    barycentric_step(sd, bump_offset(sd, bump, filter_width), du, dv);
+    barycentric_step(s, sd, bump_offset(sd, bump, filter_width), du, dv);
     u += du;
     v += dv;
   }
@@ -174,7 +181,7 @@ OPTICA_HD float3 svm_geometry_vector(const KernelScene &s, const ShaderData &sd,
       float u = sd.u, v = sd.v;
       if (bump != kBumpCenter && sd.is_mesh) {
         float du, dv;
-        barycentric_step(sd, bump_offset(sd, bump, fw), du, dv);
+        barycentric_step(s, sd, bump_offset(sd, bump, fw), du, dv);
         u += du;
         v += dv;
       }

@@ -32,7 +32,6 @@ struct ShaderData {
   float ray_length;
   float dP;   // ray footprint radius at P
   float u, v; // barycentrics: P = (1 − u − v)·p0 + u·p1 + v·p2
-  float3 e1, e2;  // world-space triangle edges p1 − p0, p2 − p0 (attribute derivatives)
   int32_t instance;  // -1: the world
   uint32_t prim;
   int32_t backfacing;
@@ -71,14 +70,11 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
     } else {
       ns = ng;
     }
-    sd.e1 = inst.identity ? v1 - v0 : inst.xfm.vector(v1 - v0);
-    sd.e2 = inst.identity ? v2 - v0 : inst.xfm.vector(v2 - v0);
   } else {
     sd.is_mesh = 0;
     const SphereAccel &sph = g.spheres[slot];
     float3 po = inst.identity ? p : inst.inv.point(p);
     ng = ns = po - sph.c;
-    sd.e1 = sd.e2 = make3(0.0f);
   }
   if (!inst.identity) {
     ng = Affine::normal(inst.inv, ng);
@@ -107,7 +103,6 @@ OPTICA_HD void shader_setup_background(const Ray &ray, ShaderData &sd) {
   sd.ray_length = kInf;
   sd.dP = 0.0f;
   sd.u = sd.v = 0.0f;
-  sd.e1 = sd.e2 = make3(0.0f);
   sd.instance = -1;
   sd.prim = 0;
   sd.backfacing = 0;
