@@ -205,7 +205,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
       if (average(cl.holdout) >= 1.0f) break;
     }
 
-    if (!is_black(cl.emission)) {
+    if (!is_zero3(cl.emission)) {
       float w = 1.0f;
       if (!specular && path.bounce > 0 && sd.is_mesh && s.num_emissive > 0)
         w = power_heuristic(prev_pdf, emissive_triangle_pdf(s, hit, mis_origin, sd.P, material));

@@ -124,7 +124,7 @@ OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, const PathState &
   sd.path.flags |= kPathEmission;
   ClosureList cl;
   svm_eval(s, s.materials[t.material], sd, cl);
-  if (is_black(cl.emission)) return false;
+  if (is_zero3(cl.emission)) return false;
   ls.li = cl.emission;
   ls.pdf = emissive_select_pdf(s, t.estimate, t.area) * d2 / (t.area * cos_l);
   ls.delta = false;
