@@ -82,6 +82,7 @@ def blender_image(name: str, texture: dict):
     else:
         rgba[..., :c] = values
     image.pixels.foreach_set(rgba.reshape(-1))
+    image.pack()  # Cycles reads generated images from their packed data
     colorspace = texture.get("colorspace", "linear" if floats else "srgb")
     image.colorspace_settings.name = {"srgb": "sRGB", "linear": "Linear Rec.709", "non_color": "Non-Color"}[colorspace]
     image.alpha_mode = texture.get("alpha_mode", "STRAIGHT")

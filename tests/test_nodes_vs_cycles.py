@@ -189,3 +189,91 @@ def test_mapping_every_type(scene, tmp_path):
         tiles.append(ss.Tile(ss.emission_graph(nodes, links, ("Map", "Vector"))))
     t = ss.TileScene(tiles, tile_px=12, cols=4)
     compare_tiles(t, *render_both(scene, t, tmp_path), names)
+
+
+def _checker_texture(rng, channels=3, dtype=np.uint8, size=(4, 5)):
+    if dtype == np.uint8:
+        px = rng.integers(0, 256, (*size, channels)).astype(np.uint8)
+    else:
+        px = rng.uniform(0.0, 2.0, (*size, channels)).astype(np.float32)
+    return px
+
+
+def _image_tile(image, *, interpolation="Linear", extension="REPEAT", projection="FLAT", output="Color",
+                scale=(2.3, 1.7, 1.0), blend=0.0):
+    nodes = {"UV": {"type": "ShaderNodeTexCoord"},
+             "Map": {"type": "ShaderNodeMapping", "params": {"vector_type": "POINT"},
+                     "inputs": {"Location": (-0.61, -0.37, 0.0), "Scale": scale}},
+             "Image": {"type": "ShaderNodeTexImage",
+                       "params": {"image": image, "interpolation": interpolation, "extension": extension,
+                                  "projection": projection, "projection_blend": blend}}}
+    links = [["UV", "Generated" if projection != "FLAT" else "UV", "Map", "Vector"], ["Map", "Vector", "Image", "Vector"]]
+    return ss.Tile(ss.emission_graph(nodes, links, ("Image", output)))
+
+
+def test_image_texture_interpolation_extension_and_formats(scene, tmp_path):
+    rng = np.random.default_rng(5)
+    rgba = _checker_texture(rng, 4)
+    rgba[..., 3] = rng.choice([0, 64, 200, 255], rgba.shape[:2])
+    textures = {
+        "srgb": {"pixels": _checker_texture(rng), "colorspace": "srgb"},
+        "linear8": {"pixels": _checker_texture(rng), "colorspace": "linear"},
+        "data8": {"pixels": _checker_texture(rng), "colorspace": "non_color"},
+        "grey8": {"pixels": _checker_texture(rng, 1), "colorspace": "srgb"},
+        "float": {"pixels": _checker_texture(rng, 4, np.float32), "colorspace": "linear"},
+        "rgba": {"pixels": rgba, "colorspace": "srgb"},
+        "float rgba": {"pixels": np.concatenate([_checker_texture(rng, 3, np.float32),
+                                                 rgba[..., 3:].astype(np.float32) / 255], axis=2),
+                       "colorspace": "linear"},
+    }
+    names, tiles = [], []
+    for interpolation in ("Linear", "Closest", "Cubic", "Smart"):
+        for extension in ("REPEAT", "EXTEND", "CLIP", "MIRROR"):
+            names.append(f"srgb {interpolation} {extension}")
+            tiles.append(_image_tile("srgb", interpolation=interpolation, extension=extension))
+    for image in ("linear8", "data8", "grey8", "float", "float rgba"):
+        names.append(image)
+        tiles.append(_image_tile(image))
+    # PREMUL is left out: Blender stores byte images straight and converts the pixels it is given
+    # on the way in, so a Blender image cannot hold given premultiplied bytes (the core's meaning of
+    # PREMUL is tested in test_shading_core.py).
+    for mode in ("STRAIGHT", "CHANNEL_PACKED", "NONE"):
+        textures[f"rgba {mode}"] = dict(textures["rgba"], alpha_mode=mode)
+        for output in ("Color", "Alpha"):
+            names.append(f"rgba {mode} {output}")
+            tile = _image_tile(f"rgba {mode}", output=output, scale=(0.9, 0.8, 1.0))
+            if output == "Color":  # with Alpha used too, so the colour is unassociated
+                tile.graph["nodes"]["Strength"] = {"type": "ShaderNodeMath", "params": {"operation": "MAXIMUM"},
+                                                   "inputs": {"Value_001": 1.0}}
+                tile.graph["links"] += [["Image", "Alpha", "Strength", "Value"],
+                                        ["Strength", "Value", "Emission", "Strength"]]
+            tiles.append(tile)
+    names.append("rgba STRAIGHT, Alpha unused")
+    tiles.append(_image_tile("rgba STRAIGHT", scale=(0.9, 0.8, 1.0)))
+    for projection in ("SPHERE", "TUBE"):
+        names.append(projection)
+        tiles.append(_image_tile("srgb", projection=projection, scale=(1.0, 1.0, 1.0)))
+    names.append("missing image")
+    tiles.append(_image_tile(None))
+    t = ss.TileScene(tiles, tile_px=16, cols=8, textures=textures)
+    compare_tiles(t, *render_both(scene, t, tmp_path), names)
+
+
+def test_srgb_texture_edges_are_decoded_after_interpolation(scene, tmp_path):
+    """An 8-bit sRGB texture magnified with Linear interpolation: Cycles blends the encoded bytes
+    and decodes the blend, which makes edges softer than blending decoded values. Optica must
+    give Cycles' values, not the blend of decoded ones."""
+    px = np.zeros((2, 2, 3), np.uint8)
+    px[:, 1] = 255
+    textures = {"edge": {"pixels": px, "colorspace": "srgb"}}
+    tile = _image_tile("edge", scale=(1.0, 1.0, 1.0), extension="EXTEND")
+    tile.graph["nodes"]["Map"]["inputs"]["Location"] = (0.0, 0.0, 0.0)
+    t = ss.TileScene([tile], tile_px=32, cols=1, textures=textures)
+    cycles, optica = render_both(scene, t, tmp_path)
+    compare_tiles(t, cycles, optica, ["edge"], outlier_fraction=0.0)
+    row = optica[16, :, 0]
+    u = (np.arange(32) + 0.5) / 32
+    blend = np.clip(u * 2 - 0.5, 0, 1)  # interpolation weight of the white texel along the row
+    decoded_after = np.where(blend <= 0.04045, blend / 12.92, ((blend + 0.055) / 1.055) ** 2.4)
+    assert np.allclose(row, decoded_after, atol=2e-3), "sRGB must be decoded after interpolating the bytes"
+    assert not np.allclose(row, blend, atol=2e-2), "a linear blend of decoded texels is the old, sharper edge"

@@ -117,7 +117,10 @@ class _Compiler:
         self.nodes = graph["nodes"]
         self.what = what
         self.links_to = {(dst, ds): (src, ss) for src, ss, dst, ds in graph["links"]}
-        self.consumed = {(src, ss) for src, ss, _, _ in graph["links"]}
+        # Outputs read by a node that reaches the output (Cycles drops the others first, which
+        # matters where a node's behaviour depends on whether an output is used).
+        reachable = _upstream(graph, graph["output"])
+        self.consumed = {(src, ss) for src, ss, dst, _ in graph["links"] if dst in reachable}
         self.instrs: list = []
         self.constants: list[float] = []
         self.const_index: dict = {}
@@ -335,6 +338,20 @@ class _Compiler:
             s = self.constants[-strength - 1]
             total = [t + ci * s * w for t, ci in zip(total, c)]
         return tuple(total)
+
+
+def _upstream(graph: dict, key: str) -> set:
+    """`key` and every node it depends on through links."""
+    sources: dict = {}
+    for src, _, dst, _ in graph["links"]:
+        sources.setdefault(dst, []).append(src)
+    seen, todo = {key}, [key]
+    while todo:
+        for src in sources.get(todo.pop(), ()):
+            if src not in seen:
+                seen.add(src)
+                todo.append(src)
+    return seen
 
 
 def _jump_operand_offset(op_name: str) -> int:
