@@ -10,8 +10,10 @@ optica_core, so both engines render one description:
   each, seen from above by an orthographic camera; `render_cycles()` / `render_optica()` render
   it, and `tile_pixels()` cuts a rendered image into the tiles' interior pixels.
 - `emission_graph(nodes, links, source)`: wraps nodes under test so that `source` (a node
-  output) drives an Emission shader. With zero bounces and a tiny box filter, each pixel is
-  then the node's value at the pixel centre in both engines, so images match per pixel.
+  output) drives an Emission shader. With zero bounces and a tiny (0.01-pixel Gaussian) filter,
+  each pixel is then the node's value at the pixel centre in both engines, so images match per
+  pixel. (Blender gives Cycles' Box filter a width of one pixel whatever is asked, hence the
+  Gaussian.)
 
 Cycles runs with the settings of bpy_scenes.configure_cycles; Optica renders with
 optica_core.Renderer directly (not through the add-on, whose exporter writes version 1).
@@ -175,7 +177,16 @@ class TileScene:
     cols: int = 8
     textures: dict = field(default_factory=dict)
     world: dict | None = None  # world graph (default black)
+    sun: tuple | None = None  # (rotation about x, about z in radians, strength, angular diameter)
     _mesh_extra: dict = field(default_factory=dict)  # per tile: what Blender computed (build_blender)
+
+    def sun_matrix(self) -> np.ndarray:
+        rx, rz = self.sun[0], self.sun[1]
+        cx, sx, cz, sz = np.cos(rx), np.sin(rx), np.cos(rz), np.sin(rz)
+        m = np.eye(4)
+        m[:3, :3] = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]]) @ np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+        m[2, 3] = 10.0
+        return m.astype(np.float32)
 
     @property
     def rows(self) -> int:
@@ -210,12 +221,16 @@ class TileScene:
     def optica_dict(self) -> dict:
         w, h = self.size
         d = {"version": 2,
-             "render": {"width": w, "height": h, "max_bounces": 0, "filter": "box", "filter_width": 0.01, "seed": 1},
+             "render": {"width": w, "height": h, "max_bounces": 0, "filter": "gaussian", "filter_width": 0.01,
+                        "seed": 1},
              "camera": {"type": "orthographic", "matrix": self.camera_matrix(), "ortho_scale": self.cols * TILE_SIZE,
                         "clip_start": 0.1, "clip_end": 100.0},
              "textures": self.textures, "materials": {}, "meshes": {}, "instances": []}
         if self.world is not None:
             d["world"] = self.world
+        if self.sun is not None:
+            d["lights"] = {"sun": {"type": "sun", "strength": self.sun[2], "angle": self.sun[3],
+                                   "matrix": self.sun_matrix()}}
         for k, tile in enumerate(self.tiles):
             name = f"tile{k}"
             vertices, triangles, uvs, normals = self.geometry(k)
@@ -290,6 +305,12 @@ class TileScene:
         else:
             world.node_tree.nodes["Background"].inputs["Color"].default_value = (0, 0, 0, 1)
         scene.world = world
+        if self.sun is not None:
+            light = bpy.data.lights.new("Sun", "SUN")
+            light.energy, light.angle = self.sun[2], self.sun[3]
+            sun = bpy.data.objects.new("Sun", light)
+            sun.matrix_world = Matrix(self.sun_matrix().tolist())
+            scene.collection.objects.link(sun)
         w, h = self.size
         scene.render.resolution_x, scene.render.resolution_y = w, h
         scene.render.resolution_percentage = 100
@@ -331,7 +352,8 @@ def configure_cycles(scene, spp: int, seed: int = 1, bounces: int = 0):
     bs.configure_cycles(scene, spp, seed)
     c = scene.cycles
     c.max_bounces = c.diffuse_bounces = c.glossy_bounces = c.transmission_bounces = bounces
-    c.pixel_filter_type = "BOX"
+    # Blender always gives Cycles' box filter a width of one pixel: a narrow Gaussian it is.
+    c.pixel_filter_type = "GAUSSIAN"
     c.filter_width = 0.01
 
 
@@ -350,7 +372,8 @@ def render_cycles(scene, path: Path, spp: int = 1, bounces: int = 0) -> np.ndarr
     return read_image_file(path)[""].astype(np.float64)
 
 
-def render_optica(d: dict, spp: int = 1) -> np.ndarray:
+def render_optica(d: dict, spp: int = 1, bounces: int = 0, seed: int = 1) -> np.ndarray:
+    d = dict(d, render=dict(d["render"], max_bounces=bounces, seed=seed))
     r = oc.Renderer()
     r.set_scene(d)
     r.accumulate(spp)

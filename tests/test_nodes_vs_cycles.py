@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Shader nodes against Cycles, node by node (shader_scenes.py): each tile of a grid shows one
-node's output through an Emission shader, rendered with zero bounces and a 0.01-pixel box
-filter by both engines, so every pixel is the node evaluated at the pixel centre and the two
+node's output through an Emission shader, rendered with zero bounces and a 0.01-pixel
+Gaussian filter by both engines, so every pixel is the node evaluated at the pixel centre and the two
 images must agree per pixel.
 
 Tolerances: 2e-3 absolute + 2e-3 relative (float32 rounding), plus what moving the sample by

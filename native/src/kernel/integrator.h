@@ -171,6 +171,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
   bool first_surface = true;  // AOVs come from the first surface that does not pass light straight on
   for (;;) {
     Hit hit;
+    float ray_end = ray.tmax;
     bool found = intersect_closest(s, ray, hit);
     float tmax = found ? hit.t : ray.tmax;
     float clamp = path.bounce <= 1 ? s.clamp_direct : s.clamp_indirect;
@@ -261,7 +262,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
       beta *= ms.weight;
       mis_offset += hit.t;
       ray.o = offset_ray_origin(sd.P, -sd.Ng);
-      ray.tmax = tmax - hit.t;
+      ray.tmax = ray_end - hit.t;  // what is left to the camera's clip end
       ray.tmin = 0.0f;
       ray.dP = sd.dP;
       continue;
