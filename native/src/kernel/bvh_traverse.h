@@ -23,6 +23,13 @@ struct RayInv {
   OPTICA_HD static RayInv make(float3 o, float3 d) {
     RayInv r;
     r.o = o;
+    // A zero component would make bound·inv − o·inv an ∞ − ∞ = NaN wherever the ray runs in a
+    // box's plane, and NaN slabs never reject a node: axis-aligned rays (an orthographic
+    // camera looking straight down) would visit every node. A tiny stand-in keeps every slab
+    // finite and correctly signed.
+    const float tiny = 1e-18f;
+    d = make3(fabsf(d.x) < tiny ? copysignf(tiny, d.x) : d.x, fabsf(d.y) < tiny ? copysignf(tiny, d.y) : d.y,
+              fabsf(d.z) < tiny ? copysignf(tiny, d.z) : d.z);
     r.inv_d = make3(1.0f / d.x, 1.0f / d.y, 1.0f / d.z);
     r.o_inv = o * r.inv_d;
     r.near_x = d.x >= 0.0f ? 0 : 1;
