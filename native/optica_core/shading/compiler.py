@@ -12,6 +12,7 @@ parameters, asks for its outputs and emits instructions.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -489,8 +490,14 @@ class NodeCompiler:
 def compile_graph(graph: dict, what: str) -> Program:
     """Compiles a normalised graph (shading.graph.validate_graph) into a Program; `what`
     names it in errors (e.g. "materials['Wood']")."""
-    counting = _run(graph, what, None)
-    compiler = _run(graph, what, counting.uses)
+    # Compilation recurses along links (a few frames per node): long chains need more room.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 8 * len(graph["nodes"]) + 1000))
+    try:
+        counting = _run(graph, what, None)
+        compiler = _run(graph, what, counting.uses)
+    finally:
+        sys.setrecursionlimit(limit)
     code = compiler.flatten()
     return Program(code=code, constants=np.asarray(compiler.constants, np.float32), textures=compiler.textures,
                    attributes=compiler.attributes, flags=compiler.flags, emission_estimate=tuple(compiler.estimate),
