@@ -6,8 +6,11 @@ with eight bounces, rendered by both engines (shader_scenes.py).
   renders' noise alone moves a tile's mean by a few tenths of a percent);
 - slow run: a 4096-sample Cycles reference; Optica's tile means within 1% of it at 1024
   samples, and Optica's error against it keeps falling like 1/√spp from 64 to 256 to 1024
-  samples (each ×4 in samples must cut the RMSE to at most 0.65×, where 0.5 is pure noise and
-  the reference's own noise accounts for the rest): a biased closure plateaus.
+  samples: a biased closure plateaus. The error is robust — the root of the median squared
+  pixel error — because a few caustic fireflies (sun light through the glass spheres onto
+  their neighbours, found by BSDF sampling only, in both engines) would otherwise decide a
+  tile's RMSE. Each ×4 in samples must cut it to at most 0.7× (pure noise: 0.5, and the
+  reference's own noise raises that to 0.54 at 1024 samples).
 
 Closures documented as approximations (sheen, subsurface; docs/shading.md) are rendered but
 only checked to be finite and lit.
@@ -27,6 +30,8 @@ WORLD = {"nodes": {"Background": {"type": "ShaderNodeBackground", "inputs": {"Co
                    "World Output": {"type": "ShaderNodeOutputWorld"}},
          "links": [["Background", "Background", "World Output", "Surface"]], "output": "World Output"}
 APPROXIMATED = {"Principled sheen", "Principled subsurface", "Sheen BSDF"}
+# Closures whose pixels have no noise to lose (seen straight through, or emitting only).
+NOISELESS = {"Transparent BSDF", "Emission"}
 
 
 def principled(**inputs):
@@ -133,11 +138,11 @@ def test_closures_converge_to_cycles(scene, tmp_path):
         optica = ss.render_optica(d, spp, bounces=BOUNCES, seed=spp)
         for k, name in enumerate(names):
             a, b = ss.tile_pixels(reference, tiles, k, 0)[..., :3], ss.tile_pixels(optica, tiles, k, 0)[..., :3]
-            errors.setdefault(name, []).append(np.sqrt(np.mean((a - b) ** 2)) / max(a.mean(), 1e-6))
+            errors.setdefault(name, []).append(np.sqrt(np.median((a - b) ** 2)) / max(a.mean(), 1e-6))
             if spp == 1024 and name not in APPROXIMATED and abs(b.mean() / a.mean() - 1) > 0.01:
                 failures.append(f"{name}: mean Optica/Cycles {b.mean() / a.mean():.4f} at 1024 spp")
     for name, (e64, e256, e1024) in errors.items():
-        print(f"{name}: rel. RMSE {e64:.4f} (64) {e256:.4f} (256) {e1024:.4f} (1024)")
-        if name not in APPROXIMATED and (e256 > 0.65 * e64 or e1024 > 0.65 * e256):
+        print(f"{name}: relative error {e64:.4f} (64) {e256:.4f} (256) {e1024:.4f} (1024)")
+        if name not in APPROXIMATED | NOISELESS and (e256 > 0.7 * e64 or e1024 > 0.7 * e256):
             failures.append(f"{name}: error plateaus: {e64:.4f} → {e256:.4f} → {e1024:.4f}")
     assert not failures, "\n".join(failures)
