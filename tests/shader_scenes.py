@@ -94,30 +94,8 @@ def blender_image(name: str, texture: dict):
 def blender_material(name: str, graph: dict, images: dict):
     """The node tree of `graph` (scene-dict form) in a new Blender material."""
     mat = bpy.data.materials.new(name)
-    tree = mat.node_tree
-    tree.nodes.clear()
-    made = {}
-    for key, node in graph["nodes"].items():
-        b = tree.nodes.new(node["type"])
-        b.name = key
-        for ident, value in node.get("inputs", {}).items():
-            socket = _socket(b.inputs, ident)
-            if socket.type == "RGBA":
-                value = (*value[:3], 1.0)
-            socket.default_value = value
-        for prop, value in node.get("params", {}).items():
-            if (node["type"], prop) in _OUTPUT_VALUE_PARAMS:
-                socket = _socket(b.outputs, _OUTPUT_VALUE_PARAMS[(node["type"], prop)])
-                socket.default_value = (*value[:3], 1.0) if socket.type == "RGBA" else value
-            elif prop == "image":
-                b.image = images[value] if value is not None else None
-            elif prop == "object":
-                continue  # set by the test when it needs one
-            else:
-                setattr(b, prop, value)
-        made[key] = b
-    for src, src_socket, dst, dst_socket in graph["links"]:
-        tree.links.new(_socket(made[src].outputs, src_socket), _socket(made[dst].inputs, dst_socket))
+    mat.node_tree.nodes.clear()
+    made = _fill_tree(mat.node_tree, graph, images)
     made[graph["output"]].is_active_output = True
     return mat
 
@@ -316,7 +294,8 @@ class TileScene:
         scene.render.resolution_percentage = 100
 
 
-def _fill_tree(tree, graph, images):
+def _fill_tree(tree, graph, images) -> dict:
+    """Adds the nodes and links of `graph` (scene-dict form) to `tree`; returns {key: bpy node}."""
     made = {}
     for key, node in graph["nodes"].items():
         b = tree.nodes.new(node["type"])
@@ -325,10 +304,19 @@ def _fill_tree(tree, graph, images):
             socket = _socket(b.inputs, ident)
             socket.default_value = (*value[:3], 1.0) if socket.type == "RGBA" else value
         for prop, value in node.get("params", {}).items():
-            setattr(b, prop, images[value] if prop == "image" else value)
+            if (node["type"], prop) in _OUTPUT_VALUE_PARAMS:
+                socket = _socket(b.outputs, _OUTPUT_VALUE_PARAMS[(node["type"], prop)])
+                socket.default_value = (*value[:3], 1.0) if socket.type == "RGBA" else value
+            elif prop == "image":
+                b.image = images[value] if value is not None else None
+            elif prop == "object":
+                continue  # set by the test when it needs one
+            else:
+                setattr(b, prop, value)
         made[key] = b
-    for src, ss, dst, ds in graph["links"]:
-        tree.links.new(_socket(made[src].outputs, ss), _socket(made[dst].inputs, ds))
+    for src, src_socket, dst, dst_socket in graph["links"]:
+        tree.links.new(_socket(made[src].outputs, src_socket), _socket(made[dst].inputs, dst_socket))
+    return made
 
 
 def _mikktspace_tangents(me, triangles) -> dict:

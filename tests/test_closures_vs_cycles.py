@@ -12,7 +12,7 @@ with eight bounces, rendered by both engines (shader_scenes.py).
   tile's RMSE. Each ×4 in samples must cut it to at most 0.7× (pure noise: 0.5, and the
   reference's own noise raises that to 0.54 at 1024 samples).
 
-Closures documented as approximations (sheen, subsurface; docs/shading.md) are rendered but
+Closures documented as approximations (sheen, subsurface; docs/scene-dict.md, Node types) are rendered but
 only checked to be finite and lit.
 """
 

@@ -63,6 +63,58 @@ def render_both(scene, tiles: ss.TileScene, tmp_path, spp=1):
     return cycles, optica
 
 
+def _plain_value(value):
+    return tuple(value) if hasattr(value, "__len__") and not isinstance(value, str) else value
+
+
+def test_registry_matches_blender_sockets_and_parameters():
+    """Every registered node type against the node bpy creates: socket identifiers, types and
+    defaults, enum values and parameter defaults (converters leave out what equals a default)."""
+    material = bpy.data.materials.new("registry")
+    world = bpy.data.worlds.new("registry")
+    trees = (material.node_tree, world.node_tree)  # Blender 5 makes both with the data block
+    problems = []
+    for type_, entry in oc.shading.NODE_TYPES.items():
+        try:
+            node = trees[0].nodes.new(type_)
+        except RuntimeError:  # world-only nodes
+            node = trees[1].nodes.new(type_)
+        inputs = {s.identifier: s for s in node.inputs}
+        for ident, socket in entry["inputs"].items():
+            s = inputs.get(ident)
+            if s is None or s.type != socket["type"]:
+                problems.append(f"{type_} input {ident}: bpy has {s and s.type}, registry {socket['type']}")
+            elif socket["default"] is not None and hasattr(s, "default_value"):
+                value = np.ravel(_plain_value(s.default_value))[:np.size(socket["default"])]
+                if not np.allclose(value, socket["default"], atol=1e-6):
+                    problems.append(f"{type_} input {ident}: default {value} in bpy, {socket['default']}")
+        outputs = {s.identifier: s.type for s in node.outputs}
+        for ident, type_name in entry["outputs"].items():
+            if outputs.get(ident) != type_name:
+                problems.append(f"{type_} output {ident}: bpy has {outputs.get(ident)}, registry {type_name}")
+        for name, param in entry["params"].items():
+            if (type_, name) in _OUTPUT_PARAMS:
+                value = np.ravel(_plain_value(node.outputs[0].default_value))[:np.size(param["default"])]
+                if not np.allclose(value, param["default"]):
+                    problems.append(f"{type_}.{name}: default {value} in bpy, {param['default']}")
+            elif not hasattr(node, name):
+                continue  # data blocks and scene data the converters write (image, object matrix...)
+            elif param["kind"] == "enum":
+                items = {i.identifier for i in node.bl_rna.properties[name].enum_items}
+                if set(param["values"]) != items or getattr(node, name) != param["default"]:
+                    problems.append(f"{type_}.{name}: bpy {sorted(items)} default {getattr(node, name)}, "
+                                    f"registry {sorted(param['values'])} default {param['default']}")
+            elif param["kind"] in ("bool", "float", "int", "string") and param["default"] is not None:
+                if getattr(node, name) != param["default"]:
+                    problems.append(f"{type_}.{name}: default {getattr(node, name)} in bpy, {param['default']}")
+    bpy.data.materials.remove(material)
+    bpy.data.worlds.remove(world)
+    assert not problems, "\n".join(problems)
+
+
+_OUTPUT_PARAMS = {("ShaderNodeValue", "value"), ("ShaderNodeRGB", "color"), ("ShaderNodeNormal", "direction")}
+
+
 # The inputs of the maths nodes across each tile: a in [-1.46, 1.47] along x (inside ±π/2, so
 # tangents stay finite), b in [0.41, 1.54] along y (away from 0, where modulo and snap change
 # faster than a pixel resolves). Odd scales keep jumps away from pixel centres.

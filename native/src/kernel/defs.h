@@ -6,8 +6,11 @@
 
 #if defined(__CUDACC__)
 #define OPTICA_HD __host__ __device__ __forceinline__
+// For large functions called from several places (the shader interpreter): one copy, called.
+#define OPTICA_HD_CALLED __host__ __device__ __noinline__
 #else
 #define OPTICA_HD inline __attribute__((always_inline))
+#define OPTICA_HD_CALLED inline __attribute__((noinline))
 #endif
 
 namespace optica {

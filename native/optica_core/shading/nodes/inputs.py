@@ -10,7 +10,7 @@ from ..registry import Param, define, enum
 _FROM_INSTANCER = Param("bool", False)
 
 
-@define("ShaderNodeValue", outputs={"Value": "VALUE"}, params={"value": Param("float", 0.5)},
+@define("ShaderNodeValue", outputs={"Value": "VALUE"}, params={"value": Param("float", 0.0)},
         description="params.value: the node's output value")
 def value_node(nc):
     nc.set_output("Value", nc.constant(nc.param("value")))

@@ -49,7 +49,7 @@ def _emission(nc, color, strength):
         params={"distribution": enum("GGX MULTI_GGX", "MULTI_GGX"),
                 "subsurface_method": enum("BURLEY RANDOM_WALK RANDOM_WALK_SKIN", "RANDOM_WALK")},
         description="subsurface is approximated by diffuse reflection of the base colour; "
-                    "thin film is not rendered; sheen uses an approximate lobe (docs/shading.md)")
+                    "thin film is not rendered; sheen uses an approximate lobe (docs/scene-dict.md, Node types)")
 def principled_bsdf(nc):
     v = {name: nc.input(name) for name, (kind, _) in _PRINCIPLED_INPUTS.items()
          if name not in ("Normal", "Coat Normal", "Tangent")}
@@ -137,7 +137,7 @@ def translucent_bsdf(nc):
 @define("ShaderNodeBsdfSheen",
         inputs={"Color": ("RGBA", _GREY8), "Roughness": ("VALUE", 0.5), "Normal": ("VECTOR", _ZERO3)},
         outputs=_BSDF, params={"distribution": enum("ASHIKHMIN MICROFIBER", "MICROFIBER")},
-        description="both distributions use one approximate sheen lobe (docs/shading.md)")
+        description="both distributions use one approximate sheen lobe (docs/scene-dict.md, Node types)")
 def sheen_bsdf(nc):
     nc.emit("SHEEN_BSDF", nc.weight, nc.param("distribution"), nc.input("Color"), nc.input("Roughness"),
             nc.input_or_none("Normal"))

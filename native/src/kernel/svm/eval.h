@@ -310,7 +310,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         float roughness = st.in1(), anisotropy = st.in1(), rotation = st.in1();
         float3 n = st.load3_or(st.next(), sd.N);
         int32_t tangent = st.next();
-        st.in1();  // thin film thickness: not rendered (docs/shading.md)
+        st.in1();  // thin film thickness: not rendered (docs/scene-dict.md, Node types)
         st.in1();
         if (w != 0.0f && lobes_wanted)
           metallic_bsdf(cl, tables, sd, w, distribution, fresnel, base, edge, n_ior, k, roughness, anisotropy, rotation,
@@ -388,7 +388,8 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
   }
 }
 
-OPTICA_HD void svm_eval(const KernelScene &s, const ShaderProgramView &prog, ShaderData &sd, ClosureList &cl) {
+OPTICA_HD_CALLED void svm_eval(const KernelScene &s, const ShaderProgramView &prog, ShaderData &sd,
+                               ClosureList &cl) {
   SvmState st;
   svm_run(s, prog, sd, st, cl);
 }
