@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """Rendering speed of optica_core: paths per second (samples · pixels / s).
 
-    python bench/render.py                 # Cornell box and the 1M-triangle displaced sphere,
-                                           # 256×256, 16 spp, 1 thread and all cores (~10 s on 2 cores)
+    python bench/render.py                 # Cornell box, the 1M-triangle displaced sphere and the
+                                           # PBR spheres textured and flat, 256×256, 16 spp, 1 thread
+                                           # and all cores (~30 s on 2 cores)
     python bench/render.py --quick         # 128×128, 4 spp, 100k-triangle sphere
     python bench/render.py --json out.json # also write every figure as JSON
+    python bench/render.py --scenes pbr_textured,pbr_flat --threads 1   # shader cost only
+
+`pbr_textured` is optica_core.scenes.pbr_spheres(): materials as Blender's glTF importer builds
+them (base-colour texture, roughness/metallic through Separate Color, a normal map), shader
+programs run per hit; `pbr_flat` is the same scene with constant Principled BSDFs. Their
+paths/s ratio is printed last (issue 8's goal: textured ≥ 0.6× flat).
 
 Each measurement: Renderer(threads=k), set_scene (timed apart), one warm-up accumulate(1),
 reset(), then accumulate(spp) timed; the best of --repeat such timed passes counts. A path is
@@ -34,7 +41,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="image size (default 256 256)")
     ap.add_argument("--spp", type=int, help="samples per pixel (default 16)")
     ap.add_argument("--triangles", type=int, help="displaced sphere triangles (default 1,000,000)")
-    ap.add_argument("--scenes", default="cornell_box,displaced_sphere")
+    ap.add_argument("--scenes", default="cornell_box,displaced_sphere,pbr_textured,pbr_flat")
     ap.add_argument("--threads", default="1,0", help="comma-separated thread counts, 0 = all cores (1,0)")
     ap.add_argument("--repeat", type=int, default=2, help="timed passes per measurement; the best counts (2)")
     args = ap.parse_args(argv)
@@ -51,6 +58,9 @@ def main(argv=None) -> int:
         "cornell_box": lambda: ("cornell_box(%d, %d)" % (w, h), oc.scenes.cornell_box(width=w, height=h)),
         "displaced_sphere": lambda: ("displaced_sphere(%d, %d, %d)" % (tris, w, h),
                                      oc.scenes.displaced_sphere(n_triangles=tris, width=w, height=h)),
+        "pbr_textured": lambda: ("pbr_spheres(%d, %d)" % (w, h), oc.scenes.pbr_spheres(w, h)),
+        "pbr_flat": lambda: ("pbr_spheres(%d, %d, textured=False)" % (w, h),
+                             oc.scenes.pbr_spheres(w, h, textured=False)),
     }
     results = {"machine": info, "args": {"size": [w, h], "spp": spp, "triangles": tris, "threads": threads,
                                          "repeat": args.repeat}, "runs": []}
@@ -88,12 +98,25 @@ def main(argv=None) -> int:
     print()
     print(C.format_table(["scene", "threads", "size", "spp", "max bounces", "set_scene ms", "render s",
                           "CPU s / render s", "M paths/s"], rows))
+    print_pbr_ratio(results["runs"], w, h)
     results["total_s"] = time.perf_counter() - t_start
     print("\ntotal %.0f s" % results["total_s"])
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float))
         print("wrote %s" % args.json)
     return 0
+
+
+def print_pbr_ratio(runs: list, w: int, h: int) -> None:
+    """Textured over flat paths/s, per thread count (the goal: at least 0.6)."""
+    by = {(run["scene"], run["threads"]): run for run in runs}
+    for (scene, threads), run in by.items():
+        flat = by.get(("pbr_spheres(%d, %d, textured=False)" % (w, h), threads))
+        if scene == "pbr_spheres(%d, %d)" % (w, h) and flat:
+            # CPU time per path is steadier than wall time on a shared machine.
+            cpu_ratio = (flat["cpu_s"] / flat["spp"]) / (run["cpu_s"] / run["spp"])
+            print("textured / flat PBR spheres, %d thread(s): %.2fx paths/s (%.2fx by CPU time)"
+                  % (threads, run["paths_per_s"] / flat["paths_per_s"], cpu_ratio))
 
 
 if __name__ == "__main__":

@@ -140,10 +140,11 @@ def cornell_box(scene):
 
     d = optica_core.validate_scene(optica_core.scenes.cornell_box(scene.render.resolution_x, scene.render.resolution_y))
     mats = {}
-    for name, m in d["materials"].items():
-        mats[name] = principled(name, tuple(m["base_color"]), metallic=m["metallic"], roughness=m["roughness"],
-                                specular=m["specular"], ior=m["ior"], emission=tuple(m["emission_color"]),
-                                strength=m["emission_strength"])
+    for name, graph in d["materials"].items():
+        m = graph["nodes"]["Principled BSDF"]["inputs"]  # the builders' flat materials, upgraded
+        mats[name] = principled(name, tuple(m["Base Color"]), metallic=m["Metallic"], roughness=m["Roughness"],
+                                specular=m["Specular IOR Level"], ior=m["IOR"], emission=tuple(m["Emission Color"]),
+                                strength=m["Emission Strength"])
     for group in d["instances"]:
         mesh = d["meshes"][group["geometry"]]
         slot = mesh["materials"][0] if mesh["materials"] else None

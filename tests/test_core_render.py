@@ -611,7 +611,7 @@ def test_get_scene_round_trip_renders_identically():
     r = oc.Renderer(threads=0)
     r.set_scene(hs.sampler_scene(48, 32, seed=2))
     got = r.get_scene()
-    assert isinstance(got, dict) and got["version"] == 1
+    assert isinstance(got, dict) and got["version"] == oc.SCENE_VERSION  # version 1 comes back upgraded
     r2 = oc.Renderer(threads=0)
     r2.set_scene(got)
     r.accumulate(4)

@@ -120,7 +120,7 @@ def _with_nan(array, index):
 BAD_INPUTS = [
     # top level and version
     ("version not an int", _set(("version",), "1"), r"version: expected an int, got '1'"),
-    ("version 2", _set(("version",), 2), r"version: unsupported scene version 2 \(this core reads 1\)"),
+    ("version 3", _set(("version",), 3), r"version: unsupported scene version 3 \(this core reads 1 and 2\)"),
     ("version missing", _delete(("version",)), r"scene: missing required key 'version'"),
     ("render missing", _delete(("render",)), r"scene: missing required key 'render'"),
     ("unknown top-level key", _set(("colour",), 1), r"scene: unknown key 'colour'"),
@@ -396,15 +396,25 @@ def test_defaults_are_filled_in():
                       "sensor_fit": "AUTO", "ortho_scale": 6.0, "shift_x": 0.0, "shift_y": 0.0, "clip_start": 0.1,
                       "clip_end": 100.0, "aperture_radius": 0.0, "focus_distance": 10.0, "aperture_blades": 0,
                       "aperture_rotation": 0.0}
-    assert out["world"] == {"color": (0.0, 0.0, 0.0), "strength": 1.0}
-    assert out["materials"]["m"] == {"base_color": (0.8, 0.8, 0.8), "base_color_texture": None, "metallic": 0.0,
-                                     "roughness": 0.5, "ior": 1.5, "specular": 0.5, "transmission": 0.0,
-                                     "emission_color": (1.0, 1.0, 1.0), "emission_strength": 0.0, "alpha": 1.0}
+    # Version 1 comes back as version 2: the world colour is a Background node, the flat
+    # material a Principled BSDF holding the version-1 defaults.
+    assert out["version"] == SCENE_VERSION == 2
+    background = out["world"]["nodes"]["Background"]
+    assert background["inputs"] == {"Color": (0.0, 0.0, 0.0), "Strength": 1.0}
+    material = out["materials"]["m"]
+    assert material["links"] == [("Principled BSDF", "BSDF", "Material Output", "Surface")]
+    inputs = material["nodes"]["Principled BSDF"]["inputs"]
+    assert {k: inputs[k] for k in ("Base Color", "Metallic", "Roughness", "IOR", "Specular IOR Level",
+                                   "Transmission Weight", "Emission Color", "Emission Strength", "Alpha")} == {
+        "Base Color": (0.8, 0.8, 0.8), "Metallic": 0.0, "Roughness": 0.5, "IOR": 1.5, "Specular IOR Level": 0.5,
+        "Transmission Weight": 0.0, "Emission Color": (1.0, 1.0, 1.0), "Emission Strength": 0.0, "Alpha": 1.0}
     assert out["textures"]["f"]["colorspace"] == "linear" and out["textures"]["b"]["colorspace"] == "srgb"
-    assert out["textures"]["b"]["interpolation"] == "linear" and out["textures"]["b"]["extension"] == "repeat"
+    assert out["textures"]["b"] == {"pixels": out["textures"]["b"]["pixels"], "colorspace": "srgb",
+                                    "alpha_mode": "STRAIGHT"}
     tri = out["meshes"]["tri"]
     assert tri["normals"] is None and tri["normal_indices"] is None and tri["uvs"] is None and tri["uv_indices"] is None
     assert tri["materials"] == [] and tri["material_ids"] is None
+    assert tri["uv_maps"] == {} and tri["attributes"] == {} and tri["tangents"] == {} and tri["texspace"] is None
     assert out["spheres"] == {} and out["instances"] == []
     lights = {name: {k: v for k, v in light.items() if k != "matrix"} for name, light in out["lights"].items()}
     assert lights["p"] == {"type": "point", "color": (1.0, 1.0, 1.0), "power": 1.0, "radius": 0.0}
@@ -426,7 +436,8 @@ def test_arrays_get_the_documented_dtypes_and_layout():
     for group in out["instances"]:
         assert group["transforms"].dtype == np.float32 and group["object_ids"].dtype == np.int32
     assert all(light["matrix"].dtype == np.float32 for light in out["lights"].values())
-    assert type(out["world"]["color"]) is tuple and all(type(c) is float for c in out["world"]["color"])
+    color = out["world"]["nodes"]["Background"]["inputs"]["Color"]
+    assert type(color) is tuple and all(type(c) is float for c in color)
     assert type(out["lights"]["Key"]["power"]) is float  # given as the int 100
 
 
@@ -457,8 +468,16 @@ def test_default_object_ids_run_over_all_groups():
 def test_instance_materials_default_to_the_geometrys():
     out = validate_scene(small_scene())
     assert out["instances"][0]["materials"] == ["Red", "Blue"]
-    assert out["instances"][3]["materials"] == [None]  # the sphere set has no material
-    assert out["instances"][1]["materials"] == ["Blue"]
+    # The sphere set has colours and no material: in version 1 its colours replaced the default
+    # material's colour; version 2 gives it a copy of the default material that reads them.
+    dots = out["spheres"]["Dots"]["material"]
+    assert out["instances"][3]["materials"] == [dots] == ["(default) (point colors)"]
+    assert ("Color Attribute", "Color", "Diffuse BSDF", "Color") in out["materials"][dots]["links"]
+    # A per-object material on the coloured spheres gets its own reading copy.
+    assert out["instances"][1]["materials"] == ["Blue (point colors)"]
+    links = out["materials"]["Blue (point colors)"]["links"]
+    assert ("Color Attribute", "Color", "Principled BSDF", "Base Color") in links
+    assert out["materials"]["Blue"]["links"] == [("Principled BSDF", "BSDF", "Material Output", "Surface")]
 
 
 def test_empty_materials_list_accepts_all_zero_ids():
@@ -565,11 +584,12 @@ def test_displaced_sphere_is_bumpy_smooth_and_sized_as_asked():
 
 def test_furnace_is_a_white_lambertian_sphere_under_a_white_sky():
     d = validate_scene(scenes.furnace())
-    assert d["lights"] == {} and d["world"] == {"color": (1.0, 1.0, 1.0), "strength": 1.0}
+    assert d["lights"] == {}
+    assert d["world"]["nodes"]["Background"]["inputs"] == {"Color": (1.0, 1.0, 1.0), "Strength": 1.0}
     assert d["render"]["max_bounces"] == 64
-    material = d["materials"][d["meshes"]["sphere"]["materials"][0]]
-    assert material["base_color"] == (1.0, 1.0, 1.0) and material["specular"] == 0.0
-    assert material["metallic"] == 0.0 and material["roughness"] == 1.0 and material["transmission"] == 0.0
+    material = d["materials"][d["meshes"]["sphere"]["materials"][0]]["nodes"]["Principled BSDF"]["inputs"]
+    assert material["Base Color"] == (1.0, 1.0, 1.0) and material["Specular IOR Level"] == 0.0
+    assert material["Metallic"] == 0.0 and material["Roughness"] == 1.0 and material["Transmission Weight"] == 0.0
     assert np.allclose(np.linalg.norm(d["meshes"]["sphere"]["vertices"], axis=1), 1.0, atol=1e-6)
 
 
@@ -644,7 +664,7 @@ def test_save_overwrites_an_existing_file(tmp_path):
 
 def test_saving_an_invalid_scene_writes_nothing(tmp_path):
     d = small_scene()
-    d["version"] = 2
+    d["version"] = 3
     with pytest.raises(ValueError, match=r"^version: unsupported"):
         save_scene(d, tmp_path / "s.optica")
     assert os.listdir(tmp_path) == []
@@ -726,10 +746,10 @@ def test_loading_a_pickled_array_is_refused(tmp_path):
 
 
 def test_loading_an_invalid_scene_names_the_file_and_the_key(tmp_path):
-    path = tmp_path / "v2.optica"
+    path = tmp_path / "v3.optica"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("scene.json", '{"version": 2}')
-    with pytest.raises(ValueError, match="^" + re.escape(str(path)) + r": version: unsupported scene version 2"):
+        zf.writestr("scene.json", '{"version": 3}')
+    with pytest.raises(ValueError, match="^" + re.escape(str(path)) + r": version: unsupported scene version 3"):
         load_scene(path)
 
 
@@ -757,4 +777,4 @@ def test_a_million_triangles_validate_save_and_load_quickly(tmp_path):
 
 
 def test_version_constant():
-    assert SCENE_VERSION == 1
+    assert SCENE_VERSION == 2

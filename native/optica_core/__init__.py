@@ -6,11 +6,13 @@ See docs/core-api.md for the whole API.
 """
 
 from . import _native
-from . import scenes
+from . import scenes, shading
 from .io import load_scene, save_scene
+from .programs import ProgramCache
 from .scene import SCENE_VERSION, SceneWarning, validate_scene
 
-__all__ = ["Renderer", "SceneWarning", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION", "scenes"]
+__all__ = ["Renderer", "SceneWarning", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION", "scenes",
+           "shading"]
 __version__ = "0.1.0"
 
 
@@ -39,16 +41,23 @@ class Renderer:
             raise ValueError(f"threads: expected >= 0, got {threads}")
         self._native = _native.Renderer(int(threads))
         self._scene = None
+        self._programs = ProgramCache()
 
     @property
     def threads(self) -> int:
         return self._native.threads
 
     def set_scene(self, scene: dict) -> None:
-        """Validates `scene`, builds its BVHs and clears the film."""
+        """Validates `scene`, compiles its shaders (unchanged ones are reused), builds its BVHs
+        and clears the film."""
         valid = validate_scene(scene)
-        self._native.set_scene(valid)
+        self._native.set_scene(valid, self._programs.for_scene(valid))
         self._scene = valid
+
+    @property
+    def programs_compiled(self) -> int:
+        """Shader programs the last set_scene compiled (the others were reused)."""
+        return self._programs.compiled
 
     def get_scene(self) -> dict:
         """The validated dictionary last given to set_scene (arrays are read-only views)."""

@@ -1,6 +1,6 @@
 """Built-in scenes for the demo, the tests and the benchmarks, plus the geometry helpers they use.
 
-Every builder returns a valid scene dictionary (docs/scene-dict.md, version 1) in Blender's
+Every builder returns a valid scene dictionary in Blender's
 conventions: right-handed, Z up, metres; cameras and lights look along their −Z. Everything is
 deterministic and built with vectorised numpy.
 """
@@ -11,7 +11,10 @@ import math
 
 import numpy as np
 
-from .scene import SCENE_VERSION
+
+# The builders write flat materials, the version-1 form; validate_scene upgrades them to node
+# graphs (docs/scene-dict.md, "Version 1").
+_VERSION = 1
 
 # --------------------------------------------------------------------------------------------
 # Matrices
@@ -127,7 +130,7 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _scene(width: int, height: int, camera: dict, *, max_bounces: int = 12) -> dict:
-    return {"version": SCENE_VERSION,
+    return {"version": _VERSION,
             "render": {"width": int(width), "height": int(height), "max_bounces": max_bounces},
             "camera": camera, "world": {"color": (0.0, 0.0, 0.0), "strength": 1.0},
             "materials": {}, "textures": {}, "meshes": {}, "spheres": {}, "instances": [], "lights": {}}
@@ -243,3 +246,110 @@ def furnace(width: int = 64, height: int = 64) -> dict:
     d["meshes"]["sphere"] = {"vertices": vertices, "triangles": triangles, "normals": normals, "materials": ["white"]}
     d["instances"].append(_identity_group("sphere"))
     return d
+
+
+# --------------------------------------------------------------------------------------------
+# A textured PBR scene (version 2: node graphs)
+
+
+def pbr_spheres(width: int = 256, height: int = 256, *, textured: bool = True, texture_size: int = 512) -> dict:
+    """Nine smooth spheres on a floor under a sun and a sky, with materials built the way
+    Blender's glTF importer builds them: an sRGB base-colour texture into Base Color; one
+    Non-Color texture through Separate Color into Roughness (G) and Metallic (B); a normal map
+    through a Normal Map node. With `textured=False` the same Principled BSDFs hold constants
+    (each texture's mean) instead: the flat counterpart for bench/render.py.
+    """
+    rng = np.random.default_rng(11)
+    camera = {"type": "perspective", "matrix": look_at((0.0, -7.0, 4.0), (0.0, 0.0, 0.6)), "lens": 40.0}
+    d = _scene(width, height, camera)
+    d["version"] = 2
+    d["world"] = _background_graph((0.3, 0.4, 0.55))
+    textures = _pbr_textures(rng, texture_size)
+    d["textures"] = textures if textured else {}
+    vertices, triangles, normals = uv_sphere(0.6, 64, 32)
+    uvs, tangents = _sphere_uvs_and_tangents(normals)
+    for i in range(9):
+        name = f"sphere{i}"
+        tint = rng.uniform(0.3, 1.0, 3)
+        d["materials"][name] = (_gltf_material(tint) if textured else
+                                _flat_material(textures, tint))
+        d["meshes"][name] = {"vertices": vertices, "triangles": triangles, "normals": normals, "uvs": uvs,
+                             "materials": [name], "tangents": {"UVMap": {"data": tangents, "indices": triangles}},
+                             "active_uv_map": "UVMap"}
+        x, y = (i % 3 - 1) * 1.6, (i // 3 - 1) * 1.6
+        d["instances"].append({"geometry": name, "transforms": translation((x, y, 0.6))[None]})
+    floor_v, floor_t = quad([(-6, -6, 0), (6, -6, 0), (6, 6, 0), (-6, 6, 0)])
+    floor_uv = (floor_v[:, :2] / 3.0).astype(np.float32)
+    d["materials"]["floor"] = _gltf_material((1.0, 1.0, 1.0)) if textured else _flat_material(textures, (1, 1, 1))
+    d["meshes"]["floor"] = {"vertices": floor_v, "triangles": floor_t, "uvs": floor_uv, "materials": ["floor"],
+                            "tangents": {"UVMap": {"data": np.tile(np.float32([[1, 0, 0, 1]]), (4, 1)),
+                                                   "indices": floor_t}},
+                            "active_uv_map": "UVMap"}
+    d["instances"].append(_identity_group("floor"))
+    d["lights"]["sun"] = _sun((4.0, -3.0, 6.0), 3.0)
+    return d
+
+
+def _background_graph(color) -> dict:
+    return {"nodes": {"Background": {"type": "ShaderNodeBackground", "inputs": {"Color": tuple(color)}},
+                      "World Output": {"type": "ShaderNodeOutputWorld"}},
+            "links": [["Background", "Background", "World Output", "Surface"]], "output": "World Output"}
+
+
+def _pbr_textures(rng: np.random.Generator, n: int) -> dict:
+    """Base colour (sRGB), occlusion-roughness-metallic and normal map (Non-Color), 8-bit."""
+    y, x = np.mgrid[0:n, 0:n] / n
+    cells = (np.floor(x * 8) + np.floor(y * 8)) % 2
+    grain = rng.uniform(0.0, 1.0, (n, n))
+    base = np.stack([0.55 + 0.35 * cells, 0.45 + 0.2 * grain, 0.35 + 0.3 * (1 - cells)], axis=-1)
+    orm = np.stack([np.ones_like(x), 0.25 + 0.6 * grain, cells], axis=-1)  # G: roughness, B: metallic
+    slope = 0.25 * np.stack([np.sin(2 * np.pi * 8 * x), np.cos(2 * np.pi * 6 * y)], axis=-1)
+    normal = np.concatenate([0.5 + 0.5 * slope, np.ones_like(x)[..., None]], axis=-1)
+
+    def as_bytes(a):
+        return np.ascontiguousarray(np.clip(np.round(a * 255), 0, 255).astype(np.uint8))
+
+    return {"base_color": {"pixels": as_bytes(base), "colorspace": "srgb"},
+            "orm": {"pixels": as_bytes(orm), "colorspace": "non_color"},
+            "normal": {"pixels": as_bytes(normal), "colorspace": "non_color"}}
+
+
+def _gltf_material(tint) -> dict:
+    nodes = {
+        "Base Color": {"type": "ShaderNodeTexImage", "params": {"image": "base_color"}},
+        "Tint": {"type": "ShaderNodeMix", "params": {"data_type": "RGBA", "blend_type": "MULTIPLY"},
+                 "inputs": {"Factor_Float": 1.0, "B_Color": tuple(float(t) for t in tint)}},
+        "ORM": {"type": "ShaderNodeTexImage", "params": {"image": "orm"}},
+        "Separate": {"type": "ShaderNodeSeparateColor"},
+        "Normal Texture": {"type": "ShaderNodeTexImage", "params": {"image": "normal"}},
+        "Normal Map": {"type": "ShaderNodeNormalMap"},
+        "Principled BSDF": {"type": "ShaderNodeBsdfPrincipled"},
+        "Material Output": {"type": "ShaderNodeOutputMaterial"},
+    }
+    links = [["Base Color", "Color", "Tint", "A_Color"], ["Tint", "Result_Color", "Principled BSDF", "Base Color"],
+             ["ORM", "Color", "Separate", "Color"], ["Separate", "Green", "Principled BSDF", "Roughness"],
+             ["Separate", "Blue", "Principled BSDF", "Metallic"], ["Normal Texture", "Color", "Normal Map", "Color"],
+             ["Normal Map", "Normal", "Principled BSDF", "Normal"],
+             ["Principled BSDF", "BSDF", "Material Output", "Surface"]]
+    return {"nodes": nodes, "links": links, "output": "Material Output"}
+
+
+def _flat_material(textures: dict, tint) -> dict:
+    base = textures["base_color"]["pixels"].reshape(-1, 3).mean(axis=0) / 255
+    base = np.where(base <= 0.04045, base / 12.92, ((base + 0.055) / 1.055) ** 2.4) * np.asarray(tint)
+    orm = textures["orm"]["pixels"].reshape(-1, 3).mean(axis=0) / 255
+    inputs = {"Base Color": tuple(float(b) for b in base), "Roughness": float(orm[1]), "Metallic": float(orm[2])}
+    return {"nodes": {"Principled BSDF": {"type": "ShaderNodeBsdfPrincipled", "inputs": inputs},
+                      "Material Output": {"type": "ShaderNodeOutputMaterial"}},
+            "links": [["Principled BSDF", "BSDF", "Material Output", "Surface"]], "output": "Material Output"}
+
+
+def _sphere_uvs_and_tangents(unit: np.ndarray):
+    """Longitude/latitude UVs of uv_sphere() vertices and the tangent along increasing u
+    (around +Z), with a +1 bitangent sign."""
+    phi = np.arctan2(unit[:, 1], unit[:, 0])
+    u = (phi / (2 * np.pi)) % 1.0
+    v = 0.5 + np.arcsin(np.clip(unit[:, 2], -1, 1)) / np.pi
+    tangent = np.stack([-np.sin(phi), np.cos(phi), np.zeros_like(phi)], axis=1)
+    return (np.stack([u, v], axis=1).astype(np.float32),
+            np.concatenate([tangent, np.ones((len(unit), 1))], axis=1).astype(np.float32))

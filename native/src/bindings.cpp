@@ -9,6 +9,7 @@
 
 #include "renderer.h"
 #include "scene_reader.h"
+#include "shader_program.h"
 
 namespace py = pybind11;
 using namespace optica;
@@ -65,14 +66,52 @@ RayArray ray_array(const py::object &o, const char *name) {
 PYBIND11_MODULE(_native, m) {
   m.doc() = "Optica's native path-tracing core (use the optica_core package, not this module)";
 
+  m.def("svm_opcodes", [] {
+    py::list out;
+    for (const OpcodeSpec &s : svm_opcode_specs()) out.append(py::make_tuple(s.name, s.pure, s.layout));
+    return out;
+  }, "The shader instruction set: (name, pure, operand layout) per opcode, in opcode order");
+  m.def("svm_enums", [] {
+    py::dict out;
+    for (const EnumTable &t : svm_enum_tables()) {
+      py::list values;
+      for (const std::string &v : t.values) values.append(v);
+      out[t.name.c_str()] = values;
+    }
+    return out;
+  }, "The enum tables instruction operands index");
+  m.def(
+      "svm_fold",
+      [](py::array_t<int32_t, py::array::c_style | py::array::forcecast> code,
+         py::array_t<float, py::array::c_style | py::array::forcecast> constants) {
+        std::vector<int32_t> c(code.data(), code.data() + code.size());
+        std::vector<float> k(constants.data(), constants.data() + constants.size());
+        std::string error = verify_program(c.data(), c.size(), k.size(), 0, 0);
+        if (!error.empty()) throw py::value_error("svm_fold: " + error);
+        std::vector<float> stack;
+        try {
+          stack = fold_program(c, k);
+        } catch (const std::invalid_argument &e) {
+          throw py::value_error(e.what());
+        }
+        return py::array_t<float>(stack.size(), stack.data());
+      },
+      py::arg("code"), py::arg("constants"), "Runs pure instructions on constants; returns the stack");
+  m.def(
+      "svm_verify",
+      [](py::array_t<int32_t, py::array::c_style | py::array::forcecast> code, size_t constants, size_t textures,
+         size_t attributes) { return verify_program(code.data(), code.size(), constants, textures, attributes); },
+      py::arg("code"), py::arg("constants"), py::arg("textures"), py::arg("attributes"),
+      "What is wrong with a program ('' if nothing)");
+
   py::class_<PyRenderer>(m, "Renderer")
       .def(py::init<int>(), py::arg("threads") = 0)
       .def_property_readonly("threads", [](PyRenderer &r) { return r.renderer.threads(); })
       .def(
           "set_scene",
-          [](PyRenderer &r, const py::dict &d) {
+          [](PyRenderer &r, const py::dict &d, const py::dict &programs) {
             GeometryCache next;
-            std::unique_ptr<Scene> scene = scene_from_dict(d, r.geometry, next);
+            std::unique_ptr<Scene> scene = scene_from_dict(d, programs, r.geometry, next);
             std::string error;
             {
               py::gil_scoped_release release;
@@ -86,7 +125,9 @@ PYBIND11_MODULE(_native, m) {
             if (!error.empty()) throw py::value_error(error);
             r.geometry = std::move(next);
           },
-          py::arg("scene"), "Builds the scene (expects a dict normalised by optica_core.validate_scene).")
+          py::arg("scene"), py::arg("programs"),
+          "Builds the scene (a dict normalised by optica_core.validate_scene, with the shader programs "
+          "optica_core.shading compiled for it).")
       .def(
           "accumulate",
           [](PyRenderer &r, int n) {

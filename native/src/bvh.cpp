@@ -25,7 +25,7 @@ struct Pending {
 
 class Builder {
  public:
-  Builder(const std::vector<Aabb> &prims) : prims_(prims) {
+  Builder(const std::vector<Aabb> &prims, float primitive_cost) : prims_(prims), primitive_cost_(primitive_cost) {
     size_t n = prims.size();
     centers_.resize(n);
     idx_.resize(n);
@@ -213,8 +213,9 @@ class Builder {
     }
 
     float node_area = node.box.area();
-    float split_cost = best_axis >= 0 && node_area > 0.0f ? kTraversalCost + best_cost / node_area : kInf;
-    if (n <= kMaxLeaf && float(n) <= split_cost) { make_leaf(node, begin, end); return; }
+    float split_cost =
+        best_axis >= 0 && node_area > 0.0f ? kTraversalCost + primitive_cost_ * best_cost / node_area : kInf;
+    if (n <= kMaxLeaf && primitive_cost_ * float(n) <= split_cost) { make_leaf(node, begin, end); return; }
 
     uint32_t mid;
     if (best_axis < 0) {
@@ -241,6 +242,7 @@ class Builder {
   }
 
   const std::vector<Aabb> &prims_;
+  float primitive_cost_;  // of intersecting one primitive, in triangle tests
   std::vector<float3> centers_;
   std::vector<uint32_t> idx_;
   std::vector<BinaryNode> nodes_;
@@ -250,8 +252,8 @@ class Builder {
 
 }  // namespace
 
-Bvh build_bvh(const std::vector<Aabb> &prims, ThreadPool &pool) {
-  Builder builder(prims);
+Bvh build_bvh(const std::vector<Aabb> &prims, ThreadPool &pool, float primitive_cost) {
+  Builder builder(prims, primitive_cost);
   if (!prims.empty()) builder.build(pool);
   return builder.finish();
 }

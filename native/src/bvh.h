@@ -30,6 +30,8 @@ struct Bvh {
 };
 
 // Builds a BVH over `prims` (one box per primitive). Uses the pool's threads.
-Bvh build_bvh(const std::vector<Aabb> &prims, ThreadPool &pool);
+// `primitive_cost`: what intersecting one primitive costs, in triangle tests (the SAH weighs
+// leaves by it; an instance, a whole BVH walk, costs far more than a triangle).
+Bvh build_bvh(const std::vector<Aabb> &prims, ThreadPool &pool, float primitive_cost = 1.0f);
 
 }  // namespace optica

@@ -49,7 +49,7 @@ void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {
       c[0] += (r.radiance.x - c[0]) * w;
       c[1] += (r.radiance.y - c[1]) * w;
       c[2] += (r.radiance.z - c[2]) * w;
-      c[3] = 1.0f;
+      c[3] += (r.alpha - c[3]) * w;
       if ((index & 1u) == 0) {
         float wh = 1.0f / float(index / 2 + 1);
         float *hm = &fb.half[3 * p];

@@ -5,11 +5,15 @@
 #include <limits>
 #include <stdexcept>
 
+#include "bsdf_tables.h"
 #include "thread_pool.h"
 
 namespace optica {
 namespace {
 
+// What intersecting one instance costs in triangle tests, for the top-level SAH (a few node
+// tests and a ray transform at the least).
+constexpr float kInstanceCost = 16.0f;
 // Geometries with more primitives than this get the whole pool for their BVH build;
 // smaller ones are built side by side, one per thread.
 constexpr size_t kLargeGeometry = 1 << 16;
@@ -187,6 +191,9 @@ void Scene::build_instances(ThreadPool &pool) {
     v.geometry = src.geometry;
     v.object_id = src.object_id;
     v.identity = is_identity(src.xfm) ? 1 : 0;
+    for (int c = 0; c < 4; ++c) v.color[c] = src.color[c];
+    v.pass_index = src.pass_index;
+    v.random = src.random;
     if (src.slots.empty()) {
       v.slot_base = geometry_slot_base[src.geometry];
       v.slot_count = uint32_t(geometry_slots[src.geometry].size());
@@ -200,44 +207,114 @@ void Scene::build_instances(ThreadPool &pool) {
     boxes.push_back(transform_box(src.xfm, g.bvh.bounds));
     placed.push_back(uint32_t(i));
   }
-  tlas_ = build_bvh(boxes, pool);
+  // An instance test transforms the ray and walks the instance's own BVH: keep TLAS leaves small.
+  tlas_ = build_bvh(boxes, pool, kInstanceCost);
   for (auto &p : tlas_.prim_order) p = placed[p];
 }
 
 void Scene::build_emissive() {
   emissive_.clear();
-  for (const InstanceView &inst : instance_views_) {
+  auto emits = [&](int32_t material) {
+    const ShaderProgram &p = materials[material];
+    return (p.flags & kProgramEmissive) && !is_black(p.emission_estimate);
+  };
+  for (uint32_t index = 0; index < instance_views_.size(); ++index) {
+    const InstanceView &inst = instance_views_[index];
     const GeometryData &g = *geometries[inst.geometry];
     if (g.type != kGeomMesh || inst.slot_count == 0) continue;
     bool any = false;
-    for (uint32_t s = 0; s < inst.slot_count; ++s)
-      any |= !is_black(materials[slot_materials_[inst.slot_base + s]].emission);
+    for (uint32_t s = 0; s < inst.slot_count; ++s) any |= emits(slot_materials_[inst.slot_base + s]);
     if (!any) continue;
     size_t n = g.tri_idx.size() / 3;
     for (size_t t = 0; t < n; ++t) {
       int32_t slot = g.material_ids.empty() ? 0 : g.material_ids[t];
       slot = std::min<int32_t>(std::max(slot, 0), int32_t(inst.slot_count) - 1);
-      const MaterialView &m = materials[slot_materials_[inst.slot_base + slot]];
-      if (is_black(m.emission)) continue;
+      int32_t material = slot_materials_[inst.slot_base + slot];
+      if (!emits(material)) continue;
       const int32_t *tri = &g.tri_idx[3 * t];
       float3 v0 = inst.xfm.point(g.vertices[tri[0]]);
       float3 e1 = inst.xfm.point(g.vertices[tri[1]]) - v0;
       float3 e2 = inst.xfm.point(g.vertices[tri[2]]) - v0;
       float area = 0.5f * length(cross(e1, e2));
       if (!(area > 0.0f)) continue;
-      emissive_.push_back(EmissiveTri{v0, e1, e2, m.emission, area});
+      emissive_.push_back(EmissiveTri{v0, e1, e2, materials[material].emission_estimate, area, index, uint32_t(t),
+                                      material});
     }
   }
   emissive_cdf_.assign(emissive_.size() + 1, 0.0f);
   double total = 0;
   for (size_t i = 0; i < emissive_.size(); ++i) {
-    total += double(luminance(emissive_[i].radiance)) * emissive_[i].area;
+    total += double(luminance(emissive_[i].estimate)) * emissive_[i].area;
     emissive_cdf_[i + 1] = float(total);
   }
   for (auto &c : emissive_cdf_) c = total > 0 ? float(c / total) : 0.0f;
   if (!emissive_.empty()) emissive_cdf_.back() = 1.0f;
   emissive_total_ = float(total);
   if (!(total > 0)) emissive_.clear();
+}
+
+int32_t GeometryData::resolve(const AttributeRequest &r) const {
+  auto find = [](const std::map<std::string, int32_t> &m, const std::string &name) {
+    auto it = m.find(name);
+    return it == m.end() ? -1 : it->second;
+  };
+  switch (r.kind) {
+    case kAttrUV:
+      if (r.name.empty() || r.name == active_uv_map) return default_uv;
+      return find(uv_maps, r.name);
+    case kAttrColor:
+      if (!r.name.empty()) return find(named, r.name);
+      if (!active_color.empty()) return find(named, active_color);
+      return sphere_colors;
+    case kAttrNamed: {
+      int32_t i = find(named, r.name);
+      if (i < 0) i = find(uv_maps, r.name);
+      if (i < 0 && r.name == active_uv_map) i = default_uv;
+      if (i < 0 && r.name == "color") i = sphere_colors;
+      return i;
+    }
+    case kAttrTangent:
+      if (!r.name.empty()) return find(tangents, r.name);
+      if (!active_uv_map.empty()) return find(tangents, active_uv_map);
+      return tangents.size() == 1 ? tangents.begin()->second : -1;
+  }
+  return -1;
+}
+
+// Every geometry's attributes in one array, and per geometry the answer to each request.
+void Scene::build_attributes() {
+  attribute_views_.clear();
+  attribute_map_.assign(geometries.size() * attribute_requests.size(), -1);
+  for (size_t gi = 0; gi < geometries.size(); ++gi) {
+    const GeometryData &g = *geometries[gi];
+    int32_t base = int32_t(attribute_views_.size());
+    for (const AttributeData &a : g.attributes)
+      attribute_views_.push_back(AttributeView{a.data.data(), a.indices.empty() ? nullptr : a.indices.data(), a.domain,
+                                               a.channels});
+    for (size_t r = 0; r < attribute_requests.size(); ++r) {
+      int32_t local = g.resolve(attribute_requests[r]);
+      attribute_map_[gi * attribute_requests.size() + r] = local < 0 ? -1 : base + local;
+    }
+  }
+}
+
+ShaderProgramView program_view(const ShaderProgram &p) {
+  ShaderProgramView v{};
+  v.code = p.code.data();
+  v.code_size = int32_t(p.code.size());
+  v.constants = p.constants.data();
+  v.constant_count = int32_t(p.constants.size());
+  v.textures = p.textures.data();
+  v.attributes = p.attributes.data();
+  v.flags = p.flags;
+  v.emission_estimate = p.emission_estimate;
+  v.pass_index = p.pass_index;
+  return v;
+}
+
+void Scene::build_programs() {
+  program_views_.resize(materials.size());
+  for (size_t i = 0; i < materials.size(); ++i) program_views_[i] = program_view(materials[i]);
 }
 
 void Scene::build_camera() {
@@ -265,17 +342,20 @@ void Scene::build_camera() {
   v.focus_distance = c.focus_distance;
   v.aperture_blades = c.aperture_blades;
   v.aperture_rotation = c.aperture_rotation;
+  v.to_camera = invert_affine(v.to_world);
+  v.frame_width = w;
+  v.frame_height = h;
   make_filter_table(settings.filter, settings.filter_width, v.filter_table);
 }
 
 void Scene::prepare(ThreadPool &pool) {
   sobol_ = make_sobol_table();
-  static const GgxAlbedoTable ggx_albedo = make_ggx_albedo_table();  // ~10 ms, once per process
-  ggx_albedo_ = ggx_albedo;
   build_geometry_bvhs(pool);
   build_instances(pool);
   build_emissive();
   build_camera();
+  build_attributes();
+  build_programs();
 
   geometry_views_.resize(geometries.size());
   for (size_t i = 0; i < geometries.size(); ++i) {
@@ -290,16 +370,23 @@ void Scene::prepare(ThreadPool &pool) {
     v.tri_idx = g.tri_idx.data();
     v.normals = g.normals.empty() ? nullptr : g.normals.data();
     v.normal_idx = g.normal_idx.empty() ? g.tri_idx.data() : g.normal_idx.data();
-    v.uvs = g.uvs.empty() ? nullptr : g.uvs.data();
-    v.uv_idx = g.uv_idx.empty() ? g.tri_idx.data() : g.uv_idx.data();
     v.material_ids = g.material_ids.empty() ? nullptr : g.material_ids.data();
     v.spheres = g.spheres.data();
-    v.sphere_colors = g.sphere_colors.empty() ? nullptr : g.sphere_colors.data();
+    v.attribute_base = int32_t(i * attribute_requests.size());
+    v.texspace_loc = g.texspace_loc;
+    v.texspace_size = g.texspace_size;
   }
   texture_views_.resize(textures.size());
   for (size_t i = 0; i < textures.size(); ++i) {
     const TextureData &t = textures[i];
-    texture_views_[i] = TextureView{t.rgba.data(), t.width, t.height, t.interpolation, t.extension};
+    TextureView &v = texture_views_[i];
+    v.bytes = t.bytes.empty() ? nullptr : t.bytes.data();
+    v.floats = t.floats.empty() ? nullptr : t.floats.data();
+    v.width = t.width;
+    v.height = t.height;
+    v.channels = t.channels;
+    v.srgb = t.srgb ? 1 : 0;
+    v.unassociate = t.unassociate ? 1 : 0;
   }
 
   KernelScene &k = kernel_;
@@ -309,23 +396,27 @@ void Scene::prepare(ThreadPool &pool) {
   k.instances = instance_views_.data();
   k.geometries = geometry_views_.data();
   k.slot_materials = slot_materials_.data();
-  k.materials = materials.data();
+  k.materials = program_views_.data();
+  k.world = program_view(world);
+  k.world_is_constant = world_is_constant ? 1 : 0;
+  k.world_color = world_color;
   k.textures = texture_views_.data();
+  k.attributes = attribute_views_.data();
+  k.attribute_map = attribute_map_.data();
   k.lights = lights.data();
   k.num_lights = int32_t(lights.size());
   k.emissive = emissive_.data();
   k.emissive_cdf = emissive_cdf_.data();
   k.num_emissive = int32_t(emissive_.size());
   k.emissive_total = emissive_total_;
-  k.world = world;
   k.max_bounces = settings.max_bounces;
   k.clamp_direct = settings.clamp_direct;
   k.clamp_indirect = settings.clamp_indirect;
-  k.has_alpha = 0;
-  for (const auto &m : materials) k.has_alpha |= m.alpha < 1.0f ? 1 : 0;
+  k.has_transparency = 0;
+  for (const auto &m : materials) k.has_transparency |= (m.flags & kProgramTransparent) ? 1 : 0;
   k.camera = camera_view_;
   k.sobol = &sobol_;
-  k.ggx_albedo = &ggx_albedo_;
+  k.tables = bsdf_tables();
   k.seed = settings.seed;
 }
 

@@ -1,14 +1,35 @@
-// The host-side scene: owns every array the kernel reads, builds the BVHs and the
-// light tables, and hands the kernel a KernelScene of pointers into them.
+// The host-side scene: owns every array the kernel reads (geometry, attributes, images,
+// shader programs, lights), builds the BVHs and the light tables, and hands the kernel a
+// KernelScene of pointers into them.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bvh.h"
 #include "kernel/scene_data.h"
+#include "shader_program.h"
 
 namespace optica {
+
+// One per-mesh (or per-sphere-set) array a shader can read: a UV map, a colour or named
+// attribute, a tangent set.
+struct AttributeData {
+  int32_t domain = kDomainPoint;
+  int32_t channels = 1;
+  std::vector<float> data;
+  std::vector<int32_t> indices;  // corner domain: (T, 3)
+};
+
+// What a shader program asks a geometry for (the scene-wide attribute requests).
+enum AttributeKind : int32_t { kAttrUV = 0, kAttrColor = 1, kAttrNamed = 2, kAttrTangent = 3 };
+
+struct AttributeRequest {
+  int32_t kind;
+  std::string name;  // empty: the geometry's default (render-active UV map / colour attribute)
+  bool operator<(const AttributeRequest &o) const { return kind != o.kind ? kind < o.kind : name < o.name; }
+};
 
 struct GeometryData {
   int32_t type = kGeomMesh;
@@ -18,21 +39,29 @@ struct GeometryData {
   std::vector<int32_t> tri_idx;
   std::vector<float3> normals;
   std::vector<int32_t> normal_idx;
-  std::vector<float2> uvs;
-  std::vector<int32_t> uv_idx;
   std::vector<int32_t> material_ids;
   std::vector<Tri4> tri4;  // leaf blocks; mesh leaves in the BVH point at these
   // Sphere sets
   std::vector<SphereAccel> spheres;  // original order until built, then leaf order
-  std::vector<float3> sphere_colors;
+  // Attributes by what they are for; `default_uv`, `colors` (sphere colours) may be empty.
+  std::vector<AttributeData> attributes;
+  int32_t default_uv = -1;                      // the render-active UV map (`uvs`)
+  std::map<std::string, int32_t> uv_maps, named, tangents;
+  std::string active_uv_map, active_color;     // names of the defaults, when known
+  int32_t sphere_colors = -1;
+  float3 texspace_loc{0, 0, 0}, texspace_size{1, 1, 1};
   bool built = false;  // BVH and leaf-order arrays ready; built geometry is shared, immutable
 
   size_t primitive_count() const { return type == kGeomMesh ? tri_idx.size() / 3 : spheres.size(); }
+  // The attribute answering `request`, or -1.
+  int32_t resolve(const AttributeRequest &request) const;
 };
 
 struct TextureData {
-  int32_t width = 0, height = 0, interpolation = kInterpLinear, extension = kExtRepeat;
-  std::vector<float> rgba;
+  int32_t width = 0, height = 0, channels = 4;
+  bool srgb = false, unassociate = false;
+  std::vector<uint8_t> bytes;
+  std::vector<float> floats;
 };
 
 struct InstanceData {
@@ -40,6 +69,8 @@ struct InstanceData {
   uint32_t geometry = 0;
   int32_t object_id = 0;
   std::vector<int32_t> slots;  // empty: the geometry's
+  float color[4] = {1, 1, 1, 1};
+  float pass_index = 0, random = 0;
 };
 
 struct CameraDesc {
@@ -70,7 +101,6 @@ class Scene {
  public:
   RenderSettings settings;
   CameraDesc camera;
-  float3 world{0, 0, 0};
   // Geometry is shared between successive scenes when its arrays did not change, so a
   // moved object or camera never rebuilds a mesh's BVH.
   std::vector<std::shared_ptr<GeometryData>> geometries;
@@ -78,8 +108,12 @@ class Scene {
   // overrides them. Per scene, since material indices are.
   std::vector<std::vector<int32_t>> geometry_slots;
   std::vector<InstanceData> instances;
-  std::vector<MaterialView> materials;  // [0] is the default material
+  std::vector<ShaderProgram> materials;  // [0] is the default material
+  ShaderProgram world;
+  bool world_is_constant = true;
+  float3 world_color{0, 0, 0};
   std::vector<TextureData> textures;
+  std::vector<AttributeRequest> attribute_requests;  // scene-wide; programs index into it
   std::vector<LightView> lights;
 
   // Builds BVHs, light tables and the kernel's view. Call once after filling the fields.
@@ -89,24 +123,31 @@ class Scene {
  private:
   void build_geometry_bvhs(ThreadPool &pool);
   void build_instances(ThreadPool &pool);
+  void build_attributes();
   void build_emissive();
   void build_camera();
+  void build_programs();
 
   Bvh tlas_;
   std::vector<InstanceView> instance_views_;
   std::vector<int32_t> slot_materials_;
   std::vector<GeometryView> geometry_views_;
+  std::vector<AttributeView> attribute_views_;
+  std::vector<int32_t> attribute_map_;
   std::vector<TextureView> texture_views_;
+  std::vector<ShaderProgramView> program_views_;
   std::vector<EmissiveTri> emissive_;
   std::vector<float> emissive_cdf_;
   float emissive_total_ = 0;
   CameraView camera_view_{};
   SobolTable sobol_{};
-  GgxAlbedoTable ggx_albedo_{};
   KernelScene kernel_{};
 };
 
 // Affine inverse; throws std::invalid_argument for a singular matrix.
 Affine invert_affine(const Affine &m);
+
+// The kernel's view of a host program.
+ShaderProgramView program_view(const ShaderProgram &p);
 
 }  // namespace optica

@@ -75,18 +75,52 @@ Affine affine_from(const FloatArray &m, const std::string &path) {
 
 std::string quoted(const std::string &kind, const std::string &name) { return kind + "['" + name + "']"; }
 
-bool same_objects(const py::tuple &a, const py::tuple &b) {
+// Arrays compare by identity (the caller promises not to change them), other values
+// (names, the texture space) by equality.
+bool same_objects(const py::list &a, const py::list &b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].ptr() != b[i].ptr()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].ptr() == b[i].ptr()) continue;
+    if (py::isinstance<py::array>(a[i]) || py::isinstance<py::array>(b[i])) return false;
+    if (!a[i].equal(b[i])) return false;
+  }
   return true;
 }
 
-py::tuple array_identity(const py::dict &d, std::initializer_list<const char *> keys) {
-  py::tuple t(keys.size());
-  size_t i = 0;
-  for (const char *k : keys) t[i++] = d.contains(k) ? py::object(d[k]) : py::none();
-  return t;
+// Every value of a (nested) section in a fixed order: its identity for geometry reuse.
+void collect_identity(const py::handle &value, py::list &out) {
+  if (py::isinstance<py::dict>(value)) {
+    for (auto item : value.cast<py::dict>()) {
+      out.append(item.first);
+      collect_identity(item.second, out);
+    }
+  } else if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    for (auto item : value) collect_identity(item, out);
+  } else {
+    out.append(value);
+  }
+}
+
+py::list geometry_identity(const py::dict &d) {
+  py::list out;
+  collect_identity(d, out);
+  return out;
+}
+
+// Blender's automatic texture space: the bounding box, with zero sizes made 1.
+void auto_texspace(const std::vector<float3> &lo_points, const std::vector<float3> &hi_points, float3 &loc,
+                   float3 &size) {
+  if (lo_points.empty()) return;
+  float3 lo = lo_points[0], hi = hi_points[0];
+  for (size_t i = 0; i < lo_points.size(); ++i) {
+    lo = min3(lo, lo_points[i]);
+    hi = max3(hi, hi_points[i]);
+  }
+  loc = (lo + hi) * 0.5f;
+  size = (hi - lo) * 0.5f;
+  for (int k = 0; k < 3; ++k)
+    if (size[k] == 0.0f) size[k] = 1.0f;
+    else if (size[k] < 1e-5f) size[k] = 1e-5f;
 }
 
 struct Reader {
@@ -94,10 +128,11 @@ struct Reader {
   const GeometryCache &previous;
   GeometryCache &next;
   std::map<std::string, int32_t> materials, textures, geometries;
+  std::map<AttributeRequest, int32_t> requests;
 
   // Registers geometry under `key`, reusing the previous scene's if its arrays are the same.
   template <class ReadFn>
-  void add_geometry(const std::string &name, const std::string &key, py::tuple arrays, std::vector<int32_t> slots,
+  void add_geometry(const std::string &name, const std::string &key, py::list arrays, std::vector<int32_t> slots,
                     ReadFn read) {
     std::shared_ptr<GeometryData> g;
     auto it = previous.entries.find(key);
@@ -179,79 +214,116 @@ struct Reader {
     for (auto item : texs) {
       std::string name = item.first.cast<std::string>();
       std::string p = quoted("textures", name);
-      py::dict t = item.second.cast<py::dict>();
-      py::array pixels = py::array::ensure(get(t, "pixels", p));
-      if (!pixels || pixels.ndim() != 3) fail(p + ".pixels", "expected an (H, W, C) array");
-      int h = int(pixels.shape(0)), w = int(pixels.shape(1)), ch = int(pixels.shape(2));
-      if (h <= 0 || w <= 0 || (ch != 1 && ch != 3 && ch != 4)) fail(p + ".pixels", "expected (H, W, 1|3|4)");
-      bool srgb = get_str(t, "colorspace", p) == "srgb";
-      TextureData td;
-      td.width = w;
-      td.height = h;
-      std::string interp = get_str(t, "interpolation", p), ext = get_str(t, "extension", p);
-      td.interpolation = interp == "closest" ? kInterpClosest : kInterpLinear;
-      td.extension = ext == "extend" ? kExtExtend : ext == "clip" ? kExtClip : kExtRepeat;
-      td.rgba.resize(size_t(w) * h * 4);
-      bool bytes = pixels.dtype().is(py::dtype::of<uint8_t>());
-      FloatArray fl;
-      ByteArray by;
-      if (bytes) by = ByteArray::ensure(pixels); else fl = FloatArray::ensure(pixels);
-      // sRGB decoding through a 256-entry table for bytes, the exact curve for floats.
-      float lut[256];
-      for (int i = 0; i < 256; ++i) {
-        float v = i / 255.0f;
-        lut[i] = srgb ? (v <= 0.04045f ? v / 12.92f : std::pow((v + 0.055f) / 1.055f, 2.4f)) : v;
-      }
-      auto decode = [&](size_t idx) -> float {
-        if (bytes) return lut[by.data()[idx]];
-        float v = fl.data()[idx];
-        return srgb ? (v <= 0.04045f ? v / 12.92f : std::pow((v + 0.055f) / 1.055f, 2.4f)) : v;
-      };
-      size_t n = size_t(w) * h;
-      for (size_t i = 0; i < n; ++i) {
-        float *o = &td.rgba[4 * i];
-        if (ch == 1) { o[0] = o[1] = o[2] = decode(i); o[3] = 1.0f; continue; }
-        for (int k = 0; k < 3; ++k) o[k] = decode(i * ch + k);
-        // Alpha is never colour-managed.
-        o[3] = ch == 4 ? (bytes ? by.data()[i * ch + 3] / 255.0f : fl.data()[i * ch + 3]) : 1.0f;
-      }
       textures[name] = int32_t(scene.textures.size());
-      scene.textures.push_back(std::move(td));
+      scene.textures.push_back(read_texture(item.second.cast<py::dict>(), p));
     }
   }
 
-  void read_materials(const py::dict &mats) {
-    MaterialView def{};
-    def.base_color = make3(0.8f);
-    def.base_color_texture = -1;
-    def.roughness = 0.5f;
-    def.ior = 1.5f;
-    def.specular = 0.0f;  // Cycles' default surface is a plain 0.8 diffuse
-    def.alpha = 1.0f;
-    def.emission = make3(0.0f);
-    scene.materials.push_back(def);
+  // Stores an image as Cycles does: bytes stay bytes (sRGB decoded after interpolation),
+  // 3-channel images get an opaque alpha, colour is associated with alpha unless the image is
+  // data (Non-Color), channel-packed or has its alpha ignored.
+  TextureData read_texture(const py::dict &t, const std::string &p) {
+    py::array pixels = py::array::ensure(get(t, "pixels", p));
+    if (!pixels || pixels.ndim() != 3) fail(p + ".pixels", "expected an (H, W, C) array");
+    int h = int(pixels.shape(0)), w = int(pixels.shape(1)), ch = int(pixels.shape(2));
+    if (h <= 0 || w <= 0 || (ch != 1 && ch != 3 && ch != 4)) fail(p + ".pixels", "expected (H, W, 1|3|4)");
+    std::string colorspace = get_str(t, "colorspace", p), alpha_mode = get_str(t, "alpha_mode", p);
+    bool data = colorspace == "non_color";
+    bool associate = ch == 4 && !data && alpha_mode != "CHANNEL_PACKED" && alpha_mode != "NONE";
+    TextureData td;
+    td.width = w;
+    td.height = h;
+    td.channels = ch == 1 ? 1 : 4;
+    td.srgb = colorspace == "srgb";
+    td.unassociate = associate;
+    size_t n = size_t(w) * h;
+    bool bytes = pixels.dtype().is(py::dtype::of<uint8_t>());
+    if (bytes) {
+      ByteArray by = ByteArray::ensure(pixels);
+      const uint8_t *src = by.data();
+      td.bytes.resize(n * td.channels);
+      for (size_t i = 0; i < n; ++i) {
+        uint8_t *o = &td.bytes[i * td.channels];
+        if (ch == 1) { o[0] = src[i]; continue; }
+        for (int k = 0; k < 3; ++k) o[k] = src[i * ch + k];
+        o[3] = ch == 4 && alpha_mode != "NONE" ? src[i * ch + 3] : 255;
+        if (associate && alpha_mode == "STRAIGHT")  // Blender's byte premultiplication, truncating
+          for (int k = 0; k < 3; ++k) o[k] = uint8_t((int(o[k]) * int(o[3])) / 255);
+      }
+    } else {
+      FloatArray fl = FloatArray::ensure(pixels);
+      const float *src = fl.data();
+      td.floats.resize(n * td.channels);
+      for (size_t i = 0; i < n; ++i) {
+        float *o = &td.floats[i * td.channels];
+        if (ch == 1) { o[0] = std::isfinite(src[i]) ? src[i] : 0.0f; continue; }
+        for (int k = 0; k < 3; ++k) o[k] = src[i * ch + k];
+        o[3] = ch == 4 && alpha_mode != "NONE" ? src[i * ch + 3] : 1.0f;
+        if (!(std::isfinite(o[0]) && std::isfinite(o[1]) && std::isfinite(o[2]) && std::isfinite(o[3])))
+          o[0] = o[1] = o[2] = o[3] = 0.0f;
+        if (associate && alpha_mode == "STRAIGHT")
+          for (int k = 0; k < 3; ++k) o[k] *= o[3];
+      }
+    }
+    return td;
+  }
+
+  // One compiled program: arrays, texture names resolved to scene textures, attribute
+  // requests made scene-wide, then verified.
+  ShaderProgram read_program(const py::dict &d, const std::string &p) {
+    ShaderProgram prog;
+    IntArray code = get_ints(d, "code", p);
+    FloatArray constants = FloatArray::ensure(get(d, "constants", p));
+    if (!constants) fail(p + ".constants", "expected a float array");
+    prog.code.assign(code.data(), code.data() + code.size());
+    prog.constants.assign(constants.data(), constants.data() + constants.size());
+    for (py::handle name : get(d, "textures", p)) {
+      if (name.is_none()) { prog.textures.push_back(-1); continue; }
+      auto it = textures.find(name.cast<std::string>());
+      if (it == textures.end()) fail(p + ".textures", "no texture named '" + name.cast<std::string>() + "'");
+      prog.textures.push_back(it->second);
+    }
+    static const char *kinds[] = {"uv", "color", "attribute", "tangent"};
+    for (py::handle request : get(d, "attributes", p)) {
+      py::sequence r = py::reinterpret_borrow<py::sequence>(request);
+      if (r.size() != 2) fail(p + ".attributes", "expected [kind, name] pairs");
+      std::string kind = r[0].cast<std::string>();
+      int k = 0;
+      while (k < 4 && kind != kinds[k]) ++k;
+      if (k == 4) fail(p + ".attributes", "unknown attribute kind '" + kind + "'");
+      prog.attributes.push_back(attribute_request(AttributeRequest{k, r[1].cast<std::string>()}));
+    }
+    prog.flags = get_int(d, "flags", p);
+    prog.emission_estimate = get_float3(d, "emission_estimate", p);
+    prog.pass_index = get_float(d, "pass_index", p);
+    std::string error = verify_program(prog.code.data(), prog.code.size(), prog.constants.size(),
+                                       prog.textures.size(), prog.attributes.size());
+    if (!error.empty()) fail(p, "invalid shader program: " + error);
+    return prog;
+  }
+
+  int32_t attribute_request(const AttributeRequest &r) {
+    auto it = requests.find(r);
+    if (it != requests.end()) return it->second;
+    int32_t index = int32_t(scene.attribute_requests.size());
+    scene.attribute_requests.push_back(r);
+    requests[r] = index;
+    return index;
+  }
+
+  void read_programs(const py::dict &programs, const py::dict &mats) {
+    scene.materials.push_back(read_program(get_dict(programs, "default", "programs"), "programs['default']"));
+    py::dict compiled = get_dict(programs, "materials", "programs");
     for (auto item : mats) {
       std::string name = item.first.cast<std::string>();
-      std::string p = quoted("materials", name);
-      py::dict m = item.second.cast<py::dict>();
-      MaterialView v{};
-      v.base_color = get_float3(m, "base_color", p);
-      v.base_color_texture = -1;
-      if (has(m, "base_color_texture")) {
-        auto it = textures.find(m["base_color_texture"].cast<std::string>());
-        if (it == textures.end()) fail(p + ".base_color_texture", "no such texture");
-        v.base_color_texture = it->second;
-      }
-      v.metallic = get_float(m, "metallic", p);
-      v.roughness = get_float(m, "roughness", p);
-      v.ior = get_float(m, "ior", p);
-      v.specular = get_float(m, "specular", p);
-      v.transmission = get_float(m, "transmission", p);
-      v.alpha = get_float(m, "alpha", p);
-      v.emission = get_float3(m, "emission_color", p) * get_float(m, "emission_strength", p);
+      if (!compiled.contains(name)) fail(quoted("materials", name), "no compiled program");
       materials[name] = int32_t(scene.materials.size());
-      scene.materials.push_back(v);
+      scene.materials.push_back(read_program(compiled[name.c_str()].cast<py::dict>(), quoted("programs", name)));
     }
+    py::dict world = get_dict(programs, "world", "programs");
+    scene.world = read_program(world, "programs['world']");
+    scene.world_is_constant = has(world, "constant_emission");
+    if (scene.world_is_constant) scene.world_color = get_float3(world, "constant_emission", "programs['world']");
   }
 
   void read_meshes(const py::dict &meshes) {
@@ -260,42 +332,95 @@ struct Reader {
       std::string p = quoted("meshes", name);
       py::dict m = item.second.cast<py::dict>();
       std::vector<int32_t> slots = slot_list(get(m, "materials", p), p + ".materials");
-      py::tuple arrays =
-          array_identity(m, {"vertices", "triangles", "normals", "normal_indices", "uvs", "uv_indices", "material_ids"});
-      add_geometry(name, "meshes/" + name, arrays, std::move(slots), [&] { return read_mesh(m, p); });
+      add_geometry(name, "meshes/" + name, geometry_identity(m), std::move(slots), [&] { return read_mesh(m, p); });
     }
   }
 
   GeometryData read_mesh(const py::dict &m, const std::string &p) {
-    {
-      GeometryData g;
-      g.type = kGeomMesh;
-      FloatArray verts = get_floats(m, "vertices", p, 3);
-      IntArray tris = get_ints(m, "triangles", p);
-      g.vertices = copy_rows<float3>(verts);
-      g.tri_idx = copy_ints(tris);
-      if (g.tri_idx.size() % 3) fail(p + ".triangles", "expected shape (T, 3)");
-      size_t nv = g.vertices.size();
-      for (int32_t i : g.tri_idx)
-        if (i < 0 || size_t(i) >= nv) fail(p + ".triangles", "index out of range");
-      if (has(m, "normals")) {
-        g.normals = copy_rows<float3>(get_floats(m, "normals", p, 3));
-        for (auto &n : g.normals) n = normalize(n);
-        if (has(m, "normal_indices")) g.normal_idx = copy_ints(get_ints(m, "normal_indices", p));
-        check_indices(g.normal_idx.empty() ? g.tri_idx : g.normal_idx, g.tri_idx.size(), g.normals.size(),
-                      p + ".normal_indices");
-      }
-      if (has(m, "uvs")) {
-        g.uvs = copy_rows<float2>(get_floats(m, "uvs", p, 2));
-        if (has(m, "uv_indices")) g.uv_idx = copy_ints(get_ints(m, "uv_indices", p));
-        check_indices(g.uv_idx.empty() ? g.tri_idx : g.uv_idx, g.tri_idx.size(), g.uvs.size(), p + ".uv_indices");
-      }
-      if (has(m, "material_ids")) {
-        g.material_ids = copy_ints(get_ints(m, "material_ids", p));
-        if (g.material_ids.size() != g.tri_idx.size() / 3) fail(p + ".material_ids", "expected one per triangle");
-      }
-      return g;
+    GeometryData g;
+    g.type = kGeomMesh;
+    FloatArray verts = get_floats(m, "vertices", p, 3);
+    IntArray tris = get_ints(m, "triangles", p);
+    g.vertices = copy_rows<float3>(verts);
+    g.tri_idx = copy_ints(tris);
+    if (g.tri_idx.size() % 3) fail(p + ".triangles", "expected shape (T, 3)");
+    size_t nv = g.vertices.size(), nt = g.tri_idx.size() / 3;
+    for (int32_t i : g.tri_idx)
+      if (i < 0 || size_t(i) >= nv) fail(p + ".triangles", "index out of range");
+    if (has(m, "normals")) {
+      g.normals = copy_rows<float3>(get_floats(m, "normals", p, 3));
+      for (auto &n : g.normals) n = normalize(n);
+      if (has(m, "normal_indices")) g.normal_idx = copy_ints(get_ints(m, "normal_indices", p));
+      check_indices(g.normal_idx.empty() ? g.tri_idx : g.normal_idx, g.tri_idx.size(), g.normals.size(),
+                    p + ".normal_indices");
     }
+    if (has(m, "uvs")) {
+      g.default_uv = add_corner_attribute(g, m, "uvs", "uv_indices", 2, p);
+      if (has(m, "active_uv_map")) g.active_uv_map = get_str(m, "active_uv_map", p);
+    }
+    if (has(m, "material_ids")) {
+      g.material_ids = copy_ints(get_ints(m, "material_ids", p));
+      if (g.material_ids.size() != nt) fail(p + ".material_ids", "expected one per triangle");
+    }
+    for (auto item : get_dict(m, "uv_maps", p)) {
+      std::string uv_name = item.first.cast<std::string>();
+      g.uv_maps[uv_name] = add_corner_attribute(g, item.second.cast<py::dict>(), "uvs", "uv_indices", 2,
+                                                p + ".uv_maps['" + uv_name + "']");
+    }
+    for (auto item : get_dict(m, "tangents", p)) {
+      std::string uv_name = item.first.cast<std::string>();
+      g.tangents[uv_name] = add_corner_attribute(g, item.second.cast<py::dict>(), "data", "indices", 4,
+                                                 p + ".tangents['" + uv_name + "']");
+    }
+    for (auto item : get_dict(m, "attributes", p)) {
+      std::string attr_name = item.first.cast<std::string>();
+      g.named[attr_name] = add_named_attribute(g, item.second.cast<py::dict>(), nv, nt,
+                                               p + ".attributes['" + attr_name + "']");
+    }
+    if (has(m, "active_color_attribute")) g.active_color = get_str(m, "active_color_attribute", p);
+    if (has(m, "texspace")) {
+      FloatArray ts = FloatArray::ensure(m["texspace"]);
+      if (!ts || ts.size() != 6) fail(p + ".texspace", "expected 6 floats");
+      g.texspace_loc = make3(ts.data()[0], ts.data()[1], ts.data()[2]);
+      g.texspace_size = make3(ts.data()[3], ts.data()[4], ts.data()[5]);
+    } else {
+      auto_texspace(g.vertices, g.vertices, g.texspace_loc, g.texspace_size);
+    }
+    return g;
+  }
+
+  // Per-corner data: rows of `columns` floats and (T, 3) indices (the triangles when absent).
+  static int32_t add_corner_attribute(GeometryData &g, const py::dict &d, const char *values, const char *indices,
+                                      size_t columns, const std::string &p) {
+    AttributeData a;
+    a.domain = kDomainCorner;
+    a.channels = int32_t(columns);
+    FloatArray data = get_floats(d, values, p, columns);
+    a.data.assign(data.data(), data.data() + data.size());
+    a.indices = has(d, indices) ? copy_ints(get_ints(d, indices, p)) : g.tri_idx;
+    check_indices(a.indices, g.tri_idx.size(), a.data.size() / columns, p + "." + indices);
+    g.attributes.push_back(std::move(a));
+    return int32_t(g.attributes.size() - 1);
+  }
+
+  static int32_t add_named_attribute(GeometryData &g, const py::dict &d, size_t nv, size_t nt, const std::string &p) {
+    AttributeData a;
+    std::string domain = get_str(d, "domain", p);
+    a.domain = domain == "corner" ? kDomainCorner : domain == "face" ? kDomainFace : kDomainPoint;
+    FloatArray data = FloatArray::ensure(get(d, "data", p));
+    if (!data || data.ndim() != 2 || data.shape(1) < 1 || data.shape(1) > 4)
+      fail(p + ".data", "expected an (N, C) float array, C in 1..4");
+    a.channels = int32_t(data.shape(1));
+    a.data.assign(data.data(), data.data() + data.size());
+    size_t rows = size_t(data.shape(0));
+    if (a.domain == kDomainCorner) {
+      a.indices = copy_ints(get_ints(d, "indices", p));
+      check_indices(a.indices, g.tri_idx.size(), rows, p + ".indices");
+    } else if (rows != (a.domain == kDomainFace ? nt : nv)) {
+      fail(p + ".data", "wrong number of rows for its domain");
+    }
+    g.attributes.push_back(std::move(a));
+    return int32_t(g.attributes.size() - 1);
   }
 
   static void check_indices(const std::vector<int32_t> &idx, size_t expected, size_t limit, const std::string &p) {
@@ -311,30 +436,38 @@ struct Reader {
       py::dict s = item.second.cast<py::dict>();
       if (geometries.count(name)) fail(p, "a mesh has the same name");
       std::vector<int32_t> slots{material_index(get(s, "material", p), p + ".material")};
-      py::tuple arrays = array_identity(s, {"centers", "radii", "colors"});
-      add_geometry(name, "spheres/" + name, arrays, std::move(slots), [&] { return read_sphere_set(s, p); });
+      add_geometry(name, "spheres/" + name, geometry_identity(s), std::move(slots),
+                   [&] { return read_sphere_set(s, p); });
     }
   }
 
   GeometryData read_sphere_set(const py::dict &s, const std::string &p) {
-    {
-      GeometryData g;
-      g.type = kGeomSpheres;
-      std::vector<float3> centers = copy_rows<float3>(get_floats(s, "centers", p, 3));
-      FloatArray radii = FloatArray::ensure(get(s, "radii", p));
-      if (!radii || size_t(radii.size()) != centers.size()) fail(p + ".radii", "expected one radius per sphere");
-      g.spheres.resize(centers.size());
-      for (size_t i = 0; i < centers.size(); ++i) {
-        float r = radii.data()[i];
-        if (!(r > 0)) fail(p + ".radii", "radii must be > 0");
-        g.spheres[i] = SphereAccel{centers[i], r};
-      }
-      if (has(s, "colors")) {
-        g.sphere_colors = copy_rows<float3>(get_floats(s, "colors", p, 3));
-        if (g.sphere_colors.size() != centers.size()) fail(p + ".colors", "expected one colour per sphere");
-      }
-      return g;
+    GeometryData g;
+    g.type = kGeomSpheres;
+    std::vector<float3> centers = copy_rows<float3>(get_floats(s, "centers", p, 3));
+    FloatArray radii = FloatArray::ensure(get(s, "radii", p));
+    if (!radii || size_t(radii.size()) != centers.size()) fail(p + ".radii", "expected one radius per sphere");
+    g.spheres.resize(centers.size());
+    std::vector<float3> lo(centers.size()), hi(centers.size());
+    for (size_t i = 0; i < centers.size(); ++i) {
+      float r = radii.data()[i];
+      if (!(r > 0)) fail(p + ".radii", "radii must be > 0");
+      g.spheres[i] = SphereAccel{centers[i], r};
+      lo[i] = centers[i] - make3(r);
+      hi[i] = centers[i] + make3(r);
     }
+    auto_texspace(lo, hi, g.texspace_loc, g.texspace_size);
+    if (has(s, "colors")) {
+      AttributeData a;
+      a.domain = kDomainPoint;
+      a.channels = 3;
+      FloatArray colors = get_floats(s, "colors", p, 3);
+      if (size_t(colors.shape(0)) != centers.size()) fail(p + ".colors", "expected one colour per sphere");
+      a.data.assign(colors.data(), colors.data() + colors.size());
+      g.attributes.push_back(std::move(a));
+      g.sphere_colors = int32_t(g.attributes.size() - 1);
+    }
+    return g;
   }
 
   void read_instances(const py::list &groups) {
@@ -355,12 +488,31 @@ struct Reader {
       }
       std::vector<int32_t> slots;
       if (has(grp, "materials")) slots = slot_list(grp["materials"], p + ".materials");
+      FloatArray colors, randoms;
+      IntArray pass_indices;
+      if (has(grp, "object_info")) {
+        py::dict info = get_dict(grp, "object_info", p);
+        colors = get_floats(info, "color", p + ".object_info", 4);
+        pass_indices = get_ints(info, "pass_index", p + ".object_info");
+        randoms = FloatArray::ensure(get(info, "random", p + ".object_info"));
+        if (size_t(colors.shape(0)) != n || size_t(pass_indices.size()) != n || !randoms ||
+            size_t(randoms.size()) != n)
+          fail(p + ".object_info", "expected one value per transform");
+      }
       for (size_t i = 0; i < n; ++i) {
         InstanceData inst;
         std::memcpy(inst.xfm.m, xf.data() + 16 * i, 12 * sizeof(float));
         inst.geometry = uint32_t(it->second);
         inst.object_id = ids.empty() ? running_id : ids[i];
         inst.slots = slots;
+        if (colors) {
+          for (int c = 0; c < 4; ++c) inst.color[c] = colors.data()[4 * i + c];
+          inst.pass_index = float(pass_indices.data()[i]);
+          inst.random = randoms.data()[i];
+        } else {
+          // Without object info: Blender's defaults, and a random number from the object id.
+          inst.random = float(hash_u32(uint32_t(inst.object_id) ^ 0x9e3779b9u) >> 8) * (1.0f / 16777216.0f);
+        }
         scene.instances.push_back(std::move(inst));
         ++running_id;
       }
@@ -421,18 +573,17 @@ struct Reader {
 
 }  // namespace
 
-std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const GeometryCache &previous, GeometryCache &next) {
+std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const py::dict &programs, const GeometryCache &previous,
+                                       GeometryCache &next) {
   auto scene = std::make_unique<Scene>();
   next.entries.clear();
   next.reused = 0;
-  Reader r{*scene, previous, next, {}, {}, {}};
-  if (get_int(d, "version", "scene") != 1) fail("version", "unsupported scene version");
+  Reader r{*scene, previous, next, {}, {}, {}, {}};
+  if (get_int(d, "version", "scene") != 2) fail("version", "unsupported scene version (validate_scene upgrades it)");
   r.read_render(get_dict(d, "render", "scene"));
   r.read_camera(get_dict(d, "camera", "scene"));
-  py::dict world = get_dict(d, "world", "scene");
-  scene->world = get_float3(world, "color", "world") * get_float(world, "strength", "world");
   r.read_textures(get_dict(d, "textures", "scene"));
-  r.read_materials(get_dict(d, "materials", "scene"));
+  r.read_programs(programs, get_dict(d, "materials", "scene"));
   r.read_meshes(get_dict(d, "meshes", "scene"));
   r.read_spheres(get_dict(d, "spheres", "scene"));
   py::object inst = get(d, "instances", "scene");

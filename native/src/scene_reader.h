@@ -17,7 +17,7 @@ namespace optica {
 // (Arrays handed to set_scene are treated as immutable, see docs/core-api.md.)
 struct GeometryCache {
   struct Entry {
-    py::tuple arrays;
+    py::list arrays;
     std::shared_ptr<GeometryData> geometry;
   };
   std::map<std::string, Entry> entries;
@@ -26,6 +26,9 @@ struct GeometryCache {
 
 // Builds a Scene from a validated scene dictionary; throws ValueError naming the key path.
 // `previous` offers geometry to reuse; `next` receives this scene's geometry for next time.
-std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const GeometryCache &previous, GeometryCache &next);
+// `programs`: the compiled shader programs of optica_core.shading ({"default", "world",
+// "materials": {name: program}}), each checked here before the kernel may run it.
+std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const py::dict &programs, const GeometryCache &previous,
+                                       GeometryCache &next);
 
 }  // namespace optica

@@ -11,12 +11,14 @@ constexpr int kFilterTableSize = 256;
 
 struct CameraView {
   Affine to_world;      // camera to world, rotation part orthonormal
+  Affine to_camera;     // its inverse
   int orthographic;
   float pixel_size;     // view-plane units per pixel at distance 1 (perspective) or in world units (ortho)
   float x0, y0;         // view-plane coordinates of the frame's top-left corner
   float clip_start, clip_end;
   float aperture_radius, focus_distance, aperture_rotation;
   int aperture_blades;
+  float frame_width, frame_height;  // full frame in pixels (Window coordinates span it)
   // Inverse CDF of the pixel filter, sampled separably in x and y (as Cycles does).
   float filter_table[kFilterTableSize];
 };
@@ -56,10 +58,17 @@ OPTICA_HD Ray camera_ray(const CameraView &c, int px, int py, float u_fx, float 
     ray.d = normalize(c.to_world.vector(d));
     ray.tmin = 0.0f;
     ray.tmax = (c.clip_end - c.clip_start) / -d.z;
+    ray.dP = c.pixel_size;
+    ray.dD = 0.0f;
     return ray;
   }
-  d = normalize(make3(vx, vy, -1.0f));
+  float3 plane = make3(vx, vy, -1.0f);
+  float inv_len = 1.0f / length(plane);
+  d = plane * inv_len;
   o = make3(0.0f);
+  // Angle one pixel subtends here: the mean rate of change of the unit direction over a pixel
+  // in x and in y (Cycles' compact ray differential, to first order).
+  float dd = 0.5f * c.pixel_size * inv_len * (safe_sqrt(1.0f - d.x * d.x) + safe_sqrt(1.0f - d.y * d.y));
   if (c.aperture_radius > 0.0f) {
     float2 l = c.aperture_blades >= 3 ? sample_polygon(u_lx, u_ly, c.aperture_blades, c.aperture_rotation)
                                       : sample_concentric_disk(u_lx, u_ly);
@@ -74,7 +83,29 @@ OPTICA_HD Ray camera_ray(const CameraView &c, int px, int py, float u_fx, float 
   ray.d = normalize(c.to_world.vector(d));
   ray.tmin = c.clip_start / -d.z;
   ray.tmax = c.clip_end / -d.z;
+  ray.dP = 0.0f;
+  ray.dD = dd;
   return ray;
+}
+
+// Cycles' camera space: x right, y up, z forward (Blender's camera looks along its −Z).
+OPTICA_HD float3 camera_space_point(const CameraView &c, float3 p) {
+  float3 q = c.to_camera.point(p);
+  return make3(q.x, q.y, -q.z);
+}
+
+// Normalised device coordinates of a world point over the full frame: (0, 0) bottom left,
+// (1, 1) top right (the Texture Coordinate node's Window output).
+OPTICA_HD float3 camera_ndc(const CameraView &c, float3 p) {
+  float3 q = c.to_camera.point(p);
+  float vx = q.x, vy = q.y;
+  if (!c.orthographic) {
+    float z = -q.z;
+    vx = safe_divide(q.x, z);
+    vy = safe_divide(q.y, z);
+  }
+  float rx = (vx - c.x0) / c.pixel_size, ry = (c.y0 - vy) / c.pixel_size;
+  return make3(rx / c.frame_width, 1.0f - ry / c.frame_height, 0.0f);
 }
 
 }  // namespace optica

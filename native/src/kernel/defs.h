@@ -6,8 +6,11 @@
 
 #if defined(__CUDACC__)
 #define OPTICA_HD __host__ __device__ __forceinline__
+// For large functions called from several places (the shader interpreter): one copy, called.
+#define OPTICA_HD_CALLED __host__ __device__ __noinline__
 #else
 #define OPTICA_HD inline __attribute__((always_inline))
+#define OPTICA_HD_CALLED inline __attribute__((noinline))
 #endif
 
 namespace optica {
@@ -68,6 +71,20 @@ OPTICA_HD bool is_black(float3 c) { return c.x <= 0.0f && c.y <= 0.0f && c.z <= 
 OPTICA_HD float clampf(float v, float lo, float hi) { return minf(maxf(v, lo), hi); }
 OPTICA_HD float sqr(float v) { return v * v; }
 OPTICA_HD float safe_sqrt(float v) { return sqrtf(maxf(v, 0.0f)); }
+OPTICA_HD float saturatef(float v) { return clampf(v, 0.0f, 1.0f); }
+OPTICA_HD float average(float3 c) { return (c.x + c.y + c.z) * (1.0f / 3.0f); }
+OPTICA_HD float3 saturate3(float3 c) { return make3(saturatef(c.x), saturatef(c.y), saturatef(c.z)); }
+OPTICA_HD float3 mix3(float3 a, float3 b, float t) { return a * (1.0f - t) + b * t; }
+OPTICA_HD float mixf(float a, float b, float t) { return a * (1.0f - t) + b * t; }
+OPTICA_HD bool is_zero3(float3 c) { return c.x == 0.0f && c.y == 0.0f && c.z == 0.0f; }
+OPTICA_HD bool equal3(float3 a, float3 b) { return a.x == b.x && a.y == b.y && a.z == b.z; }
+OPTICA_HD float len_squared(float3 a) { return dot(a, a); }
+// Unit vector, or `fallback` for a zero vector.
+OPTICA_HD float3 safe_normalize_or(float3 a, float3 fallback) {
+  float l2 = dot(a, a);
+  return l2 > 0.0f ? a * (1.0f / sqrtf(l2)) : fallback;
+}
+OPTICA_HD float safe_divide(float a, float b) { return b != 0.0f ? a / b : 0.0f; }
 
 // Orthonormal basis around n (Duff et al. 2017, "Building an Orthonormal Basis, Revisited").
 struct Frame {
@@ -112,6 +129,9 @@ struct Ray {
   float tmin;
   float3 d;
   float tmax;
+  // Ray cone (Cycles' compact differentials): footprint radius at the origin and its growth
+  // per unit distance; texture filtering widths and the Bump node read them.
+  float dP, dD;
 };
 
 }  // namespace optica

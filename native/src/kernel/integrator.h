@@ -1,10 +1,13 @@
 // Unidirectional path tracing with next-event estimation, multiple importance sampling
-// (power heuristic) and Russian roulette. One call traces one camera sample of one pixel.
+// (power heuristic against light sampling; balance heuristic over a shader's lobes, as
+// Cycles) and Russian roulette. One call traces one camera sample of one pixel. At every hit
+// the material's shader program runs and yields the closures that are lit and sampled.
 #pragma once
 #include "camera.h"
+#include "closure/bsdf.h"
 #include "lights.h"
 #include "sampler.h"
-#include "surface.h"
+#include "svm/eval.h"
 
 #include <cstring>
 
@@ -15,6 +18,7 @@ constexpr int kRouletteStart = 3;  // bounces before Russian roulette may end a 
 
 struct PathResult {
   float3 radiance;
+  float alpha;     // coverage: 1 minus what holdout shaders cut out
   float3 albedo;   // first hit
   float3 normal;   // first hit, world space; zero on a miss
   float depth;     // camera-space Z of the first hit; kMissDepth on a miss
@@ -59,26 +63,50 @@ OPTICA_HD uint32_t pixel_seed(const KernelScene &s, int px, int py) {
   return hash_combine(hash_combine(s.seed, uint32_t(px)), uint32_t(py));
 }
 
-// Fraction of light that reaches along a shadow ray: 0 or 1, except through surfaces whose
-// material has alpha < 1, which let (1 − alpha) through, as stochastic alpha does on average.
-OPTICA_HD float shadow_transmittance(const KernelScene &s, Ray ray) {
-  if (!s.has_alpha) return intersect_any(s, ray) ? 0.0f : 1.0f;
-  float transmittance = 1.0f;
+// The material program of a hit (slot resolution with the instance's material list).
+OPTICA_HD int32_t material_of(const KernelScene &s, const Hit &hit) {
+  const InstanceView &inst = s.instances[hit.instance];
+  const GeometryView &g = s.geometries[inst.geometry];
+  if (inst.slot_count == 0) return 0;
+  int32_t slot = (g.type == kGeomMesh && g.material_ids) ? g.material_ids[hit.prim] : 0;
+  if (slot < 0) slot = 0;
+  if (uint32_t(slot) >= inst.slot_count) slot = int32_t(inst.slot_count) - 1;
+  return s.slot_materials[inst.slot_base + slot];
+}
+
+OPTICA_HD void shade(const KernelScene &s, int32_t material, ShaderData &sd, ClosureList &cl) {
+  svm_eval(s, s.materials[material], sd, cl);
+}
+
+// Colour of the light that gets through along a shadow ray: surfaces whose program can be
+// transparent are shaded (as shadow rays, for the Light Path node) and pass their
+// transparent weight; anything else blocks.
+OPTICA_HD float3 shadow_transmittance(const KernelScene &s, Ray ray, const PathState &path) {
+  if (!s.has_transparency) return intersect_any(s, ray) ? make3(0.0f) : make3(1.0f);
+  float3 transmittance = make3(1.0f);
+  PathState shadow_path = path;
+  shadow_path.flags = kPathShadow;
   for (int i = 0; i < kMaxTransparentHits; ++i) {
     Hit hit;
     if (!intersect_closest(s, ray, hit)) return transmittance;
-    SurfacePoint sp;
-    surface_at(s, ray, hit, sp);
-    transmittance *= 1.0f - sp.material->alpha;
-    if (transmittance <= 0.0f) return 0.0f;
-    ray.o = offset_ray_origin(sp.p, dot(ray.d, sp.ng) > 0.0f ? sp.ng : -sp.ng);
+    int32_t material = material_of(s, hit);
+    if (!(s.materials[material].flags & kProgramTransparent)) return make3(0.0f);
+    ShaderData sd;
+    shader_setup_from_hit(s, ray, hit, sd);
+    sd.path = shadow_path;
+    ClosureList cl;
+    shade(s, material, sd, cl);
+    transmittance *= cl.transparent;
+    if (is_black(transmittance)) return make3(0.0f);
+    ray.o = offset_ray_origin(sd.P, -sd.Ng);
     ray.tmax -= hit.t;
+    ++shadow_path.transparent_bounce;
   }
-  return 0.0f;
+  return make3(0.0f);
 }
 
-OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, const Ray &ray, float3 le) {
-  // Light-sampling pdf of the point we hit, in solid angle, for MIS.
+// Light-sampling pdf (solid angle, from `origin`) of the emissive triangle point we hit.
+OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, float3 origin, float3 p, int32_t material) {
   const InstanceView &inst = s.instances[hit.instance];
   const GeometryView &g = s.geometries[inst.geometry];
   const int32_t *tri = g.tri_idx + 3 * size_t(hit.prim);
@@ -87,15 +115,43 @@ OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, cons
   float3 v2 = inst.xfm.point(g.vertices[tri[2]]);
   float3 c = cross(v1 - v0, v2 - v0);
   float area = 0.5f * length(c);
-  float cos_l = fabsf(dot(c, ray.d)) / (2.0f * area);
+  float3 d = p - origin;
+  float dist2 = dot(d, d);
+  float cos_l = fabsf(dot(c, d)) / (2.0f * area * sqrtf(dist2));
   if (area <= 0.0f || cos_l <= 0.0f) return 0.0f;
-  float sel = emissive_select_pdf(s, le, area) / light_entries(s);
-  return sel * hit.t * hit.t / (area * cos_l);
+  float sel = emissive_select_pdf(s, s.materials[material].emission_estimate, area) / light_entries(s);
+  return sel * dist2 / (area * cos_l);
+}
+
+OPTICA_HD float3 world_radiance(const KernelScene &s, const Ray &ray, const PathState &path) {
+  if (s.world_is_constant) return s.world_color;
+  ShaderData sd;
+  shader_setup_background(ray, sd);
+  sd.path = path;
+  ClosureList cl;
+  svm_eval(s, s.world, sd, cl);
+  return cl.emission;
+}
+
+// Path flags and bounce counters after a scattering event (Cycles' path_state_next).
+OPTICA_HD void path_next(PathState &p, const MixtureSample &ms) {
+  p.flags &= ~(kPathCamera | kPathDiffuse | kPathGlossy | kPathSingular | kPathReflect | kPathTransmit);
+  ++p.bounce;
+  p.flags |= ms.transmit ? kPathTransmit : kPathReflect;
+  bool diffuse = ms.lobe == kClosureDiffuse || ms.lobe == kClosureOrenNayar || ms.lobe == kClosureTranslucent ||
+                 ms.lobe == kClosureSheen;
+  if (ms.transmit) ++p.transmission_bounce;
+  else if (diffuse) ++p.diffuse_bounce;
+  else ++p.glossy_bounce;
+  if (diffuse) p.flags |= kPathDiffuse;
+  else if (ms.singular) p.flags |= kPathGlossy | kPathSingular;
+  else p.flags |= kPathGlossy;
 }
 
 OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t sample_index) {
   PathResult out;
   out.radiance = make3(0.0f);
+  out.alpha = 1.0f;
   out.albedo = make3(0.0f);
   out.normal = make3(0.0f);
   out.depth = kMissDepth;
@@ -106,21 +162,26 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
   float depth_scale, depth_offset;
   Ray ray = camera_ray(s.camera, px, py, cam.v[0], cam.v[1], cam.v[2], cam.v[3], depth_scale, depth_offset);
 
+  PathState path{kPathCamera, 0, 0, 0, 0, 0};
   float3 beta = make3(1.0f);
   bool specular = true;   // the last bounce was a delta lobe (or this is the camera ray)
   float prev_pdf = 0.0f;  // solid-angle pdf of the last BSDF sample
-  int transparent = 0;
-  for (int bounce = 0;;) {
+  float3 mis_origin = ray.o;  // where the last non-transparent scattering happened
+  float mis_offset = 0.0f;    // distance from mis_origin to the current ray origin
+  bool first_surface = true;  // AOVs come from the first surface that does not pass light straight on
+  for (;;) {
     Hit hit;
+    float ray_end = ray.tmax;
     bool found = intersect_closest(s, ray, hit);
     float tmax = found ? hit.t : ray.tmax;
-    float clamp = bounce <= 1 ? s.clamp_direct : s.clamp_indirect;
+    float clamp = path.bounce <= 1 ? s.clamp_direct : s.clamp_indirect;
     // Lights are seen by reflected rays but not by the camera (Cycles' default).
-    if (bounce > 0 && s.num_lights > 0)
-      out.radiance += clamp_contribution(beta * hit_analytic_lights(s, ray.o, ray.d, tmax, prev_pdf, specular), clamp);
+    if (path.bounce > 0 && s.num_lights > 0)
+      out.radiance += clamp_contribution(
+          beta * hit_analytic_lights(s, mis_origin, ray.d, mis_offset + tmax, prev_pdf, specular), clamp);
     if (!found) {
-      float3 le = s.world;
-      if (bounce > 0) {
+      float3 le = world_radiance(s, ray, path);
+      if (path.bounce > 0) {
         float sun_pdf;
         float3 sun = eval_suns(s, ray.d, sun_pdf);
         if (!is_black(sun)) le += sun * (specular ? 1.0f : power_heuristic(prev_pdf, sun_pdf));
@@ -129,86 +190,98 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
       break;
     }
 
-    SurfacePoint sp;
-    surface_at(s, ray, hit, sp);
-    const MaterialView &m = *sp.material;
-    Sample4 su = smp.next4();  // alpha, lobe, direction u1, u2
+    ShaderData sd;
+    shader_setup_from_hit(s, ray, hit, sd);
+    sd.path = path;
+    int32_t material = material_of(s, hit);
+    ClosureList cl;
+    shade(s, material, sd, cl);
+    Sample4 su = smp.next4();  // lobe pick, direction u1, u2, reflect/refract
     Sample4 sl = smp.next4();  // light selection, light u1, u2, roulette
 
-    if (m.alpha < 1.0f && su.v[0] >= m.alpha) {
-      // Stochastic transparency: continue straight through without counting a bounce.
-      if (++transparent > kMaxTransparentHits) break;
-      ray.o = offset_ray_origin(sp.p, dot(ray.d, sp.ng) > 0.0f ? sp.ng : -sp.ng);
-      ray.tmax = tmax - hit.t;
-      ray.tmin = 0.0f;
-      continue;
+    if (path.bounce == 0 && !is_black(cl.holdout)) {
+      // Holdout cuts its weight out of the image's alpha and contributes nothing else.
+      float cut = average(cl.holdout * beta);
+      out.alpha -= cut;
+      if (average(cl.holdout) >= 1.0f) break;
     }
 
-    Bsdf bsdf = make_bsdf(s, sp);
-    if (bounce == 0) {
-      out.albedo = bsdf_albedo(bsdf);
-      out.normal = sp.ns;
-      out.depth = hit.t * depth_scale + depth_offset;
-      out.object_id = sp.object_id;
-    }
-
-    if (!is_black(m.emission)) {
-      const GeometryView &g = s.geometries[s.instances[hit.instance].geometry];
+    if (!is_zero3(cl.emission)) {
       float w = 1.0f;
-      if (!specular && bounce > 0 && g.type == kGeomMesh && s.num_emissive > 0)
-        w = power_heuristic(prev_pdf, emissive_triangle_pdf(s, hit, ray, m.emission));
-      out.radiance += clamp_contribution(beta * m.emission * w, clamp);
+      if (!specular && path.bounce > 0 && sd.is_mesh && s.num_emissive > 0)
+        w = power_heuristic(prev_pdf, emissive_triangle_pdf(s, hit, mis_origin, sd.P, material));
+      out.radiance += clamp_contribution(beta * cl.emission * w, clamp);
     }
+
+    ShadingFrame frame{sd.N, sd.Ng, sd.wi};
+    // Continue the path by sampling the closures (the sample is drawn before light sampling
+    // only so that the AOVs know whether this surface passes the path straight on).
+    MixtureSample ms;
+    bool scattered = cl.count > 0 && closures_sample(frame, cl, su.v[0], su.v[1], su.v[2], su.v[3], ms);
+    bool through = scattered && ms.lobe == kClosureTransparent;
+    if (first_surface && !through) {
+      first_surface = false;
+      out.albedo = closures_albedo(s.tables, frame, cl);
+      out.normal = sd.N;
+      out.depth = hit.t * depth_scale + depth_offset;
+      out.object_id = s.instances[hit.instance].object_id;
+    }
+    if (cl.count == 0) break;
+
     // Cycles counts bounces after direct lighting: max_bounces 0 still lights the first hit,
     // and the last vertex gets light sampling (unweighted: no BSDF ray follows it) but no
     // continuation.
-    bool last_vertex = bounce >= s.max_bounces;
-
-    Frame frame = Frame::from_normal(sp.ns);
-    float3 wo = frame.to_local(-ray.d);
-    float wo_ng = dot(-ray.d, sp.ng);
-    float clamp_next = bounce == 0 ? s.clamp_direct : s.clamp_indirect;
+    bool last_vertex = path.bounce >= s.max_bounces;
+    float clamp_next = path.bounce == 0 ? s.clamp_direct : s.clamp_indirect;
 
     // Next-event estimation.
     LightSample ls;
-    if (sample_any_light(s, sp.p, sl.v[0], sl.v[1], sl.v[2], ls)) {
+    if (sample_any_light(s, sd.P, path, sl.v[0], sl.v[1], sl.v[2], ls)) {
       float bsdf_pdf;
-      float3 f = bsdf_eval(bsdf, wo, frame.to_local(ls.wi), bsdf_pdf);
-      float wi_ng = dot(ls.wi, sp.ng);
-      if (!is_black(f) && wi_ng * wo_ng != 0.0f) {
+      float3 f = closures_eval(frame, cl, ls.wi, bsdf_pdf);
+      if (!is_black(f)) {
+        float wi_ng = dot(ls.wi, sd.Ng);
         Ray shadow;
-        shadow.o = offset_ray_origin(sp.p, wi_ng > 0.0f ? sp.ng : -sp.ng);
+        shadow.o = offset_ray_origin(sd.P, wi_ng > 0.0f ? sd.Ng : -sd.Ng);
         shadow.d = ls.wi;
         shadow.tmin = 0.0f;
         shadow.tmax = ls.dist < kInf ? ls.dist * (1.0f - 1e-4f) : kInf;
-        float vis = shadow_transmittance(s, shadow);
-        if (vis > 0.0f) {
+        shadow.dP = shadow.dD = 0.0f;
+        float3 vis = shadow_transmittance(s, shadow, path);
+        if (!is_black(vis)) {
           float w = (ls.delta || last_vertex) ? 1.0f : power_heuristic(ls.pdf, bsdf_pdf);
-          out.radiance += clamp_contribution(beta * f * ls.li * (w * vis / ls.pdf), clamp_next);
+          out.radiance += clamp_contribution(beta * f * ls.li * vis * (w / ls.pdf), clamp_next);
         }
       }
     }
 
+    if (!scattered) break;
+    if (through) {
+      // Straight through: not a bounce; the MIS state of the last real scattering stays.
+      if (++path.transparent_bounce > kMaxTransparentHits) break;
+      beta *= ms.weight;
+      mis_offset += hit.t;
+      ray.o = offset_ray_origin(sd.P, -sd.Ng);
+      ray.tmax = ray_end - hit.t;  // what is left to the camera's clip end
+      ray.tmin = 0.0f;
+      ray.dP = sd.dP;
+      continue;
+    }
     if (last_vertex) break;
-
-    // Continue the path by sampling the BSDF.
-    BsdfSample bs;
-    if (!bsdf_sample(bsdf, wo, su.v[1], su.v[2], su.v[3], bs)) break;
-    float3 wi = frame.to_world(bs.wi);
-    float wi_ng = dot(wi, sp.ng);
-    bool shading_reflect = bs.wi.z * wo.z > 0.0f;
-    bool geometric_reflect = wi_ng * wo_ng > 0.0f;
-    if (shading_reflect != geometric_reflect) break;  // shading normal would leak light
-    beta *= bs.weight;
-    specular = bs.delta;
-    prev_pdf = bs.pdf;
-    ray.o = offset_ray_origin(sp.p, wi_ng > 0.0f ? sp.ng : -sp.ng);
-    ray.d = wi;
+    float wi_ng = dot(ms.wo, sd.Ng);
+    beta *= ms.weight;
+    specular = ms.singular;
+    prev_pdf = ms.pdf;
+    path_next(path, ms);
+    ray.o = offset_ray_origin(sd.P, wi_ng > 0.0f ? sd.Ng : -sd.Ng);
+    ray.d = ms.wo;
     ray.tmin = 0.0f;
     ray.tmax = kInf;
-    ++bounce;
+    ray.dP = sd.dP;
+    mis_origin = sd.P;
+    mis_offset = 0.0f;
 
-    if (bounce >= kRouletteStart) {
+    if (path.bounce >= kRouletteStart) {
       float q = minf(max_component(beta), 1.0f);
       if (sl.v[3] >= q) break;
       beta = beta / q;
@@ -217,6 +290,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
   // A NaN from a degenerate configuration must not poison the running mean.
   if (!(out.radiance.x == out.radiance.x && out.radiance.y == out.radiance.y && out.radiance.z == out.radiance.z))
     out.radiance = make3(0.0f);
+  out.alpha = clampf(out.alpha, 0.0f, 1.0f);
   return out;
 }
 

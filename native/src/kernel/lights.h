@@ -4,10 +4,12 @@
 //   area: one-sided Lambertian emitter with radiance power/(π·area);
 //   emissive triangles: radiance = emission colour · strength.
 // Light selection: uniform over the analytic lights plus one entry for all emissive
-// triangles, which are then chosen in proportion to their emitted power.
+// triangles, which are then chosen in proportion to their programs' emission estimate × area;
+// the radiance of a sampled triangle point comes from running its program there.
 #pragma once
 #include "sampling.h"
 #include "scene_data.h"
+#include "svm/eval.h"
 
 namespace optica {
 
@@ -95,7 +97,8 @@ OPTICA_HD float emissive_select_pdf(const KernelScene &s, float3 radiance, float
   return luminance(radiance) * area / s.emissive_total;
 }
 
-OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, float u0, float u1, float u2, LightSample &ls) {
+OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, const PathState &path, float u0, float u1, float u2,
+                               LightSample &ls) {
   // Binary search of the power CDF.
   int lo = 0, hi = s.num_emissive - 1;
   while (lo < hi) {
@@ -115,8 +118,15 @@ OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, float u0, float u
   float cos_l = fabsf(dot(n, ls.wi));  // emission is two-sided, as Cycles' Emission shader
   if (cos_l <= 1e-8f) return false;
   ls.dist = dist;
-  ls.li = t.radiance;
-  ls.pdf = emissive_select_pdf(s, t.radiance, t.area) * d2 / (t.area * cos_l);
+  ShaderData sd;
+  shader_setup_surface(s, t.instance, t.prim, 0, b1, b2, q, -ls.wi, p, dist, 0.0f, sd);
+  sd.path = path;
+  sd.path.flags |= kPathEmission;
+  ClosureList cl;
+  svm_eval(s, s.materials[t.material], sd, cl);
+  if (is_zero3(cl.emission)) return false;
+  ls.li = cl.emission;
+  ls.pdf = emissive_select_pdf(s, t.estimate, t.area) * d2 / (t.area * cos_l);
   ls.delta = false;
   return true;
 }
@@ -203,7 +213,8 @@ OPTICA_HD bool sample_light(const KernelScene &s, const LightView &l, float3 p, 
 }
 
 // Picks a light entry and samples it; pdf includes the selection probability.
-OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, float u_sel, float u1, float u2, LightSample &ls) {
+OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, const PathState &path, float u_sel, float u1, float u2,
+                                LightSample &ls) {
   int n = light_entries(s);
   if (n == 0) return false;
   int pick = int(u_sel * n);
@@ -214,7 +225,7 @@ OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, float u_sel, flo
     ok = sample_light(s, s.lights[pick], p, u1, u2, ls);
   } else {
     float u0 = u_sel * n - pick;  // remainder of the selection number, uniform in [0, 1)
-    ok = sample_emissive(s, p, u0, u1, u2, ls);
+    ok = sample_emissive(s, p, path, u0, u1, u2, ls);
   }
   if (!ok) return false;
   ls.pdf *= sel;

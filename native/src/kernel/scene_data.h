@@ -1,8 +1,8 @@
 // The scene as the kernel sees it: plain structs of pointers into arrays the host owns.
 #pragma once
-#include "bsdf.h"
 #include "bvh_traverse.h"
 #include "camera.h"
+#include "closure/tables.h"
 #include "defs.h"
 #include "sampler.h"
 
@@ -20,12 +20,23 @@ struct GeometryView {
   const int32_t *tri_idx;
   const float3 *normals;        // null: flat shading
   const int32_t *normal_idx;
-  const float2 *uvs;            // null: no UVs
-  const int32_t *uv_idx;
   const int32_t *material_ids;  // null: slot 0 everywhere
-  // Spheres (leaf order for intersection, original order for colours).
+  // Spheres (leaf order for intersection).
   const SphereAccel *spheres;
-  const float3 *sphere_colors;  // null: the material's colour
+  // Attributes the shader programs ask for: KernelScene::attribute_map[attribute_base + request]
+  // is an index into KernelScene::attributes, or -1 when this geometry lacks it.
+  int32_t attribute_base;
+  float3 texspace_loc, texspace_size;  // Blender's texture space, for Generated coordinates
+};
+
+enum AttributeDomain : int32_t { kDomainPoint = 0, kDomainCorner = 1, kDomainFace = 2 };
+
+// Per-point (sphere), per-vertex, per-corner (indexed by `indices`, (T, 3)) or per-face data.
+struct AttributeView {
+  const float *data;
+  const int32_t *indices;  // corner domain only
+  int32_t domain;
+  int32_t channels;        // 1..4
 };
 
 struct InstanceView {
@@ -34,21 +45,42 @@ struct InstanceView {
   int32_t object_id;
   uint32_t slot_base, slot_count;  // material slots in KernelScene::slot_materials
   int32_t identity;                // transform is the identity: skip the ray transform
+  float color[4];                  // Object Info: object colour and alpha
+  float pass_index, random;        // Object Info: Object Index, Random
 };
 
-struct MaterialView {
-  float3 base_color;
-  int32_t base_color_texture;  // -1: none
-  float metallic, roughness, ior, specular, transmission, alpha;
-  float3 emission;             // radiance, W·m⁻²·sr⁻¹
+enum ProgramFlags : int32_t {
+  kProgramEmissive = 1,     // may emit light (mesh lights are built from these)
+  kProgramTransparent = 2,  // may let light through (shadow rays must evaluate it)
+  kProgramHoldout = 4,
 };
 
-enum TexInterp : int32_t { kInterpLinear = 0, kInterpClosest = 1 };
-enum TexExtension : int32_t { kExtRepeat = 0, kExtExtend = 1, kExtClip = 2 };
+// A compiled shader program (optica_core.shading): int32 instructions and float constants,
+// checked by the host (src/shader_program.cpp) before the kernel sees them.
+struct ShaderProgramView {
+  const int32_t *code;
+  int32_t code_size;
+  const float *constants;
+  int32_t constant_count;
+  const int32_t *textures;    // program texture -> KernelScene::textures index, -1: missing image
+  const int32_t *attributes;  // program attribute -> scene attribute request
+  int32_t flags;
+  float3 emission_estimate;   // bound on the emitted radiance, for light selection
+  float pass_index;           // Object Info › Material Index
+};
 
+enum TexInterp : int32_t { kInterpLinear = 0, kInterpClosest = 1, kInterpCubic = 2, kInterpSmart = 3 };
+enum TexExtension : int32_t { kExtRepeat = 0, kExtExtend = 1, kExtClip = 2, kExtMirror = 3 };
+
+// An image as Cycles keeps it: bytes stay bytes (sRGB-encoded when `srgb`, decoded after
+// interpolation), floats are scene-linear; RGBA images are alpha-associated unless they are
+// data (Non-Color) or channel-packed.
 struct TextureView {
-  const float *rgba;  // linear, row 0 at v = 0
-  int32_t width, height, interpolation, extension;
+  const uint8_t *bytes;  // one of bytes / floats is set
+  const float *floats;
+  int32_t width, height, channels;  // channels: 1 or 4
+  int32_t srgb;                     // bytes hold sRGB-encoded values
+  int32_t unassociate;              // the Alpha output divides the colour by alpha
 };
 
 enum LightType : int32_t { kLightPoint = 0, kLightSpot = 1, kLightSun = 2, kLightArea = 3 };
@@ -66,11 +98,15 @@ struct LightView {
   float cos_half_angle; // sun: half the angular diameter
 };
 
-// One emissive triangle in world space, for next-event estimation.
+// One emissive triangle in world space, for next-event estimation. `estimate` is its
+// program's emission bound (selection weight); the emitted radiance itself comes from
+// evaluating the program at the sampled point.
 struct EmissiveTri {
   float3 v0, e1, e2;
-  float3 radiance;
+  float3 estimate;
   float area;
+  uint32_t instance, prim;
+  int32_t material;  // index into KernelScene::materials
 };
 
 struct KernelScene {
@@ -79,22 +115,26 @@ struct KernelScene {
   const InstanceView *instances;
   const GeometryView *geometries;
   const int32_t *slot_materials;
-  const MaterialView *materials;   // [0] is the default material
+  const ShaderProgramView *materials;  // [0] is the default material
+  ShaderProgramView world;
   const TextureView *textures;
+  const AttributeView *attributes;
+  const int32_t *attribute_map;
   const LightView *lights;
   int32_t num_lights;
   const EmissiveTri *emissive;
   const float *emissive_cdf;       // num_emissive + 1 entries, last = 1
   int32_t num_emissive;
-  float emissive_total;            // Σ luminance·area (selection weights)
-  float3 world;                    // background radiance
+  float emissive_total;            // Σ luminance(estimate)·area (selection weights)
+  int32_t world_is_constant;       // the world program is a constant colour: `world_color`
+  float3 world_color;
   int32_t max_bounces;
   float clamp_direct, clamp_indirect;
-  int32_t has_alpha;
+  int32_t has_transparency;        // some material may let shadow rays through
   int32_t has_geometry;
   CameraView camera;
   const SobolTable *sobol;
-  const GgxAlbedoTable *ggx_albedo;
+  BsdfTables tables;
   uint32_t seed;
 };
 

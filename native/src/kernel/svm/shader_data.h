@@ -1,0 +1,112 @@
+// What a shader program sees at a shading point (Cycles' ShaderData): position, normals
+// facing the incoming ray, barycentrics and triangle edges for attributes, the ray footprint,
+// and the path state the Light Path node reports.
+#pragma once
+#include "../intersect.h"
+#include "../scene_data.h"
+
+namespace optica {
+
+enum PathFlags : uint32_t {
+  kPathCamera = 1u << 0,
+  kPathShadow = 1u << 1,
+  kPathDiffuse = 1u << 2,
+  kPathGlossy = 1u << 3,
+  kPathSingular = 1u << 4,
+  kPathReflect = 1u << 5,
+  kPathTransmit = 1u << 6,
+  kPathEmission = 1u << 7,  // evaluating a light's emission (sampled emissive triangle)
+};
+
+struct PathState {
+  uint32_t flags;
+  int32_t bounce, diffuse_bounce, glossy_bounce, transmission_bounce, transparent_bounce;
+};
+
+struct ShaderData {
+  float3 P;
+  float3 N;   // smooth shading normal, facing wi
+  float3 Ng;  // geometric normal, facing wi
+  float3 wi;  // towards the ray origin
+  float3 ray_origin;
+  float ray_length;
+  float dP;   // ray footprint radius at P
+  float u, v; // barycentrics: P = (1 − u − v)·p0 + u·p1 + v·p2
+  int32_t instance;  // -1: the world
+  uint32_t prim;
+  int32_t backfacing;
+  int32_t is_mesh;
+  PathState path;
+};
+
+OPTICA_HD const InstanceView &sd_instance(const KernelScene &s, const ShaderData &sd) { return s.instances[sd.instance]; }
+
+// Fills `sd` for a surface point of (instance, prim) at barycentrics (u, v), seen along wi
+// (unit, towards the viewer) from `origin` at distance `ray_length`.
+OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uint32_t prim, uint32_t slot, float u,
+                                    float v, float3 p, float3 wi, float3 origin, float ray_length, float dP,
+                                    ShaderData &sd) {
+  const InstanceView &inst = s.instances[instance];
+  const GeometryView &g = s.geometries[inst.geometry];
+  sd.P = p;
+  sd.wi = wi;
+  sd.ray_origin = origin;
+  sd.ray_length = ray_length;
+  sd.dP = dP;
+  sd.instance = int32_t(instance);
+  sd.prim = prim;
+  sd.u = u;
+  sd.v = v;
+  float3 ng, ns;
+  if (g.type == kGeomMesh) {
+    sd.is_mesh = 1;
+    const int32_t *tri = g.tri_idx + 3 * size_t(prim);
+    float3 v0 = g.vertices[tri[0]], v1 = g.vertices[tri[1]], v2 = g.vertices[tri[2]];
+    ng = cross(v1 - v0, v2 - v0);
+    if (g.normals) {
+      const int32_t *ni = g.normal_idx + 3 * size_t(prim);
+      float w0 = 1.0f - u - v;
+      ns = g.normals[ni[0]] * w0 + g.normals[ni[1]] * u + g.normals[ni[2]] * v;
+    } else {
+      ns = ng;
+    }
+  } else {
+    sd.is_mesh = 0;
+    const SphereAccel &sph = g.spheres[slot];
+    float3 po = inst.identity ? p : inst.inv.point(p);
+    ng = ns = po - sph.c;
+  }
+  if (!inst.identity) {
+    ng = Affine::normal(inst.inv, ng);
+    ns = Affine::normal(inst.inv, ns);
+  }
+  ng = normalize(ng);
+  ns = normalize(ns);
+  // Cycles: seen from behind, both normals turn to face the viewer.
+  sd.backfacing = dot(ng, wi) < 0.0f ? 1 : 0;
+  sd.Ng = sd.backfacing ? -ng : ng;
+  sd.N = sd.backfacing ? -ns : ns;
+}
+
+OPTICA_HD void shader_setup_from_hit(const KernelScene &s, const Ray &ray, const Hit &hit, ShaderData &sd) {
+  float3 p = ray.o + ray.d * hit.t;
+  shader_setup_surface(s, hit.instance, hit.prim, hit.slot, hit.u, hit.v, p, -ray.d, ray.o, hit.t,
+                       ray.dP + hit.t * ray.dD, sd);
+}
+
+// The world: Cycles shades escaped rays with P = the direction, N = Ng = −direction.
+OPTICA_HD void shader_setup_background(const Ray &ray, ShaderData &sd) {
+  sd.P = ray.d;
+  sd.N = sd.Ng = -ray.d;
+  sd.wi = -ray.d;
+  sd.ray_origin = ray.o;
+  sd.ray_length = kInf;
+  sd.dP = 0.0f;
+  sd.u = sd.v = 0.0f;
+  sd.instance = -1;
+  sd.prim = 0;
+  sd.backfacing = 0;
+  sd.is_mesh = 0;
+}
+
+}  // namespace optica
