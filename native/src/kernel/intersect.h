@@ -74,6 +74,10 @@ OPTICA_HD bool intersect_scene_impl(const KernelScene &s, const Ray &ray, Hit &h
   return found;
 }
 
+// The integrator traces only through these two. A backend with its own acceleration structures
+// (OptiX: optixTrace) defines OPTICA_EXTERNAL_TRACE and provides both, with these signatures,
+// before including the integrator; every shading and sampling routine stays this one copy.
+#ifndef OPTICA_EXTERNAL_TRACE
 OPTICA_HD bool intersect_closest(const KernelScene &s, const Ray &ray, Hit &hit) {
   return intersect_scene_impl<false>(s, ray, hit);
 }
@@ -81,5 +85,6 @@ OPTICA_HD bool intersect_any(const KernelScene &s, const Ray &ray) {
   Hit hit;
   return intersect_scene_impl<true>(s, ray, hit);
 }
+#endif
 
 }  // namespace optica
