@@ -11,6 +11,8 @@ render, the viewport worker and the video export alike.
 
 from __future__ import annotations
 
+import threading
+
 from optica_core import sampling
 from optica_core.sampling import RendererSlot, SampleLoop
 
