@@ -116,3 +116,218 @@ def test_voronoi_texture_every_dimension_feature_and_metric(scene, tmp_path):
     tiles["3D smooth F1 colour"] = textured(_voronoi("3D", "SMOOTH_F1"), "Color")
     # Cell edges are discontinuities of the colour, position and F2 outputs.
     render_and_compare(scene, tmp_path, tiles, outlier_fraction=0.06)
+
+
+# ---- Checker, Gradient, Magic, Wave, Brick, White Noise -----------------------------------------
+
+def _floored(node: dict, output: str, dims_scale=4.3) -> ss.Tile:
+    """White noise of integer-valued coordinates: the hash of a float's bits changes with its
+    last bit, so both engines must hash the very same numbers (floor(x · 4.3) is exact)."""
+    nodes = {"Coords": {"type": "ShaderNodeTexCoord"},
+             "Scaled": {"type": "ShaderNodeVectorMath", "params": {"operation": "MULTIPLY"},
+                        "inputs": {"Vector_001": (dims_scale, dims_scale * 0.8, 1.0)}},
+             "Floor": {"type": "ShaderNodeVectorMath", "params": {"operation": "FLOOR"}},
+             "XYZ": {"type": "ShaderNodeSeparateXYZ"},
+             "Node": node}
+    links = [["Coords", "Object", "Scaled", "Vector"], ["Scaled", "Vector", "Floor", "Vector"],
+             ["Floor", "Vector", "Node", "Vector"], ["Floor", "Vector", "XYZ", "Vector"], ["XYZ", "Y", "Node", "W"]]
+    return ss.Tile(ss.emission_graph(nodes, links, ("Node", output)))
+
+
+def test_checker_gradient_magic_wave_brick_white_noise(scene, tmp_path):
+    tiles = {}
+    tiles["Checker"] = textured({"type": "ShaderNodeTexChecker", "inputs": {"Scale": 3.1, "Color1": (0.9, 0.3, 0.1)}},
+                                "Color", w_input=None)
+    tiles["Checker Fac, Generated"] = textured({"type": "ShaderNodeTexChecker"}, "Fac", w_input=None, implicit=True)
+    for kind in ("LINEAR", "QUADRATIC", "EASING", "DIAGONAL", "SPHERICAL", "QUADRATIC_SPHERE", "RADIAL"):
+        tiles[f"Gradient {kind}"] = textured({"type": "ShaderNodeTexGradient", "params": {"gradient_type": kind}},
+                                             "Fac", w_input=None, scale=(0.9, 0.8, 0.7))
+    tiles["Gradient colour, Generated"] = textured({"type": "ShaderNodeTexGradient"}, "Color", w_input=None,
+                                                   implicit=True)
+    for depth in (0, 1, 2, 5, 10):
+        tiles[f"Magic depth {depth}"] = textured(
+            {"type": "ShaderNodeTexMagic", "params": {"turbulence_depth": depth},
+             "inputs": {"Scale": 1.3, "Distortion": 0.8}}, "Color", w_input=None)
+    tiles["Magic Fac, no distortion"] = textured({"type": "ShaderNodeTexMagic", "inputs": {"Distortion": 0.0}},
+                                                 "Fac", w_input=None, implicit=True)
+    for wave_type, directions in (("BANDS", ("X", "Y", "Z", "DIAGONAL")), ("RINGS", ("X", "Y", "Z", "SPHERICAL"))):
+        for direction in directions:
+            for profile in ("SIN", "SAW", "TRI"):
+                tiles[f"Wave {wave_type} {direction} {profile}"] = textured(
+                    {"type": "ShaderNodeTexWave",
+                     "params": {"wave_type": wave_type, "bands_direction": direction if wave_type == "BANDS" else "X",
+                                "rings_direction": direction if wave_type == "RINGS" else "X",
+                                "wave_profile": profile},
+                     "inputs": {"Scale": 0.35, "Phase Offset": 0.7}}, "Fac", w_input=None)
+    tiles["Wave distorted"] = textured({"type": "ShaderNodeTexWave",
+                                        "inputs": {"Scale": 0.35, "Distortion": 3.0, "Detail": 2.5,
+                                                   "Detail Scale": 1.7, "Detail Roughness": 0.6}}, "Color",
+                                       w_input=None)
+    tiles["Brick"] = textured({"type": "ShaderNodeTexBrick",
+                               "inputs": {"Scale": 2.1, "Mortar Size": 0.04, "Bias": 0.2,
+                                          "Color1": (0.7, 0.2, 0.1), "Mortar": (0.9, 0.9, 0.8)}}, "Color",
+                              w_input=None)
+    tiles["Brick squashed, offset, hard mortar"] = textured(
+        {"type": "ShaderNodeTexBrick", "params": {"offset": 0.3, "offset_frequency": 3, "squash": 0.6,
+                                                  "squash_frequency": 2},
+         "inputs": {"Scale": 2.1, "Mortar Smooth": 0.0, "Brick Width": 0.7, "Row Height": 0.3}}, "Fac", w_input=None)
+    tiles["Brick Generated"] = textured({"type": "ShaderNodeTexBrick"}, "Color", w_input=None, implicit=True)
+    for dims in DIMENSIONS:
+        for output in ("Value", "Color"):
+            tiles[f"White Noise {dims} {output}"] = _floored(
+                {"type": "ShaderNodeTexWhiteNoise", "params": {"noise_dimensions": dims}}, output)
+    # Squares, bricks and bands have edges; white noise changes at every cell.
+    render_and_compare(scene, tmp_path, tiles, outlier_fraction=0.08)
+
+
+# ---- colour, converter and vector nodes ---------------------------------------------------------
+
+def _spread_color() -> tuple[dict, list]:
+    """A colour varying over the tile (red along x, green along y, blue 0.35), into "Node"."""
+    nodes = {"Coords": {"type": "ShaderNodeTexCoord"}, "XYZ": {"type": "ShaderNodeSeparateXYZ"},
+             "Col": {"type": "ShaderNodeCombineColor", "inputs": {"Blue": 0.35}}}
+    links = [["Coords", "UV", "XYZ", "Vector"], ["XYZ", "X", "Col", "Red"], ["XYZ", "Y", "Col", "Green"]]
+    return nodes, links
+
+
+def colored(node: dict, color_input: str, output: str, fac_input: str | None = None) -> ss.Tile:
+    """`node` fed the spread colour (and its x as the factor, beyond [0, 1] at the ends)."""
+    nodes, links = _spread_color()
+    nodes["Node"] = node
+    links.append(["Col", "Color", "Node", color_input])
+    if fac_input:
+        nodes["Fac"] = {"type": "ShaderNodeMath", "params": {"operation": "MULTIPLY_ADD"},
+                        "inputs": {"Value_001": 1.4, "Value_002": -0.2}}
+        links += [["XYZ", "X", "Fac", "Value"], ["Fac", "Value", "Node", fac_input]]
+    return ss.Tile(ss.emission_graph(nodes, links, ("Node", output)))
+
+
+def valued(node: dict, value_input: str, output: str, low=-0.6, high=1.7) -> ss.Tile:
+    """`node` fed a value running from `low` to `high` along x."""
+    nodes, links = _spread_color()
+    nodes["Value"] = {"type": "ShaderNodeMath", "params": {"operation": "MULTIPLY_ADD"},
+                      "inputs": {"Value_001": high - low, "Value_002": low}}
+    nodes["Node"] = node
+    links += [["XYZ", "X", "Value", "Value"], ["Value", "Value", "Node", value_input]]
+    return ss.Tile(ss.emission_graph(nodes, links, ("Node", output)))
+
+
+def _ramp(interpolation="LINEAR", color_mode="RGB", hue="NEAR"):
+    return {"type": "ShaderNodeValToRGB",
+            "params": {"ramp": {"interpolation": interpolation, "color_mode": color_mode, "hue_interpolation": hue,
+                                "positions": [0.1, 0.45, 0.8],
+                                "colors": [[0.9, 0.1, 0.1, 1.0], [0.1, 0.8, 0.3, 0.5], [0.2, 0.3, 1.0, 0.2]]}}}
+
+
+def test_color_and_converter_nodes(scene, tmp_path):
+    tiles = {}
+    for kind in ("LINEAR", "STEPPED", "SMOOTHSTEP", "SMOOTHERSTEP"):
+        for clamp in (True, False):
+            tiles[f"Map Range {kind} clamp {clamp}"] = valued(
+                {"type": "ShaderNodeMapRange", "params": {"interpolation_type": kind, "clamp": clamp},
+                 "inputs": {"From Min": 0.1, "From Max": 0.9, "To Min": 0.8, "To Max": -0.3, "Steps": 3.0}},
+                "Value", "Result")
+        tiles[f"Map Range vector {kind}"] = colored(
+            {"type": "ShaderNodeMapRange", "params": {"interpolation_type": kind, "data_type": "FLOAT_VECTOR"},
+             "inputs": {"From_Min_FLOAT3": (0.1, 0.2, 0.0), "From_Max_FLOAT3": (0.8, 0.6, 1.0),
+                        "To_Min_FLOAT3": (0.0, 1.0, 0.5), "To_Max_FLOAT3": (1.0, -0.5, 0.7),
+                        "Steps_FLOAT3": (3.0, 4.0, 2.0)}}, "Vector", "Vector")
+    tiles["Map Range inverted source range"] = valued(
+        {"type": "ShaderNodeMapRange", "params": {"interpolation_type": "SMOOTHSTEP"},
+         "inputs": {"From Min": 0.9, "From Max": 0.1}}, "Value", "Result")
+    for kind in ("MINMAX", "RANGE"):
+        tiles[f"Clamp {kind}"] = valued({"type": "ShaderNodeClamp", "params": {"clamp_type": kind},
+                                         "inputs": {"Min": 0.9, "Max": 0.2}}, "Value", "Result")
+    tiles["Invert"] = colored({"type": "ShaderNodeInvert"}, "Color", "Color", fac_input="Fac")
+    tiles["Gamma"] = valued({"type": "ShaderNodeGamma", "inputs": {"Color": (0.2, 0.5, 0.9)}}, "Gamma", "Color",
+                            low=0.0, high=2.5)
+    tiles["Hue/Saturation/Value"] = colored({"type": "ShaderNodeHueSaturation",
+                                             "inputs": {"Hue": 0.3, "Saturation": 1.6, "Value": 1.3}},
+                                            "Color", "Color", fac_input="Fac")
+    tiles["Bright/Contrast"] = colored({"type": "ShaderNodeBrightContrast",
+                                        "inputs": {"Bright": 0.2, "Contrast": 0.7}}, "Color", "Color")
+    tiles["RGB to BW"] = colored({"type": "ShaderNodeRGBToBW"}, "Color", "Val")
+    for interpolation in ("LINEAR", "EASE", "CARDINAL", "B_SPLINE", "CONSTANT"):
+        tiles[f"Color Ramp {interpolation}"] = valued(_ramp(interpolation), "Fac", "Color", low=-0.1, high=1.1)
+    for mode in ("HSV", "HSL"):
+        for hue in ("NEAR", "FAR", "CW", "CCW"):
+            tiles[f"Color Ramp {mode} {hue}"] = valued(_ramp(color_mode=mode, hue=hue), "Fac", "Color", low=-0.1,
+                                                       high=1.1)
+    tiles["Color Ramp alpha"] = valued(_ramp(), "Fac", "Alpha", low=-0.1, high=1.1)
+    tiles["Color Ramp default"] = valued({"type": "ShaderNodeValToRGB"}, "Fac", "Color", low=-0.1, high=1.1)
+    for rotation_type in ("AXIS_ANGLE", "X_AXIS", "Y_AXIS", "Z_AXIS", "EULER_XYZ"):
+        for invert in (False, True):
+            tiles[f"Vector Rotate {rotation_type} invert {invert}"] = colored(
+                {"type": "ShaderNodeVectorRotate", "params": {"rotation_type": rotation_type, "invert": invert},
+                 "inputs": {"Center": (0.2, 0.1, -0.3), "Axis": (0.3, -0.5, 0.8), "Angle": 0.9,
+                            "Rotation": (0.4, -0.6, 1.1)}}, "Vector", "Vector")
+    tiles["Vector Rotate zero axis"] = colored({"type": "ShaderNodeVectorRotate", "inputs": {"Axis": _ZERO3,
+                                                                                             "Angle": 0.5}},
+                                               "Vector", "Vector")
+    # Stepped mapping jumps between steps.
+    render_and_compare(scene, tmp_path, tiles, outliers={"Map Range vector STEPPED": 0.1,
+                                                          "Map Range STEPPED clamp True": 0.1,
+                                                          "Map Range STEPPED clamp False": 0.1})
+
+
+def test_vector_transform_between_spaces(scene, tmp_path):
+    tiles = {}
+    spaces = ("WORLD", "OBJECT", "CAMERA")
+    for kind in ("POINT", "VECTOR", "NORMAL"):
+        for source in spaces:
+            for target in spaces:
+                if source != target:
+                    node = {"type": "ShaderNodeVectorTransform",
+                            "params": {"vector_type": kind, "convert_from": source, "convert_to": target}}
+                    tile = colored(node, "Vector", "Vector")
+                    tile.matrix = _transform()
+                    tiles[f"{kind} {source} to {target}"] = tile
+    render_and_compare(scene, tmp_path, tiles)
+
+
+def _transform():
+    c, s = np.cos(0.5), np.sin(0.5)
+    m = np.eye(4)
+    m[:3, :3] = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ np.diag((0.8, 1.1, 1.3))
+    m[:3, 3] = (0.05, -0.03, 0.2)
+    return m
+
+
+def _bend(curve, points):
+    """Moves a curve's two end points and adds the middle ones (x, y)."""
+    curve.points[0].location = points[0]
+    curve.points[-1].location = points[-1]
+    for x, y in points[1:-1]:
+        curve.points.new(x, y)
+
+
+def test_rgb_float_and_vector_curves(scene, tmp_path, optica_installed):
+    """Curves are baked by the exporter (addon/export/node_params.py) from Blender's
+    CurveMapping, as Cycles bakes them; the core looks the table up as Cycles does."""
+    import importlib
+
+    node_params = importlib.import_module(f"{optica_installed}.addon.export.node_params")
+    tiles = {
+        "RGB Curves": colored({"type": "ShaderNodeRGBCurve"}, "Color", "Color", fac_input="Fac"),
+        "RGB Curves extrapolated": colored({"type": "ShaderNodeRGBCurve"}, "Color", "Color"),
+        "Float Curve": valued({"type": "ShaderNodeFloatCurve"}, "Value", "Value", low=0.0, high=1.0),
+        "Float Curve extrapolated": valued({"type": "ShaderNodeFloatCurve"}, "Value", "Value"),
+        "Vector Curves": colored({"type": "ShaderNodeVectorCurve"}, "Vector", "Vector"),
+    }
+    channels = {"ShaderNodeRGBCurve": 4, "ShaderNodeFloatCurve": 1, "ShaderNodeVectorCurve": 3}
+    t = ss.TileScene(list(tiles.values()), tile_px=12, cols=8)
+    t.build_blender(scene)
+    for k, (name, tile) in enumerate(tiles.items()):
+        node = bpy.data.materials[f"tile{k}"].node_tree.nodes["Node"]
+        mapping = node.mapping
+        bends = [[(0.0, 0.1), (0.4, 0.7), (1.0, 0.9)], [(0.0, 0.8), (0.6, 0.2), (1.0, 0.5)],
+                 [(-0.2, 0.0), (0.3, 0.5), (0.9, 1.0)], [(0.0, 0.0), (0.5, 0.8), (1.0, 1.0)]]
+        for curve, points in zip(mapping.curves, bends):
+            _bend(curve, points)
+        if "extrapolated" in name:
+            mapping.extend = "EXTRAPOLATED"
+        tile.graph["nodes"]["Node"].setdefault("params", {})["curve"] = node_params.bake_curve(
+            mapping, channels[node.bl_idname])
+    cycles = ss.render_cycles(scene, tmp_path / "cycles.exr")
+    optica = ss.render_optica(t.optica_dict())
+    compare_tiles(t, cycles, optica, list(tiles))
