@@ -331,3 +331,29 @@ def test_rgb_float_and_vector_curves(scene, tmp_path, optica_installed):
     cycles = ss.render_cycles(scene, tmp_path / "cycles.exr")
     optica = ss.render_optica(t.optica_dict())
     compare_tiles(t, cycles, optica, list(tiles))
+
+
+def test_view_light_falloff_and_object_default_inputs(scene, tmp_path):
+    """Camera Data, Light Falloff, and what Cycles gives a mesh from Particle, Hair, Point and
+    Volume Info and Ambient Occlusion (the tiles are coplanar: nothing occludes them)."""
+    tiles = {}
+
+    def add(type_, output, **node):
+        tiles[f"{type_[10:]} {output}"] = ss.Tile(ss.emission_graph({"Node": {"type": type_, **node}}, [],
+                                                                    ("Node", output)), matrix=_transform())
+
+    for output in ("View Vector", "View Z Depth", "View Distance"):
+        add("ShaderNodeCameraData", output)
+    for output in ("Quadratic", "Linear", "Constant"):
+        add("ShaderNodeLightFalloff", output, inputs={"Strength": 0.3, "Smooth": 2.0})
+    for output in ("Index", "Random", "Age", "Lifetime", "Location", "Size", "Velocity", "Angular Velocity"):
+        add("ShaderNodeParticleInfo", output)
+    for output in ("Is Strand", "Intercept", "Length", "Thickness", "Tangent Normal", "Random"):
+        add("ShaderNodeHairInfo", output)
+    for output in ("Position", "Radius", "Random"):
+        add("ShaderNodePointInfo", output)
+    for output in ("Color", "Density", "Flame", "Temperature"):
+        add("ShaderNodeVolumeInfo", output)
+    for output in ("Color", "AO"):
+        add("ShaderNodeAmbientOcclusion", output, inputs={"Color": (0.3, 0.6, 0.9)})
+    render_and_compare(scene, tmp_path, tiles)

@@ -249,3 +249,16 @@ def float_curve(nc):
     lo, hi = curve["range"]
     nc.emit("FLOAT_CURVE", nc.constant(tuple(curve["table"].reshape(-1))), curve["extrapolate"], nc.constant(lo),
             nc.constant(hi), nc.input("Factor"), nc.input("Value"), out)
+
+
+_FALLOFF_OUTPUTS = ("Quadratic", "Linear", "Constant")
+
+
+@define("ShaderNodeLightFalloff", inputs={"Strength": ("VALUE", 100.0), "Smooth": ("VALUE", 0.0)},
+        outputs={name: "VALUE" for name in _FALLOFF_OUTPUTS},
+        description="on surfaces (emission), over the ray's length, as Cycles; Optica's lights ignore node graphs")
+def light_falloff(nc):
+    for name in _FALLOFF_OUTPUTS:
+        out = nc.output(name)
+        if out is not None:
+            nc.emit("LIGHT_FALLOFF", name, nc.input("Strength"), nc.input("Smooth"), out)

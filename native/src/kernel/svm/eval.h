@@ -403,6 +403,9 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
       case kSvm_FLOAT_CURVE:
       case kSvm_VECTOR_ROTATE:
       case kSvm_VECTOR_TRANSFORM:
+      case kSvm_CAMERA_DATA:
+      case kSvm_LIGHT_FALLOFF:
+      case kSvm_INDEX_RANDOM:
         svm_procedural_node(op, st);
         break;
       default:

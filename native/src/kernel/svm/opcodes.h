@@ -86,7 +86,10 @@
   X(CURVES, 1, "c b f f f v w")                                                                \
   X(FLOAT_CURVE, 1, "c b f f f f o")                                                           \
   X(VECTOR_ROTATE, 1, "e:vector_rotate b v v v f v w")                                         \
-  X(VECTOR_TRANSFORM, 0, "e:vector_transform_type e:vector_transform_space e:vector_transform_space v w")
+  X(VECTOR_TRANSFORM, 0, "e:vector_transform_type e:vector_transform_space e:vector_transform_space v w") \
+  X(CAMERA_DATA, 0, "w o o")                                                                   \
+  X(LIGHT_FALLOFF, 0, "e:light_falloff f f o")                                                \
+  X(INDEX_RANDOM, 1, "f o")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \
@@ -140,7 +143,8 @@
   X(clamp_type, "MINMAX RANGE")                                                                \
   X(vector_rotate, "AXIS_ANGLE X_AXIS Y_AXIS Z_AXIS EULER_XYZ")                                \
   X(vector_transform_type, "POINT VECTOR NORMAL")                                              \
-  X(vector_transform_space, "WORLD OBJECT CAMERA")
+  X(vector_transform_space, "WORLD OBJECT CAMERA")                                             \
+  X(light_falloff, "Quadratic Linear Constant")
 
 namespace optica {
 

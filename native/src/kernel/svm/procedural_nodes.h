@@ -218,6 +218,26 @@ OPTICA_HD_CALLED void svm_procedural_node(int op, SvmState &st) {
       st.store3(st.next(), vector_transform(*st.scene, *st.sd, type, from, to, v));
       break;
     }
+    case kSvm_CAMERA_DATA: {
+      // The shading point in Cycles' camera space (+Z forward).
+      float3 q = world_to_cycles_camera(st.scene->camera, kTransformPoint, st.sd->P);
+      st.store3(st.next(), normalize(q));
+      st.store1(st.next(), q.z);
+      st.store1(st.next(), length(q));
+      break;
+    }
+    case kSvm_LIGHT_FALLOFF: {
+      int type = st.next();
+      float strength = st.in1(), smooth = st.in1();
+      st.store1(st.next(), light_falloff(type, strength, smooth, st.sd->ray_length));
+      break;
+    }
+    case kSvm_INDEX_RANDOM: {
+      // Particle Info's Random: Cycles hashes the particle index with 0.
+      uint32_t index = uint32_t(int(st.in1()));
+      st.store1(st.next(), unit_from_hash(hash_u2(index, 0u)));
+      break;
+    }
     default: break;
   }
 }

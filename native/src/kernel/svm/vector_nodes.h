@@ -1,6 +1,7 @@
-// Vector Rotate (axis-angle, X/Y/Z axis, XYZ Euler, inverted) and Vector Transform (points,
-// vectors and normals between world, object and camera space), with Cycles' definitions.
-// Camera space is Cycles': +Z looks forward.
+// Vector Rotate (axis-angle, X/Y/Z axis, XYZ Euler, inverted), Vector Transform (points,
+// vectors and normals between world, object and camera space) and the view-dependent inputs
+// built on the same spaces (Camera Data, Light Falloff), with Cycles' definitions. Camera
+// space is Cycles': +Z looks forward.
 #pragma once
 #include "geometry_nodes.h"
 
@@ -68,6 +69,18 @@ OPTICA_HD float3 vector_transform(const KernelScene &s, const ShaderData &sd, in
   if (to == kSpaceObject) return world_to_object(s, sd, type, v);
   if (to == kSpaceCamera) return world_to_cycles_camera(s.camera, type, v);
   return v;
+}
+
+// Light Falloff: `strength` with the falloff of `type` (0 quadratic: as given, 1 linear,
+// 2 constant) undone over the ray length, softened near the emitter by `smooth`. Rays of
+// unbounded length (distant lights) leave the strength as it is.
+OPTICA_HD float light_falloff(int type, float strength, float smooth, float ray_length) {
+  if (!(ray_length < 3.0e38f)) return strength;
+  if (type == 1) strength *= ray_length;
+  else if (type == 2) strength *= ray_length * ray_length;
+  float squared = ray_length * ray_length;
+  if (smooth > 0.0f && squared < kInf) strength *= squared / (smooth + squared);
+  return strength;
 }
 
 }  // namespace optica
