@@ -261,6 +261,8 @@ def test_color_and_converter_nodes(scene, tmp_path):
                 {"type": "ShaderNodeVectorRotate", "params": {"rotation_type": rotation_type, "invert": invert},
                  "inputs": {"Center": (0.2, 0.1, -0.3), "Axis": (0.3, -0.5, 0.8), "Angle": 0.9,
                             "Rotation": (0.4, -0.6, 1.1)}}, "Vector", "Vector")
+    tiles["Blackbody"] = valued({"type": "ShaderNodeBlackbody"}, "Temperature", "Color", low=500.0, high=14000.0)
+    tiles["Wavelength"] = valued({"type": "ShaderNodeWavelength"}, "Wavelength", "Color", low=360.0, high=800.0)
     tiles["Vector Rotate zero axis"] = colored({"type": "ShaderNodeVectorRotate", "inputs": {"Axis": _ZERO3,
                                                                                              "Angle": 0.5}},
                                                "Vector", "Vector")

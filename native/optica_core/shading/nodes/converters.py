@@ -262,3 +262,19 @@ def light_falloff(nc):
         out = nc.output(name)
         if out is not None:
             nc.emit("LIGHT_FALLOFF", name, nc.input("Strength"), nc.input("Smooth"), out)
+
+
+@define("ShaderNodeBlackbody", inputs={"Temperature": ("VALUE", 6500.0)}, outputs={"Color": "RGBA"},
+        description="Cycles' fit of Planck's law, in Rec.709 (Blender's scene linear)")
+def blackbody(nc):
+    out = nc.output("Color")
+    if out is not None:
+        nc.emit("BLACKBODY", nc.input("Temperature"), out)
+
+
+@define("ShaderNodeWavelength", inputs={"Wavelength": ("VALUE", 500.0)}, outputs={"Color": "RGBA"},
+        description="CIE 1931 colour matching, XYZ (D65) to Rec.709, scaled as Cycles")
+def wavelength(nc):
+    out = nc.output("Color")
+    if out is not None:
+        nc.emit("WAVELENGTH", nc.input("Wavelength"), out)

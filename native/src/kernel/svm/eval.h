@@ -406,6 +406,8 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
       case kSvm_CAMERA_DATA:
       case kSvm_LIGHT_FALLOFF:
       case kSvm_INDEX_RANDOM:
+      case kSvm_BLACKBODY:
+      case kSvm_WAVELENGTH:
         svm_procedural_node(op, st);
         break;
       default:

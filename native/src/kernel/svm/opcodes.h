@@ -89,7 +89,9 @@
   X(VECTOR_TRANSFORM, 0, "e:vector_transform_type e:vector_transform_space e:vector_transform_space v w") \
   X(CAMERA_DATA, 0, "w o o")                                                                   \
   X(LIGHT_FALLOFF, 0, "e:light_falloff f f o")                                                \
-  X(INDEX_RANDOM, 1, "f o")
+  X(INDEX_RANDOM, 1, "f o")                                                                    \
+  X(BLACKBODY, 1, "f w")                                                                       \
+  X(WAVELENGTH, 1, "f w")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \

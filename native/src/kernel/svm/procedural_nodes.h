@@ -3,6 +3,7 @@
 // node's maths (noise.h, voronoi.h, textures.h, converter_nodes.h, color_nodes.h, ramp.h,
 // vector_nodes.h). Kept out of eval.h so that file stays one switch of short cases.
 #pragma once
+#include "blackbody.h"
 #include "color_nodes.h"
 #include "converter_nodes.h"
 #include "ramp.h"
@@ -236,6 +237,16 @@ OPTICA_HD_CALLED void svm_procedural_node(int op, SvmState &st) {
       // Particle Info's Random: Cycles hashes the particle index with 0.
       uint32_t index = uint32_t(int(st.in1()));
       st.store1(st.next(), unit_from_hash(hash_u2(index, 0u)));
+      break;
+    }
+    case kSvm_BLACKBODY: {
+      float t = st.in1();
+      st.store3(st.next(), blackbody_color(t));
+      break;
+    }
+    case kSvm_WAVELENGTH: {
+      float nm = st.in1();
+      st.store3(st.next(), wavelength_color(nm));
       break;
     }
     default: break;
