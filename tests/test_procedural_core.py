@@ -24,6 +24,7 @@ _ENUM_TABLES = {
     ("ShaderNodeVectorTransform", "vector_type"): "vector_transform_type",
     ("ShaderNodeVectorTransform", "convert_from"): "vector_transform_space",
     ("ShaderNodeVectorTransform", "convert_to"): "vector_transform_space",
+    ("ShaderNodeTexGabor", "gabor_type"): "gabor_type",
 }
 
 
@@ -168,7 +169,8 @@ def test_renderer_accepts_a_scene_with_every_new_node():
              "ShaderNodeRGBCurve", "ShaderNodeFloatCurve", "ShaderNodeVectorCurve", "ShaderNodeVectorRotate",
              "ShaderNodeVectorTransform", "ShaderNodeBlackbody", "ShaderNodeWavelength", "ShaderNodeCameraData",
              "ShaderNodeLightFalloff", "ShaderNodeParticleInfo", "ShaderNodeHairInfo", "ShaderNodePointInfo",
-             "ShaderNodeVolumeInfo", "ShaderNodeAmbientOcclusion", "ShaderNodeBevel", "ShaderNodeWireframe"]
+             "ShaderNodeVolumeInfo", "ShaderNodeAmbientOcclusion", "ShaderNodeBevel", "ShaderNodeWireframe",
+             "ShaderNodeTexGabor"]
     materials = {}
     for type_ in added:
         output = next(iter(shading.NODE_TYPES[type_]["outputs"]))

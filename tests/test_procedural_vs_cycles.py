@@ -134,7 +134,7 @@ def _floored(node: dict, output: str, dims_scale=4.3) -> ss.Tile:
     return ss.Tile(ss.emission_graph(nodes, links, ("Node", output)))
 
 
-def test_checker_gradient_magic_wave_brick_white_noise(scene, tmp_path):
+def test_checker_gradient_magic_wave_brick_gabor_white_noise(scene, tmp_path):
     tiles = {}
     tiles["Checker"] = textured({"type": "ShaderNodeTexChecker", "inputs": {"Scale": 3.1, "Color1": (0.9, 0.3, 0.1)}},
                                 "Color", w_input=None)
@@ -172,6 +172,14 @@ def test_checker_gradient_magic_wave_brick_white_noise(scene, tmp_path):
                                                   "squash_frequency": 2},
          "inputs": {"Scale": 2.1, "Mortar Smooth": 0.0, "Brick Width": 0.7, "Row Height": 0.3}}, "Fac", w_input=None)
     tiles["Brick Generated"] = textured({"type": "ShaderNodeTexBrick"}, "Color", w_input=None, implicit=True)
+    for gabor_type in ("2D", "3D"):
+        for output in ("Value", "Phase", "Intensity"):
+            tiles[f"Gabor {gabor_type} {output}"] = textured(
+                {"type": "ShaderNodeTexGabor", "params": {"gabor_type": gabor_type},
+                 "inputs": {"Scale": 1.7, "Frequency": 1.6, "Anisotropy": 0.6, "Orientation 2D": 0.4,
+                            "Orientation 3D": (0.3, 0.8, 0.5)}}, output, w_input=None)
+        tiles[f"Gabor {gabor_type} anisotropic, Generated"] = textured(
+            {"type": "ShaderNodeTexGabor", "params": {"gabor_type": gabor_type}}, "Value", w_input=None, implicit=True)
     for dims in DIMENSIONS:
         for output in ("Value", "Color"):
             tiles[f"White Noise {dims} {output}"] = _floored(

@@ -1,5 +1,5 @@
 """Texture nodes: Image Texture, and the procedural textures computed as Cycles computes them
-(Noise, Voronoi, Checker, Gradient, Magic, Wave, Brick, White Noise)."""
+(Noise, Voronoi, Gabor, Checker, Gradient, Magic, Wave, Brick, White Noise)."""
 
 from __future__ import annotations
 
@@ -155,3 +155,18 @@ def white_noise_texture(nc):
     outs = _outputs(nc, "Value", "Color")
     if outs is not None:
         nc.emit("TEX_WHITE_NOISE", nc.param("noise_dimensions"), nc.input("Vector"), nc.input("W"), *outs)
+
+
+@define("ShaderNodeTexGabor",
+        inputs={**_VECTOR, "Scale": ("VALUE", 5.0), "Frequency": ("VALUE", 2.0), "Anisotropy": ("VALUE", 1.0),
+                "Orientation 2D": ("VALUE", 0.7853981852531433),
+                "Orientation 3D": ("VECTOR", (1.4142135381698608, 1.4142135381698608, 0.0))},
+        outputs={"Value": "VALUE", "Phase": "VALUE", "Intensity": "VALUE"},
+        params={"gabor_type": enum("2D 3D")},
+        description="Cycles' phasor noise (same impulses); unlinked Vector: Generated")
+def gabor_texture(nc):
+    outs = _outputs(nc, "Value", "Phase", "Intensity")
+    if outs is not None:
+        nc.emit("TEX_GABOR", nc.param("gabor_type"), _coordinates(nc),
+                *(nc.input(name) for name in ("Scale", "Frequency", "Anisotropy", "Orientation 2D", "Orientation 3D")),
+                *outs)

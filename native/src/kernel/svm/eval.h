@@ -408,6 +408,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
       case kSvm_INDEX_RANDOM:
       case kSvm_BLACKBODY:
       case kSvm_WAVELENGTH:
+      case kSvm_TEX_GABOR:
         svm_procedural_node(op, st);
         break;
       default:

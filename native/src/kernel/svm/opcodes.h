@@ -91,7 +91,8 @@
   X(LIGHT_FALLOFF, 0, "e:light_falloff f f o")                                                \
   X(INDEX_RANDOM, 1, "f o")                                                                    \
   X(BLACKBODY, 1, "f w")                                                                       \
-  X(WAVELENGTH, 1, "f w")
+  X(WAVELENGTH, 1, "f w")                                                                      \
+  X(TEX_GABOR, 1, "e:gabor_type v f f f f v o o o")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \
@@ -146,7 +147,8 @@
   X(vector_rotate, "AXIS_ANGLE X_AXIS Y_AXIS Z_AXIS EULER_XYZ")                                \
   X(vector_transform_type, "POINT VECTOR NORMAL")                                              \
   X(vector_transform_space, "WORLD OBJECT CAMERA")                                             \
-  X(light_falloff, "Quadratic Linear Constant")
+  X(light_falloff, "Quadratic Linear Constant")                                                \
+  X(gabor_type, "2D 3D")
 
 namespace optica {
 

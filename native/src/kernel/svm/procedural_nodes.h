@@ -1,11 +1,13 @@
 // The interpreter's cases for the procedural textures and the colour, converter and vector
 // nodes: decodes each instruction's operands in the order opcodes.h lists them and calls the
-// node's maths (noise.h, voronoi.h, textures.h, converter_nodes.h, color_nodes.h, ramp.h,
-// vector_nodes.h). Kept out of eval.h so that file stays one switch of short cases.
+// node's maths (noise.h, voronoi.h, gabor.h, textures.h, converter_nodes.h, color_nodes.h,
+// ramp.h, blackbody.h, vector_nodes.h). Kept out of eval.h so that file stays one switch of
+// short cases.
 #pragma once
 #include "blackbody.h"
 #include "color_nodes.h"
 #include "converter_nodes.h"
+#include "gabor.h"
 #include "ramp.h"
 #include "textures.h"
 #include "vector_nodes.h"
@@ -247,6 +249,18 @@ OPTICA_HD_CALLED void svm_procedural_node(int op, SvmState &st) {
     case kSvm_WAVELENGTH: {
       float nm = st.in1();
       st.store3(st.next(), wavelength_color(nm));
+      break;
+    }
+    case kSvm_TEX_GABOR: {
+      int type = st.next();
+      float3 co = st.in3();
+      float scale = st.in1(), frequency = st.in1(), anisotropy = st.in1(), orientation_2d = st.in1();
+      float3 orientation_3d = st.in3();
+      float value, phase, intensity;
+      gabor_texture(type, co * scale, frequency, anisotropy, orientation_2d, orientation_3d, value, phase, intensity);
+      st.store1(st.next(), value);
+      st.store1(st.next(), phase);
+      st.store1(st.next(), intensity);
       break;
     }
     default: break;
