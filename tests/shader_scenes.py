@@ -361,11 +361,11 @@ def configure_cycles(scene, spp: int, seed: int = 1, bounces: int = 0):
     c.filter_width = 0.01
 
 
-def render_cycles(scene, path: Path, spp: int = 1, bounces: int = 0) -> np.ndarray:
+def render_cycles(scene, path: Path, spp: int = 1, bounces: int = 0, seed: int = 1) -> np.ndarray:
     """The scene rendered by Cycles: (h, w, 4) float, top row first."""
     import bpy_scenes as bs
 
-    configure_cycles(scene, spp, bounces=bounces)
+    configure_cycles(scene, spp, seed=seed, bounces=bounces)
     settings = scene.render.image_settings
     settings.file_format = "OPEN_EXR"
     settings.color_depth = "32"

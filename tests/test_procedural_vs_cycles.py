@@ -344,13 +344,14 @@ def test_rgb_float_and_vector_curves(scene, tmp_path, optica_installed):
 
 
 def test_view_light_falloff_and_object_default_inputs(scene, tmp_path):
-    """Camera Data, Light Falloff, and what Cycles gives a mesh from Particle, Hair, Point and
-    Volume Info and Ambient Occlusion (the tiles are coplanar: nothing occludes them)."""
+    """Camera Data, Light Falloff, Wireframe, and what Cycles gives a mesh from Particle, Hair,
+    Point and Volume Info and Ambient Occlusion (the tiles are coplanar: nothing occludes them)."""
     tiles = {}
+    inside = _transform() @ np.diag((0.7, 0.6, 1.0, 1.0))  # rotated, and within its tile
 
     def add(type_, output, **node):
         tiles[f"{type_[10:]} {output}"] = ss.Tile(ss.emission_graph({"Node": {"type": type_, **node}}, [],
-                                                                    ("Node", output)), matrix=_transform())
+                                                                    ("Node", output)), matrix=inside)
 
     for output in ("View Vector", "View Z Depth", "View Distance"):
         add("ShaderNodeCameraData", output)
@@ -366,7 +367,16 @@ def test_view_light_falloff_and_object_default_inputs(scene, tmp_path):
         add("ShaderNodeVolumeInfo", output)
     for output in ("Color", "AO"):
         add("ShaderNodeAmbientOcclusion", output, inputs={"Color": (0.3, 0.6, 0.9)})
-    render_and_compare(scene, tmp_path, tiles)
+    for pixel_size, size in ((False, 0.08), (True, 1.5)):
+        tiles[f"Wireframe pixel size {pixel_size}"] = ss.Tile(ss.emission_graph(
+            {"Node": {"type": "ShaderNodeWireframe", "params": {"use_pixel_size": pixel_size},
+                      "inputs": {"Size": size}}}, [], ("Node", "Fac")), matrix=inside)
+    # The wire's edges are jumps from 0 to 1.
+    t, _, optica = render_and_compare(scene, tmp_path, tiles, tile_px=16,
+                                      outliers={"Wireframe pixel size False": 0.12, "Wireframe pixel size True": 0.12})
+    for name in ("Wireframe pixel size False", "Wireframe pixel size True"):
+        wire = ss.tile_pixels(optica, t, list(tiles).index(name))[..., 0]
+        assert 0.03 < wire.mean() < 0.6, f"{name}: {wire.mean():.0%} of the tile is wire"
 
 
 # ---- a procedural scene, end to end --------------------------------------------------------------
@@ -443,8 +453,9 @@ def test_procedural_materials_scene_matches_cycles(scene, tmp_path):
 
 @pytest.mark.slow
 def test_procedural_materials_scene_converges_to_cycles(scene, tmp_path):
-    """Optica's error against a 4096-sample Cycles reference keeps falling like 1/√spp from 64
-    to 1024 samples (bench/convergence.py's plateau check)."""
+    """Optica's error against a 4096-sample Cycles reference (two halves, so its own noise is
+    subtracted) keeps falling like 1/√spp from 64 to 1024 samples (bench/convergence.py's
+    plateau check)."""
     import sys
     from pathlib import Path
 
@@ -452,11 +463,13 @@ def test_procedural_materials_scene_converges_to_cycles(scene, tmp_path):
     import convergence as cv
 
     tiles, _ = build_procedural_scene(scene)
-    reference = ss.render_cycles(scene, tmp_path / "reference.exr", 4096, bounces=E2E_BOUNCES)[..., :3]
+    halves = [ss.render_cycles(scene, tmp_path / f"reference{seed}.exr", 2048, bounces=E2E_BOUNCES, seed=seed)[..., :3]
+              for seed in (1, 2)]
+    reference, reference_noise = cv.reference_from_halves(*halves)
     d = tiles.optica_dict()
     counts = (64, 256, 1024)
-    errors = [cv.corrected_rmse(ss.render_optica(d, n, bounces=E2E_BOUNCES, seed=n)[..., :3], reference, 0.0)
-              for n in counts]
+    errors = [cv.corrected_rmse(ss.render_optica(d, n, bounces=E2E_BOUNCES, seed=n)[..., :3], reference,
+                                reference_noise) for n in counts]
     check = cv.convergence_check(counts, errors)
     print(f"errors {errors}, check {check}")
     assert not check["plateau"], f"the error plateaus: {errors} ({check})"

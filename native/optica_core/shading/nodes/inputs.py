@@ -240,6 +240,8 @@ def bevel(nc):
 
 @define("ShaderNodeWireframe", inputs={"Size": ("VALUE", 0.01)}, outputs={"Fac": "VALUE"},
         params={"use_pixel_size": Param("bool", False)},
-        description="approximated: Fac 0 (no edges drawn)")
+        description="the edges of the triangles Cycles sees (a quad shows its diagonal)")
 def wireframe(nc):
-    nc.set_output("Fac", nc.constant(0.0))
+    out = nc.output("Fac")
+    if out is not None:
+        nc.emit("WIREFRAME", nc.param("use_pixel_size"), nc.bump, nc.filter_width, nc.input("Size"), out)

@@ -409,6 +409,7 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
       case kSvm_BLACKBODY:
       case kSvm_WAVELENGTH:
       case kSvm_TEX_GABOR:
+      case kSvm_WIREFRAME:
         svm_procedural_node(op, st);
         break;
       default:

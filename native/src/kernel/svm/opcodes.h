@@ -92,7 +92,8 @@
   X(INDEX_RANDOM, 1, "f o")                                                                    \
   X(BLACKBODY, 1, "f w")                                                                       \
   X(WAVELENGTH, 1, "f w")                                                                      \
-  X(TEX_GABOR, 1, "e:gabor_type v f f f f v o o o")
+  X(TEX_GABOR, 1, "e:gabor_type v f f f f v o o o")                                            \
+  X(WIREFRAME, 0, "b e:bump f f o")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \

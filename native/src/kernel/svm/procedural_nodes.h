@@ -1,7 +1,7 @@
 // The interpreter's cases for the procedural textures and the colour, converter and vector
 // nodes: decodes each instruction's operands in the order opcodes.h lists them and calls the
 // node's maths (noise.h, voronoi.h, gabor.h, textures.h, converter_nodes.h, color_nodes.h,
-// ramp.h, blackbody.h, vector_nodes.h). Kept out of eval.h so that file stays one switch of
+// ramp.h, blackbody.h, vector_nodes.h, wireframe.h). Kept out of eval.h so that file stays one switch of
 // short cases.
 #pragma once
 #include "blackbody.h"
@@ -12,6 +12,7 @@
 #include "textures.h"
 #include "vector_nodes.h"
 #include "voronoi.h"
+#include "wireframe.h"
 
 namespace optica {
 
@@ -261,6 +262,13 @@ OPTICA_HD_CALLED void svm_procedural_node(int op, SvmState &st) {
       st.store1(st.next(), value);
       st.store1(st.next(), phase);
       st.store1(st.next(), intensity);
+      break;
+    }
+    case kSvm_WIREFRAME: {
+      bool pixel_size = st.next() != 0;
+      int bump = st.next();
+      float fw = st.in1(), size = st.in1();
+      st.store1(st.next(), wireframe_fac(*st.scene, *st.sd, pixel_size, bump, fw, size));
       break;
     }
     default: break;
