@@ -329,7 +329,7 @@ def _fill_ramp(color_ramp, ramp: dict):
     elements = color_ramp.elements
     while len(elements) > 1:
         elements.remove(elements[-1])
-    for i, (position, color) in enumerate(zip(ramp["positions"], ramp["colors"])):
+    for i, (position, color) in enumerate(zip(ramp["positions"], ramp["colors"], strict=True)):
         element = elements[0] if i == 0 else elements.new(float(position))
         element.position = float(position)
         element.color = tuple(float(c) for c in color)

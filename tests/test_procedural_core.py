@@ -14,8 +14,9 @@ from optica_core.shading import isa, ramps
 
 _ENUM_TABLES = {
     ("ShaderNodeTexNoise", "noise_dimensions"): "dimensions", ("ShaderNodeTexNoise", "noise_type"): "noise_type",
-    ("ShaderNodeTexVoronoi", "voronoi_dimensions"): "dimensions", ("ShaderNodeTexVoronoi", "feature"): "voronoi_feature",
-    ("ShaderNodeTexVoronoi", "distance"): "voronoi_metric", ("ShaderNodeTexWhiteNoise", "noise_dimensions"): "dimensions",
+    ("ShaderNodeTexVoronoi", "voronoi_dimensions"): "dimensions",
+    ("ShaderNodeTexVoronoi", "feature"): "voronoi_feature", ("ShaderNodeTexVoronoi", "distance"): "voronoi_metric",
+    ("ShaderNodeTexWhiteNoise", "noise_dimensions"): "dimensions",
     ("ShaderNodeTexGradient", "gradient_type"): "gradient_type", ("ShaderNodeTexWave", "wave_type"): "wave_type",
     ("ShaderNodeTexWave", "bands_direction"): "bands_direction",
     ("ShaderNodeTexWave", "rings_direction"): "rings_direction", ("ShaderNodeTexWave", "wave_profile"): "wave_profile",
@@ -141,7 +142,7 @@ def test_ramp_table_is_blenders_colorramp_evaluation():
     elements = color_ramp.elements
     elements[0].position, elements[0].color = float(positions[0]), colors[0]
     elements[1].position, elements[1].color = float(positions[1]), colors[1]
-    for p, c in zip(positions[2:], colors[2:]):
+    for p, c in zip(positions[2:], colors[2:], strict=True):
         elements.new(float(p)).color = c
     problems = []
     cases = [(i, "RGB", "NEAR") for i in ramps.RAMP_INTERPOLATIONS]

@@ -17,12 +17,18 @@ import numpy as np
 import pytest
 
 bpy = pytest.importorskip("bpy")
-import optica_core as oc  # noqa: E402
-
 import shader_scenes as ss  # noqa: E402
-from test_nodes_vs_cycles import compare_tiles, render_both, scene  # noqa: E402,F401
+from conftest import empty_scene  # noqa: E402
+from test_nodes_vs_cycles import compare_tiles, render_both  # noqa: E402
 
 _ZERO3 = (0.0, 0.0, 0.0)
+
+
+@pytest.fixture
+def scene(optica_installed):
+    s = empty_scene()
+    bpy.data.batch_remove(list(bpy.data.images))
+    return s
 
 
 def textured(node: dict, output: str, *, scale=(1.3, 1.1, 0.9), w_input: str | None = "W",
@@ -332,7 +338,7 @@ def test_rgb_float_and_vector_curves(scene, tmp_path, optica_installed):
         mapping = node.mapping
         bends = [[(0.0, 0.1), (0.4, 0.7), (1.0, 0.9)], [(0.0, 0.8), (0.6, 0.2), (1.0, 0.5)],
                  [(-0.2, 0.0), (0.3, 0.5), (0.9, 1.0)], [(0.0, 0.0), (0.5, 0.8), (1.0, 1.0)]]
-        for curve, points in zip(mapping.curves, bends):
+        for curve, points in zip(mapping.curves, bends, strict=False):
             _bend(curve, points)
         if "extrapolated" in name:
             mapping.extend = "EXTRAPOLATED"
