@@ -5,6 +5,8 @@ hue interpolations)."""
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from .. import values as v
@@ -138,16 +140,34 @@ def _spline_weights(t: float, cardinal: bool):
             -0.5 * t3 + 0.5 * t2 + 0.5 * t + 0.16666666, 0.16666666 * t3)
 
 
-def evaluate_ramp(ramp: dict, x: float) -> np.ndarray:
+def evaluate_ramp(ramp: dict, x: float) -> list:
     """The ramp's RGBA at x, as Blender's ColorBand evaluation gives it."""
-    positions, colors = ramp["positions"], ramp["colors"].astype(np.float64)
+    return _evaluate(_Stops.of(ramp), x)
+
+
+class _Stops:
+    """A ramp's stops as plain floats (the per-sample evaluation runs 256 times per ramp)."""
+
+    __slots__ = ("positions", "colors", "mode", "kind", "hue")
+
+    @classmethod
+    def of(cls, ramp: dict) -> "_Stops":
+        stops = cls()
+        stops.positions = [float(p) for p in ramp["positions"]]
+        stops.colors = [[float(c) for c in row] for row in ramp["colors"]]
+        stops.mode = ramp["color_mode"]
+        stops.kind = ramp["interpolation"] if stops.mode == "RGB" else "LINEAR"
+        stops.hue = ramp["hue_interpolation"]
+        return stops
+
+
+def _evaluate(stops: _Stops, x: float) -> list:
+    positions, colors, kind = stops.positions, stops.colors, stops.kind
     n = len(positions)
-    mode = ramp["color_mode"]
-    kind = ramp["interpolation"] if mode == "RGB" else "LINEAR"
     simple = kind in ("LINEAR", "EASE", "CONSTANT")
     if n == 1 or (x <= positions[0] and simple):
         return colors[0]
-    right = int(np.searchsorted(positions, x, side="right"))  # first stop with position > x
+    right = bisect.bisect_right(positions, x)  # first stop with position > x
     if right == n:
         if simple:
             return colors[n - 1]
@@ -164,23 +184,41 @@ def evaluate_ramp(ramp: dict, x: float) -> np.ndarray:
         after = right_i if right >= n - 1 else right_i + 1
         before = left_i if right < 2 else left_i - 1
         t = _spline_weights(min(max(fac, 0.0), 1.0), kind == "CARDINAL")
-        out = t[3] * colors[before] + t[2] * colors[left_i] + t[1] * colors[right_i] + t[0] * colors[after]
-        return np.clip(out, 0.0, 1.0)
+        quad = (colors[after], colors[right_i], colors[left_i], colors[before])
+        return [min(max(sum(w * c[k] for w, c in zip(t, quad, strict=True)), 0.0), 1.0) for k in range(4)]
     if kind == "EASE":
         fac = 3.0 * fac * fac - 2.0 * fac * fac * fac
     mfac = 1.0 - fac
     c_right, c_left = colors[right_i], colors[left_i]
-    alpha = mfac * c_right[3] + fac * c_left[3]
-    if mode == "RGB":
-        return mfac * c_right + fac * c_left
-    to_model, from_model = (_rgb_to_hsv, _hsv_to_rgb) if mode == "HSV" else (_rgb_to_hsl, _hsl_to_rgb)
+    if stops.mode == "RGB":
+        return [mfac * a + fac * b for a, b in zip(c_right, c_left, strict=True)]
+    to_model, from_model = (_rgb_to_hsv, _hsv_to_rgb) if stops.mode == "HSV" else (_rgb_to_hsl, _hsl_to_rgb)
     a, b = to_model(*c_right[:3]), to_model(*c_left[:3])
-    h = _hue_mix(ramp["hue_interpolation"], mfac, fac, a[0], b[0])
+    h = _hue_mix(stops.hue, mfac, fac, a[0], b[0])
     rgb = from_model(h, mfac * a[1] + fac * b[1], mfac * a[2] + fac * b[2])
-    return np.array([*rgb, alpha])
+    return [*rgb, mfac * c_right[3] + fac * c_left[3]]
 
 
 def ramp_table(ramp: dict) -> np.ndarray:
     """(RAMP_TABLE_SIZE, 4) float32: the ramp at i / (RAMP_TABLE_SIZE − 1), as Cycles bakes it."""
-    xs = np.arange(RAMP_TABLE_SIZE, dtype=np.float32) / np.float32(RAMP_TABLE_SIZE - 1)
-    return np.array([evaluate_ramp(ramp, float(x)) for x in xs], np.float32)
+    key = (ramp["interpolation"], ramp["color_mode"], ramp["hue_interpolation"],
+           np.asarray(ramp["positions"], np.float32).tobytes(), np.asarray(ramp["colors"], np.float32).tobytes())
+    return _cached_table(key, ramp)
+
+
+_TABLES: dict = {}
+_MAX_CACHED = 256
+
+
+def _cached_table(key, ramp: dict) -> np.ndarray:
+    """Tables by content: a viewport edit recompiles every material, its ramps unchanged."""
+    table = _TABLES.get(key)
+    if table is None:
+        stops = _Stops.of(ramp)
+        xs = (np.arange(RAMP_TABLE_SIZE, dtype=np.float32) / np.float32(RAMP_TABLE_SIZE - 1)).tolist()
+        table = np.array([_evaluate(stops, x) for x in xs], np.float32)
+        table.flags.writeable = False
+        if len(_TABLES) >= _MAX_CACHED:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[key] = table
+    return table
