@@ -479,3 +479,48 @@ def test_procedural_materials_scene_converges_to_cycles(scene, tmp_path):
     check = cv.convergence_check(counts, errors)
     print(f"errors {errors}, check {check}")
     assert not check["plateau"], f"the error plateaus: {errors} ({check})"
+
+
+# ---- exhaustive sweeps (slow) ------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [11, 12])
+def test_random_procedural_parameters_sweep(scene, tmp_path, seed):
+    """Random parameter sets for Noise, Voronoi and Wave, 96 tiles a run. The finest octave is
+    kept to at most a cycle per three pixels: finer detail changes within a pixel, and the two
+    engines' samples (anywhere within ±0.005 pixel) then see different values."""
+    rng = np.random.default_rng(seed)
+    tiles = {}
+
+    def octaves(detail_max):
+        """(scale, detail, lacunarity) whose finest octave is about 10 cycles per tile at most."""
+        detail, lacunarity = float(rng.uniform(0, detail_max)), float(rng.uniform(1, 3))
+        finest = lacunarity ** np.ceil(detail)
+        return min(float(rng.uniform(0.5, 4)), 6.0 / finest), detail, lacunarity
+
+    for k in range(32):
+        dims = str(rng.choice(DIMENSIONS))
+        scale, detail, lacunarity = octaves(6)
+        tiles[f"noise {k} {dims}"] = textured(
+            _noise(dims, str(rng.choice(NOISE_TYPES)), bool(rng.integers(2)), Scale=scale,
+                   Detail=detail, Roughness=float(rng.uniform(0, 1)),
+                   Lacunarity=lacunarity, Offset=float(rng.uniform(-0.5, 1)),
+                   Gain=float(rng.uniform(0, 2)), Distortion=float(rng.uniform(0, 1))),
+            str(rng.choice(["Fac", "Color"])))
+        dims = str(rng.choice(DIMENSIONS))
+        feature = str(rng.choice(FEATURES))
+        scale, detail, lacunarity = octaves(3)
+        tiles[f"voronoi {k} {dims} {feature}"] = textured(
+            _voronoi(dims, feature, str(rng.choice(["EUCLIDEAN", "MANHATTAN", "CHEBYCHEV", "MINKOWSKI"])),
+                     bool(rng.integers(2)), Scale=scale, Detail=detail,
+                     Roughness=float(rng.uniform(0, 1)), Lacunarity=lacunarity,
+                     Smoothness=float(rng.uniform(0, 1)), Exponent=float(rng.uniform(0.3, 3)),
+                     Randomness=float(rng.uniform(0, 1))), _FEATURE_OUTPUT.get(feature, "Distance"))
+        tiles[f"wave {k}"] = textured(
+            {"type": "ShaderNodeTexWave",
+             "params": {"wave_type": str(rng.choice(["BANDS", "RINGS"])),
+                        "wave_profile": str(rng.choice(["SIN", "SAW", "TRI"]))},
+             "inputs": {"Scale": float(rng.uniform(0.1, 1)), "Distortion": float(rng.uniform(0, 4)),
+                        "Detail": float(rng.uniform(0, 4)), "Phase Offset": float(rng.uniform(0, 6))}},
+            "Fac", w_input=None)
+    render_and_compare(scene, tmp_path, tiles, tile_px=24, outlier_fraction=0.08)
