@@ -309,7 +309,9 @@ def _fill_tree(tree, graph, images) -> dict:
                 socket.default_value = (*value[:3], 1.0) if socket.type == "RGBA" else value
             elif prop == "image":
                 b.image = images[value] if value is not None else None
-            elif prop == "object":
+            elif prop == "ramp":
+                _fill_ramp(b.color_ramp, value)
+            elif prop in ("object", "curve"):
                 continue  # set by the test when it needs one
             else:
                 setattr(b, prop, value)
@@ -317,6 +319,20 @@ def _fill_tree(tree, graph, images) -> dict:
     for src, src_socket, dst, dst_socket in graph["links"]:
         tree.links.new(_socket(made[src].outputs, src_socket), _socket(made[dst].inputs, dst_socket))
     return made
+
+
+def _fill_ramp(color_ramp, ramp: dict):
+    """A Blender ColorRamp holding a scene-dict `ramp` (its stops and modes)."""
+    color_ramp.interpolation = ramp.get("interpolation", "LINEAR")
+    color_ramp.color_mode = ramp.get("color_mode", "RGB")
+    color_ramp.hue_interpolation = ramp.get("hue_interpolation", "NEAR")
+    elements = color_ramp.elements
+    while len(elements) > 1:
+        elements.remove(elements[-1])
+    for i, (position, color) in enumerate(zip(ramp["positions"], ramp["colors"], strict=True)):
+        element = elements[0] if i == 0 else elements.new(float(position))
+        element.position = float(position)
+        element.color = tuple(float(c) for c in color)
 
 
 def _mikktspace_tangents(me, triangles) -> dict:
@@ -345,11 +361,11 @@ def configure_cycles(scene, spp: int, seed: int = 1, bounces: int = 0):
     c.filter_width = 0.01
 
 
-def render_cycles(scene, path: Path, spp: int = 1, bounces: int = 0) -> np.ndarray:
+def render_cycles(scene, path: Path, spp: int = 1, bounces: int = 0, seed: int = 1) -> np.ndarray:
     """The scene rendered by Cycles: (h, w, 4) float, top row first."""
     import bpy_scenes as bs
 
-    configure_cycles(scene, spp, bounces=bounces)
+    configure_cycles(scene, spp, seed=seed, bounces=bounces)
     settings = scene.render.image_settings
     settings.file_format = "OPEN_EXR"
     settings.color_depth = "32"

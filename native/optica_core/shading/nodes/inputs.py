@@ -158,3 +158,90 @@ def tangent(nc):
     radial = nc.param("direction_type") == "RADIAL"
     request = ("attribute", "") if radial else ("tangent", nc.param("uv_map"))
     nc.emit("TANGENT", nc.param("direction_type"), nc.param("axis"), request, out)
+
+
+# ---- inputs a mesh gives their defaults, and view data (kernel/svm/vector_nodes.h)
+
+@define("ShaderNodeCameraData", outputs={"View Vector": "VECTOR", "View Z Depth": "VALUE", "View Distance": "VALUE"},
+        description="the shading point in camera space, as Cycles (+Z forward)")
+def camera_data(nc):
+    outs = [nc.output(name) for name in ("View Vector", "View Z Depth", "View Distance")]
+    if any(out is not None for out in outs):
+        nc.emit("CAMERA_DATA", *outs)
+
+
+_PARTICLE_OUTPUTS = {"Index": 0.0, "Age": 0.0, "Lifetime": 0.0, "Location": (0.0, 0.0, 0.0), "Size": 0.0,
+                     "Velocity": (0.0, 0.0, 0.0), "Angular Velocity": (0.0, 0.0, 0.0)}
+
+
+@define("ShaderNodeParticleInfo",
+        outputs={"Index": "VALUE", "Random": "VALUE", "Age": "VALUE", "Lifetime": "VALUE", "Location": "VECTOR",
+                 "Size": "VALUE", "Velocity": "VECTOR", "Angular Velocity": "VECTOR"},
+        description="what Cycles gives objects that are not particles (its particle 0: zeros, Random of index 0); "
+                    "particle instances are not told apart")
+def particle_info(nc):
+    for name, value in _PARTICLE_OUTPUTS.items():
+        nc.set_output(name, nc.constant(value))
+    out = nc.output("Random")
+    if out is not None:
+        nc.emit("INDEX_RANDOM", nc.constant(0.0), out)
+
+
+def _constant_outputs(nc, values: dict):
+    for name, value in values.items():
+        nc.set_output(name, nc.constant(value))
+
+
+@define("ShaderNodeHairInfo",
+        outputs={"Is Strand": "VALUE", "Intercept": "VALUE", "Length": "VALUE", "Thickness": "VALUE",
+                 "Tangent Normal": "VECTOR", "Random": "VALUE"},
+        description="what Cycles gives meshes (Optica renders no hair curves): zeros")
+def hair_info(nc):
+    _constant_outputs(nc, {"Is Strand": 0.0, "Intercept": 0.0, "Length": 0.0, "Thickness": 0.0,
+                           "Tangent Normal": (0.0, 0.0, 0.0), "Random": 0.0})
+
+
+@define("ShaderNodePointInfo", outputs={"Position": "VECTOR", "Radius": "VALUE", "Random": "VALUE"},
+        description="what Cycles gives meshes: zeros (also on point clouds: approximation)")
+def point_info(nc):
+    _constant_outputs(nc, {"Position": (0.0, 0.0, 0.0), "Radius": 0.0, "Random": 0.0})
+
+
+@define("ShaderNodeVolumeInfo", outputs={"Color": "RGBA", "Density": "VALUE", "Flame": "VALUE",
+                                         "Temperature": "VALUE"},
+        description="what Cycles gives surfaces without volume grids: zeros")
+def volume_info(nc):
+    _constant_outputs(nc, {"Color": (0.0, 0.0, 0.0), "Density": 0.0, "Flame": 0.0, "Temperature": 0.0})
+
+
+@define("ShaderNodeAmbientOcclusion",
+        inputs={"Color": ("RGBA", (1.0, 1.0, 1.0)), "Distance": ("VALUE", 1.0), "Normal": ("VECTOR", (0.0, 0.0, 0.0))},
+        outputs={"Color": "RGBA", "AO": "VALUE"},
+        params={"samples": Param("int", 16), "inside": Param("bool", False), "only_local": Param("bool", False)},
+        description="approximated as unoccluded: Color passes through, AO is 1 (no rays are traced from shaders)")
+def ambient_occlusion(nc):
+    if nc.wants("Color"):
+        nc.set_output("Color", nc.input("Color"))
+    nc.set_output("AO", nc.constant(1.0))
+
+
+@define("ShaderNodeBevel", inputs={"Radius": ("VALUE", 0.05), "Normal": ("VECTOR", (0.0, 0.0, 0.0))},
+        outputs={"Normal": "VECTOR"}, params={"samples": Param("int", 4)},
+        description="approximated: the normal without rounding (the linked Normal, else the shading normal)")
+def bevel(nc):
+    out = nc.output("Normal")
+    if out is None:
+        return
+    if nc.linked("Normal"):
+        nc.set_output("Normal", nc.input("Normal"))
+    else:
+        nc.emit("GEOMETRY_VECTOR", "Normal", nc.bump, nc.filter_width, out)
+
+
+@define("ShaderNodeWireframe", inputs={"Size": ("VALUE", 0.01)}, outputs={"Fac": "VALUE"},
+        params={"use_pixel_size": Param("bool", False)},
+        description="the edges of the triangles Cycles sees (a quad shows its diagonal)")
+def wireframe(nc):
+    out = nc.output("Fac")
+    if out is not None:
+        nc.emit("WIREFRAME", nc.param("use_pixel_size"), nc.bump, nc.filter_width, nc.input("Size"), out)

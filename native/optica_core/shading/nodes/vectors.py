@@ -1,9 +1,10 @@
-"""Vector nodes: Mapping, Normal Map, Bump, Normal."""
+"""Vector nodes: Mapping, Normal Map, Bump, Normal, Vector Curves, Vector Rotate, Vector Transform."""
 
 from __future__ import annotations
 
 from ..compiler import BUMP_DX, BUMP_DY
 from ..registry import Param, define, enum
+from .converters import emit_curves, identity_curve
 
 _ZERO3 = (0.0, 0.0, 0.0)
 
@@ -53,3 +54,37 @@ def normal(nc):
     normal_out, dot_out = nc.output("Normal"), nc.output("Dot")
     if normal_out is not None or dot_out is not None:
         nc.emit("NORMAL", nc.constant(nc.param("direction")), nc.input("Normal"), normal_out, dot_out)
+
+
+@define("ShaderNodeVectorCurve", inputs={"Fac": ("VALUE", 1.0), "Vector": ("VECTOR", _ZERO3)},
+        outputs={"Vector": "VECTOR"}, params={"curve": Param("curve", identity_curve(3), (3,))},
+        description="params.curve: the mapping baked as Cycles bakes it")
+def vector_curves(nc):
+    emit_curves(nc, "Vector", "Vector")
+
+
+@define("ShaderNodeVectorRotate",
+        inputs={"Vector": ("VECTOR", _ZERO3), "Center": ("VECTOR", _ZERO3), "Axis": ("VECTOR", (0.0, 0.0, 1.0)),
+                "Angle": ("VALUE", 0.0), "Rotation": ("VECTOR", _ZERO3)},
+        outputs={"Vector": "VECTOR"},
+        params={"rotation_type": enum("AXIS_ANGLE X_AXIS Y_AXIS Z_AXIS EULER_XYZ"), "invert": Param("bool", False)},
+        description="unlinked Vector: (0, 0, 0), as in Cycles")
+def vector_rotate(nc):
+    out = nc.output("Vector")
+    if out is not None:
+        nc.emit("VECTOR_ROTATE", nc.param("rotation_type"), nc.param("invert"),
+                *(nc.input(name) for name in ("Vector", "Center", "Axis", "Angle", "Rotation")), out)
+
+
+_SPACES = "WORLD OBJECT CAMERA"
+
+
+@define("ShaderNodeVectorTransform", inputs={"Vector": ("VECTOR", (0.5, 0.5, 0.5))}, outputs={"Vector": "VECTOR"},
+        params={"vector_type": enum("POINT VECTOR NORMAL", "VECTOR"), "convert_from": enum(_SPACES, "WORLD"),
+                "convert_to": enum(_SPACES, "OBJECT")},
+        description="camera space is Cycles' (+Z forward)")
+def vector_transform(nc):
+    out = nc.output("Vector")
+    if out is not None:
+        nc.emit("VECTOR_TRANSFORM", nc.param("vector_type"), nc.param("convert_from"), nc.param("convert_to"),
+                nc.input("Vector"), out)

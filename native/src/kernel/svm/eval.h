@@ -5,6 +5,7 @@
 #include "closure_nodes.h"
 #include "geometry_nodes.h"
 #include "image.h"
+#include "procedural_nodes.h"
 
 namespace optica {
 
@@ -381,6 +382,36 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         st.store3(st.next(), m.point(p));
         break;
       }
+      // Procedural textures and colour, converter and vector nodes (procedural_nodes.h).
+      case kSvm_TEX_NOISE:
+      case kSvm_TEX_VORONOI:
+      case kSvm_TEX_CHECKER:
+      case kSvm_TEX_GRADIENT:
+      case kSvm_TEX_MAGIC:
+      case kSvm_TEX_WAVE:
+      case kSvm_TEX_BRICK:
+      case kSvm_TEX_WHITE_NOISE:
+      case kSvm_MAP_RANGE:
+      case kSvm_MAP_RANGE_VECTOR:
+      case kSvm_CLAMP:
+      case kSvm_INVERT:
+      case kSvm_GAMMA:
+      case kSvm_HUE_SATURATION:
+      case kSvm_BRIGHT_CONTRAST:
+      case kSvm_COLOR_RAMP:
+      case kSvm_CURVES:
+      case kSvm_FLOAT_CURVE:
+      case kSvm_VECTOR_ROTATE:
+      case kSvm_VECTOR_TRANSFORM:
+      case kSvm_CAMERA_DATA:
+      case kSvm_LIGHT_FALLOFF:
+      case kSvm_INDEX_RANDOM:
+      case kSvm_BLACKBODY:
+      case kSvm_WAVELENGTH:
+      case kSvm_TEX_GABOR:
+      case kSvm_WIREFRAME:
+        svm_procedural_node(op, st);
+        break;
       default:
         st.pc = prog.code_size;  // unreachable for verified programs
         break;
