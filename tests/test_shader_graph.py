@@ -625,9 +625,11 @@ def test_a_graph_that_fails_to_convert_falls_back_and_is_reported(tree, monkeypa
     assert any(m.startswith("World 'Sky' could not be converted") for m in log)
 
 
-def test_version_2_needs_the_evaluable_node_types():
-    with pytest.raises(ValueError, match="node types the core evaluates"):
-        SceneExporter(version=2)
+def test_version_2_is_the_default_with_the_core_node_types():
+    import optica_core.shading
+
+    ex = SceneExporter(log=lambda *a: None)
+    assert ex.version == 2 and ex._graphs.evaluable is optica_core.shading.NODE_TYPES
     with pytest.raises(ValueError, match="version 3"):
         SceneExporter(version=3)
 

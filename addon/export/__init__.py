@@ -3,18 +3,19 @@
 
     from .export import SceneExporter
     exporter = SceneExporter(log=None)   # log(level, message): 'WARNING' / 'INFO'; default print
-    d = exporter.export(depsgraph)       # version-1 scene dict: plain values and numpy arrays
+    d = exporter.export(depsgraph)       # version-2 scene dict: plain values and numpy arrays
     exporter.last_stats                  # what the last export did (converted, reused, counts, seconds)
 
     tracker = SceneExporter(track_changes=True)   # the change tracker (the viewport's)
     tracker.export(depsgraph); tracker.last_changes   # what differs from the previous scene
     tracker.move(depsgraph, ["Cube"])    # transform-only update, or None: export instead
 
-`SceneExporter(version=2, evaluable=node_types)` emits scene dict version 2 instead: materials
-and the world as node graphs (shading.py, shader_graph.py; a node whose type is not in
-`evaluable` is treated as muted and counted in `materials_approximated`), meshes with every UV
-map, the attributes and tangents their materials read and their texture space, instance groups
-with Object Info values (object_info.py).
+Scene dict version 2: materials and the world as node graphs (shading.py, shader_graph.py; a
+node whose type is not in `evaluable` — by default the core's `optica_core.shading.NODE_TYPES`
+— is treated as muted and counted in `materials_approximated`), meshes with every UV map, the
+attributes and tangents their materials read and their texture space, instance groups with
+Object Info values (object_info.py). `SceneExporter(version=1)` still emits the flat version-1
+dict (a Principled BSDF per material, a world colour) that older files use.
 
 One module per datablock kind (camera, mesh, pointcloud, lights, world, materials), each plain
 functions returning plain dicts with no bpy references; `instances` walks the depsgraph and
@@ -92,9 +93,11 @@ class _Pass:
 class SceneExporter:
     """Converts evaluated depsgraphs to scene dicts, keeping converted data between exports."""
 
-    def __init__(self, log=None, track_changes: bool = False, version: int = 1, evaluable=None):
+    def __init__(self, log=None, track_changes: bool = False, version: int = 2, evaluable=None):
         if version not in (1, 2):
             raise ValueError(f"scene dict version {version!r} is not 1 or 2")
+        if version == 2 and evaluable is None:
+            from optica_core.shading import NODE_TYPES as evaluable
         self.version = version
         self._report = Reporter(log)
         self._graphs = GraphConverter(evaluable, self._report) if version == 2 else None

@@ -66,7 +66,8 @@
   X(EMISSION, 0, "F v f")                                                                      \
   X(BACKGROUND, 0, "F v f")                                                                    \
   X(HOLDOUT, 0, "F")                                                                           \
-  X(TRANSFORM_POINT, 1, "c12 v w")
+  X(TRANSFORM_POINT, 1, "c12 v w")                                                            \
+  X(TEX_ENVIRONMENT, 0, "t e:interpolation e:env_projection v w")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \
@@ -106,7 +107,8 @@
   X(metallic_fresnel, "PHYSICAL_CONDUCTOR F82")                                                \
   X(glass_distribution, "BECKMANN GGX MULTI_GGX")                                              \
   X(refraction_distribution, "BECKMANN GGX")                                                   \
-  X(sheen_distribution, "ASHIKHMIN MICROFIBER")
+  X(sheen_distribution, "ASHIKHMIN MICROFIBER")                                               \
+  X(env_projection, "EQUIRECTANGULAR MIRROR_BALL")
 
 namespace optica {
 
