@@ -31,6 +31,7 @@ def scene(optica_installed):
 
 
 def export(log=None) -> dict:
+    bpy.context.scene.update_tag()  # settings set from Python reach the evaluated scene
     ex = SceneExporter(log=log or (lambda *a: None))
     d = ex.export(bpy.context.evaluated_depsgraph_get())
     oc.validate_scene(d)  # strict
