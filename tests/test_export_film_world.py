@@ -133,3 +133,23 @@ def test_render_stats_count_approximated_materials(scene):
     sky_notes = [t for t in log if "ShaderNodeTexSky" in t]
     assert len(sky_notes) == 2  # once per material and node type, not once per export
     assert optica_module("addon.messages").approximated_note({"materials_approximated": 1}) == "1 material approximated"
+
+
+def test_nodes_reading_the_active_uv_map_and_colour_validate(scene):
+    """A Normal Map and a Color Attribute naming no layer read the render-active ones: the
+    exported mesh names them and the core accepts it (it has no "" names)."""
+    mat = bpy.data.materials.new("Active")
+    tree = mat.node_tree
+    bsdf = tree.nodes["Principled BSDF"]
+    normal_map, color = tree.nodes.new("ShaderNodeNormalMap"), tree.nodes.new("ShaderNodeVertexColor")
+    tree.links.new(normal_map.outputs["Normal"], bsdf.inputs["Normal"])
+    tree.links.new(color.outputs["Color"], bsdf.inputs["Base Color"])
+    me = bpy.data.meshes.new("Quad")
+    me.from_pydata([(0, 0, -1), (1, 0, -1), (1, 1, -1), (0, 1, -1)], [], [(0, 1, 2, 3)])
+    me.uv_layers.new(name="Texture")
+    me.color_attributes.new("Paint", "FLOAT_COLOR", "POINT")
+    me.materials.append(mat)
+    add_object(scene, "Quad", me)
+    m = export()["meshes"]["Quad"]
+    assert (m["active_uv_map"], m["active_color_attribute"]) == ("Texture", "Paint")
+    assert set(m["tangents"]) == {"Texture"} and set(m["attributes"]) == {"Paint"}
