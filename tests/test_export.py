@@ -56,7 +56,7 @@ def log():
 
 @pytest.fixture
 def exporter(log):
-    return SceneExporter(log=log)
+    return SceneExporter(log=log, evaluable=oc.shading.NODE_TYPES)
 
 
 @pytest.fixture

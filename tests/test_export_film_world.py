@@ -32,7 +32,7 @@ def scene(optica_installed):
 
 def export(log=None) -> dict:
     bpy.context.scene.update_tag()  # settings set from Python reach the evaluated scene
-    ex = SceneExporter(log=log or (lambda *a: None))
+    ex = SceneExporter(log=log or (lambda *a: None), evaluable=oc.shading.NODE_TYPES)
     d = ex.export(bpy.context.evaluated_depsgraph_get())
     oc.validate_scene(d)  # strict
     return d
@@ -127,7 +127,7 @@ def test_render_stats_count_approximated_materials(scene):
     assert ("INFO", "Optica: 2 materials approximated") in output.messages
     assert output.progress_info.endswith("| 2 materials approximated")
     log = []
-    exporter = SceneExporter(log=lambda level, text: log.append(text))
+    exporter = SceneExporter(log=lambda level, text: log.append(text), evaluable=oc.shading.NODE_TYPES)
     for _ in range(2):
         exporter.export(bpy.context.evaluated_depsgraph_get())
     sky_notes = [t for t in log if "ShaderNodeTexSky" in t]

@@ -2,17 +2,18 @@
 """Blender's evaluated depsgraph → Optica's scene dictionary (docs/scene-dict.md).
 
     from .export import SceneExporter
-    exporter = SceneExporter(log=None)   # log(level, message): 'WARNING' / 'INFO'; default print
+    exporter = SceneExporter(log=None, evaluable=NODE_TYPES)  # log(level, message); default print
     d = exporter.export(depsgraph)       # version-2 scene dict: plain values and numpy arrays
     exporter.last_stats                  # what the last export did (converted, reused, counts, seconds)
 
-    tracker = SceneExporter(track_changes=True)   # the change tracker (the viewport's)
+    tracker = SceneExporter(track_changes=True, evaluable=NODE_TYPES)  # the viewport's change tracker
     tracker.export(depsgraph); tracker.last_changes   # what differs from the previous scene
     tracker.move(depsgraph, ["Cube"])    # transform-only update, or None: export instead
 
-Scene dict version 2: materials and the world as node graphs (shading.py, shader_graph.py; a
-node whose type is not in `evaluable` — by default the core's `optica_core.shading.NODE_TYPES`
-— is treated as muted and counted in `materials_approximated`), meshes with every UV map, the
+Scene dict version 2 (the default; `evaluable` is required: the node types the core evaluates,
+`optica_core.shading.NODE_TYPES`, which addon/exporter.py passes — this package never imports
+the core): materials and the world as node graphs (shading.py, shader_graph.py; a node whose
+type is not in `evaluable` is treated as muted and counted in `materials_approximated`), meshes with every UV map, the
 attributes and tangents their materials read and their texture space, instance groups with
 Object Info values (object_info.py). `SceneExporter(version=1)` still emits the flat version-1
 dict (a Principled BSDF per material, a world colour) that older files use.
@@ -96,8 +97,6 @@ class SceneExporter:
     def __init__(self, log=None, track_changes: bool = False, version: int = 2, evaluable=None):
         if version not in (1, 2):
             raise ValueError(f"scene dict version {version!r} is not 1 or 2")
-        if version == 2 and evaluable is None:
-            from optica_core.shading import NODE_TYPES as evaluable
         self.version = version
         self._report = Reporter(log)
         self._graphs = GraphConverter(evaluable, self._report) if version == 2 else None
