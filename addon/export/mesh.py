@@ -281,8 +281,14 @@ def _shading_data(b_mesh, inputs: MeshInputs, corners: np.ndarray, triangles: np
     if v2.tangent_uvs:
         real = {n: (v2.render_uv if n == "" else n) for n in v2.tangent_uvs}
         tangents = tangent_space(b_mesh, sorted(set(real.values())), corners, triangles, inputs.positions, v2.uv_maps)
-    return {"uv_maps": uv_maps, "attributes": attributes, "tangents": tangents, "texspace": v2.texspace,
-            "active_uv_map": v2.render_uv, "active_color_attribute": v2.render_color}
+    return {
+        "uv_maps": uv_maps,
+        "attributes": attributes,
+        "tangents": tangents,
+        "texspace": v2.texspace,
+        "active_uv_map": v2.render_uv,
+        "active_color_attribute": v2.render_color,
+    }
 
 
 def tangent_space(b_mesh, uv_names, corners, triangles, positions, uv_maps) -> dict:
