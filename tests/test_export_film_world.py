@@ -16,13 +16,8 @@ SceneExporter = pkg.SceneExporter
 
 
 @pytest.fixture
-def scene(optica_installed):
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    from conftest import enable_optica
-
-    enable_optica()
-    s = bpy.context.scene
-    s.render.engine = "OPTICA"
+def scene(optica_scene):
+    s = optica_scene
     s.render.resolution_x, s.render.resolution_y, s.render.resolution_percentage = 32, 24, 100
     cam = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
     s.collection.objects.link(cam)
