@@ -35,6 +35,8 @@ every face is already a triangle. (Re-deriving Blender's quad split in numpy —
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .cache import digest
@@ -190,7 +192,9 @@ class ShadingInputs:
         self.tangent_uvs = tuple(
             sorted(n for n in requests.tangents if (self.render_uv if n == "" else n) in self.uv_maps)
         )
-        self.texspace = [float(v) for v in (*b_mesh.texspace_location, *b_mesh.texspace_size)]
+        texspace = [float(v) for v in (*b_mesh.texspace_location, *b_mesh.texspace_size)]
+        # Non-finite coordinates (geometry nodes can make them) make it unusable: the core's own.
+        self.texspace = texspace if all(math.isfinite(v) for v in texspace) else None
 
     def digest_parts(self) -> tuple:
         parts = [self.render_uv, self.render_color, self.tangent_uvs, self.texspace]
