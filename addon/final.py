@@ -37,6 +37,7 @@ import numpy as np
 from optica_core.sinks import Frame
 
 from . import passes as render_passes
+from .messages import approximated_note
 from .render_job import RenderJob, job_for
 from .render_result import EngineStatus, RenderResultSink, apply_frame
 from .sampling import PREVIEW_SAMPLES, Limits, SampleLoop, denoiser_problem
@@ -151,6 +152,7 @@ class FinalSession:
         self.passes = list(passes)
         self.progressive = progressive
         self.is_preview = is_preview
+        self.approximated = ""  # what the stats say about approximated materials
 
     def render(self, depsgraph) -> Outcome:
         scene = depsgraph.scene
@@ -164,7 +166,11 @@ class FinalSession:
     def _render(self, depsgraph, scene, limits: Limits) -> Outcome:
         self.status.progress(0.0, "Exporting scene")
         d = apply_frame(self.job.export(depsgraph), scene.render)
-        log.debug("export: %s", getattr(self.job.exporter, "last_stats", None))
+        stats = getattr(self.job.exporter, "last_stats", None) or {}
+        log.debug("export: %s", stats)
+        self.approximated = approximated_note(stats)
+        if self.approximated:
+            self.status.message("INFO", f"Optica: {self.approximated}")
         if self.test_break():
             return Outcome(reason="cancelled")
         self.status.progress(0.0, "Building BVH")
@@ -255,6 +261,8 @@ class FinalSession:
             fraction = max(fraction, elapsed / limits.time_limit)
         rate = n * pixels / max(elapsed, 1e-6) / 1e6
         info = f"Sample {n}/{limits.samples} | Time {_format_time(elapsed)} | {rate:.2f} M samples/s"
+        if self.approximated:
+            info += f" | {self.approximated}"
         self.status.progress(fraction, info)
 
 

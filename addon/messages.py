@@ -34,3 +34,10 @@ def relay(logger: logging.Logger, to_user: Report | None = None, user_levels=LEV
             to_user(name, str(text))
 
     return report
+
+
+def approximated_note(stats: dict) -> str:
+    """What the render's stats say about an export's approximated materials (those with nodes
+    Optica does not evaluate, treated as muted): "2 materials approximated", or "" for none."""
+    n = int(stats.get("materials_approximated", 0) or 0)
+    return f"{n} material{'s' if n != 1 else ''} approximated" if n else ""

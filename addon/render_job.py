@@ -49,9 +49,9 @@ class RenderJob:
 
     def export(self, depsgraph) -> dict:
         if self.exporter is None:
-            from .export import SceneExporter
+            from .exporter import scene_exporter
 
-            self.exporter = SceneExporter(log=self._report)
+            self.exporter = scene_exporter(log=self._report)
         return self.exporter.export(depsgraph)
 
 

@@ -204,7 +204,7 @@ def measure(bpy, oc, export_mod, build, repeat: int) -> dict:
     scene.render.engine = "OPTICA_CONVERT_BENCH"
     cold, nxt, renders, set_cold, set_next = [], [], [], [], []
     for _ in range(repeat):
-        Probe.exporter = export_mod.SceneExporter(log=lambda *a: None)
+        Probe.exporter = export_mod.SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES)
         Probe.renderer = oc.Renderer(threads=0)
         Probe.timings, Probe.stats = [], []
         dt, _t0 = timed_render(bpy)
@@ -222,7 +222,7 @@ def measure(bpy, oc, export_mod, build, repeat: int) -> dict:
     # Optica, viewport style: one depsgraph, the camera moves
     warm = []
     for _ in range(repeat):
-        exp = export_mod.SceneExporter(log=lambda *a: None)
+        exp = export_mod.SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES)
         exp.export(bpy.context.evaluated_depsgraph_get())
         scene.camera.location.x += 0.1
         dg = bpy.context.evaluated_depsgraph_get()
@@ -363,7 +363,7 @@ def main(argv=None) -> int:
         return 0
     bpy.utils.register_class(make_bench_engine(bpy))
     bpy.app.handlers.render_stats.append(_persistent(on_stats))  # survives read_factory_settings
-    Probe.exporter = export_mod.SceneExporter(log=lambda *a: None)
+    Probe.exporter = export_mod.SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES)
     Probe.renderer = oc.Renderer(threads=0)
     t_start = time.perf_counter()
     base = baseline(bpy, args.repeat)

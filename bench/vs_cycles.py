@@ -87,14 +87,78 @@ SCENES = (
     BenchScene("big_mesh", "1.3M-triangle smooth mesh, area light + sky", S.big_smooth_mesh),
     BenchScene("point_cloud", "200,000-sphere point cloud, sun + sky", S.point_cloud),
     BenchScene("many_lights", "100 point + 16 area lights + 12 emissive cubes", S.many_lights),
-    # Enabled by deleting `needs` once Optica renders a world texture (issue 8).
-    BenchScene("hdri", "spheres lit by an HDR environment image",
-               lambda scene: S.hdri_world(scene, S.environment_image(CACHE / "sky.exr")),
-               needs="a textured world (issue 8); until then Optica renders the world's viewport colour"),
+    BenchScene("hdri", "spheres and a glTF-style PBR sphere lit by an HDR environment image",
+               lambda scene: hdri_pbr(scene)),
 )
 
 FULL = {"reference": 1024, "cycles": (16, 64, 256), "optica": (16, 64, 256, 1024)}
 QUICK = {"reference": 256, "cycles": (16, 64), "optica": (16, 64, 256)}
+
+
+# ---- the HDRI scene's PBR asset ------------------------------------------------------------------
+
+def hdri_pbr(scene) -> None:
+    """scenes_bpy.hdri_world plus a sphere whose material is wired as Blender's glTF importer
+    wires one (albedo → Base Color; one texture → Separate Color → Roughness (G) / Metallic (B);
+    a normal texture → Normal Map; an emission texture), its images generated here."""
+    S.hdri_world(scene, S.environment_image(CACHE / "sky.exr"))
+    ob = bs.uv_sphere(scene, "PBR", 0.6, (0.8, -1.6, 0.6), gltf_style_material("PBR"), 64, 32)
+    _spherical_uvs(ob.data)
+
+
+def _generated_image(name: str, rgba: np.ndarray, colorspace: str):
+    """A packed 8-bit image of `rgba` (h, w, 4) in [0, 1], bottom row first."""
+    h, w = rgba.shape[:2]
+    image = bpy.data.images.new(name, w, h, alpha=True)
+    image.pixels.foreach_set(rgba.astype(np.float32).ravel())
+    image.pack()
+    image.colorspace_settings.name = colorspace
+    return image
+
+
+def gltf_style_material(name: str, n: int = 256):
+    y, x = np.mgrid[0:n, 0:n] / (n - 1)
+    one = np.ones_like(x)
+    checker = ((x * 8).astype(int) + (y * 8).astype(int)) % 2
+    albedo = np.stack([0.25 + 0.6 * checker, 0.4 + 0.3 * y, 0.7 - 0.4 * checker, one], -1)
+    metal_rough = np.stack([one, 0.2 + 0.5 * x, np.where(checker == 1, 1.0, 0.0), one], -1)
+    nx, ny = 0.25 * np.sin(20 * np.pi * x), 0.25 * np.sin(20 * np.pi * y)
+    normal = np.stack([0.5 + 0.5 * nx, 0.5 + 0.5 * ny, 0.5 + 0.5 * np.sqrt(1 - nx**2 - ny**2), one], -1)
+    glow = np.where((x - 0.5) ** 2 + (y - 0.5) ** 2 < 0.01, 1.0, 0.0)
+    emission = np.stack([glow, 0.6 * glow, 0.2 * glow, one], -1)
+    mat = bpy.data.materials.new(name)
+    nodes, links = mat.node_tree.nodes, mat.node_tree.links
+    bsdf = nodes["Principled BSDF"]
+    bsdf.inputs["Emission Strength"].default_value = 1.0
+
+    def texture(label, pixels, colorspace):
+        node = nodes.new("ShaderNodeTexImage")
+        node.image = _generated_image(f"{name} {label}", pixels, colorspace)
+        return node
+
+    links.new(texture("albedo", albedo, "sRGB").outputs["Color"], bsdf.inputs["Base Color"])
+    separate = nodes.new("ShaderNodeSeparateColor")
+    links.new(texture("metal_rough", metal_rough, "Non-Color").outputs["Color"], separate.inputs["Color"])
+    links.new(separate.outputs["Green"], bsdf.inputs["Roughness"])
+    links.new(separate.outputs["Blue"], bsdf.inputs["Metallic"])
+    normal_map = nodes.new("ShaderNodeNormalMap")
+    links.new(texture("normal", normal, "Non-Color").outputs["Color"], normal_map.inputs["Color"])
+    links.new(normal_map.outputs["Normal"], bsdf.inputs["Normal"])
+    links.new(texture("emission", emission, "sRGB").outputs["Color"], bsdf.inputs["Emission Color"])
+    return mat
+
+
+def _spherical_uvs(me) -> None:
+    """A UV map from each corner's direction from the mesh's centre (longitude, latitude)."""
+    co = np.zeros(len(me.vertices) * 3, np.float32)
+    me.vertices.foreach_get("co", co)
+    co = co.reshape(-1, 3)
+    corner_vertex = np.zeros(len(me.loops), np.int32)
+    me.loops.foreach_get("vertex_index", corner_vertex)
+    d = co[corner_vertex] - co.mean(axis=0)
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    uv = np.stack([0.5 + np.arctan2(d[:, 1], d[:, 0]) / (2 * np.pi), np.arccos(np.clip(-d[:, 2], -1, 1)) / np.pi], -1)
+    me.uv_layers.new(name="UVMap").data.foreach_set("uv", uv.astype(np.float32).ravel())
 
 
 # ---- render settings --------------------------------------------------------------------------

@@ -56,7 +56,14 @@ def log():
 
 @pytest.fixture
 def exporter(log):
-    return SceneExporter(log=log)
+    return SceneExporter(log=log, evaluable=oc.shading.NODE_TYPES)
+
+
+@pytest.fixture
+def exporter_v1(log):
+    """The version-1 converter (flat Principled materials, a world colour), kept for the files
+    of that version: the tests of its material and world rules use it."""
+    return SceneExporter(log=log, version=1)
 
 
 def export(exporter, depsgraph=None) -> dict:
@@ -563,23 +570,23 @@ def test_instanced_lights_are_placed_each(scene, exporter):
 # world
 
 
-def test_world_background_colour_and_strength(scene, exporter):
+def test_world_background_colour_and_strength(scene, exporter_v1):
     world = bpy.data.worlds.new("World")
     bg = world.node_tree.nodes["Background"]
     bg.inputs["Color"].default_value = (0.2, 0.3, 0.4, 1.0)
     bg.inputs["Strength"].default_value = 2.5
     scene.world = world
-    w = export(exporter)["world"]
+    w = export(exporter_v1)["world"]
     assert w["color"] == pytest.approx([0.2, 0.3, 0.4]) and w["strength"] == pytest.approx(2.5)
 
 
-def test_no_world_is_blenders_default(scene, exporter):
+def test_no_world_is_blenders_default(scene, exporter_v1):
     scene.world = None
-    w = export(exporter)["world"]
+    w = export(exporter_v1)["world"]
     assert w["color"] == pytest.approx([0.050876] * 3) and w["strength"] == 1.0
 
 
-def test_linked_world_colour_falls_back_and_logs_once(scene, exporter, log):
+def test_linked_world_colour_falls_back_and_logs_once(scene, exporter_v1, log):
     world = bpy.data.worlds.new("Sky")
     tree = world.node_tree
     bg = tree.nodes["Background"]
@@ -587,8 +594,8 @@ def test_linked_world_colour_falls_back_and_logs_once(scene, exporter, log):
     sky = tree.nodes.new("ShaderNodeTexSky")
     tree.links.new(sky.outputs["Color"], bg.inputs["Color"])
     scene.world = world
-    w = export(exporter)["world"]
-    export(exporter)
+    w = export(exporter_v1)["world"]
+    export(exporter_v1)
     assert w["color"] == pytest.approx([0.1, 0.2, 0.3])
     assert log.count("World 'Sky'") == 1 and log.count("ShaderNodeTexSky") == 1
 
@@ -683,7 +690,7 @@ def cube_with(scene, mat):
     return add(scene, "Cube", me)
 
 
-def test_principled_values(scene, exporter):
+def test_principled_values(scene, exporter_v1):
     mat, p = principled("Shiny")
     values = {"Base Color": (0.9, 0.2, 0.1, 1.0), "Metallic": 0.7, "Roughness": 0.25, "IOR": 1.33, "Alpha": 0.8,
               "Specular IOR Level": 0.6, "Transmission Weight": 0.4, "Emission Color": (1.0, 0.5, 0.0, 1.0),
@@ -691,7 +698,7 @@ def test_principled_values(scene, exporter):
     for k, v in values.items():
         p.inputs[k].default_value = v
     cube_with(scene, mat)
-    m = export(exporter)["materials"]["Shiny"]
+    m = export(exporter_v1)["materials"]["Shiny"]
     assert m["base_color"] == pytest.approx([0.9, 0.2, 0.1]) and m["metallic"] == pytest.approx(0.7)
     assert m["roughness"] == pytest.approx(0.25) and m["ior"] == pytest.approx(1.33)
     assert m["alpha"] == pytest.approx(0.8)
@@ -708,7 +715,7 @@ def uv_plane(scene, mat):
     return add(scene, "Plane", me)
 
 
-def test_image_texture_on_base_colour(scene, exporter):
+def test_image_texture_on_base_colour(scene, exporter_v1):
     w, h = 4, 2
     img = bpy.data.images.new("Checker", w, h, float_buffer=True)
     pixels = np.random.default_rng(3).random((h, w, 4)).astype(np.float32)
@@ -718,7 +725,7 @@ def test_image_texture_on_base_colour(scene, exporter):
     tex.image, tex.interpolation, tex.extension = img, "Closest", "EXTEND"
     mat.node_tree.links.new(tex.outputs["Color"], p.inputs["Base Color"])
     uv_plane(scene, mat)
-    d = export(exporter)
+    d = export(exporter_v1)
     name = d["materials"]["Textured"]["base_color_texture"]
     t = d["textures"][name]
     assert t["pixels"].shape == (h, w, 4) and t["pixels"].dtype == np.float32
@@ -726,7 +733,7 @@ def test_image_texture_on_base_colour(scene, exporter):
     assert (t["colorspace"], t["interpolation"], t["extension"]) == ("linear", "closest", "extend")
 
 
-def test_byte_image_is_srgb(scene, exporter):
+def test_byte_image_is_srgb(scene, exporter_v1):
     img = bpy.data.images.new("Paint", 2, 2)
     values = np.arange(16, dtype=np.float32).reshape(2, 2, 4) * 15 / 255
     img.pixels.foreach_set(values.ravel())
@@ -736,12 +743,12 @@ def test_byte_image_is_srgb(scene, exporter):
     tex.image = img
     mat.node_tree.links.new(tex.outputs["Color"], p.inputs["Base Color"])
     uv_plane(scene, mat)
-    d = export(exporter)
+    d = export(exporter_v1)
     t = d["textures"][d["materials"]["Painted"]["base_color_texture"]]
     assert t["colorspace"] == "srgb" and (t["interpolation"], t["extension"]) == ("linear", "repeat")
     np.testing.assert_allclose(t["pixels"], values, atol=1e-6)
     img.colorspace_settings.name = "Non-Color"
-    d = export(exporter)
+    d = export(exporter_v1)
     assert d["textures"][d["materials"]["Painted"]["base_color_texture"]]["colorspace"] == "linear"
 
 
@@ -760,7 +767,7 @@ def test_texture_pixels_reused_between_exports(scene, exporter):
     assert t1["pixels"] is t2["pixels"]
 
 
-def test_one_image_sampled_two_ways_shares_its_pixels(scene, exporter):
+def test_one_image_sampled_two_ways_shares_its_pixels(scene, exporter_v1):
     img = bpy.data.images.new("Shared", 4, 4, float_buffer=True)
     for name, interpolation in (("Smooth", "Linear"), ("Sharp", "Closest")):
         mat, p = principled(name)
@@ -768,14 +775,14 @@ def test_one_image_sampled_two_ways_shares_its_pixels(scene, exporter):
         tex.image, tex.interpolation = img, interpolation
         mat.node_tree.links.new(tex.outputs["Color"], p.inputs["Base Color"])
         uv_plane(scene, mat).location.x = len(scene.objects)
-    d = export(exporter)
+    d = export(exporter_v1)
     a = d["textures"][d["materials"]["Smooth"]["base_color_texture"]]
     b = d["textures"][d["materials"]["Sharp"]["base_color_texture"]]
     assert (a["interpolation"], b["interpolation"]) == ("linear", "closest") and a["pixels"] is b["pixels"]
 
 
 @pytest.mark.parametrize("setup", ["diffuse_bsdf", "noise_into_base_color"])
-def test_unsupported_nodes_fall_back_and_log_once(scene, exporter, log, setup):
+def test_unsupported_nodes_fall_back_and_log_once(scene, exporter_v1, log, setup):
     mat, p = principled("Odd")
     mat.diffuse_color = (0.1, 0.6, 0.3, 1.0)
     tree = mat.node_tree
@@ -789,16 +796,16 @@ def test_unsupported_nodes_fall_back_and_log_once(scene, exporter, log, setup):
         tree.links.new(node.outputs["Color"], p.inputs["Base Color"])
         expected_type = "ShaderNodeTexNoise"
     cube_with(scene, mat)
-    d1 = export(exporter)
-    d2 = export(exporter)
+    d1 = export(exporter_v1)
+    d2 = export(exporter_v1)
     for d in (d1, d2):
         assert d["materials"]["Odd"]["base_color"] == pytest.approx([0.1, 0.6, 0.3])
-    assert exporter.last_stats["materials_fallback"] == 1
+    assert exporter_v1.last_stats["materials_fallback"] == 1
     mentions = [m for _, m in log.messages if "Odd" in m]
     assert len(mentions) == 1 and expected_type in mentions[0], log.messages
 
 
-def test_emission_shader(scene, exporter):
+def test_emission_shader(scene, exporter_v1):
     mat = bpy.data.materials.new("Glow")
     tree = mat.node_tree
     em = tree.nodes.new("ShaderNodeEmission")
@@ -806,7 +813,7 @@ def test_emission_shader(scene, exporter):
     em.inputs["Strength"].default_value = 5.0
     tree.links.new(em.outputs["Emission"], tree.nodes["Material Output"].inputs["Surface"])
     cube_with(scene, mat)
-    m = export(exporter)["materials"]["Glow"]
+    m = export(exporter_v1)["materials"]["Glow"]
     assert m["emission_color"] == pytest.approx([1.0, 0.9, 0.8]) and m["emission_strength"] == pytest.approx(5.0)
     assert m["base_color"] == [0.0, 0.0, 0.0]
 

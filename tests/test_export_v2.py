@@ -130,8 +130,8 @@ def test_colour_and_named_attributes_in_every_domain(scene):
     add(scene, "Grid", me)
     m = only_mesh(export())
     a = m["attributes"]
-    assert set(a) == {"", "Paint", "Linear", "wetness", "flag"}  # only what the nodes read
-    assert a[""] is a["Paint"]
+    assert set(a) == {"Paint", "Linear", "wetness", "flag"}  # only what the nodes read
+    assert m["active_color_attribute"] == "Paint"  # what the node naming none reads (the core resolves "")
     assert a["Paint"]["domain"] == "corner"
     np.testing.assert_array_equal(a["Paint"]["indices"], corners_of(me))
     np.testing.assert_allclose(a["Paint"]["data"][:, :3], _srgb_to_linear(srgb[:, :3]), atol=2e-6)
@@ -194,7 +194,7 @@ def test_tangents_are_blenders_and_only_where_a_normal_map_needs_them(scene):
                            ("ShaderNodeNormalMap", {"uv_map": "No such map"}, "Normal", "Coat Normal"))
     me.materials[0] = mat
     m = only_mesh(export())
-    assert set(m["tangents"]) == {"", "UVMap", "Twisted"} and m["tangents"][""] is m["tangents"]["UVMap"]
+    assert set(m["tangents"]) == {"UVMap", "Twisted"} and m["active_uv_map"] == "UVMap"
     for name in ("UVMap", "Twisted"):
         t = m["tangents"][name]
         assert t["data"].shape == (len(me.loops), 4) and t["data"].dtype == np.float32

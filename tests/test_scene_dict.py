@@ -389,7 +389,7 @@ def test_defaults_are_filled_in():
                          "instances", "lights"]
     assert out["render"] == {"width": 8, "height": 4, "region": (0, 0, 8, 4), "max_bounces": 12, "seed": 0,
                              "filter": "blackman_harris", "filter_width": 1.5, "clamp_direct": 0.0,
-                             "clamp_indirect": 0.0}
+                             "clamp_indirect": 0.0, "transparent": False}
     camera = dict(out["camera"])
     assert camera.pop("matrix").dtype == np.float32
     assert camera == {"type": "perspective", "lens": 50.0, "sensor_width": 36.0, "sensor_height": 24.0,

@@ -625,9 +625,10 @@ def test_a_graph_that_fails_to_convert_falls_back_and_is_reported(tree, monkeypa
     assert any(m.startswith("World 'Sky' could not be converted") for m in log)
 
 
-def test_version_2_needs_the_evaluable_node_types():
+def test_version_2_is_the_default_and_needs_the_evaluable_node_types():
+    assert SceneExporter(log=lambda *a: None, evaluable=EVALUABLE).version == 2
     with pytest.raises(ValueError, match="node types the core evaluates"):
-        SceneExporter(version=2)
+        SceneExporter()
     with pytest.raises(ValueError, match="version 3"):
         SceneExporter(version=3)
 
@@ -719,10 +720,10 @@ def test_gltf_imported_material(tree, tmp_path):
     sep_key, green = into_p["Roughness"]
     assert nodes[sep_key]["type"] == "ShaderNodeSeparateColor" and green == "Green"
     assert into_p["Metallic"] == (sep_key, "Blue") and nodes[sep_key]["params"] == {"mode": "RGB"}
-    assert image_of(links_into(g, sep_key)["Color"][0])["colorspace"] == "linear"  # Non-Color
+    assert image_of(links_into(g, sep_key)["Color"][0])["colorspace"] == "non_color"  # data
     nmap_key, _ = into_p["Normal"]
     assert nodes[nmap_key]["type"] == "ShaderNodeNormalMap" and nodes[nmap_key]["params"]["space"] == "TANGENT"
-    assert image_of(links_into(g, nmap_key)["Color"][0])["colorspace"] == "linear"
+    assert image_of(links_into(g, nmap_key)["Color"][0])["colorspace"] == "non_color"
     emission_src, _ = into_p["Emission Color"]
     assert image_of(emission_src)["colorspace"] == "srgb"
     # The glTF Material Output group reaches no output: not part of the graph (Cycles ignores it too).

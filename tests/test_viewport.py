@@ -207,7 +207,7 @@ def test_moved_object_changes_one_transform(scene, vp, session, capture):
     assert st.geometry_reused == st.geometries == 3  # every BVH kept: a top-level rebuild only
     assert np.abs(s.draw_data().pixels - before).max() > 0.05  # the box moved in the image
     # the patched scene is what a full export gives
-    fresh = type(s.sync.exporter)().export(bpy.context.evaluated_depsgraph_get())
+    fresh = optica_module("addon.exporter").scene_exporter().export(bpy.context.evaluated_depsgraph_get())
     assert vp.scene_diff(s.sync.scene, fresh) == {}
 
 
@@ -217,7 +217,7 @@ def test_moved_light_changes_one_light(scene, vp, session, capture):
     dg, changes = capture.evaluate()
     rep = s.update(dg, view, changes)
     assert rep.kind == "transform" and rep.exported is None and rep.changed == {"instances": ("Sun",)}
-    fresh = type(s.sync.exporter)().export(bpy.context.evaluated_depsgraph_get())
+    fresh = optica_module("addon.exporter").scene_exporter().export(bpy.context.evaluated_depsgraph_get())
     assert vp.scene_diff(s.sync.scene, fresh) == {}
 
 
@@ -313,7 +313,7 @@ def test_instanced_object_move_falls_back_to_export(scene, vp, session, capture)
     dg, changes = capture.evaluate()
     rep = s.update(dg, view, changes)
     assert rep.kind == "export"
-    fresh = type(s.sync.exporter)().export(bpy.context.evaluated_depsgraph_get())
+    fresh = optica_module("addon.exporter").scene_exporter().export(bpy.context.evaluated_depsgraph_get())
     assert vp.scene_diff(s.sync.scene, fresh) == {}
 
 
@@ -329,7 +329,7 @@ def test_patch_refuses_vertex_instanced_children(scene, vp, session, capture):
     assert changes.moved == ("Child",)
     rep = s.update(dg, view, changes)
     assert rep.kind == "export"
-    fresh = type(s.sync.exporter)().export(bpy.context.evaluated_depsgraph_get())
+    fresh = optica_module("addon.exporter").scene_exporter().export(bpy.context.evaluated_depsgraph_get())
     assert vp.scene_diff(s.sync.scene, fresh) == {}
 
 

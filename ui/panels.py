@@ -162,7 +162,13 @@ class OPTICA_RENDER_PT_film(_OpticaPanel, bpy.types.Panel):
     bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, context):
-        self._layout().prop(context.scene.optica, "filter_width")
+        layout = self._layout()
+        layout.prop(context.scene.render, "film_transparent", text="Transparent")
+        col = layout.column()
+        col.prop(context.scene.optica, "filter_type", text="Pixel Filter")
+        sub = col.column()
+        sub.active = context.scene.optica.filter_type != 'BOX'
+        sub.prop(context.scene.optica, "filter_width")
 
 
 class OPTICA_RENDER_PT_performance(_OpticaPanel, bpy.types.Panel):

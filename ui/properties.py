@@ -99,9 +99,19 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
         default=0,
         min=0,
     )
+    filter_type: EnumProperty(
+        name="Filter Type",
+        description="Pixel filter type (as Cycles' Film > Pixel Filter)",
+        items=[
+            ('BOX', "Box", "Box filter: one pixel wide, whatever the width says (as Cycles)"),
+            ('GAUSSIAN', "Gaussian", "Gaussian filter"),
+            ('BLACKMAN_HARRIS', "Blackman-Harris", "Blackman-Harris filter"),
+        ],
+        default='BLACKMAN_HARRIS',
+    )
     filter_width: FloatProperty(
-        name="Filter Width",
-        description="Width of the pixel filter (Blackman-Harris), in pixels",
+        name="Width",
+        description="Pixel filter width",
         default=1.5,
         min=0.01,
         max=10.0,

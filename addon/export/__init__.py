@@ -2,19 +2,21 @@
 """Blender's evaluated depsgraph → Optica's scene dictionary (docs/scene-dict.md).
 
     from .export import SceneExporter
-    exporter = SceneExporter(log=None)   # log(level, message): 'WARNING' / 'INFO'; default print
-    d = exporter.export(depsgraph)       # version-1 scene dict: plain values and numpy arrays
+    exporter = SceneExporter(log=None, evaluable=NODE_TYPES)  # log(level, message); default print
+    d = exporter.export(depsgraph)       # version-2 scene dict: plain values and numpy arrays
     exporter.last_stats                  # what the last export did (converted, reused, counts, seconds)
 
-    tracker = SceneExporter(track_changes=True)   # the change tracker (the viewport's)
+    tracker = SceneExporter(track_changes=True, evaluable=NODE_TYPES)  # the viewport's change tracker
     tracker.export(depsgraph); tracker.last_changes   # what differs from the previous scene
     tracker.move(depsgraph, ["Cube"])    # transform-only update, or None: export instead
 
-`SceneExporter(version=2, evaluable=node_types)` emits scene dict version 2 instead: materials
-and the world as node graphs (shading.py, shader_graph.py; a node whose type is not in
-`evaluable` is treated as muted and counted in `materials_approximated`), meshes with every UV
-map, the attributes and tangents their materials read and their texture space, instance groups
-with Object Info values (object_info.py).
+Scene dict version 2 (the default; `evaluable` is required: the node types the core evaluates,
+`optica_core.shading.NODE_TYPES`, which addon/exporter.py passes — this package never imports
+the core): materials and the world as node graphs (shading.py, shader_graph.py; a node whose
+type is not in `evaluable` is treated as muted and counted in `materials_approximated`), meshes with every UV map, the
+attributes and tangents their materials read and their texture space, instance groups with
+Object Info values (object_info.py). `SceneExporter(version=1)` still emits the flat version-1
+dict (a Principled BSDF per material, a world colour) that older files use.
 
 One module per datablock kind (camera, mesh, pointcloud, lights, world, materials), each plain
 functions returning plain dicts with no bpy references; `instances` walks the depsgraph and
@@ -92,7 +94,7 @@ class _Pass:
 class SceneExporter:
     """Converts evaluated depsgraphs to scene dicts, keeping converted data between exports."""
 
-    def __init__(self, log=None, track_changes: bool = False, version: int = 1, evaluable=None):
+    def __init__(self, log=None, track_changes: bool = False, version: int = 2, evaluable=None):
         if version not in (1, 2):
             raise ValueError(f"scene dict version {version!r} is not 1 or 2")
         self.version = version

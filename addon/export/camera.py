@@ -64,7 +64,9 @@ def render_settings(b_scene, report) -> dict:
     width_px = getattr(opt, "filter_width", None)
     if width_px is None:
         width_px = getattr(b_render, "filter_size", 1.5)
-    r["filter_width"] = float(width_px) if width_px > 0 else 1.5
+    # Blender's Cycles sync makes the box filter one pixel wide whatever the width says.
+    r["filter_width"] = 1.0 if r["filter"] == "box" else (float(width_px) if width_px > 0 else 1.5)
+    r["transparent"] = bool(getattr(b_render, "film_transparent", False))
     for key in ("clamp_direct", "clamp_indirect"):
         if opt is not None and hasattr(opt, key):
             r[key] = max(0.0, float(getattr(opt, key)))

@@ -292,6 +292,9 @@ def texture_fields(b_image, node, version: int, report, label) -> dict:
     texture (interpolation, extension), version 2 in the node (alpha mode here instead)."""
     cs = colorspace(b_image, report)
     if version >= 2:
+        # Data images (Non-Color) are never decoded and their alpha never associated (Cycles).
+        if getattr(b_image.colorspace_settings, "is_data", False):
+            cs = "non_color"
         return {"colorspace": cs, "alpha_mode": b_image.alpha_mode}
     interp, ext = sampling(node, report, label)
     return {"interpolation": interp, "extension": ext, "colorspace": cs}

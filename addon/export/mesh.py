@@ -18,8 +18,8 @@ does it (`loop_triangles`), with:
   its linear `color`), MikkTSpace tangents of the requested UV maps (`tangents`, only for
   meshes whose materials have a tangent-space Normal Map or a UV Tangent node: they cost
   ~1 µs per corner), and the texture space (`texspace`, Blender's own, auto texture space
-  included). A request for "" names the render-active UV map or colour attribute; its data is
-  listed under "" too, the same arrays as under its own name.
+  included). A request for "" names the render-active UV map or colour attribute: the mesh
+  names them (`active_uv_map`, `active_color_attribute`) and the core resolves "" to them.
 
 Tangents are Blender's (`Mesh.calc_tangents`, the vectors of `MeshLoop.tangent`). Blender
 refuses to compute them for meshes with n-gons; for those they are computed on a triangle copy
@@ -34,6 +34,8 @@ every face is already a triangle. (Re-deriving Blender's quad split in numpy —
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -164,7 +166,7 @@ class ShadingInputs:
     """The arrays scene dict v2 adds for the nodes (see the module docstring), read cheaply;
     tangents are computed by `convert_mesh`, for content not seen before."""
 
-    __slots__ = ("uv_maps", "render_uv", "attributes", "texspace", "tangent_uvs")
+    __slots__ = ("uv_maps", "render_uv", "render_color", "attributes", "texspace", "tangent_uvs")
 
     def __init__(self, b_mesh, render_layer, render_uvs, requests):
         nc = len(b_mesh.loops)
@@ -179,22 +181,23 @@ class ShadingInputs:
             _finite(uv)
             self.uv_maps[layer.name] = uv
         render_color = _render_color_attribute(b_mesh)
-        self.attributes = {}  # name -> (domain, data); "" is the same tuple as its own name's
+        self.attributes = {}  # name -> (domain, data)
         for name in sorted(requests.attributes):
             real = render_color if name == "" else name
             if real and real not in self.attributes:
                 data = _read_attribute(b_mesh, real)
                 if data is not None:
                     self.attributes[real] = data
-            if name == "" and real in self.attributes:
-                self.attributes[""] = self.attributes[real]
+        self.render_color = render_color if render_color in self.attributes else None
         self.tangent_uvs = tuple(
             sorted(n for n in requests.tangents if (self.render_uv if n == "" else n) in self.uv_maps)
         )
-        self.texspace = [float(v) for v in (*b_mesh.texspace_location, *b_mesh.texspace_size)]
+        texspace = [float(v) for v in (*b_mesh.texspace_location, *b_mesh.texspace_size)]
+        # Non-finite coordinates (geometry nodes can make them) make it unusable: the core's own.
+        self.texspace = texspace if all(math.isfinite(v) for v in texspace) else None
 
     def digest_parts(self) -> tuple:
-        parts = [self.render_uv, self.tangent_uvs, self.texspace]
+        parts = [self.render_uv, self.render_color, self.tangent_uvs, self.texspace]
         for name, uv in self.uv_maps.items():
             parts += [name, uv]
         for name, (domain, data) in self.attributes.items():
@@ -282,9 +285,14 @@ def _shading_data(b_mesh, inputs: MeshInputs, corners: np.ndarray, triangles: np
     if v2.tangent_uvs:
         real = {n: (v2.render_uv if n == "" else n) for n in v2.tangent_uvs}
         tangents = tangent_space(b_mesh, sorted(set(real.values())), corners, triangles, inputs.positions, v2.uv_maps)
-        if "" in real:
-            tangents[""] = tangents[real[""]]
-    return {"uv_maps": uv_maps, "attributes": attributes, "tangents": tangents, "texspace": v2.texspace}
+    return {
+        "uv_maps": uv_maps,
+        "attributes": attributes,
+        "tangents": tangents,
+        "texspace": v2.texspace,
+        "active_uv_map": v2.render_uv,
+        "active_color_attribute": v2.render_color,
+    }
 
 
 def tangent_space(b_mesh, uv_names, corners, triangles, positions, uv_maps) -> dict:
@@ -353,6 +361,8 @@ MESH_KEYS = (
     "attributes",
     "tangents",
     "texspace",
+    "active_uv_map",
+    "active_color_attribute",
 )
 
 

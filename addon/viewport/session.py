@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from optica_core.sinks import SinkSet
 
+from ..messages import approximated_note
 from .colour import scene_view_settings
 from .framing import SceneView, ViewState, scene_view, view_frame
 from .sync import Changes, ViewportSync
@@ -69,6 +70,7 @@ class ViewportSession:
         self.settings = Settings()
         self.last_report = UpdateReport()
         self.message = ""  # the latest problem worth showing (export error, denoiser missing)
+        self.approximated = ""  # the last export's approximated materials, for the status
         self.sinks = SinkSet()
         self.colour_view = None  # the scene's colour settings (optica_core.sinks.colour.ViewSettings)
         self._publishing = threading.Lock()  # one image at a time reaches the sinks, in order
@@ -88,6 +90,8 @@ class ViewportSession:
         settings = Settings.from_scene(depsgraph.scene)
         self.set_colour_view(scene_view_settings(depsgraph.scene))
         synced = self.sync.apply(depsgraph, changes)
+        if synced.exported is not None:
+            self.approximated = approximated_note(synced.exported)
         rep = UpdateReport(
             kind="initial" if first else synced.kind,
             changed=dict(synced.changed or {}),
@@ -239,6 +243,8 @@ class ViewportSession:
             text += f" (1/{f.pixel_size // base} resolution)"
         if f.denoised:
             text += " | Denoised"
+        if self.approximated:
+            text += f" | {self.approximated}"
         message = self.message or self._worker.message
         return f"{text} | {message}" if message else text
 

@@ -85,10 +85,10 @@ class ViewportSync:
     """The viewport's exporter (a change tracker) and the last scene it produced."""
 
     def __init__(self, log_fn=None):
-        from ..export import SceneExporter
+        from ..exporter import scene_exporter
 
         self.log = log_fn or messages.relay(log)
-        self.exporter = SceneExporter(log=self.log, track_changes=True)
+        self.exporter = scene_exporter(log=self.log, track_changes=True)
 
     @property
     def scene(self) -> dict | None:

@@ -90,6 +90,12 @@ def _choice_field(noun, choices, default=_REQUIRED) -> _Field:
     return _Field(lambda v, p, _: read_choice(v, p, noun, choices), default)
 
 
+def _read_bool(value, path, _):
+    if not isinstance(value, (bool, np.bool_)):
+        fail(path, f"expected True or False, got {show(value)}")
+    return bool(value)
+
+
 def _matrix_field() -> _Field:
     return _Field(lambda v, p, _: read_matrix(v, p))
 
@@ -114,6 +120,7 @@ _RENDER_FIELDS = {
     "filter_width": _float_field(POSITIVE, 1.5),
     "clamp_direct": _float_field(NON_NEGATIVE, 0.0),
     "clamp_indirect": _float_field(NON_NEGATIVE, 0.0),
+    "transparent": _Field(_read_bool, False),
 }
 
 _CAMERA_FIELDS = {

@@ -7,6 +7,7 @@
 
 #include "bsdf_tables.h"
 #include "thread_pool.h"
+#include "world_map.h"
 
 namespace optica {
 namespace {
@@ -418,6 +419,12 @@ void Scene::prepare(ThreadPool &pool) {
   k.sobol = &sobol_;
   k.tables = bsdf_tables();
   k.seed = settings.seed;
+  k.transparent = settings.transparent ? 1 : 0;
+  // Last: the map is the world evaluated through the finished kernel view.
+  int map_x, map_y;
+  world_map_resolution(world.textures, texture_views_.data(), map_x, map_y);
+  world_map_.build(k, map_x, map_y, pool);
+  k.world_map = world_map_.view();
 }
 
 }  // namespace optica

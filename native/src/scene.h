@@ -10,6 +10,7 @@
 #include "bvh.h"
 #include "kernel/scene_data.h"
 #include "shader_program.h"
+#include "world_map.h"
 
 namespace optica {
 
@@ -93,6 +94,7 @@ struct RenderSettings {
   int filter = kFilterBlackmanHarris;
   float filter_width = 1.5f;
   float clamp_direct = 0, clamp_indirect = 0;
+  bool transparent = false;  // Film › Transparent
 };
 
 class ThreadPool;
@@ -141,6 +143,7 @@ class Scene {
   float emissive_total_ = 0;
   CameraView camera_view_{};
   SobolTable sobol_{};
+  WorldMap world_map_;
   KernelScene kernel_{};
 };
 

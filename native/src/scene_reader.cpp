@@ -34,6 +34,9 @@ float get_float(const py::dict &d, const char *key, const std::string &path) {
 int get_int(const py::dict &d, const char *key, const std::string &path) {
   return get(d, key, path).cast<int>();
 }
+bool get_bool(const py::dict &d, const char *key, const std::string &path) {
+  return get(d, key, path).cast<bool>();
+}
 std::string get_str(const py::dict &d, const char *key, const std::string &path) {
   return get(d, key, path).cast<std::string>();
 }
@@ -183,6 +186,7 @@ struct Reader {
     if (!(s.filter_width > 0)) fail(p + ".filter_width", "must be > 0");
     s.clamp_direct = get_float(r, "clamp_direct", p);
     s.clamp_indirect = get_float(r, "clamp_indirect", p);
+    s.transparent = get_bool(r, "transparent", p);
   }
 
   void read_camera(const py::dict &c) {

@@ -70,12 +70,12 @@ class SceneFolder:
     def __init__(self, plan):
         import bpy
 
-        from ...addon.export import SceneExporter
+        from ...addon.exporter import scene_exporter
 
         self.scene = scene = bpy.data.scenes[plan.scenes[0]]
         self.view_layer = render_view_layer(scene)
         self.messages: list[tuple[str, str]] = []
-        self.exporter = SceneExporter(log=messages.relay(log, self._message))
+        self.exporter = scene_exporter(log=messages.relay(log, self._message))
         self._restore = contextlib.ExitStack()
         self._restore.enter_context(render_overrides(scene, plan.override_size))
         fps = plan.fps

@@ -18,7 +18,8 @@ constexpr int kRouletteStart = 3;  // bounces before Russian roulette may end a 
 
 struct PathResult {
   float3 radiance;
-  float alpha;     // coverage: 1 minus what holdout shaders cut out
+  float alpha;     // coverage: 1 minus what holdout shaders cut out (and, with a transparent
+                   // film, what camera rays see of the world)
   float3 albedo;   // first hit
   float3 normal;   // first hit, world space; zero on a miss
   float depth;     // camera-space Z of the first hit; kMissDepth on a miss
@@ -180,7 +181,13 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
       out.radiance += clamp_contribution(
           beta * hit_analytic_lights(s, mis_origin, ray.d, mis_offset + tmax, prev_pdf, specular), clamp);
     if (!found) {
+      if (path.bounce == 0 && s.transparent) {
+        // Film › Transparent: what the camera sees of the world becomes coverage instead.
+        out.alpha -= average(beta);
+        break;
+      }
       float3 le = world_radiance(s, ray, path);
+      if (!specular && path.bounce > 0 && world_is_light(s)) le *= power_heuristic(prev_pdf, world_light_pdf(s, ray.d));
       if (path.bounce > 0) {
         float sun_pdf;
         float3 sun = eval_suns(s, ray.d, sun_pdf);

@@ -4,12 +4,14 @@
 //   area: one-sided Lambertian emitter with radiance power/(π·area);
 //   emissive triangles: radiance = emission colour · strength.
 // Light selection: uniform over the analytic lights plus one entry for all emissive
-// triangles, which are then chosen in proportion to their programs' emission estimate × area;
-// the radiance of a sampled triangle point comes from running its program there.
+// triangles, which are then chosen in proportion to their programs' emission estimate × area
+// (the radiance of a sampled triangle point comes from running its program there), plus one
+// for the world when it has an importance map (world_sampling.h).
 #pragma once
 #include "sampling.h"
 #include "scene_data.h"
 #include "svm/eval.h"
+#include "world_sampling.h"
 
 namespace optica {
 
@@ -21,7 +23,14 @@ struct LightSample {
   bool delta;
 };
 
-OPTICA_HD int light_entries(const KernelScene &s) { return s.num_lights + (s.num_emissive > 0 ? 1 : 0); }
+OPTICA_HD bool world_is_light(const KernelScene &s) { return s.world_map.res_x > 0; }
+
+OPTICA_HD int light_entries(const KernelScene &s) {
+  return s.num_lights + (s.num_emissive > 0 ? 1 : 0) + (world_is_light(s) ? 1 : 0);
+}
+
+// Light-sampling pdf (solid angle, selection included) of the world along d.
+OPTICA_HD float world_light_pdf(const KernelScene &s, float3 d) { return world_map_pdf(s, d) / light_entries(s); }
 
 OPTICA_HD float spot_mask(const LightView &l, float3 from_light) {
   if (l.type != kLightSpot) return 1.0f;
@@ -212,6 +221,19 @@ OPTICA_HD bool sample_light(const KernelScene &s, const LightView &l, float3 p, 
   return false;
 }
 
+// A direction towards the world from its importance map.
+OPTICA_HD bool sample_world(const KernelScene &s, float u1, float u2, LightSample &ls) {
+  float pdf;
+  float3 d = world_map_sample(s, u1, u2, pdf);
+  if (!(pdf > 0.0f)) return false;
+  ls.wi = d;
+  ls.dist = kInf;
+  ls.li = world_emission(s, d);
+  ls.pdf = pdf;
+  ls.delta = false;
+  return !is_zero3(ls.li);
+}
+
 // Picks a light entry and samples it; pdf includes the selection probability.
 OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, const PathState &path, float u_sel, float u1, float u2,
                                 LightSample &ls) {
@@ -223,6 +245,8 @@ OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, const PathState 
   bool ok;
   if (pick < s.num_lights) {
     ok = sample_light(s, s.lights[pick], p, u1, u2, ls);
+  } else if (pick == n - 1 && world_is_light(s)) {
+    ok = sample_world(s, u1, u2, ls);
   } else {
     float u0 = u_sel * n - pick;  // remainder of the selection number, uniform in [0, 1)
     ok = sample_emissive(s, p, path, u0, u1, u2, ls);

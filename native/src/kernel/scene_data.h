@@ -109,6 +109,15 @@ struct EmissiveTri {
   int32_t material;  // index into KernelScene::materials
 };
 
+// The world's importance map (world_sampling.h); res_x = 0: the world is not sampled as a
+// light (a constant colour, or black). Pairs are (function value, CDF); entry res of a row
+// (and of the marginal) holds the total.
+struct WorldMapView {
+  const float2 *marginal;     // res_y + 1
+  const float2 *conditional;  // res_y rows of res_x + 1
+  int32_t res_x, res_y;
+};
+
 struct KernelScene {
   const Bvh4Node *tlas;
   const uint32_t *tlas_order;
@@ -128,6 +137,8 @@ struct KernelScene {
   float emissive_total;            // Σ luminance(estimate)·area (selection weights)
   int32_t world_is_constant;       // the world program is a constant colour: `world_color`
   float3 world_color;
+  WorldMapView world_map;
+  int32_t transparent;             // Film › Transparent: camera rays do not see the world
   int32_t max_bounces;
   float clamp_direct, clamp_indirect;
   int32_t has_transparency;        // some material may let shadow rays through

@@ -3,6 +3,7 @@
 // has checked every index before the program reaches the kernel.
 #pragma once
 #include "closure_nodes.h"
+#include "environment.h"
 #include "geometry_nodes.h"
 #include "image.h"
 #include "procedural_nodes.h"
@@ -412,6 +413,15 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
       case kSvm_WIREFRAME:
         svm_procedural_node(op, st);
         break;
+      case kSvm_TEX_ENVIRONMENT: {
+        int tex = st.next();
+        int interp = st.next(), projection = st.next();
+        float3 co = st.in3();
+        int32_t index = tex < 0 ? -1 : prog.textures[tex];
+        Texel4 r = svm_environment(s, index, interp, projection, co);
+        st.store3(st.next(), make3(r.v[0], r.v[1], r.v[2]));
+        break;
+      }
       default:
         st.pc = prog.code_size;  // unreachable for verified programs
         break;

@@ -66,34 +66,35 @@
   X(EMISSION, 0, "F v f")                                                                      \
   X(BACKGROUND, 0, "F v f")                                                                    \
   X(HOLDOUT, 0, "F")                                                                           \
-  X(TRANSFORM_POINT, 1, "c12 v w")                                                             \
-  X(TEX_NOISE, 1, "e:dimensions e:noise_type b v f f f f f f f f o w")                         \
+  X(TRANSFORM_POINT, 1, "c12 v w")                                                              \
+  X(TEX_NOISE, 1, "e:dimensions e:noise_type b v f f f f f f f f o w")                          \
   X(TEX_VORONOI, 1, "e:dimensions e:voronoi_feature e:voronoi_metric b v f f f f f f f f o w w o o") \
-  X(TEX_CHECKER, 1, "v v v f w o")                                                             \
-  X(TEX_GRADIENT, 1, "e:gradient_type v w o")                                                  \
-  X(TEX_MAGIC, 1, "f v f f w o")                                                               \
+  X(TEX_CHECKER, 1, "v v v f w o")                                                              \
+  X(TEX_GRADIENT, 1, "e:gradient_type v w o")                                                   \
+  X(TEX_MAGIC, 1, "f v f f w o")                                                                \
   X(TEX_WAVE, 1, "e:wave_type e:bands_direction e:rings_direction e:wave_profile v f f f f f f w o") \
-  X(TEX_BRICK, 1, "v v v v f f f f f f f f f f w o")                                           \
-  X(TEX_WHITE_NOISE, 1, "e:dimensions v f o w")                                                \
-  X(MAP_RANGE, 1, "e:map_range b f f f f f f o")                                               \
-  X(MAP_RANGE_VECTOR, 1, "e:map_range b v v v v v v w")                                        \
-  X(CLAMP, 1, "e:clamp_type f f f o")                                                          \
-  X(INVERT, 1, "f v w")                                                                        \
-  X(GAMMA, 1, "v f w")                                                                         \
-  X(HUE_SATURATION, 1, "f f f f v w")                                                          \
-  X(BRIGHT_CONTRAST, 1, "v f f w")                                                             \
-  X(COLOR_RAMP, 1, "c b f w o")                                                                \
-  X(CURVES, 1, "c b f f f v w")                                                                \
-  X(FLOAT_CURVE, 1, "c b f f f f o")                                                           \
-  X(VECTOR_ROTATE, 1, "e:vector_rotate b v v v f v w")                                         \
+  X(TEX_BRICK, 1, "v v v v f f f f f f f f f f w o")                                            \
+  X(TEX_WHITE_NOISE, 1, "e:dimensions v f o w")                                                 \
+  X(MAP_RANGE, 1, "e:map_range b f f f f f f o")                                                \
+  X(MAP_RANGE_VECTOR, 1, "e:map_range b v v v v v v w")                                         \
+  X(CLAMP, 1, "e:clamp_type f f f o")                                                           \
+  X(INVERT, 1, "f v w")                                                                         \
+  X(GAMMA, 1, "v f w")                                                                          \
+  X(HUE_SATURATION, 1, "f f f f v w")                                                           \
+  X(BRIGHT_CONTRAST, 1, "v f f w")                                                              \
+  X(COLOR_RAMP, 1, "c b f w o")                                                                 \
+  X(CURVES, 1, "c b f f f v w")                                                                 \
+  X(FLOAT_CURVE, 1, "c b f f f f o")                                                            \
+  X(VECTOR_ROTATE, 1, "e:vector_rotate b v v v f v w")                                          \
   X(VECTOR_TRANSFORM, 0, "e:vector_transform_type e:vector_transform_space e:vector_transform_space v w") \
-  X(CAMERA_DATA, 0, "w o o")                                                                   \
-  X(LIGHT_FALLOFF, 0, "e:light_falloff f f o")                                                \
-  X(INDEX_RANDOM, 1, "f o")                                                                    \
-  X(BLACKBODY, 1, "f w")                                                                       \
-  X(WAVELENGTH, 1, "f w")                                                                      \
-  X(TEX_GABOR, 1, "e:gabor_type v f f f f v o o o")                                            \
-  X(WIREFRAME, 0, "b e:bump f f o")
+  X(CAMERA_DATA, 0, "w o o")                                                                    \
+  X(LIGHT_FALLOFF, 0, "e:light_falloff f f o")                                                  \
+  X(INDEX_RANDOM, 1, "f o")                                                                     \
+  X(BLACKBODY, 1, "f w")                                                                        \
+  X(WAVELENGTH, 1, "f w")                                                                       \
+  X(TEX_GABOR, 1, "e:gabor_type v f f f f v o o o")                                             \
+  X(WIREFRAME, 0, "b e:bump f f o")                                                             \
+  X(TEX_ENVIRONMENT, 0, "t e:interpolation e:env_projection v w")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \
@@ -134,22 +135,23 @@
   X(glass_distribution, "BECKMANN GGX MULTI_GGX")                                              \
   X(refraction_distribution, "BECKMANN GGX")                                                   \
   X(sheen_distribution, "ASHIKHMIN MICROFIBER")                                               \
-  X(dimensions, "1D 2D 3D 4D")                                                                 \
-  X(noise_type, "MULTIFRACTAL RIDGED_MULTIFRACTAL HYBRID_MULTIFRACTAL FBM HETERO_TERRAIN")     \
-  X(voronoi_feature, "F1 F2 SMOOTH_F1 DISTANCE_TO_EDGE N_SPHERE_RADIUS")                       \
-  X(voronoi_metric, "EUCLIDEAN MANHATTAN CHEBYCHEV MINKOWSKI")                                 \
-  X(gradient_type, "LINEAR QUADRATIC EASING DIAGONAL SPHERICAL QUADRATIC_SPHERE RADIAL")       \
-  X(wave_type, "BANDS RINGS")                                                                  \
-  X(bands_direction, "X Y Z DIAGONAL")                                                         \
-  X(rings_direction, "X Y Z SPHERICAL")                                                        \
-  X(wave_profile, "SIN SAW TRI")                                                               \
-  X(map_range, "LINEAR STEPPED SMOOTHSTEP SMOOTHERSTEP")                                       \
-  X(clamp_type, "MINMAX RANGE")                                                                \
-  X(vector_rotate, "AXIS_ANGLE X_AXIS Y_AXIS Z_AXIS EULER_XYZ")                                \
-  X(vector_transform_type, "POINT VECTOR NORMAL")                                              \
-  X(vector_transform_space, "WORLD OBJECT CAMERA")                                             \
-  X(light_falloff, "Quadratic Linear Constant")                                                \
-  X(gabor_type, "2D 3D")
+  X(dimensions, "1D 2D 3D 4D")                                                                  \
+  X(noise_type, "MULTIFRACTAL RIDGED_MULTIFRACTAL HYBRID_MULTIFRACTAL FBM HETERO_TERRAIN")      \
+  X(voronoi_feature, "F1 F2 SMOOTH_F1 DISTANCE_TO_EDGE N_SPHERE_RADIUS")                        \
+  X(voronoi_metric, "EUCLIDEAN MANHATTAN CHEBYCHEV MINKOWSKI")                                  \
+  X(gradient_type, "LINEAR QUADRATIC EASING DIAGONAL SPHERICAL QUADRATIC_SPHERE RADIAL")        \
+  X(wave_type, "BANDS RINGS")                                                                   \
+  X(bands_direction, "X Y Z DIAGONAL")                                                          \
+  X(rings_direction, "X Y Z SPHERICAL")                                                         \
+  X(wave_profile, "SIN SAW TRI")                                                                \
+  X(map_range, "LINEAR STEPPED SMOOTHSTEP SMOOTHERSTEP")                                        \
+  X(clamp_type, "MINMAX RANGE")                                                                 \
+  X(vector_rotate, "AXIS_ANGLE X_AXIS Y_AXIS Z_AXIS EULER_XYZ")                                 \
+  X(vector_transform_type, "POINT VECTOR NORMAL")                                               \
+  X(vector_transform_space, "WORLD OBJECT CAMERA")                                              \
+  X(light_falloff, "Quadratic Linear Constant")                                                 \
+  X(gabor_type, "2D 3D")                                                                        \
+  X(env_projection, "EQUIRECTANGULAR MIRROR_BALL")
 
 namespace optica {
 

@@ -1,0 +1,30 @@
+// The world's importance map (kernel/world_sampling.h): built once per scene from the world
+// program, at the resolution of its largest image (Cycles' automatic map resolution) or
+// 1024 × 512 for a world without images.
+#pragma once
+#include <vector>
+
+#include "kernel/scene_data.h"
+
+namespace optica {
+
+class ThreadPool;
+
+class WorldMap {
+ public:
+  // Evaluates the world of `k` (its program, textures and camera must be set) over the map
+  // and builds the CDFs; leaves an empty map (nothing sampled) for a constant or black world.
+  void build(const KernelScene &k, int res_x, int res_y, ThreadPool &pool);
+  WorldMapView view() const;
+
+ private:
+  std::vector<float2> marginal_, conditional_;
+  int res_x_ = 0, res_y_ = 0;
+};
+
+// The map resolution for a world reading `textures` (program texture table entries, -1 for a
+// missing image): the largest width and height among them, or 1024 × 512.
+void world_map_resolution(const std::vector<int32_t> &program_textures, const TextureView *textures, int &res_x,
+                          int &res_y);
+
+}  // namespace optica
