@@ -27,17 +27,25 @@ of the mesh (the loop triangles, with the mesh's corner normals as custom normal
 computes MikkTSpace on its triangles), indexed per triangle corner.
 
 Cost, 1M triangles (500k quads) on the 2-core test machine: the attribute arrays (positions,
-corner vertices, normals, UVs) are memcpy-fast (1–4 ms each); the triangles' corners come
-from `loop_triangles.foreach_get('loops')`, an RNA getter per item (~130 ms), skipped when
-every face is already a triangle. (Re-deriving Blender's quad split in numpy — its
-`is_quad_flip_v3_first_third_fast` test with a safety margin — was measured at ~340 ms: slower.)
+corner vertices, normals, UVs) are memcpy-fast (1–4 ms each). The triangles' corners are
+Blender's own triangulation cache (`Mesh.corner_tris()`, an array of int3 that
+`loop_triangles` iterates in place), read in one copy from the address of its first item
+(~1 ms) after checking that the items really are consecutive int3s holding the values RNA
+reports; otherwise `loop_triangles.foreach_get('loops')`, which takes the per-item path (the
+property is read-only, so RNA's raw-array path refuses it: ~130–280 ms). Meshes of triangles
+only need neither. (Re-deriving Blender's quad split in numpy was measured at ~340 ms.)
+
+Whether a mesh is one already converted is decided by comparing its inputs (`MeshInputs.content`,
+cache.Content) with those of the stored meshes of the same shape, not by hashing them.
 """
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 
-from .cache import digest
+from .cache import Content
 
 # Attribute data types → (foreach_get property, numpy dtype, components); others are skipped.
 _ATTRIBUTE_TYPES = {
@@ -87,8 +95,33 @@ def _fix_normals(n: np.ndarray) -> None:
         n[bad] = (0.0, 0.0, 1.0)
 
 
+_INT3_BYTES = 12  # sizeof(blender::int3), one item of Mesh.corner_tris()
+
+
+def corner_triangles(b_mesh, n_triangles: int) -> np.ndarray:
+    """(T, 3) int32: the face corners of each of Blender's triangles (see the module docstring)."""
+    out = np.empty((n_triangles, 3), np.int32)
+    if n_triangles and _copy_corner_tris(b_mesh.loop_triangles, out):
+        return out
+    b_mesh.loop_triangles.foreach_get("loops", out.ravel())
+    return out
+
+
+def _copy_corner_tris(tris, out: np.ndarray) -> bool:
+    """Copies Blender's corner_tris array into `out` when `tris` (Mesh.loop_triangles) is laid
+    out as expected: items at consecutive int3 addresses whose values are what RNA's `loops`
+    says. False (nothing trusted) otherwise."""
+    n = len(out)
+    first = tris[0].as_pointer()
+    probes = sorted({0, 1 % n, n // 2, n - 1})
+    if not first or any(tris[i].as_pointer() != first + _INT3_BYTES * i for i in probes):
+        return False
+    ctypes.memmove(out.ctypes.data, first, out.nbytes)
+    return all(tuple(tris[i].loops) == tuple(out[i].tolist()) for i in probes)
+
+
 class MeshInputs:
-    """The cheap arrays of an evaluated mesh (enough to know its content) and their digest."""
+    """The cheap arrays of an evaluated mesh, enough to know its content (`content`)."""
 
     __slots__ = (
         "positions",
@@ -99,7 +132,7 @@ class MeshInputs:
         "normals_domain",
         "uvs",
         "n_slots",
-        "digest",
+        "content",
         "mesh",
         "v2",
     )
@@ -138,21 +171,10 @@ class MeshInputs:
             _finite(self.uvs)
         _finite(self.positions)
         self.v2 = None if requests is None else ShadingInputs(b_mesh, layer, self.uvs, requests)
-        self.digest = digest(
-            "mesh",
-            nv,
-            nc,
-            nf,
-            nt,
-            n_slots,
-            self.normals_domain,
-            self.positions,
-            self.corner_verts,
-            self.tri_faces,
-            self.face_materials,
-            self.normals,
-            self.uvs,
-            *(() if self.v2 is None else self.v2.digest_parts()),
+        self.content = Content(
+            ("mesh", nv, nc, nf, nt, n_slots, self.normals_domain),
+            (self.positions, self.corner_verts, self.tri_faces, self.face_materials, self.normals, self.uvs)
+            + (() if self.v2 is None else self.v2.content_parts()),
         )
 
     @property
@@ -193,7 +215,7 @@ class ShadingInputs:
         )
         self.texspace = [float(v) for v in (*b_mesh.texspace_location, *b_mesh.texspace_size)]
 
-    def digest_parts(self) -> tuple:
+    def content_parts(self) -> tuple:
         parts = [self.render_uv, self.tangent_uvs, self.texspace]
         for name, uv in self.uv_maps.items():
             parts += [name, uv]
@@ -222,11 +244,11 @@ def _read_attribute(b_mesh, name: str):
     return _DOMAINS[attr.domain], data
 
 
-def read_mesh(b_mesh, n_slots: int, requests=None) -> tuple[bytes, MeshInputs]:
+def read_mesh(b_mesh, n_slots: int, requests=None) -> tuple[Content, MeshInputs]:
     """The `read` half of a conversion for `ConvertedStore.fetch`; `requests`
     (shader_graph.Requests) for scene dict version 2, None for version 1."""
     inputs = MeshInputs(b_mesh, n_slots, requests)
-    return inputs.digest, inputs
+    return inputs.content, inputs
 
 
 def convert_mesh(inputs: MeshInputs) -> dict:
@@ -240,8 +262,7 @@ def convert_mesh(inputs: MeshInputs) -> dict:
         # Only triangles: Blender's triangle k is face k with its corners in order.
         corners = np.arange(nc, dtype=np.int32).reshape(nt, 3)
     else:
-        corners = np.empty((nt, 3), np.int32)
-        b_mesh.loop_triangles.foreach_get("loops", corners.ravel())
+        corners = corner_triangles(b_mesh, nt)
     triangles = np.ascontiguousarray(inputs.corner_verts[corners])
     out = {"vertices": inputs.positions, "triangles": triangles}
     if inputs.normals is not None:
