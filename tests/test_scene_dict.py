@@ -858,3 +858,34 @@ def test_renderer_keeps_the_bvh_of_a_float64_mesh_sent_again():
     d2["camera"] = {"matrix": scenes.look_at((0, -6, 1), (0, 0, 0))}
     r.set_scene(d2)
     assert r.geometry_reused == 2  # the mesh and the sphere set
+
+
+def test_with_view_replaces_camera_and_render_and_shares_the_rest():
+    from optica_core.scene import is_normalised, with_view
+
+    normalised = validate_scene(small_scene())
+    view = with_view(normalised, {"matrix": scenes.look_at((0, -7, 2), (0, 0, 0))}, {"width": 8, "height": 6})
+    assert is_normalised(view) and view["render"]["width"] == 8 and view["render"]["region"] == (0, 0, 8, 6)
+    assert view["camera"]["lens"] == 50.0 and view["meshes"] is normalised["meshes"]
+    assert normalised["render"]["width"] == 32  # the original is untouched
+    with pytest.raises(ValueError, match=r"camera\.lens"):
+        with_view(normalised, {"matrix": np.eye(4), "lens": -1.0}, {"width": 8, "height": 6})
+    with pytest.raises(TypeError, match="read-only"):
+        view["render"]["width"] = 9
+    with pytest.raises(TypeError, match="validate_scene's result"):
+        with_view(small_scene(), {"matrix": np.eye(4)}, {"width": 8, "height": 6})
+
+
+@pytest.mark.parametrize("key", ["triangles", "uv_indices"])
+def test_indices_changed_in_place_after_validation_are_an_error_not_a_crash(key):
+    """Arrays of a scene must not change once handed over; if one does anyway, the native reader's
+    one remaining check (indices inside what they index) turns it into a ValueError."""
+    import optica_core as oc
+
+    d = small_scene()
+    d["meshes"]["Cube"]["uv_indices"] = np.array(d["meshes"]["Cube"]["triangles"], np.int32)
+    d["meshes"]["Cube"]["triangles"] = np.array(d["meshes"]["Cube"]["triangles"], np.int32)
+    normalised = validate_scene(d)
+    normalised["meshes"]["Cube"][key][5, 2] = 1_000_000  # the caller's own array, changed behind the validation
+    with pytest.raises(ValueError, match=rf"meshes\['Cube'\]\.{key}: index out of range"):
+        oc.Renderer(threads=1).set_scene(normalised)
