@@ -72,6 +72,19 @@ def validate_scene(d: dict, strict: bool = True, *, checked: CheckedArrays | Non
     return NormalisedScene(_frozen(scene), _MARK)
 
 
+def with_view(scene: NormalisedScene, camera: dict, render: dict) -> NormalisedScene:
+    """Normalised `scene` with another camera and render settings (both validated), everything
+    else shared as it is: one validated scene rendered at several film sizes (the viewport's
+    reduced-resolution start) is checked once."""
+    if not is_normalised(scene):
+        raise TypeError("with_view: expected validate_scene's result")
+    validator = _Validator(strict=True)
+    out = dict(scene)
+    out["render"] = _frozen(validator.render(render))
+    out["camera"] = _frozen(validator.camera(camera))
+    return NormalisedScene(out, _MARK)
+
+
 def is_normalised(d) -> bool:
     """Whether `d` is validate_scene's own result (not a copy of one)."""
     return type(d) is NormalisedScene
