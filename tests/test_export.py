@@ -213,8 +213,10 @@ def test_triangle_corners_not_laid_out_as_expected_are_not_copied(scene):
     b_mesh = evaluated_mesh(add(scene, "Cube", cube_mesh()))
     _, loops = blender_triangles(b_mesh)
     out = np.zeros_like(loops)
-    assert not mesh_module._copy_corner_tris(list(reversed(b_mesh.loop_triangles)), out)
-    assert mesh_module._copy_corner_tris(b_mesh.loop_triangles, out)
+    n_corners = len(b_mesh.loops)
+    assert not mesh_module._copy_corner_tris(list(reversed(b_mesh.loop_triangles)), out, n_corners)
+    assert not mesh_module._copy_corner_tris(b_mesh.loop_triangles, out, n_corners - 1)  # a corner beyond the mesh
+    assert mesh_module._copy_corner_tris(b_mesh.loop_triangles, out, n_corners)
     np.testing.assert_array_equal(out, loops)
 
 

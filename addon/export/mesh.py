@@ -99,25 +99,36 @@ _INT3_BYTES = 12  # sizeof(blender::int3), one item of Mesh.corner_tris()
 
 
 def corner_triangles(b_mesh, n_triangles: int) -> np.ndarray:
-    """(T, 3) int32: the face corners of each of Blender's triangles (see the module docstring)."""
+    """(T, 3) int32: the face corners of each of Blender's triangles (see the module docstring),
+    every one a valid corner index."""
     out = np.empty((n_triangles, 3), np.int32)
-    if n_triangles and _copy_corner_tris(b_mesh.loop_triangles, out):
+    if n_triangles and _copy_corner_tris(b_mesh.loop_triangles, out, len(b_mesh.loops)):
         return out
     b_mesh.loop_triangles.foreach_get("loops", out.ravel())
     return out
 
 
-def _copy_corner_tris(tris, out: np.ndarray) -> bool:
+def _copy_corner_tris(tris, out: np.ndarray, n_corners: int) -> bool:
     """Copies Blender's corner_tris array into `out` when `tris` (Mesh.loop_triangles) is laid
     out as expected: items at consecutive int3 addresses whose values are what RNA's `loops`
-    says. False (nothing trusted) otherwise."""
+    says, all of them corners of the mesh. False (nothing trusted) otherwise."""
     n = len(out)
     first = tris[0].as_pointer()
     probes = sorted({0, 1 % n, n // 2, n - 1})
     if not first or any(tris[i].as_pointer() != first + _INT3_BYTES * i for i in probes):
         return False
     ctypes.memmove(out.ctypes.data, first, out.nbytes)
-    return all(tuple(tris[i].loops) == tuple(out[i].tolist()) for i in probes)
+    return all(tuple(tris[i].loops) == tuple(out[i].tolist()) for i in probes) and _indices_below(out, n_corners)
+
+
+def _indices_below(indices: np.ndarray, count: int) -> bool:
+    return indices.size == 0 or (int(indices.min()) >= 0 and int(indices.max()) < count)
+
+
+def _gather(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """values[indices] for indices known to be in range (Blender's own, or checked): numpy's
+    take without its per-element bounds handling, ~3× faster than fancy indexing."""
+    return np.take(values, indices, axis=0, mode="clip")
 
 
 class MeshInputs:
@@ -263,7 +274,7 @@ def convert_mesh(inputs: MeshInputs) -> dict:
         corners = np.arange(nc, dtype=np.int32).reshape(nt, 3)
     else:
         corners = corner_triangles(b_mesh, nt)
-    triangles = np.ascontiguousarray(inputs.corner_verts[corners])
+    triangles = _gather(inputs.corner_verts, corners)
     out = {"vertices": inputs.positions, "triangles": triangles}
     if inputs.normals is not None:
         out["normals"] = inputs.normals
@@ -273,7 +284,7 @@ def convert_mesh(inputs: MeshInputs) -> dict:
         out["uvs"] = inputs.uvs
         out["uv_indices"] = corners
     if inputs.face_materials is not None and nt:
-        ids = inputs.face_materials[inputs.tri_faces]
+        ids = _gather(inputs.face_materials, inputs.tri_faces)
         np.clip(ids, 0, max(inputs.n_slots - 1, 0), out=ids)
     else:
         ids = np.zeros(nt, np.int32)
@@ -293,7 +304,7 @@ def _shading_data(b_mesh, inputs: MeshInputs, corners: np.ndarray, triangles: np
         if id(read) not in made:
             domain, data = read
             if domain == "face":
-                made[id(read)] = {"domain": domain, "data": np.ascontiguousarray(data[inputs.tri_faces])}
+                made[id(read)] = {"domain": domain, "data": _gather(data, inputs.tri_faces)}
             elif domain == "corner":
                 made[id(read)] = {"domain": domain, "data": data, "indices": corners}
             else:
