@@ -107,7 +107,7 @@ class Content:
             self._hash == other._hash
             and self._shape == other._shape
             and len(self._parts) == len(other._parts)
-            and all(_same(a, b) for a, b in zip(self._parts, other._parts))
+            and all(_same(a, b) for a, b in zip(self._parts, other._parts, strict=True))
         )
 
 
