@@ -28,6 +28,9 @@ What is measured, each the best of --repeat runs (seconds, wall clock):
 - Cycles sync: from Cycles' first "Synchronizing object" status to its "Initializing" status
   (its own Blender → Cycles scene conversion, timed through `bpy.app.handlers.render_stats`).
 Both render() calls include Blender's render depsgraph evaluation (the same for both engines).
+Before those, a table of every way bpy 5.0 offers to read each mesh array the exporter needs
+(attribute buffers, the RNA collections, Blender's corner_tris copied in one go), and of the two
+ways of knowing a mesh was converted before (a SHA-1 of its inputs; comparing them).
 
 The material case (scene dict v2, addon/export/shading.py): a 200-node material built by script
 (19 blocks of Mapping, Noise, Voronoi, Math, Color Ramp, Mix, Hue/Saturation, Invert,
@@ -234,6 +237,57 @@ def measure(bpy, oc, export_mod, build, repeat: int) -> dict:
     return res
 
 
+def measure_mesh_reads(bpy, export_mod, scene, repeat: int) -> dict:
+    """Milliseconds (best of `repeat`) of each way bpy 5.0 offers to read the mesh arrays the
+    exporter needs, on the evaluated mesh of `scene`'s grid, and of the two ways of knowing it
+    was converted before (SHA-1 of the inputs, as before; comparing them with a stored copy)."""
+    import hashlib
+
+    import numpy as np
+
+    ob = next(o for o in scene.objects if o.type == "MESH")
+    me = ob.evaluated_get(bpy.context.evaluated_depsgraph_get()).data
+    nv, nc, nt = len(me.vertices), len(me.loops), len(me.loop_triangles)
+    uv_name = me.uv_layers.active.name
+
+    def read(collection, prop, n, dtype):
+        return lambda: collection.foreach_get(prop, np.empty(n, dtype))
+
+    ways = {
+        "positions: attributes['position'].data 'vector'": read(me.attributes["position"].data, "vector", 3 * nv,
+                                                                 np.float32),
+        "positions: vertices 'co'": read(me.vertices, "co", 3 * nv, np.float32),
+        "corner vertices: attributes['.corner_vert'].data 'value'": read(me.attributes[".corner_vert"].data, "value",
+                                                                          nc, np.int32),
+        "corner vertices: loops 'vertex_index'": read(me.loops, "vertex_index", nc, np.int32),
+        "triangle corners: loop_triangles 'loops'": read(me.loop_triangles, "loops", 3 * nt, np.int32),
+        "triangle vertices: loop_triangles 'vertices'": read(me.loop_triangles, "vertices", 3 * nt, np.int32),
+        "triangle corners: corner_tris copied in one go (mesh.corner_triangles)":
+            lambda: export_mod.mesh.corner_triangles(me, nt),
+        "triangle faces: loop_triangle_polygons 'value'": read(me.loop_triangle_polygons, "value", nt, np.int32),
+        "vertex normals: vertex_normals 'vector'": read(me.vertex_normals, "vector", 3 * nv, np.float32),
+        "UVs: uv_layers[…].uv 'vector'": read(me.uv_layers[uv_name].uv, "vector", 2 * nc, np.float32),
+        "UVs: attributes[…].data 'vector'": read(me.attributes[uv_name].data, "vector", 2 * nc, np.float32),
+    }
+    out = {name: 1e3 * C.best_of(fn, repeat)[0] for name, fn in ways.items()}
+    inputs = export_mod.mesh.MeshInputs(me, 1)
+    arrays = [a for a in (inputs.positions, inputs.corner_verts, inputs.tri_faces, inputs.normals, inputs.uvs)
+              if a is not None]
+
+    def sha1():
+        h = hashlib.sha1()
+        for a in arrays:
+            h.update(a.data.cast("B"))
+        return h.digest()
+
+    again = export_mod.mesh.MeshInputs(me, 1)
+    out["known before? SHA-1 of the inputs (%.0f MB)" % (sum(a.nbytes for a in arrays) / 1e6)] = \
+        1e3 * C.best_of(sha1, repeat)[0]
+    out["known before? inputs compared with the stored ones (cache.Content)"] = \
+        1e3 * C.best_of(lambda: again.content == inputs.content, repeat)[0]
+    return out
+
+
 def material_tree(bpy, n_nodes: int = 200):
     """A material of about `n_nodes` nodes, all reaching the output (see the module docstring)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -368,6 +422,10 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     base = baseline(bpy, args.repeat)
     print("empty scene render(): Cycles %.3f s, Optica %.3f s" % (base["cycles_empty_s"], base["optica_empty_s"]))
+    scene, label = mesh_scene(bpy, n_tris)
+    reads = measure_mesh_reads(bpy, export_mod, scene, max(3, args.repeat))
+    print("reading the mesh arrays, %s (best of %d):" % (label, max(3, args.repeat)))
+    print(C.format_table(["what", "ms"], [[k, "%.2f" % v] for k, v in reads.items()]))
     runs = []
     for build in (lambda: mesh_scene(bpy, n_tris), lambda: instances_scene(bpy, n_inst)):
         r = measure(bpy, oc, export_mod, build, args.repeat)
@@ -392,8 +450,8 @@ def main(argv=None) -> int:
     total = time.perf_counter() - t_start
     print("\ntotal %.0f s" % total)
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": info, "baseline": base, "runs": runs, "material": material,
-                                               "total_s": total}, indent=1, default=float))
+        Path(args.json).write_text(json.dumps({"machine": info, "baseline": base, "mesh_reads_ms": reads, "runs": runs,
+                                               "material": material, "total_s": total}, indent=1, default=float))
         print("wrote %s" % args.json)
     return 0
 

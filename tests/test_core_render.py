@@ -249,6 +249,22 @@ def square_ids_64x32():
     return expected
 
 
+def test_instance_groups_give_their_placements_their_own_materials():
+    """Two groups place the same square with other materials (each group's slot list is shared by
+    all its placements); a group without `materials` uses the mesh's own."""
+    d = square_scene(64, 32)
+    d["materials"]["red"] = {"base_color": [0.8, 0.1, 0.1], "specular": 0.0}
+    d["materials"]["blue"] = {"base_color": [0.1, 0.1, 0.8], "specular": 0.0}
+    at = [np.asarray(hs.trs((x, 0.0, 0.0)), np.float32) for x in (-1.25, 0.0, 1.25)]
+    d["instances"] = [{"geometry": "sq", "transforms": np.stack([at[0]] * 3), "materials": ["red"]},
+                      {"geometry": "sq", "transforms": at[1][None]},
+                      {"geometry": "sq", "transforms": at[2][None], "materials": ["blue"]}]
+    albedo = np.asarray(render(d, 1).albedo)
+    np.testing.assert_allclose(albedo[16, 12], (0.8, 0.1, 0.1), atol=1e-5)
+    np.testing.assert_allclose(albedo[16, 32], (0.2, 0.4, 0.6), atol=1e-5)
+    np.testing.assert_allclose(albedo[16, 52], (0.1, 0.1, 0.8), atol=1e-5)
+
+
 def test_orthographic_mapping_and_aovs():
     r = render(square_scene(64, 32), 2)
     assert np.asarray(r.color).shape == (32, 64, 4) and np.asarray(r.color).dtype == np.float32

@@ -190,6 +190,73 @@ def test_ngons_and_triangles_follow_blenders_triangulation(scene, exporter):
     np.testing.assert_array_equal(d["meshes"]["Tris"]["uv_indices"], loops)
 
 
+def test_triangle_corners_are_read_from_blenders_own_array(scene):
+    """mesh.corner_triangles copies Blender's corner_tris in one go; it equals what RNA's
+    per-item `loops` says, on the non-planar quads of a bent grid (whose split depends on the
+    positions) and on n-gons."""
+    mesh_module = export_package().mesh
+    n = 30
+    xs = np.linspace(-1.0, 1.0, n + 1)
+    verts = [(x, y, 0.0) for y in xs for x in xs] + [(2, 0, 0), (3, 0, 0), (3.5, 1, 0), (2.5, 2, 0), (1.5, 1, 0)]
+    faces = [(j * (n + 1) + i, j * (n + 1) + i + 1, (j + 1) * (n + 1) + i + 1, (j + 1) * (n + 1) + i)
+             for j in range(n) for i in range(n)]
+    k = (n + 1) ** 2
+    me = bpy.data.meshes.new("Bent")
+    me.from_pydata(verts, [], faces + [tuple(range(k, k + 5))])
+    ob = add(scene, "Bent", me)
+    ob.modifiers.new("Bend", "SIMPLE_DEFORM").deform_method = "BEND"
+    b_mesh = evaluated_mesh(ob)
+    _, loops = blender_triangles(b_mesh)
+    assert len(loops) == 2 * n * n + 3
+    corners = mesh_module.corner_triangles(b_mesh, len(loops))
+    assert corners.dtype == np.int32 and corners.flags.c_contiguous
+    np.testing.assert_array_equal(corners, loops)
+
+
+def test_triangle_corners_not_laid_out_as_expected_are_not_copied(scene):
+    """The in-place copy checks the layout first: items that are not consecutive int3s (here the
+    same triangles in reverse order) are refused, and the exporter falls back to RNA."""
+    mesh_module = export_package().mesh
+    b_mesh = evaluated_mesh(add(scene, "Cube", cube_mesh()))
+    _, loops = blender_triangles(b_mesh)
+    out = np.zeros_like(loops)
+    n_corners = len(b_mesh.loops)
+    assert not mesh_module._copy_corner_tris(list(reversed(b_mesh.loop_triangles)), out, n_corners)
+    assert not mesh_module._copy_corner_tris(b_mesh.loop_triangles, out, n_corners - 1)  # a corner beyond the mesh
+    assert mesh_module._copy_corner_tris(b_mesh.loop_triangles, out, n_corners)
+    np.testing.assert_array_equal(out, loops)
+
+
+def test_meshes_are_recognised_by_comparing_their_inputs():
+    """cache.Content: equal inputs are equal keys (arrays bit for bit), a single changed element
+    or a changed shape is not; NaN equals itself, -0.0 is not 0.0."""
+    Content = export_package().cache.Content
+    a = np.arange(300, dtype=np.float32).reshape(100, 3)
+    same = Content(("mesh", 100), (a.copy(), None, "UVMap"))
+    assert Content(("mesh", 100), (a, None, "UVMap")) == same and hash(Content(("mesh", 100), (a, None, "UVMap"))) == hash(same)
+    moved = a.copy()
+    moved[57, 1] += 1e-3  # not one of the fingerprint's samples: the full comparison decides
+    assert Content(("mesh", 100), (moved, None, "UVMap")) != same
+    assert Content(("mesh", 101), (a, None, "UVMap")) != same
+    assert Content(("mesh", 100), (a, None, "Other")) != same
+    assert Content(("mesh", 100), (a.reshape(300), None, "UVMap")) != same
+    nan = np.array([np.nan, 1.0], np.float32)
+    assert Content((), (nan,)) == Content((), (nan.copy(),))
+    assert Content((), (np.array([0.0], np.float32),)) != Content((), (np.array([-0.0], np.float32),))
+
+
+def test_separately_made_identical_meshes_share_one_conversion(scene, exporter):
+    add(scene, "A", grid_mesh("GridA"))
+    add(scene, "B", grid_mesh("GridB"), location=(3, 0, 0))
+    changed = grid_mesh("GridC")
+    changed.vertices[7].co.z += 0.25
+    add(scene, "C", changed, location=(6, 0, 0))
+    d = export(exporter)
+    assert exporter.last_stats["meshes_converted"] == 2 and exporter.last_stats["meshes_reused"] == 1
+    assert sorted(d["meshes"]) == ["GridA", "GridC"]
+    assert sorted((g["geometry"], len(g["transforms"])) for g in d["instances"]) == [("GridA", 2), ("GridC", 1)]
+
+
 def test_flat_mesh_has_no_normals(scene, exporter):
     add(scene, "Cube", cube_mesh())
     m = mesh_of(export(exporter))

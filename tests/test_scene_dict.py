@@ -778,3 +778,114 @@ def test_a_million_triangles_validate_save_and_load_quickly(tmp_path):
 
 def test_version_constant():
     assert SCENE_VERSION == 2
+
+
+# --------------------------------------------------------------------------------------------
+# The normalised form: marked, read-only, taken by the core as it is
+
+
+def test_normalised_scene_is_marked_and_read_only():
+    import copy
+    import pickle
+
+    from optica_core.scene import NormalisedScene, is_normalised
+
+    out = validate_scene(small_scene())
+    assert is_normalised(out) and not is_normalised(small_scene())
+    for change in (lambda: out.__setitem__("lights", {}), lambda: out.pop("lights"), lambda: out.update(x=1),
+                   lambda: out["render"].__setitem__("width", 8), lambda: out["meshes"]["Cube"].pop("uvs"),
+                   lambda: out["instances"].append({}), lambda: out["meshes"]["Cube"]["materials"].__setitem__(0, None)):
+        with pytest.raises(TypeError, match="read-only"):
+            change()
+    for copied in (dict(out), copy.copy(out), copy.deepcopy(out), pickle.loads(pickle.dumps(out))):
+        assert not is_normalised(copied) and type(copied) is dict
+        copied["lights"] = {}  # a copy is the caller's to change (and is validated again)
+    assert type(copy.deepcopy(out)["meshes"]["Cube"]) is dict
+    with pytest.raises(TypeError, match="validate_scene only"):
+        NormalisedScene({}, object())
+    assert is_normalised(validate_scene(out))  # validating it again is allowed, and gives a new one
+
+
+def test_renderer_takes_a_normalised_scene_without_validating_it_again(monkeypatch):
+    import optica_core as oc
+
+    calls = []
+    real = oc.validate_scene
+    monkeypatch.setattr(oc, "validate_scene", lambda *a, **k: calls.append(1) or real(*a, **k))
+    r = oc.Renderer(threads=1)
+    normalised = real(small_scene())
+    r.set_scene(normalised)
+    assert calls == [] and r.accumulate(1) == 1
+    r.set_scene(dict(normalised))  # a copy: validated again
+    assert calls == [1]
+
+
+def test_repeated_validations_skip_the_checks_of_the_very_same_arrays():
+    from optica_core.scene import CheckedArrays
+
+    checked = CheckedArrays()
+    d = small_scene()
+    first = validate_scene(d, checked=checked)
+    assert checked.reused == 0
+    again = validate_scene(d, checked=checked)
+    assert checked.reused > 5
+    cube, cube_again = first["meshes"]["Cube"], again["meshes"]["Cube"]
+    # float64/int64 input made float32/int32 copies once: the same copies again (so the core can keep the BVH)
+    assert cube_again["vertices"] is cube["vertices"] and cube_again["triangles"] is cube["triangles"]
+    # a different array at the same place is checked, whatever the last validation saw there
+    bad = d["meshes"]["Cube"]["triangles"].copy()
+    bad[3, 1] = 99
+    d["meshes"]["Cube"]["triangles"] = bad
+    with pytest.raises(ValueError, match=r"meshes\['Cube'\]\.triangles: index 99 out of range for 8 vertices"):
+        validate_scene(d, checked=checked)
+    d["meshes"]["Cube"]["vertices"] = d["meshes"]["Cube"]["vertices"].copy()
+    d["meshes"]["Cube"]["vertices"][0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"vertices: contains NaN"):
+        validate_scene(d, checked=checked)
+
+
+def test_renderer_keeps_the_bvh_of_a_float64_mesh_sent_again():
+    """Arrays converted by validation (float64 → float32) are the same objects on the next
+    set_scene of the same input, so the core reuses the geometry."""
+    import optica_core as oc
+
+    d = small_scene()
+    d["meshes"]["Cube"]["material_ids"] = np.array(d["meshes"]["Cube"]["material_ids"])
+    d["spheres"]["Dots"] = {key: np.array(value, np.float64) for key, value in d["spheres"]["Dots"].items()}
+    r = oc.Renderer(threads=1)
+    r.set_scene(d)
+    d2 = dict(d)
+    d2["camera"] = {"matrix": scenes.look_at((0, -6, 1), (0, 0, 0))}
+    r.set_scene(d2)
+    assert r.geometry_reused == 2  # the mesh and the sphere set
+
+
+def test_with_view_replaces_camera_and_render_and_shares_the_rest():
+    from optica_core.scene import is_normalised, with_view
+
+    normalised = validate_scene(small_scene())
+    view = with_view(normalised, {"matrix": scenes.look_at((0, -7, 2), (0, 0, 0))}, {"width": 8, "height": 6})
+    assert is_normalised(view) and view["render"]["width"] == 8 and view["render"]["region"] == (0, 0, 8, 6)
+    assert view["camera"]["lens"] == 50.0 and view["meshes"] is normalised["meshes"]
+    assert normalised["render"]["width"] == 32  # the original is untouched
+    with pytest.raises(ValueError, match=r"camera\.lens"):
+        with_view(normalised, {"matrix": np.eye(4), "lens": -1.0}, {"width": 8, "height": 6})
+    with pytest.raises(TypeError, match="read-only"):
+        view["render"]["width"] = 9
+    with pytest.raises(TypeError, match="validate_scene's result"):
+        with_view(small_scene(), {"matrix": np.eye(4)}, {"width": 8, "height": 6})
+
+
+@pytest.mark.parametrize("key", ["triangles", "uv_indices"])
+def test_indices_changed_in_place_after_validation_are_an_error_not_a_crash(key):
+    """Arrays of a scene must not change once handed over; if one does anyway, the native reader's
+    one remaining check (indices inside what they index) turns it into a ValueError."""
+    import optica_core as oc
+
+    d = small_scene()
+    d["meshes"]["Cube"]["uv_indices"] = np.array(d["meshes"]["Cube"]["triangles"], np.int32)
+    d["meshes"]["Cube"]["triangles"] = np.array(d["meshes"]["Cube"]["triangles"], np.int32)
+    normalised = validate_scene(d)
+    normalised["meshes"]["Cube"][key][5, 2] = 1_000_000  # the caller's own array, changed behind the validation
+    with pytest.raises(ValueError, match=rf"meshes\['Cube'\]\.{key}: index out of range"):
+        oc.Renderer(threads=1).set_scene(normalised)

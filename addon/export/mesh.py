@@ -27,19 +27,26 @@ of the mesh (the loop triangles, with the mesh's corner normals as custom normal
 computes MikkTSpace on its triangles), indexed per triangle corner.
 
 Cost, 1M triangles (500k quads) on the 2-core test machine: the attribute arrays (positions,
-corner vertices, normals, UVs) are memcpy-fast (1–4 ms each); the triangles' corners come
-from `loop_triangles.foreach_get('loops')`, an RNA getter per item (~130 ms), skipped when
-every face is already a triangle. (Re-deriving Blender's quad split in numpy — its
-`is_quad_flip_v3_first_third_fast` test with a safety margin — was measured at ~340 ms: slower.)
+corner vertices, normals, UVs) are memcpy-fast (1–4 ms each). The triangles' corners are
+Blender's own triangulation cache (`Mesh.corner_tris()`, an array of int3 that
+`loop_triangles` iterates in place), read in one copy from the address of its first item
+(~1 ms) after checking that the items really are consecutive int3s holding the values RNA
+reports; otherwise `loop_triangles.foreach_get('loops')`, which takes the per-item path (the
+property is read-only, so RNA's raw-array path refuses it: ~130–280 ms). Meshes of triangles
+only need neither. (Re-deriving Blender's quad split in numpy was measured at ~340 ms.)
+
+Whether a mesh is one already converted is decided by comparing its inputs (`MeshInputs.content`,
+cache.Content) with those of the stored meshes of the same shape, not by hashing them.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 
 import numpy as np
 
-from .cache import digest
+from .cache import Content
 
 # Attribute data types → (foreach_get property, numpy dtype, components); others are skipped.
 _ATTRIBUTE_TYPES = {
@@ -89,8 +96,44 @@ def _fix_normals(n: np.ndarray) -> None:
         n[bad] = (0.0, 0.0, 1.0)
 
 
+_INT3_BYTES = 12  # sizeof(blender::int3), one item of Mesh.corner_tris()
+
+
+def corner_triangles(b_mesh, n_triangles: int) -> np.ndarray:
+    """(T, 3) int32: the face corners of each of Blender's triangles (see the module docstring),
+    every one a valid corner index."""
+    out = np.empty((n_triangles, 3), np.int32)
+    if n_triangles and _copy_corner_tris(b_mesh.loop_triangles, out, len(b_mesh.loops)):
+        return out
+    b_mesh.loop_triangles.foreach_get("loops", out.ravel())
+    return out
+
+
+def _copy_corner_tris(tris, out: np.ndarray, n_corners: int) -> bool:
+    """Copies Blender's corner_tris array into `out` when `tris` (Mesh.loop_triangles) is laid
+    out as expected: items at consecutive int3 addresses whose values are what RNA's `loops`
+    says, all of them corners of the mesh. False (nothing trusted) otherwise."""
+    n = len(out)
+    first = tris[0].as_pointer()
+    probes = sorted({0, 1 % n, n // 2, n - 1})
+    if not first or any(tris[i].as_pointer() != first + _INT3_BYTES * i for i in probes):
+        return False
+    ctypes.memmove(out.ctypes.data, first, out.nbytes)
+    return all(tuple(tris[i].loops) == tuple(out[i].tolist()) for i in probes) and _indices_below(out, n_corners)
+
+
+def _indices_below(indices: np.ndarray, count: int) -> bool:
+    return indices.size == 0 or (int(indices.min()) >= 0 and int(indices.max()) < count)
+
+
+def _gather(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """values[indices] for indices known to be in range (Blender's own, or checked): numpy's
+    take without its per-element bounds handling, ~3× faster than fancy indexing."""
+    return np.take(values, indices, axis=0, mode="clip")
+
+
 class MeshInputs:
-    """The cheap arrays of an evaluated mesh (enough to know its content) and their digest."""
+    """The cheap arrays of an evaluated mesh, enough to know its content (`content`)."""
 
     __slots__ = (
         "positions",
@@ -101,7 +144,7 @@ class MeshInputs:
         "normals_domain",
         "uvs",
         "n_slots",
-        "digest",
+        "content",
         "mesh",
         "v2",
     )
@@ -140,21 +183,10 @@ class MeshInputs:
             _finite(self.uvs)
         _finite(self.positions)
         self.v2 = None if requests is None else ShadingInputs(b_mesh, layer, self.uvs, requests)
-        self.digest = digest(
-            "mesh",
-            nv,
-            nc,
-            nf,
-            nt,
-            n_slots,
-            self.normals_domain,
-            self.positions,
-            self.corner_verts,
-            self.tri_faces,
-            self.face_materials,
-            self.normals,
-            self.uvs,
-            *(() if self.v2 is None else self.v2.digest_parts()),
+        self.content = Content(
+            ("mesh", nv, nc, nf, nt, n_slots, self.normals_domain),
+            (self.positions, self.corner_verts, self.tri_faces, self.face_materials, self.normals, self.uvs)
+            + (() if self.v2 is None else self.v2.content_parts()),
         )
 
     @property
@@ -196,7 +228,7 @@ class ShadingInputs:
         # Non-finite coordinates (geometry nodes can make them) make it unusable: the core's own.
         self.texspace = texspace if all(math.isfinite(v) for v in texspace) else None
 
-    def digest_parts(self) -> tuple:
+    def content_parts(self) -> tuple:
         parts = [self.render_uv, self.render_color, self.tangent_uvs, self.texspace]
         for name, uv in self.uv_maps.items():
             parts += [name, uv]
@@ -225,11 +257,11 @@ def _read_attribute(b_mesh, name: str):
     return _DOMAINS[attr.domain], data
 
 
-def read_mesh(b_mesh, n_slots: int, requests=None) -> tuple[bytes, MeshInputs]:
+def read_mesh(b_mesh, n_slots: int, requests=None) -> tuple[Content, MeshInputs]:
     """The `read` half of a conversion for `ConvertedStore.fetch`; `requests`
     (shader_graph.Requests) for scene dict version 2, None for version 1."""
     inputs = MeshInputs(b_mesh, n_slots, requests)
-    return inputs.digest, inputs
+    return inputs.content, inputs
 
 
 def convert_mesh(inputs: MeshInputs) -> dict:
@@ -243,9 +275,8 @@ def convert_mesh(inputs: MeshInputs) -> dict:
         # Only triangles: Blender's triangle k is face k with its corners in order.
         corners = np.arange(nc, dtype=np.int32).reshape(nt, 3)
     else:
-        corners = np.empty((nt, 3), np.int32)
-        b_mesh.loop_triangles.foreach_get("loops", corners.ravel())
-    triangles = np.ascontiguousarray(inputs.corner_verts[corners])
+        corners = corner_triangles(b_mesh, nt)
+    triangles = _gather(inputs.corner_verts, corners)
     out = {"vertices": inputs.positions, "triangles": triangles}
     if inputs.normals is not None:
         out["normals"] = inputs.normals
@@ -255,7 +286,7 @@ def convert_mesh(inputs: MeshInputs) -> dict:
         out["uvs"] = inputs.uvs
         out["uv_indices"] = corners
     if inputs.face_materials is not None and nt:
-        ids = inputs.face_materials[inputs.tri_faces]
+        ids = _gather(inputs.face_materials, inputs.tri_faces)
         np.clip(ids, 0, max(inputs.n_slots - 1, 0), out=ids)
     else:
         ids = np.zeros(nt, np.int32)
@@ -275,7 +306,7 @@ def _shading_data(b_mesh, inputs: MeshInputs, corners: np.ndarray, triangles: np
         if id(read) not in made:
             domain, data = read
             if domain == "face":
-                made[id(read)] = {"domain": domain, "data": np.ascontiguousarray(data[inputs.tri_faces])}
+                made[id(read)] = {"domain": domain, "data": _gather(data, inputs.tri_faces)}
             elif domain == "corner":
                 made[id(read)] = {"domain": domain, "data": data, "indices": corners}
             else:

@@ -2,9 +2,11 @@
 """The viewport's sampling thread: one per session; the only code that touches its renderer
 and denoiser, never bpy. It takes the newest job, publishes images, and rests when done.
 
-After every change, one sample at 4× the pixel size, one at 2×, then progressive batches at
-full resolution (Cycles' reduced-resolution start; batches of the shared `sampling.SampleLoop`)
-up to the viewport's sample count. With the denoiser on, the image is denoised (OIDN through
+After every change, one sample at 4× the pixel size (more when the scene is heavy, see
+`start_pixel_size`), one at half that, …, then progressive batches at full resolution (Cycles'
+reduced-resolution start; batches of the shared `sampling.SampleLoop`) up to the viewport's
+sample count. The job's scene is validated once; each film size only replaces its camera and
+render settings (`optica_core.scene.with_view`). With the denoiser on, the image is denoised (OIDN through
 the shared `DenoiserSlot`, quality `viewport_denoiser_quality`) from `denoiser_start` samples
 on, as often as the denoiser's cost allows, and at the end. Every image is a `DrawFrame` (an
 optica_core.sinks Frame) published through the session (`ViewportSession.publish`: stamped with
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optica_core.scene import CheckedArrays, validate_scene, with_view
 from optica_core.sinks import Frame
 
 from ..sampling import DenoiserSlot, Limits, RendererSlot, SampleLoop, denoiser_problem
@@ -29,15 +32,40 @@ from .framing import ViewFrame
 log = logging.getLogger(__name__)
 
 PIXEL_STEPS = (4, 2, 1)  # reduced-resolution start after every change, as Cycles does
+# A heavier scene starts coarser, as Cycles' viewport does (RenderScheduler: the start divider
+# from the measured time per sample, the long side kept at 128 pixels or more): the first image
+# after a change is one sample that should take at most this long.
+FIRST_SAMPLE_SECONDS = 0.010
+MIN_LONG_SIDE = 128
 BATCH_SECONDS = 0.1  # target duration of one full-resolution accumulate() batch
 DENOISE_INTERVAL = 0.5  # seconds between viewport denoises (at least 2× their cost)
 JOIN_SECONDS = 5.0  # how long stop() waits for the worker
 ALIVE_POLL = 0.5  # how often a resting worker checks that its engine still exists
 
 
-def pixel_sizes(base: int) -> tuple[int, ...]:
-    """The pixel sizes of one job: PIXEL_STEPS times Blender's viewport pixel size."""
-    return tuple(step * max(1, base) for step in PIXEL_STEPS)
+def pixel_sizes(base: int, start: int = PIXEL_STEPS[0]) -> tuple[int, ...]:
+    """The pixel sizes of one job, times Blender's viewport pixel size `base`: `start`, then
+    halved down to 1 (4, 2, 1 by default)."""
+    steps = [max(1, start)]
+    while steps[-1] > 1:
+        steps.append(steps[-1] // 2)
+    return tuple(step * max(1, base) for step in steps)
+
+
+def start_pixel_size(seconds_per_pixel: float | None, size: tuple[int, int], base: int = 1) -> int:
+    """The first step of `pixel_sizes` for a film of `size` region pixels: PIXEL_STEPS[0], or
+    the coarser step whose one sample is predicted (from the measured seconds per film pixel and
+    sample) to take FIRST_SAMPLE_SECONDS, as long as the long side keeps MIN_LONG_SIDE pixels."""
+    first = PIXEL_STEPS[0]
+    if not seconds_per_pixel or seconds_per_pixel <= 0:
+        return first
+    base = max(1, base)
+    pixels = max(1, size[0]) * max(1, size[1]) / (base * base)
+    coarsest = max(first, max(size) // (MIN_LONG_SIDE * base))
+    step = first
+    while step < coarsest and seconds_per_pixel * pixels / (step * step) > FIRST_SAMPLE_SECONDS:
+        step += 1
+    return step
 
 
 @dataclass(frozen=True)
@@ -119,6 +147,7 @@ class _Progress:
 
     sizes: tuple = PIXEL_STEPS
     index: int = 0  # into sizes
+    scene: dict | None = None  # the job's scene, validated once (an optica_core NormalisedScene)
     scene_set: bool = False
     rect: tuple = (0, 0, 1, 1)
     loop: SampleLoop | None = None  # the full-resolution sampling
@@ -152,6 +181,8 @@ class Worker(threading.Thread):
         self._pending: Job | None = None
         self._posted_at = 0.0
         self._renderers = RendererSlot()
+        self._checked = CheckedArrays()  # the arrays of the last job's scene, checked once
+        self._seconds_per_pixel = None  # one sample of one film pixel, measured at a reduced size
         self._denoisers = DenoiserSlot()
         self._denoiser_failed = False
         self.frame: DrawFrame | None = None
@@ -237,7 +268,8 @@ class Worker(threading.Thread):
         while not self._should_stop():
             new = self._take()
             if new is not None:
-                job, state = new, _Progress(sizes=pixel_sizes(new.base_pixel_size))
+                start = start_pixel_size(self._seconds_per_pixel, new.frame.rect[2:], new.base_pixel_size)
+                job, state = new, _Progress(sizes=pixel_sizes(new.base_pixel_size, start))
                 st = self.stats.get(job.generation)
                 if st is not None:
                     st.taken = time.perf_counter()
@@ -302,8 +334,12 @@ class Worker(threading.Thread):
     def _reduced_sample(self, r, job: Job, st: JobStats, state: _Progress, settings: Settings) -> None:
         t = time.perf_counter()
         r.accumulate(1)
+        seconds = time.perf_counter() - t
         if st.first_accumulate is None:
-            st.first_accumulate = time.perf_counter() - t
+            st.first_accumulate = seconds
+        if r.samples >= 1 and state.index == 0:  # a whole sample: what the next job's start is chosen by
+            fw, fh = job.frame.at(state.pixel_size)[1]
+            self._seconds_per_pixel = seconds / (fw * fh)
         if self._pending is None and r.samples >= 1:
             self._publish(job, st, state, r.color, denoised=False, target=settings.samples)
             state.index += 1
@@ -338,13 +374,13 @@ class Worker(threading.Thread):
             self.published.set()
 
     def _set_scene(self, r, job: Job, st: JobStats, state: _Progress) -> None:
-        cam, (fw, fh), state.rect = job.frame.at(state.pixel_size)
-        d = dict(job.scene)
-        d["camera"] = cam
-        d["render"] = {k: v for k, v in (job.scene.get("render") or {}).items() if k != "region"}
-        d["render"].update(width=fw, height=fh)
         t = time.perf_counter()
-        r.set_scene(d)
+        if state.scene is None:
+            state.scene = validate_scene(job.scene, checked=self._checked)
+        cam, (fw, fh), state.rect = job.frame.at(state.pixel_size)
+        render = {k: v for k, v in state.scene["render"].items() if k != "region"}
+        render.update(width=fw, height=fh)
+        r.set_scene(with_view(state.scene, cam, render))
         st.set_scene_seconds.append(time.perf_counter() - t)
         if st.geometry_reused is None:
             st.geometry_reused = r.geometry_reused

@@ -9,7 +9,7 @@ from . import _native
 from . import scenes, shading
 from .io import load_scene, save_scene
 from .programs import ProgramCache
-from .scene import SCENE_VERSION, SceneWarning, validate_scene
+from .scene import SCENE_VERSION, CheckedArrays, SceneWarning, is_normalised, validate_scene
 
 __all__ = ["Renderer", "SceneWarning", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION", "scenes",
            "shading"]
@@ -42,15 +42,17 @@ class Renderer:
         self._native = _native.Renderer(int(threads))
         self._scene = None
         self._programs = ProgramCache()
+        self._checked = CheckedArrays()
 
     @property
     def threads(self) -> int:
         return self._native.threads
 
     def set_scene(self, scene: dict) -> None:
-        """Validates `scene`, compiles its shaders (unchanged ones are reused), builds its BVHs
-        and clears the film."""
-        valid = validate_scene(scene)
+        """Validates `scene` (unless it is validate_scene's result; arrays checked by the last
+        call are not checked again), compiles its shaders (unchanged ones are reused), builds
+        its BVHs (unchanged geometry keeps its own) and clears the film."""
+        valid = scene if is_normalised(scene) else validate_scene(scene, checked=self._checked)
         self._native.set_scene(valid, self._programs.for_scene(valid))
         self._scene = valid
 

@@ -22,6 +22,13 @@ The input is never modified. Every problem raises `ValueError` whose message sta
 key path, e.g. ``meshes['Cube'].triangles: index 12 out of range for 8 vertices``. Checks of
 large arrays are vectorised (a few passes of numpy reductions), so a million-triangle mesh
 validates in milliseconds.
+
+The result is a `NormalisedScene`: its dicts and lists refuse changes, and its arrays, as
+every array of a scene, are never to be changed once handed over (docs/core-api.md). `Renderer.set_scene` and the
+native reader take it as it is, without checking it again; a copy (`dict(scene)`, `copy`,
+`pickle`) is a plain dict again and is validated again. `CheckedArrays` lets repeated
+validations (the viewport sends whole scenes after every edit) skip the checks of arrays that are
+the very objects an earlier validation checked.
 """
 
 from __future__ import annotations
@@ -47,17 +54,127 @@ class SceneWarning(UserWarning):
     """An unknown key that `validate_scene(d, strict=False)` dropped."""
 
 
-def validate_scene(d: dict, strict: bool = True) -> dict:
+def validate_scene(d: dict, strict: bool = True, *, checked: CheckedArrays | None = None) -> NormalisedScene:
     """Check a scene dictionary and return a new, normalised copy (see the module docstring).
 
     strict=False turns unknown keys into `SceneWarning`s (the keys are dropped) instead of
-    errors; every other problem is an error either way.
+    errors; every other problem is an error either way. `checked`: arrays checked by earlier
+    validations, reused and updated (one per renderer).
     """
-    validator = _Validator(strict)
+    validator = _Validator(strict, checked)
+    if checked is not None:
+        checked.begin()
     scene = validator.scene(d)
+    if checked is not None:
+        checked.end()
     for message in validator.warnings:
         warnings.warn(message, SceneWarning, stacklevel=2)
-    return scene
+    return NormalisedScene(_frozen(scene), _MARK)
+
+
+def with_view(scene: NormalisedScene, camera: dict, render: dict) -> NormalisedScene:
+    """Normalised `scene` with another camera and render settings (both validated), everything
+    else shared as it is: one validated scene rendered at several film sizes (the viewport's
+    reduced-resolution start) is checked once."""
+    if not is_normalised(scene):
+        raise TypeError("with_view: expected validate_scene's result")
+    validator = _Validator(strict=True)
+    out = dict(scene)
+    out["render"] = _frozen(validator.render(render))
+    out["camera"] = _frozen(validator.camera(camera))
+    return NormalisedScene(out, _MARK)
+
+
+def is_normalised(d) -> bool:
+    """Whether `d` is validate_scene's own result (not a copy of one)."""
+    return type(d) is NormalisedScene
+
+
+# --------------------------------------------------------------------------------------------
+# The normalised form: read-only containers, marked
+
+
+_MARK = object()  # only validate_scene makes NormalisedScenes
+
+
+def _refuse(self, *args, **kwargs):
+    raise TypeError("a normalised scene is read-only: change a copy (dict(scene)), which is validated again")
+
+
+class _ReadOnlyDict(dict):
+    """A dict that refuses changes; copies of it (dict(), copy, pickle) are plain dicts."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return dict, (dict(self),)
+
+    def __copy__(self):
+        return dict(self)
+
+
+class _ReadOnlyList(list):
+    """A list that refuses changes; copies of it are plain lists."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = clear = extend = insert = pop = remove = reverse = sort = _refuse
+
+    def __reduce__(self):
+        return list, (list(self),)
+
+    def __copy__(self):
+        return list(self)
+
+
+class NormalisedScene(_ReadOnlyDict):
+    """validate_scene's result (see the module docstring): the only dict the core reads as it is."""
+
+    __slots__ = ()
+
+    def __init__(self, scene: dict, mark):
+        if mark is not _MARK:
+            raise TypeError("NormalisedScene is made by validate_scene only")
+        dict.__init__(self, scene)
+
+
+def _frozen(value):
+    """`value` with every dict and list made read-only (arrays and other values as they are)."""
+    if isinstance(value, dict):
+        return _ReadOnlyDict((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return _ReadOnlyList(_frozen(v) for v in value)
+    return value
+
+
+class CheckedArrays:
+    """Results of the array checks of the last validation, by the identity of the array checked
+    and the check's arguments. A check's result is reused only for the very same array object
+    (kept referenced here, so its id cannot be taken by another array): arrays are never changed
+    once handed to the core. Entries the last validation did not use are dropped."""
+
+    def __init__(self):
+        self._last: dict = {}
+        self._now: dict = {}
+        self.reused = 0  # checks the last validation skipped
+
+    def begin(self) -> None:
+        self._now, self.reused = {}, 0
+
+    def end(self) -> None:
+        self._last, self._now = self._now, {}
+
+    def run(self, value: np.ndarray, key: tuple, check: Callable[[], Any]):
+        k = (id(value),) + key
+        hit = self._now.get(k) or self._last.get(k)
+        if hit is not None and hit[0] is value:
+            self.reused += 1
+        else:
+            hit = (value, check())
+        self._now[k] = hit
+        return hit[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,14 +278,14 @@ _MATERIAL_V1_FIELDS = {
 }
 
 _TEXTURE_V1_FIELDS = {
-    "pixels": _Field(lambda v, p, _: _read_pixels(v, p)),
+    "pixels": _Field(lambda v, p, ctx: ctx.array(_read_pixels, v, p)),
     "colorspace": _choice_field("colorspace", ("linear", "srgb"), _DERIVED),
     "interpolation": _choice_field("interpolation", ("linear", "closest"), "linear"),
     "extension": _choice_field("extension", ("repeat", "extend", "clip"), "repeat"),
 }
 
 _TEXTURE_FIELDS = {
-    "pixels": _Field(lambda v, p, _: _read_pixels(v, p)),
+    "pixels": _Field(lambda v, p, ctx: ctx.array(_read_pixels, v, p)),
     "colorspace": _choice_field("colorspace", ("srgb", "linear", "non_color"), _DERIVED),
     "alpha_mode": _choice_field("alpha mode", ("STRAIGHT", "PREMUL", "CHANNEL_PACKED", "NONE"), "STRAIGHT"),
 }
@@ -242,13 +359,26 @@ class _GeometryInfo:
 
 
 class _Validator:
-    def __init__(self, strict: bool):
+    def __init__(self, strict: bool, checked: CheckedArrays | None = None):
         self.strict = strict
+        self.checked = checked
         self.warnings: list[str] = []
         self.textures: dict = {}
         self.materials: dict = {}
         self.geometry: dict[str, _GeometryInfo] = {}
         self.next_object_id = 0
+
+    # -- arrays
+
+    def array(self, check: Callable, value, path: str, *args, **kwargs):
+        """check(value, path, *args, **kwargs), a pure check of an array, or its result from an
+        earlier validation of the very same array with the same arguments (CheckedArrays).
+        Callable arguments (message helpers) do not take part in the key."""
+        if self.checked is None or not isinstance(value, np.ndarray):
+            return check(value, path, *args, **kwargs)
+        key = (check, path, tuple(a for a in args if not callable(a)),
+               tuple((k, v) for k, v in kwargs.items() if not callable(v)))
+        return self.checked.run(value, key, lambda: check(value, path, *args, **kwargs))
 
     # -- keys
 
@@ -408,12 +538,13 @@ class _Validator:
     def mesh(self, d, path: str, name: str) -> dict:
         self.check_keys(d, path, _MESH_KEYS if self.version > 1 else _MESH_V1_KEYS,
                         required=("vertices", "triangles"))
-        vertices = read_float_array(d["vertices"], f"{path}.vertices", ("V", 3))
-        triangles = read_index_array(d["triangles"], f"{path}.triangles", ("T", 3), len(vertices), "vertices")
+        vertices = self.array(read_float_array, d["vertices"], f"{path}.vertices", ("V", 3))
+        triangles = self.array(read_index_array, d["triangles"], f"{path}.triangles", ("T", 3), len(vertices),
+                               "vertices")
         normals, normal_indices = self.indexed_attribute(d, path, "normals", "normal_indices", "N", 3,
                                                          triangles, len(vertices))
         if normals is not None:
-            _check_normal_lengths(normals, f"{path}.normals")
+            self.array(_check_normal_lengths, normals, f"{path}.normals")
         uvs, uv_indices = self.indexed_attribute(d, path, "uvs", "uv_indices", "U", 2, triangles, len(vertices))
         materials = read_names(d.get("materials", []), f"{path}.materials", self.materials, "material")
         material_ids, highest = self.material_ids(d.get("material_ids"), f"{path}.material_ids", len(triangles),
@@ -445,9 +576,9 @@ class _Validator:
 
         def tangent_set(item, item_path):
             self.check_keys(item, item_path, ("data", "indices"), required=("data", "indices"))
-            data = read_float_array(item["data"], f"{item_path}.data", ("N", 4))
-            indices = read_index_array(item["indices"], f"{item_path}.indices", ("T", 3), len(data), "tangents",
-                                       rows=len(triangles), rows_from=" (as triangles)")
+            data = self.array(read_float_array, item["data"], f"{item_path}.data", ("N", 4))
+            indices = self.array(read_index_array, item["indices"], f"{item_path}.indices", ("T", 3), len(data),
+                                 "tangents", rows=len(triangles), rows_from=" (as triangles)")
             return {"data": data, "indices": indices}
 
         uv_maps = named_dicts("uv_maps", uv_map)
@@ -466,16 +597,15 @@ class _Validator:
         """{"domain", "data" (N, C) or (N,), "indices" (corner domain)} -> data as f32 (N, C)."""
         self.check_keys(d, path, ("domain", "data", "indices"), required=("domain", "data"))
         domain = read_choice(d["domain"], f"{path}.domain", "attribute domain", _ATTRIBUTE_DOMAINS)
-        data = as_array(d["data"], f"{path}.data", "a float array of shape (N, C)")
-        data = read_float_array(data.reshape(-1, 1) if data.ndim == 1 else data, f"{path}.data", ("N", "C"))
+        data = self.array(_read_attribute_data, d["data"], f"{path}.data")
         if not 1 <= data.shape[1] <= 4:
             fail(f"{path}.data", f"expected 1 to 4 channels, got shape {data.shape}")
         indices = None
         if domain == "corner":
             if d.get("indices") is None:
                 fail(path, "missing required key 'indices' (corner data is indexed per triangle corner)")
-            indices = read_index_array(d["indices"], f"{path}.indices", ("T", 3), len(data), "rows of data",
-                                       rows=len(triangles), rows_from=" (as triangles)")
+            indices = self.array(read_index_array, d["indices"], f"{path}.indices", ("T", 3), len(data),
+                                 "rows of data", rows=len(triangles), rows_from=" (as triangles)")
         elif d.get("indices") is not None:
             fail(f"{path}.indices", f"only corner attributes have indices (this one is per {domain})")
         rows = {"point": n_vertices, "face": len(triangles)}.get(domain)
@@ -489,8 +619,7 @@ class _Validator:
             fail(path, f"expected a string or None, got {show(value)}")
         return value
 
-    @staticmethod
-    def indexed_attribute(d, path, values_key, indices_key, letter, columns, triangles, n_vertices):
+    def indexed_attribute(self, d, path, values_key, indices_key, letter, columns, triangles, n_vertices):
         """Per-corner data stored as values plus (T, 3) indices; without indices the values are
         per vertex and the triangles index them (the normalised form then shares `triangles`)."""
         values, indices = d.get(values_key), d.get(indices_key)
@@ -498,46 +627,42 @@ class _Validator:
             if indices is not None:
                 fail(f"{path}.{indices_key}", f"given without {values_key}")
             return None, None
-        values = read_float_array(values, f"{path}.{values_key}", (letter, columns))
+        values = self.array(read_float_array, values, f"{path}.{values_key}", (letter, columns))
         if indices is None:
             if len(values) != n_vertices:
                 fail(f"{path}.{values_key}", f"expected {n_vertices} rows, one per vertex (there are no "
                                               f"{indices_key}), got {len(values)}")
             return values, triangles
-        indices = read_index_array(indices, f"{path}.{indices_key}", ("T", 3), len(values), values_key,
-                                    rows=len(triangles), rows_from=" (as triangles)")
+        indices = self.array(read_index_array, indices, f"{path}.{indices_key}", ("T", 3), len(values), values_key,
+                             rows=len(triangles), rows_from=" (as triangles)")
         return values, indices
 
-    @staticmethod
-    def material_ids(value, path: str, n_triangles: int, materials: list):
+    def material_ids(self, value, path: str, n_triangles: int, materials: list):
         """(T,) slot indices into `materials` (all 0 when it is empty); returns (ids, highest id).
 
         Absent ids stay None (meaning all 0) rather than a fresh zeros array, so the same mesh
         validated twice has the same arrays and the core can reuse its BVH."""
         if value is None:
             return None, 0
-        ids, lowest, highest = read_int_array(value, path, ("T",), rows=n_triangles, rows_from=" (as triangles)")
+        ids, lowest, highest = self.array(read_int_array, value, path, ("T",), rows=n_triangles,
+                                          rows_from=" (as triangles)")
         if lowest is None:
-            return to_int32(ids, path, None, None), 0
+            return self.array(to_int32, ids, path, None, None), 0
         if not materials and (lowest != 0 or highest != 0):
             fail(path, f"index {lowest or highest} but the mesh has no materials (only 0 is allowed)")
         if materials and (lowest < 0 or highest >= len(materials)):
             fail(path, f"index {lowest if lowest < 0 else highest} out of range for {len(materials)} materials")
-        return to_int32(ids, path, lowest, highest), highest
+        return self.array(to_int32, ids, path, lowest, highest), highest
 
     def spheres(self, d, path: str, name: str) -> dict:
         if name in self.geometry:
             fail(path, "name already used by a mesh (meshes and spheres share one namespace)")
         self.check_keys(d, path, _SPHERE_KEYS, required=("centers", "radii"))
-        centers = read_float_array(d["centers"], f"{path}.centers", ("N", 3))
-        radii = read_float_array(d["radii"], f"{path}.radii", ("N",), rows=len(centers), rows_from=" (as centers)")
-        if radii.size and radii.min() <= 0:
-            fail(f"{path}.radii", f"expected radii > 0, got {radii.min():g}")
+        centers = self.array(read_float_array, d["centers"], f"{path}.centers", ("N", 3))
+        radii = self.array(_read_radii, d["radii"], f"{path}.radii", len(centers))
         colors = d.get("colors")
         if colors is not None:
-            colors = read_float_array(colors, f"{path}.colors", ("N", 3), rows=len(centers), rows_from=" (as centers)")
-            if colors.size and (colors.min() < 0 or colors.max() > 1):
-                fail(f"{path}.colors", "expected values in [0, 1]")
+            colors = self.array(_read_sphere_colors, colors, f"{path}.colors", len(centers))
         material = read_name(d.get("material"), f"{path}.material", self.materials, "material")
         self.geometry[name] = _GeometryInfo("spheres", [material], 0)
         return {"centers": centers, "radii": radii, "colors": colors, "material": material}
@@ -558,7 +683,8 @@ class _Validator:
         if name not in self.geometry:
             fail(f"{path}.geometry", f"no mesh or sphere set named {name!r}")
         info = self.geometry[name]
-        transforms = read_matrices(d["transforms"], f"{path}.transforms", lambda i: f"{path}.transforms[{i}]")
+        transforms = self.array(read_matrices, d["transforms"], f"{path}.transforms",
+                                lambda i: f"{path}.transforms[{i}]")
         count = len(transforms)
         object_ids = self.object_ids(d.get("object_ids"), f"{path}.object_ids", count)
         if "materials" in d:
@@ -580,17 +706,19 @@ class _Validator:
         self.check_keys(value, path, ("color", "pass_index", "random"))
         color = value.get("color")
         color = (np.ones((count, 4), np.float32) if color is None else
-                 read_float_array(color, f"{path}.color", ("N", 4), rows=count, rows_from=" (as transforms)"))
+                 self.array(read_float_array, color, f"{path}.color", ("N", 4), rows=count,
+                            rows_from=" (as transforms)"))
         index = value.get("pass_index")
         if index is None:
             index = np.zeros(count, np.int32)
         else:
-            ids, lowest, highest = read_int_array(index, f"{path}.pass_index", ("N",), rows=count,
-                                                  rows_from=" (as transforms)")
-            index = to_int32(ids, f"{path}.pass_index", lowest, highest)
+            ids, lowest, highest = self.array(read_int_array, index, f"{path}.pass_index", ("N",), rows=count,
+                                              rows_from=" (as transforms)")
+            index = self.array(to_int32, ids, f"{path}.pass_index", lowest, highest)
         random = value.get("random")
         random = (np.zeros(count, np.float32) if random is None else
-                  read_float_array(random, f"{path}.random", ("N",), rows=count, rows_from=" (as transforms)"))
+                  self.array(read_float_array, random, f"{path}.random", ("N",), rows=count,
+                             rows_from=" (as transforms)"))
         return {"color": color, "pass_index": index, "random": random}
 
     def object_ids(self, value, path: str, count: int) -> np.ndarray:
@@ -599,10 +727,11 @@ class _Validator:
         self.next_object_id += count
         if value is None:
             return np.arange(first, first + count, dtype=np.int32)
-        ids, lowest, highest = read_int_array(value, path, ("N",), rows=count, rows_from=" (as transforms)")
+        ids, lowest, highest = self.array(read_int_array, value, path, ("N",), rows=count,
+                                          rows_from=" (as transforms)")
         if lowest is not None and lowest < 0:
             fail(path, f"expected ids >= 0 (-1 means 'no hit'), got {lowest}")
-        return to_int32(ids, path, lowest, highest)
+        return self.array(to_int32, ids, path, lowest, highest)
 
     # -- lights
 
@@ -629,6 +758,26 @@ class _Validator:
             fail(f"{path}.size_y", f"a {shape} area light has size_y = size_x = {out['size_x']:g}, got "
                                     f"{out['size_y']:g} (use shape 'rectangle' or 'ellipse')")
         out["size_y"] = out["size_x"]
+
+
+def _read_attribute_data(value, path: str) -> np.ndarray:
+    """(N,) or (N, C) real data → C-contiguous float32 (N, C)."""
+    data = as_array(value, path, "a float array of shape (N, C)")
+    return read_float_array(data.reshape(-1, 1) if data.ndim == 1 else data, path, ("N", "C"))
+
+
+def _read_radii(value, path: str, count: int) -> np.ndarray:
+    radii = read_float_array(value, path, ("N",), rows=count, rows_from=" (as centers)")
+    if radii.size and radii.min() <= 0:
+        fail(path, f"expected radii > 0, got {radii.min():g}")
+    return radii
+
+
+def _read_sphere_colors(value, path: str, count: int) -> np.ndarray:
+    colors = read_float_array(value, path, ("N", 3), rows=count, rows_from=" (as centers)")
+    if colors.size and (colors.min() < 0 or colors.max() > 1):
+        fail(path, "expected values in [0, 1]")
+    return colors
 
 
 def _check_normal_lengths(normals: np.ndarray, path: str):

@@ -176,10 +176,14 @@ void Scene::build_geometry_bvhs(ThreadPool &pool) {
 
 void Scene::build_instances(ThreadPool &pool) {
   slot_materials_.clear();
-  std::vector<uint32_t> geometry_slot_base(geometries.size());
+  std::vector<uint32_t> geometry_slot_base(geometries.size()), instance_slot_base(instance_slots.size());
   for (size_t g = 0; g < geometries.size(); ++g) {
     geometry_slot_base[g] = uint32_t(slot_materials_.size());
     slot_materials_.insert(slot_materials_.end(), geometry_slots[g].begin(), geometry_slots[g].end());
+  }
+  for (size_t l = 0; l < instance_slots.size(); ++l) {
+    instance_slot_base[l] = uint32_t(slot_materials_.size());
+    slot_materials_.insert(slot_materials_.end(), instance_slots[l].begin(), instance_slots[l].end());
   }
   instance_views_.resize(instances.size());
   std::vector<Aabb> boxes;
@@ -195,13 +199,12 @@ void Scene::build_instances(ThreadPool &pool) {
     for (int c = 0; c < 4; ++c) v.color[c] = src.color[c];
     v.pass_index = src.pass_index;
     v.random = src.random;
-    if (src.slots.empty()) {
+    if (src.slot_list < 0 || instance_slots[src.slot_list].empty()) {
       v.slot_base = geometry_slot_base[src.geometry];
       v.slot_count = uint32_t(geometry_slots[src.geometry].size());
     } else {
-      v.slot_base = uint32_t(slot_materials_.size());
-      v.slot_count = uint32_t(src.slots.size());
-      slot_materials_.insert(slot_materials_.end(), src.slots.begin(), src.slots.end());
+      v.slot_base = instance_slot_base[src.slot_list];
+      v.slot_count = uint32_t(instance_slots[src.slot_list].size());
     }
     const GeometryData &g = *geometries[src.geometry];
     if (g.primitive_count() == 0) continue;

@@ -69,7 +69,7 @@ struct InstanceData {
   Affine xfm;
   uint32_t geometry = 0;
   int32_t object_id = 0;
-  std::vector<int32_t> slots;  // empty: the geometry's
+  int32_t slot_list = -1;  // into Scene::instance_slots; -1: the geometry's own slots
   float color[4] = {1, 1, 1, 1};
   float pass_index = 0, random = 0;
 };
@@ -109,6 +109,9 @@ class Scene {
   // Material slots per geometry (global material indices), used unless an instance
   // overrides them. Per scene, since material indices are.
   std::vector<std::vector<int32_t>> geometry_slots;
+  // Slot lists that instances use instead of their geometry's: one per instance group, shared
+  // by its instances (10,000 placements do not make 10,000 copies).
+  std::vector<std::vector<int32_t>> instance_slots;
   std::vector<InstanceData> instances;
   std::vector<ShaderProgram> materials;  // [0] is the default material
   ShaderProgram world;

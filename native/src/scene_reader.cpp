@@ -1,8 +1,13 @@
 // Reads a validated scene dictionary (docs/scene-dict.md) into a Scene. Validation has
-// already happened in Python (optica_core.scene); anything still wrong here is reported as
-// a ValueError naming the key, never a crash.
+// already happened in Python (optica_core.scene: a NormalisedScene, whose values have their
+// types, shapes and ranges); anything still wrong here is reported as a ValueError naming the
+// key, never a crash. The one per-element check kept is that indices stay inside what they
+// index (one vectorised pass, only for geometry read rather than reused): a scene's arrays can
+// still be changed in place after validation by whoever holds them, and an index out of range
+// would read outside memory.
 #include "scene_reader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -67,6 +72,14 @@ std::vector<T> copy_rows(const FloatArray &a) {
 }
 std::vector<int32_t> copy_ints(const IntArray &a) {
   return std::vector<int32_t>(a.data(), a.data() + a.size());
+}
+
+// Whether every index in [p, p + n) is in [0, limit): an unsigned maximum (negative values
+// wrap above any limit), which the compiler vectorises.
+bool indices_below(const int32_t *p, size_t n, size_t limit) {
+  uint32_t highest = 0;
+  for (size_t i = 0; i < n; ++i) highest = std::max(highest, uint32_t(p[i]));
+  return n == 0 || size_t(highest) < limit;
 }
 
 Affine affine_from(const FloatArray &m, const std::string &path) {
@@ -349,8 +362,7 @@ struct Reader {
     g.tri_idx = copy_ints(tris);
     if (g.tri_idx.size() % 3) fail(p + ".triangles", "expected shape (T, 3)");
     size_t nv = g.vertices.size(), nt = g.tri_idx.size() / 3;
-    for (int32_t i : g.tri_idx)
-      if (i < 0 || size_t(i) >= nv) fail(p + ".triangles", "index out of range");
+    if (!indices_below(g.tri_idx.data(), g.tri_idx.size(), nv)) fail(p + ".triangles", "index out of range");
     if (has(m, "normals")) {
       g.normals = copy_rows<float3>(get_floats(m, "normals", p, 3));
       for (auto &n : g.normals) n = normalize(n);
@@ -429,8 +441,7 @@ struct Reader {
 
   static void check_indices(const std::vector<int32_t> &idx, size_t expected, size_t limit, const std::string &p) {
     if (idx.size() != expected) fail(p, "expected shape (T, 3)");
-    for (int32_t i : idx)
-      if (i < 0 || size_t(i) >= limit) fail(p, "index out of range");
+    if (!indices_below(idx.data(), idx.size(), limit)) fail(p, "index out of range");
   }
 
   void read_spheres(const py::dict &sets) {
@@ -490,8 +501,11 @@ struct Reader {
         ids = copy_ints(get_ints(grp, "object_ids", p));
         if (ids.size() != n) fail(p + ".object_ids", "expected one id per transform");
       }
-      std::vector<int32_t> slots;
-      if (has(grp, "materials")) slots = slot_list(grp["materials"], p + ".materials");
+      int32_t slot_list = -1;
+      if (has(grp, "materials")) {
+        slot_list = int32_t(scene.instance_slots.size());
+        scene.instance_slots.push_back(this->slot_list(grp["materials"], p + ".materials"));
+      }
       FloatArray colors, randoms;
       IntArray pass_indices;
       if (has(grp, "object_info")) {
@@ -508,7 +522,7 @@ struct Reader {
         std::memcpy(inst.xfm.m, xf.data() + 16 * i, 12 * sizeof(float));
         inst.geometry = uint32_t(it->second);
         inst.object_id = ids.empty() ? running_id : ids[i];
-        inst.slots = slots;
+        inst.slot_list = slot_list;
         if (colors) {
           for (int c = 0; c < 4; ++c) inst.color[c] = colors.data()[4 * i + c];
           inst.pass_index = float(pass_indices.data()[i]);
