@@ -52,17 +52,13 @@ set(_ir_cpp ${CMAKE_CURRENT_BINARY_DIR}/optica_programs_ir.cpp)
 # compute_75 (Turing) is the oldest architecture OptiX's built-in spheres run on; the driver
 # compiles the IR for the GPU it finds. Recompiled only when programs.cu or a header it reads changes.
 add_custom_command(
-  OUTPUT ${_ir}
-  COMMAND ${CUDAToolkit_NVCC_EXECUTABLE} -std=c++17 -optix-ir -arch=compute_75 -I${CMAKE_CURRENT_SOURCE_DIR}/src
-          -I${OPTICA_OPTIX_INCLUDE} ${OPTICA_OPTIX_DIR}/programs.cu -o ${_ir}
-  DEPENDS ${OPTICA_OPTIX_DIR}/programs.cu ${OPTICA_OPTIX_DIR}/launch_params.h ${_kernel_headers}
-  COMMENT "Compiling the OptiX device programs to OptiX-IR (nvcc -optix-ir)"
-  VERBATIM)
-add_custom_command(
   OUTPUT ${_ir_cpp}
-  COMMAND ${Python_EXECUTABLE} ${OPTICA_OPTIX_DIR}/embed_ir.py ${_ir} ${_ir_cpp} optica_programs_ir
-  DEPENDS ${_ir} ${OPTICA_OPTIX_DIR}/embed_ir.py
-  COMMENT "Embedding the OptiX-IR in the module"
+  COMMAND ${Python_EXECUTABLE} ${OPTICA_OPTIX_DIR}/optix_ir.py ${_ir_cpp} --
+          ${CUDAToolkit_NVCC_EXECUTABLE} -std=c++17 -optix-ir -arch=compute_75 -I${CMAKE_CURRENT_SOURCE_DIR}/src
+          -I${OPTICA_OPTIX_INCLUDE} ${OPTICA_OPTIX_DIR}/programs.cu -o ${_ir}
+  DEPENDS ${OPTICA_OPTIX_DIR}/programs.cu ${OPTICA_OPTIX_DIR}/launch_params.h ${OPTICA_OPTIX_DIR}/optix_ir.py
+          ${_kernel_headers}
+  COMMENT "Compiling the OptiX device programs to OptiX-IR (nvcc -optix-ir) and embedding them"
   VERBATIM)
 target_sources(_native PRIVATE
   ${_ir_cpp}

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "optix/cuda_driver.h"
+#include "optix/embedded_programs.h"
 
 namespace optica {
 
@@ -28,6 +29,10 @@ std::string optix_init_problem() {
 
 OptixStatus probe() {
   OptixStatus s;
+  if (optica_programs_ir_size == 0) {
+    s.why = std::string("the device programs did not compile when this module was built: ") + optica_programs_ir_error;
+    return s;
+  }
   std::string optix_problem = optix_init_problem();
   std::string cuda_problem;
   const CudaDriver *cu = cuda_driver(cuda_problem);
