@@ -239,3 +239,41 @@ def test_color_device_is_only_on_the_optix_backend():
         r.color_device
     view = cuda_arrays.DeviceArray(1234, (2, 3, 4), "<f4", owner=r)
     assert view.__cuda_array_interface__["shape"] == (2, 3, 4) and view.__cuda_array_interface__["data"] == (1234, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# the device check script
+
+
+@needs_no_gpu
+def test_gpu_check_says_no_gpu_and_checks_nothing():
+    import sys
+
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "gpu_check.py")], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip() == f"gpu_check: no GPU: OptiX cannot run here ({STATUS['why']}); nothing was checked"
+    assert res.stdout == ""
+
+
+def test_the_cuda_array_walk_leaves_malformed_scenes_to_the_validator():
+    """A scene nested 5000 levels deep (the fuzzer's `deep` mutation) is the validator's to
+    refuse: the walk looking for device arrays neither recurses nor copies."""
+    scene = scenes.furnace(8, 8)
+    for _ in range(5000):
+        scene = {"k": scene}
+    out, copied = cuda_arrays.scene_to_host(scene)
+    assert out is scene and copied == 0
+    with pytest.raises(ValueError, match="missing required key 'version'"):
+        oc.Renderer(threads=1).set_scene(scene)
+
+
+def test_only_the_way_to_a_cuda_array_is_copied(monkeypatch):
+    scene = scenes.furnace(8, 8)
+    vertices = scene["meshes"]["sphere"]["vertices"]
+    monkeypatch.setattr(cuda_arrays, "to_host", lambda value, name: (name, value._keep))
+    scene["meshes"]["sphere"]["vertices"] = HostBackedCudaArray(vertices)
+    out, copied = cuda_arrays.scene_to_host(scene)
+    assert copied == 1 and out["meshes"]["sphere"]["vertices"] == ("scene.meshes.sphere.vertices", vertices)
+    assert isinstance(scene["meshes"]["sphere"]["vertices"], HostBackedCudaArray)  # the caller's scene is untouched
+    assert out["instances"] is scene["instances"] and out["camera"] is scene["camera"]

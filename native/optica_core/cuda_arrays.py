@@ -3,6 +3,7 @@ numpy arrays: copied to the host where the host reads them, and the OptiX film e
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -36,21 +37,47 @@ def to_host(value: Any, name: str) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
-def scene_to_host(value: Any, path: str = "scene") -> tuple[Any, int]:
-    """`value` (a scene dict) with every device array replaced by a host copy, and how many
-    were copied."""
-    if isinstance(value, dict):
-        out, copied = {}, 0
-        for key, item in value.items():
-            out[key], n = scene_to_host(item, f"{path}.{key}")
-            copied += n
-        return out, copied
-    if isinstance(value, list):
-        items = [scene_to_host(item, f"{path}[{i}]") for i, item in enumerate(value)]
-        return [v for v, _ in items], sum(n for _, n in items)
-    if is_device_array(value):
-        return to_host(value, path), 1
-    return value, 0
+def _device_array_paths(scene: Any) -> list[tuple]:
+    """Key paths of the device arrays in `scene`, walked without recursion (a scene may be
+    arbitrarily deep or malformed: the validator, not this walk, judges it)."""
+    found: list[tuple] = []
+    seen: set[int] = set()
+    todo: list[tuple[Any, tuple | None]] = [(scene, None)]  # (value, linked path: (key, parent))
+    while todo:
+        value, link = todo.pop()
+        if isinstance(value, (dict, list)):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            todo.extend((item, (key, link)) for key, item in items)
+        elif is_device_array(value):
+            path = []
+            while link is not None:
+                key, link = link
+                path.append(key)
+            found.append(tuple(reversed(path)))
+    return found
+
+
+def _path_name(path: tuple, root: str) -> str:
+    return root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path)
+
+
+def scene_to_host(scene: Any, root: str = "scene") -> tuple[Any, int]:
+    """`scene` with every device array replaced by a host copy (only the dicts and lists on the
+    way to one are copied; `scene` itself is not changed), and how many were copied."""
+    paths = _device_array_paths(scene)
+    if not paths:
+        return scene, 0
+    out = copy.copy(scene)
+    for path in paths:
+        parent = out
+        for key in path[:-1]:
+            parent[key] = copy.copy(parent[key])
+            parent = parent[key]
+        parent[path[-1]] = to_host(parent[path[-1]], _path_name(path, root))
+    return out, len(paths)
 
 
 class DeviceArray:
