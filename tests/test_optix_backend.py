@@ -277,3 +277,45 @@ def test_only_the_way_to_a_cuda_array_is_copied(monkeypatch):
     assert copied == 1 and out["meshes"]["sphere"]["vertices"] == ("scene.meshes.sphere.vertices", vertices)
     assert isinstance(scene["meshes"]["sphere"]["vertices"], HostBackedCudaArray)  # the caller's scene is untouched
     assert out["instances"] is scene["instances"] and out["camera"] is scene["camera"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the build says what it built
+
+
+def test_build_reports_the_optix_backend_of_the_installed_core(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("optica_build_optix", ROOT / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.report_optix()
+    line = capsys.readouterr().out.strip()
+    if not STATUS["built"]:
+        assert line.startswith("[build] optix  OptiX backend NOT built: ") and ("nvcc" in line or "headers" in line)
+    elif STATUS["usable"]:
+        assert line == "[build] optix  OptiX backend built (device programs embedded); usable here"
+    else:
+        assert line == f"[build] optix  OptiX backend built (device programs embedded); not usable here: {STATUS['why']}"
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake is not installed")
+@pytest.mark.parametrize("switch", ["OFF", "AUTO"])
+def test_cmake_configures_the_backend_only_where_it_can(tmp_path, switch):
+    """Configure only (seconds): OFF skips it and says so; AUTO builds it exactly where nvcc and
+    the headers are found."""
+    import pybind11  # the build's own (requirements.txt pins it)
+    import sys
+
+    res = _run_killable(["cmake", "-S", str(ROOT / "native"), "-B", str(tmp_path), f"-DOPTICA_OPTIX={switch}",
+                         f"-DPython_EXECUTABLE={sys.executable}", f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"],
+                        timeout=300)
+    assert res.returncode == 0, res.stderr
+    config = (tmp_path / "optica_optix_config.h").read_text()
+    if switch == "OFF":
+        assert "Optica: OptiX backend not built: OPTICA_OPTIX=OFF" in res.stdout
+        assert '"OPTICA_OPTIX=OFF"' in config
+    elif CAN_BUILD:
+        assert f"Optica: OptiX backend built (headers {OPTIX_INCLUDE}" in res.stdout and '""' in config
+    else:
+        assert "Optica: OptiX backend not built: " in res.stdout
