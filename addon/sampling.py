@@ -29,8 +29,9 @@ class Limits(sampling.Limits):
         """A final render's (or a material preview's) limits."""
         s = scene.optica
         samples = min(s.viewport_samples, PREVIEW_SAMPLES) if is_preview else s.samples
-        return cls(max(1, samples), max(0.0, s.time_limit), max(0.0, s.noise_threshold), max(0, s.threads),
-                   device_of(scene))
+        return cls(
+            max(1, samples), max(0.0, s.time_limit), max(0.0, s.noise_threshold), max(0, s.threads), device_of(scene)
+        )
 
     @classmethod
     def viewport(cls, scene) -> Limits:

@@ -91,8 +91,12 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
         description="Device to render on",
         items=(
             ('CPU', "CPU", "Render on the processor"),
-            ('GPU', "GPU Compute", "Render on an NVIDIA GPU with OptiX; where OptiX cannot run (no driver, no GPU) "
-                                   "the render uses the CPU and says why in its report"),
+            (
+                'GPU',
+                "GPU Compute",
+                "Render on an NVIDIA GPU with OptiX; where OptiX cannot run (no driver, no GPU) "
+                "the render uses the CPU and says why in its report",
+            ),
         ),
         default='CPU',
     )
