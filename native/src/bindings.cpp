@@ -9,6 +9,7 @@
 
 #include "optix/py_devices.h"
 #include "py_arrays.h"
+#include "py_renderer.h"
 #include "renderer.h"
 #include "scene_reader.h"
 #include "shader_program.h"
@@ -80,34 +81,13 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("threads", [](PyRenderer &r) { return r.renderer.threads(); })
       .def(
           "set_scene",
-          [](PyRenderer &r, const py::dict &d, const py::dict &programs) {
-            GeometryCache next;
-            std::unique_ptr<Scene> scene = scene_from_dict(d, programs, r.geometry, next);
-            std::string error;
-            {
-              py::gil_scoped_release release;
-              std::lock_guard<std::mutex> lock(r.busy);
-              try {
-                r.renderer.set_scene(std::move(scene));
-              } catch (const std::invalid_argument &e) {
-                error = e.what();
-              }
-            }
-            if (!error.empty()) throw py::value_error(error);
-            r.geometry = std::move(next);
-          },
+          [](PyRenderer &r, const py::dict &d, const py::dict &programs) { set_scene_locked(r, d, programs); },
           py::arg("scene"), py::arg("programs"),
           "Builds the scene (a dict normalised by optica_core.validate_scene, with the shader programs "
           "optica_core.shading compiled for it).")
       .def(
           "accumulate",
-          [](PyRenderer &r, int n) {
-            if (n < 0) throw py::value_error("accumulate: n must be >= 0, got " + std::to_string(n));
-            if (!r.renderer.has_scene()) throw std::runtime_error("accumulate: no scene; call set_scene() first");
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(r.busy);
-            return r.renderer.accumulate(n);
-          },
+          [](PyRenderer &r, int n) { return accumulate_locked(r, n); },
           py::arg("n") = 1)
       .def("cancel", [](PyRenderer &r) { r.renderer.cancel(); })
       .def(

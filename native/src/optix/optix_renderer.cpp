@@ -12,13 +12,12 @@ OptixRenderer::OptixRenderer(int threads)
     : pool_(threads), optix_(), device_scene_(optix_), params_(&optix_.cu()), color_(&optix_.cu()),
       albedo_(&optix_.cu()), normal_(&optix_.cu()), depth_(&optix_.cu()), object_id_(&optix_.cu()) {}
 
-size_t OptixRenderer::set_scene(std::unique_ptr<Scene> scene) {
+void OptixRenderer::set_scene(std::unique_ptr<Scene> scene) {
   cancel_.store(false);
   scene->prepare(pool_);
-  size_t reused = device_scene_.upload(*scene);
+  reused_ = device_scene_.upload(*scene);
   scene_ = std::move(scene);
   allocate_film();
-  return reused;
 }
 
 void OptixRenderer::allocate_film() {

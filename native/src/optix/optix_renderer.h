@@ -20,8 +20,10 @@ class OptixRenderer {
   explicit OptixRenderer(int threads);
 
   // Prepares `scene` on the host (light tables, and the CPU BVHs the scene reader's checks and
-  // light tables rely on) and uploads it; returns how many geometries kept their device copy.
-  size_t set_scene(std::unique_ptr<Scene> scene);
+  // light tables rely on) and uploads it.
+  void set_scene(std::unique_ptr<Scene> scene);
+  // Geometries the last set_scene kept on the device (shared with the previous scene).
+  size_t geometry_reused() const { return reused_; }
   bool has_scene() const { return scene_ != nullptr; }
   int accumulate(int n);
   void cancel() { cancel_.store(true); }
@@ -49,6 +51,7 @@ class OptixRenderer {
   DeviceBuffer params_, color_, albedo_, normal_, depth_, object_id_;
   std::shared_ptr<FilmBuffers> host_;
   uint32_t samples_ = 0;
+  size_t reused_ = 0;
   std::atomic<bool> cancel_{false};
 };
 
