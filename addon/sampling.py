@@ -37,7 +37,7 @@ class Limits(sampling.Limits):
     def viewport(cls, scene) -> Limits:
         """The viewport's: its sample count, no time limit or noise threshold (it rests)."""
         s = scene.optica
-        return cls(max(1, int(s.viewport_samples)), threads=max(0, int(s.threads)))
+        return cls(max(1, int(s.viewport_samples)), threads=max(0, int(s.threads)), device=device_of(scene))
 
 
 def device_of(scene) -> str:

@@ -64,3 +64,16 @@ def test_gpu_compute_without_a_gpu_renders_on_the_cpu_and_says_why(box_scene):
     assert STATUS["why"] in text
     # The same renderer, the same image: the fallback is the CPU backend itself.
     assert np.array_equal(cpu.images["Combined"], gpu.images["Combined"])
+
+
+def test_viewport_follows_the_device_setting(box_scene):
+    worker = optica_module("addon.viewport.worker")
+    assert worker.Settings.from_scene(box_scene).device == "CPU"
+    box_scene.optica.device = "GPU"
+    settings = worker.Settings.from_scene(box_scene)
+    assert settings.device == "AUTO" and optica_module("addon.sampling").Limits.viewport(box_scene).device == "AUTO"
+    # The worker's renderer slot makes the renderer for the job's device.
+    slot = optica_module("addon.sampling").RendererSlot()
+    r = slot.get(1, settings.device)
+    assert r.device == ("OPTIX" if STATUS["usable"] else "CPU")
+    assert (r.device_note != "") == (not STATUS["usable"])
