@@ -24,7 +24,7 @@ OptixAccelBufferSizes accel_sizes(OptixDeviceContext ctx, const OptixAccelBuildO
 
 OptixTraversableHandle build_accel(const OptixPipelineState &optix, const OptixBuildInput &input, DeviceBuffer &out) {
   OptixAccelBuildOptions options{};
-  options.buildFlags = OPTIX_BUILD_FLAG_PREFER_FAST_TRACE;
+  options.buildFlags = kAccelBuildFlags;
   options.operation = OPTIX_BUILD_OPERATION_BUILD;
   OptixAccelBufferSizes sizes = accel_sizes(optix.context(), options, input);
   DeviceBuffer temp(&optix.cu());

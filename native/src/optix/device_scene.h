@@ -23,7 +23,8 @@ struct DeviceGeometry {
 
 class DeviceScene {
  public:
-  explicit DeviceScene(const OptixPipelineState &optix) : optix_(optix) {}
+  explicit DeviceScene(const OptixPipelineState &optix)
+      : optix_(optix), ias_(&optix.cu()), instances_(&optix.cu()) {}
   // Uploads `scene` (prepared); geometries uploaded for the previous scene are reused when the
   // scene shares them. Returns how many were reused.
   size_t upload(const Scene &scene);

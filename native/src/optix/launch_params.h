@@ -12,6 +12,8 @@ enum LaunchMode : int32_t { kLaunchRender = 0, kLaunchIntersect = 1 };
 
 // Ray types: the SBT offset of a trace (stride kRayTypeCount per geometry kind).
 enum OptixRayType : uint32_t { kRayClosest = 0, kRayShadow = 1, kRayTypeCount = 2 };
+// Build flags of every GAS; the built-in sphere intersector is created for the same flags.
+constexpr unsigned int kAccelBuildFlags = 1u << 2;  // OPTIX_BUILD_FLAG_PREFER_FAST_TRACE
 // Geometry kinds: an instance's SBT offset is kind * kRayTypeCount.
 enum OptixGeometryKind : uint32_t { kKindTriangles = 0, kKindSpheres = 1, kKindCount = 2 };
 

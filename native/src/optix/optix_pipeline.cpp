@@ -55,7 +55,7 @@ OptixPipelineState::OptixPipelineState() {
 
 OptixPipelineState::~OptixPipelineState() {
   if (!cu_) return;
-  make_current();
+  try_make_current();
   raygen_record_.release();
   miss_records_.release();
   hit_records_.release();
@@ -74,6 +74,10 @@ OptixPipelineState::~OptixPipelineState() {
 }
 
 void OptixPipelineState::make_current() const { cuda_check(*cu_, cu_->cuCtxSetCurrent(cuda_context_), "cuCtxSetCurrent"); }
+
+bool OptixPipelineState::try_make_current() const noexcept {
+  return cuda_context_ && cu_->cuCtxSetCurrent(cuda_context_) == CUDA_SUCCESS;
+}
 
 void OptixPipelineState::create_modules() {
   module_options_.maxRegisterCount = OPTIX_COMPILE_DEFAULT_MAX_REGISTER_COUNT;
@@ -94,6 +98,8 @@ void OptixPipelineState::create_modules() {
   if (r != OPTIX_SUCCESS) throw std::runtime_error(std::string("OptiX: optixModuleCreate failed: ") + log);
   OptixBuiltinISOptions sphere{};
   sphere.builtinISModuleType = OPTIX_PRIMITIVE_TYPE_SPHERE;
+  sphere.buildFlags = kAccelBuildFlags;
+  static_assert(kAccelBuildFlags == OPTIX_BUILD_FLAG_PREFER_FAST_TRACE, "launch_params.h names the build flags");
   optix_check(optixBuiltinISModuleGet(context_, &module_options_, &pipeline_options_, &sphere, &sphere_module_),
               "optixBuiltinISModuleGet(sphere)");
 }

@@ -24,8 +24,9 @@ class OptixPipelineState {
   const OptixShaderBindingTable &sbt() const { return sbt_; }
   const std::string &device_name() const { return device_name_; }
   // Makes this renderer's CUDA context current on the calling thread (launches come from any
-  // Python thread).
+  // Python thread); try_make_current() is for destructors (never throws).
   void make_current() const;
+  bool try_make_current() const noexcept;
 
  private:
   void create_modules();

@@ -18,6 +18,8 @@ class OptixRenderer {
  public:
   // Throws std::runtime_error naming what is missing when OptiX cannot run here.
   explicit OptixRenderer(int threads);
+  // Device memory is freed with this renderer's context current, whichever thread drops it.
+  ~OptixRenderer() { optix_.try_make_current(); }
 
   // Prepares `scene` on the host (light tables, and the CPU BVHs the scene reader's checks and
   // light tables rely on) and uploads it.
