@@ -320,3 +320,23 @@ def test_cmake_configures_the_backend_only_where_it_can(tmp_path, switch):
         assert f"Optica: OptiX backend built (headers {OPTIX_INCLUDE}" in res.stdout and '""' in config
     else:
         assert "Optica: OptiX backend not built: " in res.stdout
+
+
+def test_a_device_compile_error_leaves_an_empty_program_and_its_message(tmp_path):
+    """optix_ir.py (the build's nvcc step): when nvcc fails the module still builds, with no
+    programs and nvcc's error as the reason OptiX is unusable."""
+    import sys
+
+    fake_nvcc = tmp_path / "fake_nvcc.py"
+    fake_nvcc.write_text("import sys\nsys.stderr.write('programs.cu(7): error: \"boom\" here\\n')\nsys.exit(2)\n")
+    target = tmp_path / "ir.cpp"
+    cmd = [sys.executable, str(SRC / "optix" / "optix_ir.py"), str(target), "--", sys.executable, str(fake_nvcc),
+           "-o", str(tmp_path / "p.optixir")]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "the OptiX device programs did not compile" in res.stderr
+    text = target.read_text()
+    assert "optica_programs_ir_size = 0;" in text
+    assert 'optica_programs_ir_error = "programs.cu(7): error: \\"boom\\" here";' in text
+    if shutil.which("g++"):
+        out = subprocess.run(["g++", "-c", str(target), "-o", str(tmp_path / "ir.o")], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
