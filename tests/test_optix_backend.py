@@ -340,3 +340,21 @@ def test_a_device_compile_error_leaves_an_empty_program_and_its_message(tmp_path
     if shutil.which("g++"):
         out = subprocess.run(["g++", "-c", str(target), "-o", str(tmp_path / "ir.o")], capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# the standalone renderer
+
+
+@needs_no_gpu
+def test_standalone_render_on_optix_without_a_gpu_fails_clearly_and_writes_nothing(tmp_path, capsys):
+    from optica_core import cli
+
+    oc.save_scene(scenes.furnace(8, 8), tmp_path / "s.optica")
+    out = tmp_path / "x.exr"
+    assert cli.main(["render", str(tmp_path / "s.optica"), "-o", str(out), "--device", "OPTIX"]) == cli.EXIT_ERROR
+    assert f"device OPTIX: OptiX cannot run here: {STATUS['why']}" in capsys.readouterr().err
+    assert not out.exists()
+    device._log_once.cache_clear()
+    assert cli.main(["render", str(tmp_path / "s.optica"), "-o", str(out), "--device", "AUTO", "--samples", "1"]) == 0
+    assert "Optica: rendering on the CPU (OptiX not available: " in capsys.readouterr().err and out.exists()
