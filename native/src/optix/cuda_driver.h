@@ -9,10 +9,10 @@ namespace optica {
 
 struct CudaDriver {
 #define OPTICA_CUDA_FUNCTIONS(X)                                                                          \
-  X(cuInit) X(cuDriverGetVersion) X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName)                   \
-  X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease_v2) X(cuCtxSetCurrent) X(cuStreamCreate)        \
-  X(cuStreamDestroy_v2) X(cuStreamSynchronize) X(cuMemAlloc_v2) X(cuMemFree_v2) X(cuMemcpyHtoD_v2)        \
-  X(cuMemcpyDtoH_v2) X(cuMemcpyDtoD_v2) X(cuMemsetD8_v2) X(cuGetErrorName) X(cuPointerGetAttribute)
+  X(cuInit) X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName) X(cuDevicePrimaryCtxRetain)            \
+  X(cuDevicePrimaryCtxRelease_v2) X(cuCtxSetCurrent) X(cuStreamCreate) X(cuStreamDestroy_v2)              \
+  X(cuStreamSynchronize) X(cuMemAlloc_v2) X(cuMemFree_v2) X(cuMemcpyHtoD_v2) X(cuMemcpyDtoH_v2)           \
+  X(cuMemsetD8_v2) X(cuGetErrorName)
 #define OPTICA_CUDA_POINTER(name) decltype(&::name) name = nullptr;
   OPTICA_CUDA_FUNCTIONS(OPTICA_CUDA_POINTER)
 #undef OPTICA_CUDA_POINTER
