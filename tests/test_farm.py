@@ -228,11 +228,15 @@ def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, t
     command = [sys.executable, "-m", "optica_core", "farm", str(folder), "--out", str(out), "--workers", "2",
                "--chunk", "1", "--samples", "120", "--passes", ",".join(PASS_NAMES), "--max-seconds", "200"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 90
-    while not list(out.glob("frame_*.exr")) and time.monotonic() < deadline and child.poll() is None:
-        time.sleep(0.1)
-    child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=90)
+    try:
+        deadline = time.monotonic() + 90
+        while not list(out.glob("frame_*.exr")) and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.1)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=90)
+    finally:
+        child.kill()  # never leave a farm (its cluster shuts down with it) behind a failed test
+        child.wait()
     assert child.returncode == cli.EXIT_INTERRUPTED, err
     assert "interrupted: nothing half-written was left; run the same command again to resume" in err
     done = {p.name for p in out.glob("frame_*.exr")}

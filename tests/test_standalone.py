@@ -215,10 +215,33 @@ def test_sigint_stops_the_command_and_writes_nothing(tmp_path):
     save_scene(d, tmp_path / "big.optica")
     out = tmp_path / "out.exr"
     child = _child("-m", "optica_core", "render", str(tmp_path / "big.optica"), "-o", str(out), "--samples", "100000")
-    time.sleep(2.0)  # importing, loading, sampling
-    assert child.poll() is None, child.communicate()
-    child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=30)
+    try:
+        _wait_for_cpu_seconds(child, 3.0)  # imported, loaded and sampling, however loaded the machine
+        started = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+        stopped_after = time.monotonic() - started
+    finally:
+        child.kill()  # never leave a renderer running behind a failed test
+        child.wait()
     assert child.returncode == cli.EXIT_INTERRUPTED, err
     assert "interrupted: nothing half-written was left" in err
     assert sorted(os.listdir(tmp_path)) == ["big.optica"]
+    # Ctrl-C cancels the running batch instead of waiting for it (a generous bound for a loaded
+    # machine; a batch that ran to its end would be 100,000 samples).
+    assert stopped_after < 20, stopped_after
+
+
+def _wait_for_cpu_seconds(child, seconds: float, timeout: float = 120.0) -> None:
+    """Waits until `child` has used `seconds` of CPU time (a measure of its progress that does not
+    depend on how many other processes share the machine)."""
+    clock_ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert child.poll() is None, child.communicate()
+        with open(f"/proc/{child.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / clock_ticks >= seconds:  # utime + stime
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the child used under {seconds} s of CPU in {timeout} s")

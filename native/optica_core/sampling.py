@@ -111,7 +111,7 @@ class SampleLoop:
         """One batch; returns the samples added (fewer when cancelled, 0 when adaptive sampling
         stopped every tile)."""
         t0 = time.perf_counter()
-        done = self.renderer.accumulate(self.next_batch())
+        done = _accumulate_interruptibly(self.renderer, self.next_batch())
         if done > 0:
             self.per_sample = (time.perf_counter() - t0) / done
         return done
@@ -120,7 +120,7 @@ class SampleLoop:
             progress: Callable[[int, int], None] | None = None) -> str:
         """Steps until a limit is reached or `stopping` is set; returns why it stopped.
         `progress(samples_done, samples)` after every batch. A KeyboardInterrupt in the calling
-        thread stops within one batch and propagates."""
+        thread cancels the running batch at once and propagates."""
         while True:
             if stopping is not None and stopping.is_set():
                 return "cancelled"
@@ -131,6 +131,48 @@ class SampleLoop:
                 return "noise"  # the core's adaptive sampling stopped every tile
             if progress is not None:
                 progress(self.renderer.samples, self.limits.samples)
+
+
+def _accumulate_interruptibly(renderer, samples: int) -> int:
+    """renderer.accumulate(samples); on the main thread the batch runs on a helper thread so that
+    Ctrl-C is seen at once: Python delivers KeyboardInterrupt only between bytecodes of the main
+    thread, which a native call holding it for a whole batch (minutes on a loaded machine)
+    would delay. The interrupt cancels the batch (the core stops within a tile), waits for it to
+    end and propagates: a batch left running would meet the interpreter's shutdown."""
+    if threading.current_thread() is not threading.main_thread():
+        return renderer.accumulate(samples)
+    outcome: list = []
+    finished = threading.Event()  # not Thread.join: an interrupted join may return early (3.11)
+
+    def batch():
+        try:
+            outcome.append(renderer.accumulate(samples))
+        except BaseException as error:  # handed to the caller's thread below
+            outcome.append(error)
+        finally:
+            finished.set()
+
+    worker = threading.Thread(target=batch, name="optica-batch", daemon=True)
+    try:
+        worker.start()
+        while not finished.wait(0.05):
+            pass
+    except KeyboardInterrupt:
+        renderer.cancel()
+        _wait_for_cancelled_batch(worker, finished)
+        raise
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _wait_for_cancelled_batch(worker: threading.Thread, finished: threading.Event) -> None:
+    """Waits for a cancelled batch; an interrupt inside start() may leave the thread starting."""
+    deadline = time.monotonic() + 1.0
+    while worker.ident is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    if worker.ident is not None:
+        finished.wait()
 
 
 def _noise_reached(renderer, limits: Limits) -> bool:
