@@ -243,6 +243,11 @@ def _native_inputs(native: Path) -> list[Path]:
 
 def native_digest(native: Path, req_digest: str) -> str:
     h = hashlib.sha256(req_digest.encode())
+    # Where the OptiX headers are looked for (native/src/optix/optix.cmake): another place, or
+    # headers appearing, is another build.
+    optix_roots = [os.environ.get("OPTIX_ROOT", ""), str(ROOT.parent / "shared" / "third_party" / "optix")]
+    h.update(repr([(r, (Path(r) / "include" / "optix.h").is_file()) for r in optix_roots if r]).encode())
+    h.update(repr(shutil.which("nvcc")).encode())
     for p in _native_inputs(native):
         h.update(p.relative_to(native).as_posix().encode() + b"\0")
         h.update(p.read_bytes())
@@ -292,6 +297,23 @@ def ensure_wheel(req_digest: str, native: Path = NATIVE) -> Path:
     write_stamp(NATIVE_STAMP, {"native": digest, "wheel": wheel.name})
     stage("wheel", "installed into .venv", t1)
     return wheel
+
+
+def report_optix() -> None:
+    """Says whether the installed core carries the OptiX backend (native/src/optix/optix.cmake
+    decides: nvcc and the OptiX headers found) and whether it can run here (docs/gpu.md)."""
+    probe = "import json, optica_core._native as n; print(json.dumps(dict(n.optix_status())))"
+    res = subprocess.run([VENV_PY, "-c", probe], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise BuildError(f"the built core does not import: {res.stderr.strip()}")
+    status = json.loads(res.stdout)
+    if not status["built"]:
+        print(f"[build] optix  OptiX backend NOT built: {status['why'].split(': ', 1)[-1]}", flush=True)
+    elif not status["programs_compiled"]:
+        print(f"[build] optix  WARNING: OptiX backend unusable: {status['why']}", flush=True)
+    else:
+        where = "usable here" if status["usable"] else f"not usable here: {status['why']}"
+        print(f"[build] optix  OptiX backend built (device programs embedded); {where}", flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,6 +540,7 @@ def build() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         req = ensure_venv()
         wheel = ensure_wheel(req)
+        report_optix()
         denoiser = ensure_oidn_wheel()
         return build_zip(wheel, [*ensure_bundled_wheels(), *([denoiser] if denoiser else [])])
 

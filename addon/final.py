@@ -174,7 +174,9 @@ class FinalSession:
         if self.test_break():
             return Outcome(reason="cancelled")
         self.status.progress(0.0, "Building BVH")
-        renderer = self.job.renderers.get(limits.threads)
+        renderer = self.job.renderers.get(limits.threads, limits.device)
+        if renderer.device_note:
+            self.status.message("INFO", renderer.device_note)
         renderer.set_scene(d)
         limits.set_adaptive(renderer)
         _x, _y, w, h = d["render"]["region"]

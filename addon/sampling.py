@@ -29,13 +29,21 @@ class Limits(sampling.Limits):
         """A final render's (or a material preview's) limits."""
         s = scene.optica
         samples = min(s.viewport_samples, PREVIEW_SAMPLES) if is_preview else s.samples
-        return cls(max(1, samples), max(0.0, s.time_limit), max(0.0, s.noise_threshold), max(0, s.threads))
+        return cls(
+            max(1, samples), max(0.0, s.time_limit), max(0.0, s.noise_threshold), max(0, s.threads), device_of(scene)
+        )
 
     @classmethod
     def viewport(cls, scene) -> Limits:
         """The viewport's: its sample count, no time limit or noise threshold (it rests)."""
         s = scene.optica
-        return cls(max(1, int(s.viewport_samples)), threads=max(0, int(s.threads)))
+        return cls(max(1, int(s.viewport_samples)), threads=max(0, int(s.threads)), device=device_of(scene))
+
+
+def device_of(scene) -> str:
+    """The core's device for the render panel's Device: GPU Compute is OptiX where it runs, else
+    the CPU with one line in the render's report (optica_core.device.select: AUTO)."""
+    return "AUTO" if getattr(scene.optica, "device", "CPU") == "GPU" else "CPU"
 
 
 class DenoiserSlot:

@@ -199,6 +199,25 @@ class OPTICA_VIEWLAYER_PT_passes(_OpticaPanel, bpy.types.Panel):
         col.prop(view_layer.optica, "use_denoising_passes", text="Denoising Data")
 
 
+def draw_device(self, context):
+    """The Device row at the top of the render properties, as Cycles draws it (appended to
+    Blender's RENDER_PT_context); with GPU Compute chosen where OptiX cannot run, why the CPU
+    renders instead."""
+    if context.engine != ENGINE_ID:
+        return
+    settings = context.scene.optica
+    layout = self.layout
+    layout.use_property_split = True
+    layout.use_property_decorate = False
+    layout.prop(settings, "device")
+    if settings.device == 'GPU':
+        from optica_core.device import optix_status
+
+        status = optix_status()
+        if not status["usable"]:
+            layout.label(text=f"No GPU: rendering on the CPU ({status['why']})", icon='INFO')
+
+
 CLASSES = (
     OPTICA_RENDER_PT_sampling,
     OPTICA_RENDER_PT_denoising,
@@ -212,11 +231,13 @@ CLASSES = (
 def register():
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    bpy.types.RENDER_PT_context.append(draw_device)
     show_blender_panels()
 
 
 def unregister():
     hide_blender_panels()
+    bpy.types.RENDER_PT_context.remove(draw_device)
     for cls in reversed(CLASSES):
         if cls.is_registered:
             bpy.utils.unregister_class(cls)

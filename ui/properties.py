@@ -86,6 +86,20 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
         items=DENOISER_QUALITIES,
         default='FAST',
     )
+    device: EnumProperty(
+        name="Device",
+        description="Device to render on",
+        items=(
+            ('CPU', "CPU", "Render on the processor"),
+            (
+                'GPU',
+                "GPU Compute",
+                "Render on an NVIDIA GPU with OptiX; where OptiX cannot run (no driver, no GPU) "
+                "the render uses the CPU and says why in its report",
+            ),
+        ),
+        default='CPU',
+    )
     threads: IntProperty(
         name="Threads",
         description="Render threads; zero uses every core",

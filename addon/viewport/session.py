@@ -102,7 +102,8 @@ class ViewportSession:
         sv = scene_view(depsgraph, view, self.sync.log) if rescan else self.scene_view
         if not first and sv is not None:
             self._note_view_changes(rep, sv, view)
-        restart = first or bool(rep.changed) or settings.threads != self.settings.threads
+        renderer_changed = (settings.threads, settings.device) != (self.settings.threads, self.settings.device)
+        restart = first or bool(rep.changed) or renderer_changed
         if rep.kind == "none" and settings != self.settings:
             rep.kind = "settings"
         self.view, self.scene_view, self.settings = view, sv, settings
@@ -153,9 +154,8 @@ class ViewportSession:
         assert self.view is not None and self.sync.scene is not None
         self._generation += 1
         frame = view_frame(self.view, self.scene_view or SceneView())
-        self._worker.post(
-            Job(self._generation, self.sync.scene, frame, self.settings.threads, t0, self.view.pixel_size)
-        )
+        s = self.settings
+        self._worker.post(Job(self._generation, self.sync.scene, frame, s.threads, t0, self.view.pixel_size, s.device))
 
     def draw_data(self) -> DrawFrame | None:
         """The newest image to draw (None before the first)."""

@@ -74,6 +74,7 @@ class Settings:
 
     samples: int = 64
     threads: int = 0
+    device: str = "CPU"  # the core's device for the render panel's Device (addon/sampling.py)
     denoise: bool = False
     denoise_start: int = 1
     denoise_quality: str = "balanced"
@@ -88,6 +89,7 @@ class Settings:
         return cls(
             samples=limits.samples,
             threads=limits.threads,
+            device=limits.device,
             denoise=bool(s.use_denoiser),
             denoise_start=max(1, int(s.denoiser_start)),
             denoise_quality=quality if quality in ("fast", "balanced", "high") else "balanced",
@@ -121,6 +123,7 @@ class Job:
     threads: int
     posted: float  # perf_counter when update() began
     base_pixel_size: int = 1
+    device: str = "CPU"
 
 
 @dataclass
@@ -318,7 +321,7 @@ class Worker(threading.Thread):
     def _step(self, job: Job, state: _Progress) -> None:
         """One unit of work: the scene for the next pixel size, one reduced-resolution sample,
         one full-resolution batch, or one denoise; each publishes what it produced."""
-        r = self._renderers.get(job.threads)
+        r = self._renderers.get(job.threads, job.device)
         st = self._job_stats(job)
         settings = self._settings()
         if not state.scene_set:

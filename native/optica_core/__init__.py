@@ -6,13 +6,15 @@ See docs/core-api.md for the whole API.
 """
 
 from . import _native
-from . import scenes, shading
+from . import cuda_arrays, scenes, shading
+from . import device as device_module
+from .device import Device, devices
 from .io import load_scene, save_scene
 from .programs import ProgramCache
 from .scene import SCENE_VERSION, CheckedArrays, SceneWarning, is_normalised, validate_scene
 
-__all__ = ["Renderer", "SceneWarning", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION", "scenes",
-           "shading"]
+__all__ = ["Renderer", "Device", "devices", "SceneWarning", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION",
+           "scenes", "shading"]
 __version__ = "0.1.0"
 
 
@@ -34,15 +36,21 @@ class Renderer:
 
     threads: worker threads, 0 = all cores. Rendering releases the GIL; `cancel()` may be
     called from any thread and makes a running `accumulate()` return within one tile.
+    device: "CPU", "OPTIX" (RuntimeError naming what is missing where OptiX cannot run) or
+    "AUTO" (OptiX where it runs, else the CPU, said once in `device_note` and the log);
+    see docs/gpu.md.
     """
 
-    def __init__(self, threads: int = 0):
+    def __init__(self, threads: int = 0, device: str = "CPU"):
         if int(threads) < 0:
             raise ValueError(f"threads: expected >= 0, got {threads}")
-        self._native = _native.Renderer(int(threads))
+        self.device, self.device_note = device_module.select(device)
+        native_class = _native.OptixRenderer if self.device == "OPTIX" else _native.Renderer
+        self._native = native_class(int(threads))
         self._scene = None
         self._programs = ProgramCache()
         self._checked = CheckedArrays()
+        self.interop_note = ""  # what set_scene/intersect last copied out of device memory
 
     @property
     def threads(self) -> int:
@@ -51,8 +59,15 @@ class Renderer:
     def set_scene(self, scene: dict) -> None:
         """Validates `scene` (unless it is validate_scene's result; arrays checked by the last
         call are not checked again), compiles its shaders (unchanged ones are reused), builds
-        its BVHs (unchanged geometry keeps its own) and clears the film."""
-        valid = scene if is_normalised(scene) else validate_scene(scene, checked=self._checked)
+        its BVHs (unchanged geometry keeps its own) and clears the film. CUDA arrays are copied
+        to the host first (said in `interop_note`)."""
+        self.interop_note = ""
+        if not is_normalised(scene):
+            scene, copied = cuda_arrays.scene_to_host(scene)
+            if copied:
+                self.interop_note = f"set_scene: {copied} CUDA arrays copied to the host"
+            scene = validate_scene(scene, checked=self._checked)
+        valid = scene
         self._native.set_scene(valid, self._programs.for_scene(valid))
         self._scene = valid
 
@@ -74,6 +89,9 @@ class Renderer:
     def set_adaptive(self, threshold: float, min_samples: int = 16) -> None:
         """Adaptive sampling: a 16×16 tile stops once every pixel's noise estimate (Cycles'
         metric) is below `threshold`, checked from `min_samples` on; 0 turns it off."""
+        if self.device == "OPTIX" and threshold > 0:
+            device_module.log.warning("noise threshold: the OptiX backend has no adaptive sampling yet; every pixel "
+                                      "gets all samples (docs/gpu.md)")
         self._native.set_adaptive(float(threshold), int(min_samples))
 
     @property
@@ -121,6 +139,39 @@ class Renderer:
     def object_id(self):
         return self._native.object_id
 
+    @property
+    def color_device(self) -> cuda_arrays.DeviceArray:
+        """The OptiX film's RGBA running mean in device memory, (height, width, 4) float32, as
+        an object with `__cuda_array_interface__` (e.g. `cupy.asarray(r.color_device)`)."""
+        if self.device != "OPTIX":
+            raise RuntimeError("color_device: this renderer runs on the CPU; only the OptiX backend keeps its film "
+                               "in device memory (use `color`)")
+        pointer, height, width = self._native.color_device
+        return cuda_arrays.DeviceArray(pointer, (height, width, 4), "<f4", self)
+
     def intersect(self, origins, directions):
-        """Nearest hits of rays: returns (t, prim, obj); t = inf, prim = obj = -1 on a miss."""
+        """Nearest hits of rays: returns (t, prim, obj); t = inf, prim = obj = -1 on a miss.
+        CUDA device arrays are accepted: on the OptiX backend, with CuPy, they stay on the
+        device (results are CuPy arrays); elsewhere they are copied to the host once."""
+        on_device = [cuda_arrays.is_device_array(a) for a in (origins, directions)]
+        if self.device == "OPTIX" and all(on_device):
+            return self._intersect_on_device(origins, directions)
+        if any(on_device):
+            origins = cuda_arrays.to_host(origins, "origins") if on_device[0] else origins
+            directions = cuda_arrays.to_host(directions, "directions") if on_device[1] else directions
+            self.interop_note = "intersect: CUDA ray arrays copied to the host"
         return self._native.intersect(origins, directions)
+
+    def _intersect_on_device(self, origins, directions):
+        import cupy  # the results need device memory someone owns: CuPy's
+
+        o = cupy.ascontiguousarray(cupy.asarray(origins, dtype=cupy.float32))
+        d = cupy.ascontiguousarray(cupy.asarray(directions, dtype=cupy.float32))
+        if o.ndim != 2 or o.shape[1] != 3 or d.shape != o.shape:
+            raise ValueError(f"origins, directions: expected two (N, 3) arrays, got {o.shape} and {d.shape}")
+        n = o.shape[0]
+        t = cupy.empty(n, cupy.float32)
+        prim = cupy.empty(n, cupy.int32)
+        obj = cupy.empty(n, cupy.int32)
+        self._native.intersect_device(o.data.ptr, d.data.ptr, n, t.data.ptr, prim.data.ptr, obj.data.ptr)
+        return t, prim, obj

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True, help="OUT.exr (linear, with passes), .png or .jpg")
     _sampling_options(render, "64 samples, or the folder's manifest")
     render.add_argument("--threads", type=int, default=0, help="render threads; 0 = all cores")
+    render.add_argument("--device", choices=("CPU", "OPTIX", "AUTO"), default="CPU",
+                        help="CPU (default), OPTIX (an NVIDIA GPU; an error where OptiX cannot run) or AUTO "
+                        "(OptiX where it runs, else the CPU); see docs/gpu.md")
     _view_options(render)
     render.set_defaults(command=_render)
 
@@ -142,7 +145,9 @@ def _render(args) -> int:
     if settings.denoise:
         require_oidn()
     scene = sequence.load_frame(args.frame) if sequence is not None else load_scene(args.scene)
-    renderer = Renderer(threads=args.threads)
+    renderer = Renderer(threads=args.threads, device=args.device)
+    if renderer.device_note and not args.quiet:
+        print(renderer.device_note, file=sys.stderr)
     bar = _progress_bar(settings.limits.samples, "spp", args.quiet)
     try:
         frame = render_frame(renderer, scene, settings, index=args.frame or 0,

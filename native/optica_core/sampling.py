@@ -29,12 +29,14 @@ CONVERGED_FRACTION = 0.999  # noise threshold reached when this fraction of pixe
 @dataclass(frozen=True)
 class Limits:
     """When sampling stops: `samples` per pixel, `time_limit` seconds of sampling (0 = none),
-    `noise_threshold` (Cycles' noise metric; 0 = off). `threads`: render threads, 0 = all cores."""
+    `noise_threshold` (Cycles' noise metric; 0 = off). `threads`: render threads, 0 = all cores;
+    `device`: the renderer's device ("CPU", "OPTIX" or "AUTO", optica_core.device)."""
 
     samples: int
     time_limit: float = 0.0
     noise_threshold: float = 0.0
     threads: int = 0
+    device: str = "CPU"
 
     def __post_init__(self):
         for name, low in (("samples", 1), ("threads", 0)):
@@ -46,6 +48,10 @@ class Limits:
             if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
                     and value >= 0):
                 raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
+        from .device import DEVICES
+
+        if self.device not in DEVICES:
+            raise ValueError(f"device: expected one of {', '.join(DEVICES)}, got {self.device!r}")
 
     @classmethod
     def from_dict(cls, values: Mapping, **defaults) -> Limits:
@@ -177,20 +183,20 @@ def _noise_reached(renderer, limits: Limits) -> bool:
 
 class RendererSlot:
     """The renderer a session keeps between images: made on first use, made again only when
-    the thread count changes (so unchanged geometry keeps its BVH)."""
+    the thread count or the device asked for changes (so unchanged geometry keeps its BVH)."""
 
     def __init__(self):
         self.renderer = None
-        self._threads: int | None = None
+        self._made_for: tuple[int, str] | None = None
 
-    def get(self, threads: int):
+    def get(self, threads: int, device: str = "CPU"):
         from . import Renderer
 
-        if self.renderer is None or self._threads != threads:
-            self.renderer = Renderer(threads)
-            self._threads = threads
+        if self.renderer is None or self._made_for != (threads, device):
+            self.renderer = Renderer(threads, device=device)
+            self._made_for = (threads, device)
         return self.renderer
 
     def drop(self) -> None:
         self.renderer = None
-        self._threads = None
+        self._made_for = None

@@ -7,6 +7,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "optix/py_devices.h"
+#include "py_arrays.h"
+#include "py_renderer.h"
 #include "renderer.h"
 #include "scene_reader.h"
 #include "shader_program.h"
@@ -24,41 +27,10 @@ struct PyRenderer {
   GeometryCache geometry;  // touched only with the GIL held
 };
 
-template <class T>
-py::array film_view(const std::shared_ptr<FilmBuffers> &fb, std::vector<T> &data, int channels) {
-  // The capsule keeps these buffers alive as long as the numpy array exists.
-  auto *keep = new std::shared_ptr<FilmBuffers>(fb);
-  py::capsule owner(keep, [](void *p) { delete static_cast<std::shared_ptr<FilmBuffers> *>(p); });
-  std::vector<py::ssize_t> shape{fb->height, fb->width};
-  std::vector<py::ssize_t> strides{py::ssize_t(sizeof(T)) * fb->width * channels, py::ssize_t(sizeof(T)) * channels};
-  if (channels > 1) {
-    shape.push_back(channels);
-    strides.push_back(sizeof(T));
-  }
-  return py::array(py::dtype::of<T>(), shape, strides, data.data(), owner);
-}
-
 std::shared_ptr<FilmBuffers> film_of(PyRenderer &r) {
   auto fb = r.renderer.film().buffers();
   if (!fb) throw std::runtime_error("no scene: call set_scene() first");
   return fb;
-}
-
-using RayArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
-
-RayArray ray_array(const py::object &o, const char *name) {
-  py::array raw = py::array::ensure(o);
-  char kind = raw ? raw.dtype().kind() : 'O';
-  if (kind != 'f' && kind != 'i' && kind != 'u')
-    throw py::type_error(std::string(name) + ": expected an (N, 3) float32 array");
-  RayArray a = RayArray::ensure(raw);
-  if (!a) throw py::type_error(std::string(name) + ": expected an (N, 3) float32 array");
-  if (a.ndim() != 2 || a.shape(1) != 3)
-    throw py::value_error(std::string(name) + ": expected shape (N, 3), got ndim " + std::to_string(a.ndim()));
-  const float *p = a.data();
-  for (py::ssize_t i = 0; i < a.size(); ++i)
-    if (!std::isfinite(p[i])) throw py::value_error(std::string(name) + ": contains NaN or Inf");
-  return a;
 }
 
 }  // namespace
@@ -109,34 +81,13 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("threads", [](PyRenderer &r) { return r.renderer.threads(); })
       .def(
           "set_scene",
-          [](PyRenderer &r, const py::dict &d, const py::dict &programs) {
-            GeometryCache next;
-            std::unique_ptr<Scene> scene = scene_from_dict(d, programs, r.geometry, next);
-            std::string error;
-            {
-              py::gil_scoped_release release;
-              std::lock_guard<std::mutex> lock(r.busy);
-              try {
-                r.renderer.set_scene(std::move(scene));
-              } catch (const std::invalid_argument &e) {
-                error = e.what();
-              }
-            }
-            if (!error.empty()) throw py::value_error(error);
-            r.geometry = std::move(next);
-          },
+          [](PyRenderer &r, const py::dict &d, const py::dict &programs) { set_scene_locked(r, d, programs); },
           py::arg("scene"), py::arg("programs"),
           "Builds the scene (a dict normalised by optica_core.validate_scene, with the shader programs "
           "optica_core.shading compiled for it).")
       .def(
           "accumulate",
-          [](PyRenderer &r, int n) {
-            if (n < 0) throw py::value_error("accumulate: n must be >= 0, got " + std::to_string(n));
-            if (!r.renderer.has_scene()) throw std::runtime_error("accumulate: no scene; call set_scene() first");
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(r.busy);
-            return r.renderer.accumulate(n);
-          },
+          [](PyRenderer &r, int n) { return accumulate_locked(r, n); },
           py::arg("n") = 1)
       .def("cancel", [](PyRenderer &r) { r.renderer.cancel(); })
       .def(
@@ -175,16 +126,10 @@ PYBIND11_MODULE(_native, m) {
           "intersect",
           [](PyRenderer &r, const py::object &origins, const py::object &directions) {
             if (!r.renderer.has_scene()) throw std::runtime_error("intersect: no scene; call set_scene() first");
-            RayArray o = ray_array(origins, "origins");
-            RayArray d = ray_array(directions, "directions");
-            if (o.shape(0) != d.shape(0))
-              throw py::value_error("directions: expected " + std::to_string(o.shape(0)) + " rays like origins, got " +
-                                    std::to_string(d.shape(0)));
-            size_t n = size_t(o.shape(0));
-            const float *dp = d.data();
-            for (size_t i = 0; i < n; ++i)
-              if (dp[3 * i] == 0.0f && dp[3 * i + 1] == 0.0f && dp[3 * i + 2] == 0.0f)
-                throw py::value_error("directions[" + std::to_string(i) + "]: zero-length direction");
+            RayBatch rays = ray_batch(origins, directions);
+            size_t n = rays.n;
+            const float *dp = rays.directions.data();
+            const RayArray &o = rays.origins;
             py::array_t<float> t(n);
             py::array_t<int32_t> prim(n), obj(n);
             float *tp = t.mutable_data();
@@ -197,4 +142,6 @@ PYBIND11_MODULE(_native, m) {
             return py::make_tuple(t, prim, obj);
           },
           py::arg("origins"), py::arg("directions"));
+
+  register_devices(m);
 }
