@@ -157,7 +157,7 @@ OPTICA_HD float3 shadow_ray_origin(const KernelScene &s, const ShaderData &sd, f
   float3 p = sd.P;
   float3 side = dot(l, sd.Ng) > 0.0f ? sd.Ng : -sd.Ng;
   const GeometryView &g = s.geometries[s.instances[sd.instance].geometry];
-  if (sd.is_mesh && g.normals) {
+  if (sd.is_mesh && g.normals && kTerminatorGeometryOffset > 0.0f) {
     float nl = dot(sd.N, l);
     float3 ng = nl < 0.0f ? -sd.Ng : sd.Ng;
     nl = fabsf(nl);
