@@ -139,7 +139,9 @@ class SceneExporter:
         b_scene = depsgraph.scene_eval
         motion = None if self._track or self.version < 2 else _motion.shutter(b_scene)
         plan = p.motion_plan = _motion.Plan(motion) if motion is not None else None
-        self._curve_style = _curves.curve_style(b_scene)
+        # Add-on settings (Cycles' curve shape, per-object motion) are read from the originals:
+        # editing them does not always refresh the evaluated copies.
+        self._curve_style = _curves.curve_style(b_scene.original)
         self._render_mode = depsgraph.mode == "RENDER"
 
         t_gather = time.perf_counter()

@@ -35,7 +35,7 @@ def shutter(b_scene) -> dict | None:
     r = b_scene.render
     if not r.use_motion_blur or r.motion_blur_shutter <= 0:
         return None
-    cycles = getattr(b_scene, "cycles", None)
+    cycles = getattr(b_scene.original, "cycles", None)  # add-on settings: the original is current
     return {
         "shutter": float(r.motion_blur_shutter),
         "position": r.motion_blur_position,
@@ -62,8 +62,9 @@ def shutter_curve(mapping) -> np.ndarray | None:
 
 
 def object_steps(b_ob) -> int:
-    """Cycles' step count of an object: 0 when its Motion Blur toggle is off, else 2^k + 1."""
-    settings = getattr(b_ob, "cycles", None)
+    """Cycles' step count of an object: 0 when its Motion Blur toggle is off, else 2^k + 1 (read
+    from the original: an evaluated copy may predate an edit of these settings)."""
+    settings = getattr(b_ob.original, "cycles", None)
     if settings is None:
         return 3
     if not settings.use_motion_blur:
@@ -74,10 +75,10 @@ def object_steps(b_ob) -> int:
 def can_deform(b_ob) -> bool:
     """Whether an object's geometry may differ between sub-frames (Deformation on, and modifiers
     or shape keys to do it) — only those are read again per step."""
-    settings = getattr(b_ob, "cycles", None)
+    original = b_ob.original
+    settings = getattr(original, "cycles", None)
     if settings is not None and not settings.use_deform_motion:
         return False
-    original = b_ob.original
     keys = getattr(original.data, "shape_keys", None)
     return len(original.modifiers) > 0 or keys is not None
 
