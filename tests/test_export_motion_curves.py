@@ -380,3 +380,45 @@ def test_core_accepts_exported_motion_and_curves_and_warns_once(scene):
     assert renderer.not_rendered == ["motion blur", "curves"]
     renderer.accumulate(1)
     assert np.isfinite(np.asarray(renderer.color)).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# a final render through the engine (its own frame_set for the sub-frames)
+
+
+def test_final_render_exports_motion_and_says_it_is_not_rendered(optica_installed, tmp_path, capfd):
+    from conftest import enable_optica, optica_module, read_image_file
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    enable_optica()
+    s = bpy.context.scene
+    s.render.engine = "OPTICA"
+    s.render.resolution_x = s.render.resolution_y = 24
+    s.optica.samples = 2
+    cam = add(s, "Camera", bpy.data.cameras.new("Camera"), (0, -8, 1))
+    cam.rotation_euler = (math.pi / 2, 0, 0)
+    s.camera = cam
+    sun = bpy.data.lights.new("Sun", "SUN")
+    add(s, "Sun", sun, (0, 0, 5))
+    moving_cube(s)
+    hair_ball(s)
+    s.render.use_motion_blur = True
+    job_module = optica_module("addon.render_job")
+    seen = {}
+
+    def after(scene, *_args):
+        for job in job_module._jobs.values():
+            seen.update(job.exporter.last_stats)
+
+    bpy.app.handlers.render_post.append(after)
+    try:
+        s.render.image_settings.file_format = "OPEN_EXR"
+        s.render.filepath = str(tmp_path / "blur.exr")
+        assert bpy.ops.render.render(write_still=True) == {"FINISHED"}
+    finally:
+        bpy.app.handlers.render_post.remove(after)
+    assert np.isfinite(next(iter(read_image_file(tmp_path / "blur.exr").values()))).all()
+    printed = capfd.readouterr()
+    assert "motion blur and curves are exported but not rendered yet" in printed.out + printed.err
+    assert seen["motion_groups"] == 1 and seen["motion_steps"] == 2 and seen["curves"] == 1
+    assert s.frame_current == FRAME and s.frame_subframe == 0.0
