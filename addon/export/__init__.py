@@ -411,8 +411,13 @@ class SceneExporter:
                 rows = np.flatnonzero(index == i)
                 rows = rows[_instances.invertible(transforms[rows])]
                 if len(rows):
-                    out.append({"geometry": name, "transforms": np.ascontiguousarray(transforms[rows]),
-                                "materials": list(self._pass.curves[name]["materials"])})
+                    out.append(
+                        {
+                            "geometry": name,
+                            "transforms": np.ascontiguousarray(transforms[rows]),
+                            "materials": list(self._pass.curves[name]["materials"]),
+                        }
+                    )
         return out
 
     def _plan_deformation(self, plan, b_ob, source) -> None:

@@ -53,8 +53,13 @@ def read_curves(b_curves, style: tuple[str, str]) -> dict | None:
     radii = _scalar_attribute(b_curves, "radius", "POINT", n_points)
     if radii is None:
         radii = np.full(n_points, DEFAULT_RADIUS, np.float32)
-    d = {"points": points.reshape(n_points, 3), "radii": np.maximum(radii, 0.0), "offsets": offsets,
-         "shape": style[0], "segments": style[1]}
+    d = {
+        "points": points.reshape(n_points, 3),
+        "radii": np.maximum(radii, 0.0),
+        "offsets": offsets,
+        "shape": style[0],
+        "segments": style[1],
+    }
     material_index = _scalar_attribute(b_curves, "material_index", "CURVE", n_curves)
     if material_index is not None and material_index.any():
         d["material_ids"] = material_index.astype(np.int32)

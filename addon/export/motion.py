@@ -119,8 +119,17 @@ class Plan:
         self.deforming[geometry] = (b_ob.name, kind, rows)
 
 
-def sample(d: dict, plan: Plan, depsgraph, frame_set: Callable[[int, float], None], frame: int, subframe: float,
-           fps: float, slots: np.ndarray, report) -> dict:
+def sample(
+    d: dict,
+    plan: Plan,
+    depsgraph,
+    frame_set: Callable[[int, float], None],
+    frame: int,
+    subframe: float,
+    fps: float,
+    slots: np.ndarray,
+    report,
+) -> dict:
     """Adds motion steps to the exported scene `d` (placements in `slots` order, see
     instances.instance_groups) by evaluating `depsgraph` at each step time through
     `frame_set(frame, subframe)`; leaves the depsgraph at (frame, subframe) again. Returns
@@ -140,7 +149,7 @@ def sample(d: dict, plan: Plan, depsgraph, frame_set: Callable[[int, float], Non
     camera_name = depsgraph.scene_eval.camera.name if depsgraph.scene_eval.camera else None
     camera = np.repeat(np.asarray(d["camera"]["matrix"], np.float32)[None], most, axis=0)
     deform_names = [g for g in plan.deforming if g not in plan.shared]
-    positions = {g: [None] * most for g in deform_names}
+    positions: dict[str, list[np.ndarray | None]] = {g: [None] * most for g in deform_names}
     try:
         for step, offset in enumerate(offsets):
             if abs(offset) < 1e-9:
@@ -271,9 +280,12 @@ def _deformation_steps(d, plan, positions, offsets, fps, depsgraph, report, stat
             geometry["motion"] = {"velocities": velocity}
             stats["motion_velocities"] += 1
         else:
-            report("WARNING", ("motion-topology", name),
-                   f"Object '{name}': its topology changes over the shutter and it has no velocity attribute: "
-                   "no deformation blur")
+            report(
+                "WARNING",
+                ("motion-topology", name),
+                f"Object '{name}': its topology changes over the shutter and it has no velocity attribute: "
+                "no deformation blur",
+            )
 
 
 def _velocity(data, rows: int, fps: float) -> np.ndarray | None:
