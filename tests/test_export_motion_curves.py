@@ -249,12 +249,23 @@ def test_motion_blur_off_exports_no_steps(scene):
     assert validate_scene(d)["motion"] is None
 
 
-def test_viewport_tracker_shows_the_frame_alone(scene):
+def test_viewport_tracker_shows_the_frame_alone_and_sees_curve_edits(scene):
     moving_cube(scene)
+    ob, _sizes = hair_ball(scene)
     scene.render.use_motion_blur = True
     tracker = SceneExporter(log=lambda *a: None, evaluable=EVALUABLE, track_changes=True)
     d = tracker.export(bpy.context.evaluated_depsgraph_get())
     assert "motion" not in d
+    tracker.export(bpy.context.evaluated_depsgraph_get())
+    assert tracker.last_changes == {}
+    radius = ob.data.attributes["radius"]
+    values = np.empty(len(radius.data), np.float32)
+    radius.data.foreach_get("value", values)
+    radius.data.foreach_set("value", values * 2)
+    ob.data.update_tag()
+    tracker.export(bpy.context.evaluated_depsgraph_get())
+    changed = tracker.last_changes  # the new content under a new name while the old one is still held
+    assert set(changed) == {"curves", "instances"} and "Ball" in changed["curves"], changed
 
 
 def test_shutter_curve_and_rolling_shutter(scene):
@@ -422,3 +433,48 @@ def test_final_render_exports_motion_and_says_it_is_not_rendered(optica_installe
     assert "motion blur and curves are exported but not rendered yet" in printed.out + printed.err
     assert seen["motion_groups"] == 1 and seen["motion_steps"] == 2 and seen["curves"] == 1
     assert s.frame_current == FRAME and s.frame_subframe == 0.0
+
+
+def test_instances_and_particle_hair_move_with_their_instancer(scene):
+    """Collection instances on a moving Empty: each instance's steps are its matrix at the
+    sub-frames (matched by persistent id); particle hair moves with its emitter."""
+    collection = bpy.data.collections.new("Pieces")
+    for i in range(3):
+        piece = bpy.data.objects.new(f"Piece{i}", box_mesh(f"Piece{i}", n=2 + i))  # not one shared mesh
+        piece.location = (i, 0, 0)
+        collection.objects.link(piece)
+    empty = bpy.data.objects.new("Carrier", None)
+    empty.instance_type = "COLLECTION"
+    empty.instance_collection = collection
+    scene.collection.objects.link(empty)
+    for f, z in ((1, 0.0), (10, 4.5)):
+        empty.location.z = z
+        empty.rotation_euler.x = 0.2 * f
+        empty.keyframe_insert("location", frame=f)
+        empty.keyframe_insert("rotation_euler", frame=f)
+    bpy.ops.mesh.primitive_plane_add(size=1, location=(0, 3, 0))
+    emitter = bpy.context.object
+    bpy.ops.object.particle_system_add()
+    emitter.particle_systems[0].settings.type = "HAIR"
+    emitter.particle_systems[0].settings.count = 10
+    for f, x in ((1, 0.0), (10, 9.0)):
+        emitter.location.x = x
+        emitter.keyframe_insert("location", frame=f)
+    scene.frame_set(FRAME)
+    scene.render.use_motion_blur = True
+    d, _stats = export()
+
+    def instance_matrices():
+        dg = bpy.context.evaluated_depsgraph_get()
+        return {inst.object.name: np.array(inst.matrix_world, np.float32) for inst in dg.object_instances if inst.is_instance}
+
+    expected = [at(scene, t, instance_matrices) for t in sample_times(scene, 3)]
+    for i in range(3):
+        (group,) = [g for g in d["instances"] if g["geometry"] == f"Piece{i}"]
+        for step in range(3):
+            np.testing.assert_allclose(group["motion"][step, 0], expected[step][f"Piece{i}"], atol=1e-5)
+    (hair,) = [g for g in d["instances"] if g["geometry"] in d["curves"]]
+    emitter_steps = [at(scene, t, lambda: np.array(evaluated(emitter.name).matrix_world, np.float32))
+                     for t in sample_times(scene, 3)]
+    np.testing.assert_allclose(hair["motion"][:, 0], emitter_steps, atol=1e-5)
+    validate_scene(d)

@@ -152,7 +152,9 @@ class SceneExporter:
         t_gather = time.perf_counter() - t_gather
         info = placement_arrays([s.info for s in sources], index, random_ids) if random_ids is not None else None
         groups, slots = _instances.instance_groups(sources, index, transforms, self._pad_materials, info)
-        groups += self._hair_groups(sources, index, transforms)
+        hair_groups, hair_rows = self._hair_groups(sources, index, transforms)
+        placed = _instances.placements_of_groups(slots, len(groups)) + hair_rows if plan is not None else []
+        groups += hair_groups
         plain = _placements.plain_placements(sources, index, instanced) if self._track else {}
         where = _placements.PlacementIndex()
         _placements.index_geometry(plain, slots, where)
@@ -203,7 +205,7 @@ class SceneExporter:
             fps = b_scene.render.fps / (b_scene.render.fps_base or 1.0)
             p.stats.update(
                 _motion.sample(
-                    d, plan, depsgraph, frame_set, b_scene.frame_current, b_scene.frame_subframe, fps, slots, report
+                    d, plan, depsgraph, frame_set, b_scene.frame_current, b_scene.frame_subframe, fps, placed, report
                 )
             )
             p.stats["seconds_motion"] = time.perf_counter() - s_motion
@@ -403,22 +405,21 @@ class SceneExporter:
             names.append(entry.name)
         return tuple(names)
 
-    def _hair_groups(self, sources, index, transforms) -> list:
-        """Instance groups placing particle hair where its emitter is placed."""
-        out = []
+    def _hair_groups(self, sources, index, transforms) -> tuple[list, list]:
+        """Instance groups placing particle hair where its emitter is placed, and the placements
+        that are their rows."""
+        groups, rows_of_groups = [], []
         for i, s in enumerate(sources):
             for name in s.hair:
                 rows = np.flatnonzero(index == i)
                 rows = rows[_instances.invertible(transforms[rows])]
                 if len(rows):
-                    out.append(
-                        {
-                            "geometry": name,
-                            "transforms": np.ascontiguousarray(transforms[rows]),
-                            "materials": list(self._pass.curves[name]["materials"]),
-                        }
+                    materials = list(self._pass.curves[name]["materials"])
+                    groups.append(
+                        {"geometry": name, "transforms": np.ascontiguousarray(transforms[rows]), "materials": materials}
                     )
-        return out
+                    rows_of_groups.append(rows)
+        return groups, rows_of_groups
 
     def _plan_deformation(self, plan, b_ob, source) -> None:
         """Marks a plainly placed object whose geometry may deform over the shutter (motion.py)."""

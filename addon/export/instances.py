@@ -186,6 +186,14 @@ def instance_groups(
     return out, slots
 
 
+def placements_of_groups(slots: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Per group the placements that are its rows, in row order (from instance_groups' slots)."""
+    placed = np.flatnonzero(slots[:, 0] >= 0)
+    order = placed[np.lexsort((slots[placed, 1], slots[placed, 0]))]
+    counts = np.bincount(slots[placed, 0], minlength=n_groups) if len(placed) else np.zeros(n_groups, np.int64)
+    return np.split(order, np.cumsum(counts)[:-1]) if n_groups else []
+
+
 def invertible(transforms: np.ndarray) -> np.ndarray:
     """(N,) bool: finite matrices the scene dict accepts as transforms (|det| of the 3×3 part
     above 1e-6 × the product of its column lengths; 2e-6 here, a margin over float32 rounding)."""

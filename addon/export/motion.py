@@ -127,11 +127,12 @@ def sample(
     frame: int,
     subframe: float,
     fps: float,
-    slots: np.ndarray,
+    placed: list[np.ndarray],
     report,
 ) -> dict:
-    """Adds motion steps to the exported scene `d` (placements in `slots` order, see
-    instances.instance_groups) by evaluating `depsgraph` at each step time through
+    """Adds motion steps to the exported scene `d` (`placed[g]`: the placements, in the order
+    gather met them, that are the rows of instance group g) by evaluating `depsgraph` at each
+    step time through
     `frame_set(frame, subframe)`; leaves the depsgraph at (frame, subframe) again. Returns
     counts for the export's stats."""
     import bpy
@@ -144,7 +145,7 @@ def sample(
         return stats
     offsets = step_offsets(motion, most)
     key_index = {k: i for i, k in enumerate(plan.keys)}
-    frame_matrices = _frame_matrices(d, slots)
+    frame_matrices = _frame_matrices(d, placed, len(plan.keys))
     matrices = np.repeat(frame_matrices[None], most, axis=0)  # (S, P, 4, 4), the frame where unsampled
     camera_name = depsgraph.scene_eval.camera.name if depsgraph.scene_eval.camera else None
     camera = np.repeat(np.asarray(d["camera"]["matrix"], np.float32)[None], most, axis=0)
@@ -164,7 +165,7 @@ def sample(
                 positions[g][step] = _read_positions(plan.deforming[g], depsgraph)
     finally:
         frame_set(frame, subframe)
-    _placement_steps(d, slots, steps, matrices, offsets, stats)
+    _placement_steps(d, placed, steps, matrices, offsets, stats)
     if plan.camera_steps and camera_name is not None:
         picked = camera[_nested(most, plan.camera_steps)]
         if not np.array_equal(picked, np.repeat(picked[:1], len(picked), axis=0)) or not np.allclose(
@@ -181,13 +182,11 @@ def _nested(most: int, steps: int) -> np.ndarray:
     return np.arange(steps) * ((most - 1) // (steps - 1))
 
 
-def _frame_matrices(d: dict, slots: np.ndarray) -> np.ndarray:
+def _frame_matrices(d: dict, placed: list[np.ndarray], count: int) -> np.ndarray:
     """(P, 4, 4) the frame's matrix of every placement (identity where none was placed)."""
-    out = np.tile(np.eye(4, dtype=np.float32), (len(slots), 1, 1))
-    for g, group in enumerate(d["instances"]):
-        rows = np.flatnonzero(slots[:, 0] == g)
-        if len(rows):
-            out[rows] = group["transforms"][slots[rows, 1]]
+    out = np.tile(np.eye(4, dtype=np.float32), (count, 1, 1))
+    for group, rows in zip(d["instances"], placed, strict=True):
+        out[rows] = group["transforms"]
     return out
 
 
@@ -204,16 +203,13 @@ def _read_placements(depsgraph, key_index: dict, out: np.ndarray) -> None:
         out[np.array(rows)] = stack_matrices(raw)
 
 
-def _placement_steps(d, slots, steps, matrices, offsets, stats) -> None:
+def _placement_steps(d, placed, steps, matrices, offsets, stats) -> None:
     """Each group's motion: (S, N, 4, 4) at its most-stepped row's step count; rows with motion
     blur off keep their frame matrix; groups that do not move get none."""
     most = len(offsets)
-    for g, group in enumerate(d["instances"]):
-        rows = np.flatnonzero(slots[:, 0] == g)
+    for group, rows in zip(d["instances"], placed, strict=True):
         if len(rows) == 0:
             continue
-        order = np.argsort(slots[rows, 1])
-        rows = rows[order]
         s = int(steps[rows].max())
         if s < 2:
             continue
