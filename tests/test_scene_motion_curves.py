@@ -197,3 +197,16 @@ def test_the_core_renders_without_them_and_says_so_once():
     # The same image: the steps are not read, the curves not drawn (the frame's data is).
     np.testing.assert_array_equal(np.asarray(moving.color), np.asarray(plain.color))
     assert len(moving.get_scene()["instances"]) == 2  # the scene kept as given
+
+
+def test_built_in_moving_hair_scene_renders_what_the_core_draws():
+    d = scenes.moving_hair(16, 12)
+    v = validate_scene(d)
+    assert v["curves"]["hair"]["offsets"].shape == (401,) and v["instances"][0]["motion"].shape == (3, 1, 4, 4)
+    r = Renderer(threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SceneWarning)
+        r.set_scene(d)
+    assert r.not_rendered == ["motion blur", "curves"]
+    r.accumulate(1)
+    assert np.asarray(r.color)[..., :3].mean() > 0  # the box and the ground, lit
