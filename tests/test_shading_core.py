@@ -358,7 +358,7 @@ def test_transparency_lets_the_world_through_and_shadow_rays_too():
     # A white diffuse floor under a transparent sheet, lit by a sun from straight above: the
     # sheet's colour tints the light (0.5, 0.8, 1.0) × irradiance / π.
     d = hs.lit_plane_scene({"type": "sun", "strength": 3.0, "matrix": np.eye(4, dtype=np.float32)})
-    d = oc.validate_scene(d)
+    d = copy.deepcopy(oc.validate_scene(d))  # the version-2 form, as a changeable copy
     d["materials"]["sheet"] = material
     d["meshes"]["sheet"] = dict(hs.plane_mesh(400.0, z=0.2), materials=["sheet"])
     d["instances"].append({"geometry": "sheet", "transforms": np.eye(4, dtype=np.float32)[None]})
@@ -374,7 +374,7 @@ def test_white_furnace_with_layered_principled_materials():
     for inputs in ({"Base Color": (1.0, 1.0, 1.0), "Roughness": 0.6},
                    {"Base Color": (1.0, 1.0, 1.0), "Metallic": 1.0, "Roughness": 0.7},
                    {"Base Color": (1.0, 1.0, 1.0), "Roughness": 0.4, "Coat Weight": 1.0, "Coat Roughness": 0.3}):
-        d = oc.validate_scene(oc.scenes.furnace(32, 32))
+        d = copy.deepcopy(oc.validate_scene(oc.scenes.furnace(32, 32)))  # version 2, changeable
         d["render"]["filter"] = "box"
         d["render"]["filter_width"] = 1.0
         sphere_material = d["meshes"]["sphere"]["materials"][0]

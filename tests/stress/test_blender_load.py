@@ -141,7 +141,7 @@ def final_cancel_storm(scene, cycles: int, seed: int = 0) -> Probe:
 
 def test_final_render_cancel_storm_short(scene):
     rep = final_cancel_storm(scene, 24).report(warmup=6)
-    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[1] <= rep.fds[0], rep.line()
     assert not [
         t
         for t in threading.enumerate()
@@ -153,7 +153,7 @@ def test_final_render_cancel_storm_short(scene):
 def test_final_render_cancel_storm_thousand(scene):
     rep = final_cancel_storm(scene, 1000, seed=1).report(warmup=100)
     print("final cancel storm:", rep.line())
-    assert abs(rep.slope_kib) < LONG_SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert abs(rep.slope_kib) < LONG_SLOPE_BOUND_KIB and rep.fds[1] <= rep.fds[0], rep.line()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def render_animation(scene, frames: int, engine: str = "OPTICA", tmp_path=None) 
 
 def test_render_animation_memory_short(scene, tmp_path):
     rep = render_animation(scene, 60, tmp_path=tmp_path).report(warmup=15)
-    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[1] <= rep.fds[0], rep.line()
 
 
 @pytest.mark.stress
@@ -322,7 +322,7 @@ def test_render_animation_memory_short(scene, tmp_path):
 def test_render_animation_300_frames(scene, tmp_path, engine):
     rep = render_animation(scene, 300, engine, tmp_path).report(warmup=30)
     print(f"render animation ({engine}):", rep.line())
-    assert rep.slope_kib < LONG_SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.slope_kib < LONG_SLOPE_BOUND_KIB and rep.fds[1] <= rep.fds[0], rep.line()
 
 
 def export_memory(scene, method: str, frames: int, tmp_path) -> Probe:
@@ -351,7 +351,7 @@ def export_memory(scene, method: str, frames: int, tmp_path) -> Probe:
 @pytest.mark.parametrize("method", ["STREAM", "PARALLEL"])
 def test_export_memory_short(scene, tmp_path, method):
     rep = export_memory(scene, method, 30, tmp_path).report(warmup=10)
-    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[1] <= rep.fds[0], rep.line()
 
 
 @pytest.mark.stress
@@ -359,7 +359,7 @@ def test_export_memory_short(scene, tmp_path, method):
 def test_export_300_frames(scene, tmp_path, method):
     rep = export_memory(scene, method, 300, tmp_path).report(warmup=40)
     print(f"export {method}:", rep.line())
-    assert rep.slope_kib < LONG_SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.slope_kib < LONG_SLOPE_BOUND_KIB and rep.fds[1] <= rep.fds[0], rep.line()
 
 
 def material_previews(count: int) -> Probe:
@@ -389,7 +389,7 @@ def material_previews(count: int) -> Probe:
 def test_material_previews_short(optica_installed):
     probe = material_previews(60)
     rep = probe.report(warmup=15)
-    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.rss_growth_mib < SHORT_GROWTH_BOUND_MIB and rep.fds[1] <= rep.fds[0], rep.line()
     # Each preview's renderer (and its thread pool) is freed when the preview ends, not at the next
     # garbage collection (the render job was a reference cycle: 20 OS threads after 1,000 previews).
     assert max(probe.os_threads[15:]) <= probe.os_threads[15] + 2, probe.os_threads
@@ -399,7 +399,7 @@ def test_material_previews_short(optica_installed):
 def test_thousand_material_previews(optica_installed):
     rep = material_previews(1000).report(warmup=100)
     print("material previews:", rep.line())
-    assert abs(rep.slope_kib) < LONG_SLOPE_BOUND_KIB and rep.fds[0] == rep.fds[1], rep.line()
+    assert abs(rep.slope_kib) < LONG_SLOPE_BOUND_KIB and rep.fds[1] <= rep.fds[0], rep.line()
     assert rep.threads[1] <= 8, rep.line()
 
 

@@ -73,7 +73,7 @@ def renderer_churn(count: int) -> Probe:
 def test_cancel_storm_short():
     rep = cancel_storm(150).report(warmup=30)
     assert rep.rss_growth_mib < 8, rep.line()
-    assert rep.fds[0] == rep.fds[1], rep.line()
+    assert rep.fds[1] <= rep.fds[0], rep.line()
 
 
 def test_renderers_made_and_dropped_leave_no_threads():
@@ -97,7 +97,7 @@ def test_cancel_from_another_thread_during_a_long_accumulate_returns_quickly():
 def test_cancel_storm_thousand_cycles():
     rep = cancel_storm(1000, seed=1).report(warmup=100)
     print(rep.line())
-    assert abs(rep.slope_kib) < 4.0 and rep.fds[0] == rep.fds[1], rep.line()
+    assert abs(rep.slope_kib) < 4.0 and rep.fds[1] <= rep.fds[0], rep.line()
 
 
 @pytest.mark.stress
