@@ -210,3 +210,17 @@ def test_built_in_moving_hair_scene_renders_what_the_core_draws():
     assert r.not_rendered == ["motion blur", "curves"]
     r.accumulate(1)
     assert np.asarray(r.color)[..., :3].mean() > 0  # the box and the ground, lit
+
+
+def test_derived_curve_data_is_computed_once_per_arrays():
+    from optica_core.scene import CheckedArrays
+
+    d = {**base_scene(), "curves": {"hair": hair()}}
+    d["curves"]["hair"]["offsets"] = np.array(d["curves"]["hair"]["offsets"], np.int32)
+    checked = CheckedArrays()
+    first = validate_scene(d, checked=checked)
+    again = validate_scene(d, checked=checked)
+    assert again["curves"]["hair"]["intercept"] is first["curves"]["hair"]["intercept"]
+    d["curves"]["hair"]["offsets"] = np.array([0, 2, 6, 7], np.int32)  # new offsets: derived again
+    third = validate_scene(d, checked=checked)
+    np.testing.assert_allclose(third["curves"]["hair"]["length"], [1, 1 + np.sqrt(10), 0], rtol=1e-6)

@@ -797,7 +797,9 @@ class _Validator:
         material_ids, highest = self.material_ids(d.get("material_ids"), f"{path}.material_ids", n_curves, materials)
         self.geometry[name] = _GeometryInfo("curves", materials, highest)
         given = [d.get(key) for key in ("intercept", "length", "random")]
-        derived = _derived_curve_data(points, offsets) if any(v is None for v in given) else (None,) * 3
+        derived = (None,) * 3
+        if any(v is None for v in given):  # computed once per pair of arrays (CheckedArrays)
+            derived = self.array(_derived_curve_data, points, path, _Same(offsets))
         intercept = d.get("intercept")
         intercept = derived[0] if intercept is None else self.array(
             _read_unit_floats, intercept, f"{path}.intercept", n_points, " (as points)")
@@ -1027,6 +1029,23 @@ def _read_lengths(value, path: str, count: int) -> np.ndarray:
     return data
 
 
-def _derived_curve_data(points: np.ndarray, offsets: np.ndarray):
-    intercept, length = curve_data.intercept_and_length(points, offsets)
-    return intercept, length, curve_data.curve_random(len(offsets) - 1)
+class _Same:
+    """An array as part of a CheckedArrays key: equal only to the very same array (and holding
+    it, so its id is not reused while the key lives)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __hash__(self) -> int:
+        return id(self.array)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.array is self.array
+
+
+def _derived_curve_data(points: np.ndarray, _path: str, offsets: _Same):
+    """Intercept, length and random of a curve set (optica_core.curves), as Cycles derives them."""
+    intercept, length = curve_data.intercept_and_length(points, offsets.array)
+    return intercept, length, curve_data.curve_random(len(offsets.array) - 1)
