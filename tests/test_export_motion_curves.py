@@ -239,6 +239,24 @@ def test_changing_topology_uses_the_velocity_attribute(scene):
     assert any("topology changes" in m for m in messages), messages
 
 
+def test_a_step_the_scene_dict_refuses_holds_the_frame(scene):
+    """An object shrinking to nothing at the shutter's close: that step would not be invertible,
+    so it holds the frame's matrix and the scene stays valid."""
+    cube = add(scene, "Cube", box_mesh("Cube"))
+    for f, s in ((FRAME - 1, 1.0), (FRAME, 1.0), (FRAME + 1, 0.0)):
+        cube.scale = (s, s, s)
+        cube.keyframe_insert("scale", frame=f)
+    scene.frame_set(FRAME)
+    scene.render.use_motion_blur = True
+    scene.render.motion_blur_position = "START"
+    scene.render.motion_blur_shutter = 1.0
+    d, _stats = export()
+    steps = d["instances"][0]["motion"]
+    np.testing.assert_allclose(steps[2, 0], d["instances"][0]["transforms"][0])  # scale 0 at the close
+    assert abs(np.linalg.det(steps[1, 0][:3, :3])) > 1e-6
+    validate_scene(d)
+
+
 def test_motion_blur_off_exports_no_steps(scene):
     moving_cube(scene)
     assert not scene.render.use_motion_blur  # Blender's default

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .mesh import finite
+
 DEFAULT_RADIUS = 0.005  # Cycles' radius of a Curves point without a radius attribute
 
 # Render Properties › Curves › Shape (scene.cycles_curves.shape) → (shape, segments).
@@ -53,6 +55,8 @@ def read_curves(b_curves, style: tuple[str, str]) -> dict | None:
     radii = _scalar_attribute(b_curves, "radius", "POINT", n_points)
     if radii is None:
         radii = np.full(n_points, DEFAULT_RADIUS, np.float32)
+    finite(points)  # NaN/Inf (geometry nodes can make them) become 0: the scene dict refuses them
+    finite(radii)
     d = {
         "points": points.reshape(n_points, 3),
         "radii": np.maximum(radii, 0.0),
@@ -64,17 +68,6 @@ def read_curves(b_curves, style: tuple[str, str]) -> dict | None:
     if material_index is not None and material_index.any():
         d["material_ids"] = material_index.astype(np.int32)
     return d
-
-
-def velocities(b_curves, fps: float) -> np.ndarray | None:
-    """Blender's `velocity` point attribute (units per second) as units per frame, or None."""
-    n = len(b_curves.points)
-    attr = b_curves.attributes.get("velocity")
-    if attr is None or attr.domain != "POINT" or attr.data_type != "FLOAT_VECTOR" or n == 0:
-        return None
-    v = np.empty(n * 3, np.float32)
-    attr.data.foreach_get("vector", v)
-    return v.reshape(n, 3) / np.float32(fps)
 
 
 def hair_systems(b_ob) -> list:
@@ -100,6 +93,7 @@ def read_particle_hair(b_ob, psys, render: bool, style: tuple[str, str]) -> dict
     world = np.array(flat, np.float64).reshape(-1, 3)
     inverse = np.linalg.inv(np.array(b_ob.matrix_world, np.float64))  # co_hair gives world space
     points = (world @ inverse[:3, :3].T + inverse[:3, 3]).astype(np.float32)
+    finite(points)
     offsets = np.arange(0, n_hairs * steps + 1, steps, dtype=np.int32)
     radii = particle_radii(points, steps, s)
     return {"points": points, "radii": radii, "offsets": offsets, "shape": style[0], "segments": style[1]}

@@ -25,7 +25,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .camera import unscaled_matrix
-from .instances import stack_matrices
+from .instances import invertible, stack_matrices
+from .mesh import finite
 
 SHUTTER_CURVE_SAMPLES = 256  # Cycles bakes the shutter curve into a 256-entry table
 
@@ -216,6 +217,10 @@ def _placement_steps(d, placed, steps, matrices, offsets, stats) -> None:
         picked = matrices[_nested(most, s)][:, rows]  # (S, N, 4, 4)
         off = steps[rows] < 2
         picked[:, off] = group["transforms"][off]
+        # A step the scene dict refuses (zero scale, NaN) holds the frame's matrix instead.
+        bad = ~invertible(picked.reshape(-1, 4, 4)).reshape(s, len(rows))
+        if bad.any():
+            picked[bad] = np.broadcast_to(group["transforms"][None], picked.shape)[bad]
         if np.array_equal(picked, np.repeat(group["transforms"][None], s, axis=0)):
             continue
         group["motion"] = np.ascontiguousarray(picked)
@@ -244,6 +249,7 @@ def _read_positions(entry: tuple[str, str, int], depsgraph) -> np.ndarray | None
         attr.data.foreach_get("vector", out)
     else:
         data.position_data.foreach_get("vector", out)
+    finite(out)
     return out.reshape(rows, 3)
 
 
@@ -293,4 +299,5 @@ def _velocity(data, rows: int, fps: float) -> np.ndarray | None:
         return None
     v = np.empty(rows * 3, np.float32)
     attr.data.foreach_get("vector", v)
+    finite(v)
     return v.reshape(rows, 3) / np.float32(fps)
