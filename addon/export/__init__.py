@@ -423,7 +423,7 @@ class SceneExporter:
 
     def _plan_deformation(self, plan, b_ob, source) -> None:
         """Marks a plainly placed object whose geometry may deform over the shutter (motion.py)."""
-        if not _motion.can_deform(b_ob):
+        if _motion.object_steps(b_ob) < 2 or not _motion.can_deform(b_ob):
             return
         if b_ob.type == "MESH" and source.geometry in self._pass.meshes:
             plan.add_deforming(source.geometry, b_ob, "mesh", len(self._pass.meshes[source.geometry]["vertices"]))

@@ -100,13 +100,14 @@ def placement_key(b_inst) -> tuple:
 
 class Plan:
     """What the frame's export found to sample: per placement its key and steps, the geometry
-    that may deform (geometry name → (object name, kind, rows)), the camera's steps."""
+    that may deform (geometry name → (original object, kind, rows)), the camera's steps. Lives
+    for one export (the exporter's pass), so its original objects never outlive it."""
 
     def __init__(self, motion: dict):
         self.motion = motion
         self.keys: list[tuple] = []
         self.steps: list[int] = []
-        self.deforming: dict[str, tuple[str, str, int]] = {}
+        self.deforming: dict[str, tuple] = {}
         self.shared: set[str] = set()  # geometry met from two objects: its deformation is ambiguous
         self.camera_steps = 0
 
@@ -115,9 +116,10 @@ class Plan:
         self.steps.append(object_steps(b_inst.object))
 
     def add_deforming(self, geometry: str, b_ob, kind: str, rows: int) -> None:
-        if geometry in self.deforming and self.deforming[geometry][0] != b_ob.name:
+        original = b_ob.original
+        if geometry in self.deforming and self.deforming[geometry][0] != original:
             self.shared.add(geometry)
-        self.deforming[geometry] = (b_ob.name, kind, rows)
+        self.deforming[geometry] = (original, kind, rows)
 
 
 def sample(
@@ -133,11 +135,8 @@ def sample(
 ) -> dict:
     """Adds motion steps to the exported scene `d` (`placed[g]`: the placements, in the order
     gather met them, that are the rows of instance group g) by evaluating `depsgraph` at each
-    step time through
-    `frame_set(frame, subframe)`; leaves the depsgraph at (frame, subframe) again. Returns
-    counts for the export's stats."""
-    import bpy
-
+    step time through `frame_set(frame, subframe)`; leaves the depsgraph at (frame, subframe)
+    again. Returns counts for the export's stats."""
     motion = plan.motion
     steps = np.array(plan.steps, np.int64)
     most = max(int(steps.max()) if len(steps) else 0, plan.camera_steps)
@@ -148,7 +147,7 @@ def sample(
     key_index = {k: i for i, k in enumerate(plan.keys)}
     frame_matrices = _frame_matrices(d, placed, len(plan.keys))
     matrices = np.repeat(frame_matrices[None], most, axis=0)  # (S, P, 4, 4), the frame where unsampled
-    camera_name = depsgraph.scene_eval.camera.name if depsgraph.scene_eval.camera else None
+    b_camera = depsgraph.scene_eval.camera.original if depsgraph.scene_eval.camera else None
     camera = np.repeat(np.asarray(d["camera"]["matrix"], np.float32)[None], most, axis=0)
     deform_names = [g for g in plan.deforming if g not in plan.shared]
     positions: dict[str, list[np.ndarray | None]] = {g: [None] * most for g in deform_names}
@@ -160,18 +159,16 @@ def sample(
             frame_set(whole, float(frame + subframe + offset - whole))
             stats["motion_steps"] += 1
             _read_placements(depsgraph, key_index, matrices[step])
-            if camera_name is not None and plan.camera_steps:
-                camera[step] = unscaled_matrix(bpy.data.objects[camera_name].evaluated_get(depsgraph).matrix_world)
+            if b_camera is not None and plan.camera_steps:
+                camera[step] = unscaled_matrix(b_camera.evaluated_get(depsgraph).matrix_world)
             for g in deform_names:
                 positions[g][step] = _read_positions(plan.deforming[g], depsgraph)
     finally:
         frame_set(frame, subframe)
     _placement_steps(d, placed, steps, matrices, offsets, stats)
-    if plan.camera_steps and camera_name is not None:
+    if plan.camera_steps and b_camera is not None:
         picked = camera[_nested(most, plan.camera_steps)]
-        if not np.array_equal(picked, np.repeat(picked[:1], len(picked), axis=0)) or not np.allclose(
-            picked[0], d["camera"]["matrix"]
-        ):
+        if not np.array_equal(picked, np.repeat(picked[:1], len(picked), axis=0)):  # it moves
             d["camera"]["motion"] = np.ascontiguousarray(picked)
             stats["motion_camera"] = 1
     _deformation_steps(d, plan, positions, offsets, fps, depsgraph, report, stats)
@@ -227,15 +224,10 @@ def _placement_steps(d, placed, steps, matrices, offsets, stats) -> None:
         stats["motion_groups"] += 1
 
 
-def _read_positions(entry: tuple[str, str, int], depsgraph) -> np.ndarray | None:
+def _read_positions(entry: tuple, depsgraph) -> np.ndarray | None:
     """Positions of the deforming object's evaluated geometry, or None when its point count
     differs from the frame's (topology changed)."""
-    import bpy
-
-    name, kind, rows = entry
-    b_ob = bpy.data.objects.get(name)
-    if b_ob is None:
-        return None
+    b_ob, kind, rows = entry
     data = b_ob.evaluated_get(depsgraph).data
     if kind == "mesh":
         attr = data.attributes.get("position")
@@ -255,21 +247,16 @@ def _read_positions(entry: tuple[str, str, int], depsgraph) -> np.ndarray | None
 
 def _deformation_steps(d, plan, positions, offsets, fps, depsgraph, report, stats) -> None:
     """Positions at every step where the topology stays; Blender's `velocity` where it does not."""
-    import bpy
-
     most = len(offsets)
     for g, steps in positions.items():
-        name, kind, _rows = plan.deforming[g]
+        b_ob, kind, _rows = plan.deforming[g]
         table = d["meshes"] if kind == "mesh" else d["curves"]
         geometry = table.get(g)
-        if geometry is None:
+        s = object_steps(b_ob)
+        if geometry is None or s < 2:
             continue
         key = "vertices" if kind == "mesh" else "points"
         frame = geometry[key]
-        b_ob = bpy.data.objects.get(name)
-        s = object_steps(b_ob) if b_ob is not None else 0
-        if s < 2:
-            continue
         picked = [steps[i] if abs(offsets[i]) >= 1e-9 else frame for i in _nested(most, s)]
         if all(p is not None for p in picked):
             stacked = np.stack(picked)
@@ -277,15 +264,15 @@ def _deformation_steps(d, plan, positions, offsets, fps, depsgraph, report, stat
                 geometry["motion"] = {key: stacked}
                 stats["motion_meshes"] += 1
             continue
-        velocity = _velocity(b_ob.evaluated_get(depsgraph).data if b_ob is not None else None, len(frame), fps)
+        velocity = _velocity(b_ob.evaluated_get(depsgraph).data, len(frame), fps)
         if velocity is not None:
             geometry["motion"] = {"velocities": velocity}
             stats["motion_velocities"] += 1
         else:
             report(
                 "WARNING",
-                ("motion-topology", name),
-                f"Object '{name}': its topology changes over the shutter and it has no velocity attribute: "
+                ("motion-topology", b_ob.name),
+                f"Object '{b_ob.name}': its topology changes over the shutter and it has no velocity attribute: "
                 "no deformation blur",
             )
 
