@@ -302,6 +302,8 @@ def _checked_members(zf: zipfile.ZipFile, limits: LoadLimits) -> dict:
     members, total = {}, 0
     for info in infos:
         name = check_member_name(info.filename)
+        if info.flag_bits & 0x1:  # zipfile would ask for a password (a RuntimeError) when reading it
+            raise ValueError(f"member {name!r} is encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ValueError(f"member {name!r} uses compression method {info.compress_type} (stored or deflated only)")
         ratio_ceiling = 1 if info.compress_type == zipfile.ZIP_STORED else _DEFLATE_MAX_RATIO
