@@ -267,8 +267,7 @@ class _Compiler:
         if socket not in outputs:
             # The socket exists on the node type but not with these settings (Blender hides it:
             # a Mix node's Result_Color when its data_type is FLOAT): a bad graph, not a bug.
-            raise ValueError(f"{self.what}: node {key!r} has no output {socket!r} with its settings "
-                             f"(it gives {', '.join(map(repr, outputs)) or 'none'})")
+            raise ValueError(f"{self.what}: node {key!r} has no output {socket!r} with its settings")
         return outputs[socket]
 
     def convert(self, value: Value, from_type: str, to_type: str) -> Value:
