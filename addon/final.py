@@ -30,10 +30,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from optica_core.scene import NOT_RENDERED_NOTE, SceneWarning
 from optica_core.sinks import Frame
 
 from . import passes as render_passes
@@ -144,6 +146,7 @@ class FinalSession:
         passes=(render_passes.COMBINED,),
         progressive: bool = False,
         is_preview: bool = False,
+        frame_set=None,
     ):
         self.sink = sink
         self.status = status if status is not None else _NoStatus()
@@ -152,6 +155,7 @@ class FinalSession:
         self.passes = list(passes)
         self.progressive = progressive
         self.is_preview = is_preview
+        self.frame_set = frame_set  # the engine's frame_set, for motion blur's sub-frames
         self.approximated = ""  # what the stats say about approximated materials
 
     def render(self, depsgraph) -> Outcome:
@@ -165,7 +169,7 @@ class FinalSession:
 
     def _render(self, depsgraph, scene, limits: Limits) -> Outcome:
         self.status.progress(0.0, "Exporting scene")
-        d = apply_frame(self.job.export(depsgraph), scene.render)
+        d = apply_frame(self.job.export(depsgraph, frame_set=self.frame_set), scene.render)
         stats = getattr(self.job.exporter, "last_stats", None) or {}
         log.debug("export: %s", stats)
         self.approximated = approximated_note(stats)
@@ -177,7 +181,13 @@ class FinalSession:
         renderer = self.job.renderers.get(limits.threads, limits.device)
         if renderer.device_note:
             self.status.message("INFO", renderer.device_note)
-        renderer.set_scene(d)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SceneWarning)  # said below, in Blender's report
+            renderer.set_scene(d)
+        if renderer.not_rendered:
+            self.status.message(
+                "WARNING", f"Optica: {NOT_RENDERED_NOTE} (left out: {' and '.join(renderer.not_rendered)})"
+            )
         limits.set_adaptive(renderer)
         _x, _y, w, h = d["render"]["region"]
         try:
@@ -288,6 +298,7 @@ def render(engine, depsgraph, test_break=None) -> None:
         passes=render_passes.enabled_passes(view_layer, scene),
         progressive=True,
         is_preview=engine.is_preview,
+        frame_set=engine.frame_set,
     )
     try:
         outcome = session.render(depsgraph)

@@ -47,12 +47,14 @@ class RenderJob:
     def denoiser(self):
         return self.denoisers.denoiser
 
-    def export(self, depsgraph) -> dict:
+    def export(self, depsgraph, frame_set=None) -> dict:
+        """The scene dict of `depsgraph`; `frame_set(frame, subframe)`: how motion blur's
+        sub-frames are evaluated (a render engine's own; default the scene's)."""
         if self.exporter is None:
             from .exporter import scene_exporter
 
             self.exporter = scene_exporter(log=self._report)
-        return self.exporter.export(depsgraph)
+        return self.exporter.export(depsgraph, frame_set=frame_set)
 
 
 _jobs: dict[tuple[str, str], RenderJob] = {}

@@ -4,6 +4,7 @@
     python bench/convert.py               # 1M-triangle mesh and 100,000 instances (~1 minute on 2 cores)
     python bench/convert.py --quick       # 100k triangles and 10,000 instances
     python bench/convert.py --material    # only the 200-node material (a few seconds)
+    python bench/convert.py --curves      # only the curves: a 2M-point Curves object, particle hair
     python bench/convert.py --json out.json
 
 Needs the venv with bpy 5.0 and optica_core (`python build.py`); the exporter is loaded from
@@ -39,6 +40,13 @@ Bright/Contrast, Gamma, and two curve nodes), converted to its graph:
 - unchanged — the same converter again: the walk and its digest, the finished graph reused.
 Each the best and the median of --material-repeat runs, in milliseconds (the median shows how
 much other processes on the machine disturbed the run).
+
+The curves case (addon/export/curves.py): a Curves object of --curve-points points (default
+2,000,000; 8 points a curve, a radius attribute) and a plane with 10,000 particle hairs:
+- export cold (a new exporter) and unchanged (the same exporter, the same depsgraph), viewport
+  style; `validate_scene` of the result (the core derives intercept, length and random);
+- Cycles' sync of the same Curves object (its "Synchronizing" to "Initializing" status);
+- particle hair: export cold (the path cache read with `co_hair`, point by point).
 """
 
 from __future__ import annotations
@@ -371,6 +379,85 @@ def print_material(m: dict) -> None:
              m["walk_median_ms"], m["finish_ms"], m["finish_median_ms"], m["unchanged_ms"], m["unchanged_median_ms"]))
 
 
+def curves_scene(bpy, n_points: int, per_curve: int = 8):
+    import numpy as np
+
+    scene = new_scene(bpy)
+    n_curves = max(1, n_points // per_curve)
+    curves = bpy.data.hair_curves.new("Fur")
+    curves.add_curves([per_curve] * n_curves)
+    rng = np.random.default_rng(0)
+    roots = rng.uniform(-4, 4, (n_curves, 3)) * (1, 1, 0)
+    along = np.tile(np.linspace(0, 0.3, per_curve), n_curves)
+    points = np.repeat(roots, per_curve, axis=0) + along[:, None] * (0, 0, 1)
+    curves.position_data.foreach_set("vector", points.astype(np.float32).ravel())
+    radius = curves.attributes.new("radius", "FLOAT", "POINT")
+    radius.data.foreach_set("value", np.full(n_curves * per_curve, 0.002, np.float32))
+    ob = bpy.data.objects.new("Fur", curves)
+    scene.collection.objects.link(ob)
+    return scene, n_curves * per_curve
+
+
+def particle_hair_scene(bpy, n_hairs: int):
+    scene = new_scene(bpy)
+    bpy.ops.mesh.primitive_plane_add(size=8)
+    bpy.ops.object.particle_system_add()
+    settings = bpy.context.object.particle_systems[0].settings
+    settings.type, settings.count = "HAIR", n_hairs
+    return scene
+
+
+def measure_curves(bpy, oc, export_mod, n_points: int, repeat: int) -> dict:
+    """Export of a Curves object (cold, unchanged), its validation, Cycles' sync; particle hair."""
+    scene, n = curves_scene(bpy, n_points)
+    out = {"curve_points": n}
+    cold, warm, valid = [], [], []
+    for _ in range(repeat):
+        exp = export_mod.SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES)
+        dg = bpy.context.evaluated_depsgraph_get()
+        t0 = time.perf_counter()
+        d = exp.export(dg)
+        t1 = time.perf_counter()
+        exp.export(dg)
+        t2 = time.perf_counter()
+        oc.validate_scene(d)
+        t3 = time.perf_counter()
+        cold.append(t1 - t0)
+        warm.append(t2 - t1)
+        valid.append(t3 - t2)
+    out.update(export_cold_s=min(cold), export_unchanged_s=min(warm), validate_s=min(valid))
+    scene.render.engine = "CYCLES"
+    syncs = []
+    for _ in range(repeat):
+        timed_render(bpy)
+        s = cycles_sync_seconds()
+        if s is not None:
+            syncs.append(s)
+    out["cycles_sync_s"] = min(syncs) if syncs else None
+    hairs = 10_000
+    particle_hair_scene(bpy, hairs)
+    times = []
+    for _ in range(repeat):
+        exp = export_mod.SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES)
+        dg = bpy.context.evaluated_depsgraph_get()
+        t0 = time.perf_counter()
+        d = exp.export(dg)
+        times.append(time.perf_counter() - t0)
+    out["particle_hairs"] = hairs
+    out["particle_points"] = int(sum(len(c["points"]) for c in d["curves"].values()))
+    out["particle_export_s"] = min(times)
+    return out
+
+
+def print_curves(c: dict) -> None:
+    sync = "—" if c["cycles_sync_s"] is None else "%.0f ms" % (1e3 * c["cycles_sync_s"])
+    print("Curves object of %s points: export cold %.0f ms, unchanged %.0f ms, validate_scene %.0f ms; "
+          "Cycles sync %s" % (f"{c['curve_points']:,}", 1e3 * c["export_cold_s"], 1e3 * c["export_unchanged_s"],
+                              1e3 * c["validate_s"], sync))
+    print("particle hair, %s hairs (%s points): export cold %.0f ms"
+          % (f"{c['particle_hairs']:,}", f"{c['particle_points']:,}", 1e3 * c["particle_export_s"]))
+
+
 def baseline(bpy, repeat: int) -> dict:
     """render() of an empty scene (camera and sun only): each engine's fixed cost."""
     scene = new_scene(bpy)
@@ -393,6 +480,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", metavar="FILE", help="write all figures as JSON")
     ap.add_argument("--material", action="store_true", help="only the 200-node material")
     ap.add_argument("--material-repeat", type=int, default=21, help="runs of the material case; the median counts")
+    ap.add_argument("--curves", action="store_true", help="only the curves (Curves object, particle hair)")
+    ap.add_argument("--curve-points", type=int, default=2_000_000, help="points of the Curves object (2,000,000)")
     args = ap.parse_args(argv)
     n_tris = args.triangles or (100_000 if args.quick else 1_000_000)
     n_inst = args.instances or (10_000 if args.quick else 100_000)
@@ -409,6 +498,13 @@ def main(argv=None) -> int:
     command = ["python", "bench/convert.py", *(argv if argv is not None else sys.argv[1:])]
     print("blender %s; command: %s" % (bpy.app.version_string, " ".join(command)))
 
+    if args.curves:
+        bpy.app.handlers.render_stats.append(_persistent(on_stats))
+        curves = measure_curves(bpy, oc, export_mod, args.curve_points, max(2, args.repeat))
+        print_curves(curves)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"machine": info, "curves": curves}, indent=1, default=float))
+        return 0
     material = measure_material(bpy, export_mod, args.material_repeat)
     print_material(material)
     if args.material:

@@ -26,6 +26,10 @@ OPTICA_PANELS = (
     "OPTICA_RENDER_PT_light_paths",
     "OPTICA_RENDER_PT_film",
     "OPTICA_RENDER_PT_performance",
+    "OPTICA_RENDER_PT_motion_blur",
+    "OPTICA_RENDER_PT_motion_blur_curve",
+    "OPTICA_RENDER_PT_curves",
+    "OPTICA_OBJECT_PT_motion_blur",
     "OPTICA_VIEWLAYER_PT_passes",
 )
 

@@ -482,7 +482,7 @@ def test_render_error_is_reported(lit_scene, tmp_path):
     job = final.job_for(lit_scene, lit_scene.view_layers[0])
 
     class WrongVersionExporter:  # stands in for a converter bug
-        def export(self, depsgraph):
+        def export(self, depsgraph, frame_set=None):
             return {"version": 99}
 
     job.exporter = WrongVersionExporter()

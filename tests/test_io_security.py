@@ -54,6 +54,18 @@ def test_a_reference_that_leaves_the_archive_is_refused(tmp_path):
     _refused(path, "member name '../../etc/passwd' is not allowed")
 
 
+def test_an_encrypted_member_is_refused(tmp_path):
+    """The encryption flag makes zipfile ask for a password (a RuntimeError, found by the byte
+    fuzzer): an unreadable file, said as one."""
+    path = _zip(tmp_path / "s.optica", {"scene.json": CAMERA_REF % b"arrays/0.npy"})
+    raw = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local and central headers
+        at = raw.index(signature) + flag_at
+        raw[at] |= 0x1
+    path.write_bytes(bytes(raw))
+    _refused(path, "member 'scene.json' is encrypted")
+
+
 @pytest.mark.parametrize("shape, pattern", [
     ((10**11, 3), r"shape \(100000000000, 3\) has a dimension beyond the limit of 2147483647"),
     ((10**8, 10**8), r"declares 40000000000000000 bytes, more than the limit of 17179869184"),

@@ -245,7 +245,7 @@ BAD_INPUTS = [
      r"spheres\['Cube'\]: name already used by a mesh"),
     # instances
     ("dangling geometry", _set(("instances", 3, "geometry"), "Foo"),
-     r"instances\[3\]\.geometry: no mesh or sphere set named 'Foo'"),
+     r"instances\[3\]\.geometry: no mesh, sphere set or curve set named 'Foo'"),
     ("singular transform", lambda d: d["instances"][1].update(transforms=np.stack([np.eye(4), _singular()])),
      r"instances\[1\]\.transforms\[1\]: not invertible \(determinant 0\)"),
     ("sheared flat transform", _set(("instances", 0, "transforms"), _sheared_flat()[None]),
@@ -386,7 +386,7 @@ def test_defaults_are_filled_in():
                     "a": {"type": "area", "power": 1.0, "size_x": 2.0, "matrix": np.eye(4)}}}
     out = validate_scene(d)
     assert list(out) == ["version", "render", "camera", "world", "materials", "textures", "meshes", "spheres",
-                         "instances", "lights"]
+                         "curves", "instances", "lights", "motion"]
     assert out["render"] == {"width": 8, "height": 4, "region": (0, 0, 8, 4), "max_bounces": 12, "seed": 0,
                              "filter": "blackman_harris", "filter_width": 1.5, "clamp_direct": 0.0,
                              "clamp_indirect": 0.0, "transparent": False}
@@ -395,7 +395,7 @@ def test_defaults_are_filled_in():
     assert camera == {"type": "perspective", "lens": 50.0, "sensor_width": 36.0, "sensor_height": 24.0,
                       "sensor_fit": "AUTO", "ortho_scale": 6.0, "shift_x": 0.0, "shift_y": 0.0, "clip_start": 0.1,
                       "clip_end": 100.0, "aperture_radius": 0.0, "focus_distance": 10.0, "aperture_blades": 0,
-                      "aperture_rotation": 0.0}
+                      "aperture_rotation": 0.0, "motion": None}
     # Version 1 comes back as version 2: the world colour is a Background node, the flat
     # material a Principled BSDF holding the version-1 defaults.
     assert out["version"] == SCENE_VERSION == 2

@@ -138,6 +138,16 @@ def test_bad_graphs_name_the_material_and_the_node(mutate, message):
     _bad(mutate, message)
 
 
+def test_a_link_from_an_output_the_node_hides_with_its_settings_is_a_value_error():
+    """A float Mix has no Result_Color (Blender hides it; the exporter drops such links): a file
+    that links it anyway is refused when the program is compiled, naming material, node, socket
+    (found by the fuzzer: it was a RuntimeError)."""
+    d = plane_scene(emission({"Mix": {"type": "ShaderNodeMix", "params": {"data_type": "FLOAT"}}},
+                             [["Mix", "Result_Color", "Emission", "Color"]]))
+    with pytest.raises(ValueError, match=r"materials\['m'\]: node 'Mix' has no output 'Result_Color' with its settings"):
+        oc.Renderer(threads=1).set_scene(d)
+
+
 def test_longer_cycles_are_reported_with_their_nodes():
     nodes = {"A": {"type": "ShaderNodeMath"}, "B": {"type": "ShaderNodeMath"}, "C": {"type": "ShaderNodeMath"}}
     links = [["A", "Value", "B", "Value"], ["B", "Value", "C", "Value"], ["C", "Value", "A", "Value"],

@@ -184,6 +184,91 @@ class OPTICA_RENDER_PT_performance(_OpticaPanel, bpy.types.Panel):
         col.prop(context.scene.render, "preview_pixel_size", text="Viewport Pixel Size")
 
 
+class OPTICA_RENDER_PT_motion_blur(_OpticaPanel, bpy.types.Panel):
+    """Blender's own motion-blur settings (`scene.render`, as Cycles' panel shows them) and
+    Cycles' rolling shutter: exported as the scene dict's `motion`, not rendered yet."""
+
+    bl_label = "Motion Blur"
+    bl_context = "render"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw_header(self, context):
+        self.layout.prop(context.scene.render, "use_motion_blur", text="")
+
+    def draw(self, context):
+        rd = context.scene.render
+        layout = self._layout()
+        layout.active = rd.use_motion_blur
+        col = layout.column()
+        col.prop(rd, "motion_blur_position", text="Position")
+        col.prop(rd, "motion_blur_shutter")
+        cycles = getattr(context.scene, "cycles", None)
+        if cycles is not None:
+            col.separator()
+            col.prop(cycles, "rolling_shutter_type", text="Rolling Shutter")
+            sub = col.column()
+            sub.active = cycles.rolling_shutter_type != 'NONE'
+            sub.prop(cycles, "rolling_shutter_duration")
+        layout.label(text=NOT_RENDERED_YET, icon='INFO')
+
+
+class OPTICA_RENDER_PT_motion_blur_curve(_OpticaPanel, bpy.types.Panel):
+    bl_label = "Shutter Curve"
+    bl_context = "render"
+    bl_parent_id = "OPTICA_RENDER_PT_motion_blur"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        rd = context.scene.render
+        layout = self.layout
+        layout.active = rd.use_motion_blur
+        layout.template_curve_mapping(rd, "motion_blur_shutter_curve")
+
+
+class OPTICA_RENDER_PT_curves(_OpticaPanel, bpy.types.Panel):
+    """Cycles' Curves settings (`scene.cycles_curves`): how hair and Curves objects are drawn."""
+
+    bl_label = "Curves"
+    bl_context = "render"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        layout = self._layout()
+        settings = getattr(context.scene, "cycles_curves", None)
+        if settings is not None:
+            layout.prop(settings, "shape", text="Curve Shape")
+        layout.label(text=NOT_RENDERED_YET, icon='INFO')
+
+
+class OPTICA_OBJECT_PT_motion_blur(_OpticaPanel, bpy.types.Panel):
+    """Per-object motion blur (Cycles' object settings: toggle, deformation, steps)."""
+
+    bl_label = "Motion Blur"
+    bl_context = "object"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    @classmethod
+    def poll(cls, context):
+        ob = context.object
+        return super().poll(context) and ob is not None and hasattr(ob, "cycles") and ob.type in _BLURRED_TYPES
+
+    def draw_header(self, context):
+        self.layout.prop(context.object.cycles, "use_motion_blur", text="")
+
+    def draw(self, context):
+        ob = context.object
+        layout = self._layout()
+        layout.active = context.scene.render.use_motion_blur and ob.cycles.use_motion_blur
+        col = layout.column()
+        col.prop(ob.cycles, "use_deform_motion", text="Deformation")
+        col.prop(ob.cycles, "motion_steps", text="Steps")
+
+
+# Objects whose motion is exported (Cycles shows its object motion panel for these too).
+_BLURRED_TYPES = frozenset({'MESH', 'CURVE', 'SURFACE', 'FONT', 'META', 'CURVES', 'POINTCLOUD', 'CAMERA', 'EMPTY'})
+NOT_RENDERED_YET = "Exported; not rendered yet"
+
+
 class OPTICA_VIEWLAYER_PT_passes(_OpticaPanel, bpy.types.Panel):
     bl_label = "Passes"
     bl_context = "view_layer"
@@ -223,7 +308,11 @@ CLASSES = (
     OPTICA_RENDER_PT_denoising,
     OPTICA_RENDER_PT_light_paths,
     OPTICA_RENDER_PT_film,
+    OPTICA_RENDER_PT_motion_blur,
+    OPTICA_RENDER_PT_motion_blur_curve,
+    OPTICA_RENDER_PT_curves,
     OPTICA_RENDER_PT_performance,
+    OPTICA_OBJECT_PT_motion_blur,
     OPTICA_VIEWLAYER_PT_passes,
 )
 

@@ -36,14 +36,16 @@ import numpy as np
 
 from . import camera as _camera
 from . import changes as _changes
+from . import curves as _curves
 from . import instances as _instances
 from . import lights as _lights
 from . import materials as _materials
 from . import mesh as _mesh
+from . import motion as _motion
 from . import placements as _placements
 from . import pointcloud as _pointcloud
 from . import world as _world
-from .cache import ConvertedStore, Names, Reporter
+from .cache import Content, ConvertedStore, Names, Reporter
 from .object_info import SourceInfo, placement_arrays
 from .shader_graph import Requests
 from .shading import GraphConverter
@@ -55,7 +57,6 @@ __all__ = ["SceneExporter"]
 # no to_mesh() is needed (measured on bpy 5.0.1; Cycles' `object_is_geometry` does the same).
 MESH_TYPES = {"MESH"}
 UNSUPPORTED_TYPES = {
-    "CURVES": "hair curves",
     "VOLUME": "volumes",
     "GREASEPENCIL": "Grease Pencil",
     "GPENCIL": "Grease Pencil",
@@ -69,6 +70,9 @@ class _Pass:
         self.geometry = {}  # evaluated data pointer -> Converted, or None (nothing to render)
         self.meshes = {}
         self.spheres = {}
+        self.curves = {}
+        self.hair: dict[int, tuple] = {}  # source object pointer -> particle hair curve sets it carries
+        self.motion_plan: _motion.Plan | None = None
         self.max_material_id = {}  # geometry name -> highest material id
         self.materials = {}
         self.textures = {}
@@ -80,6 +84,8 @@ class _Pass:
                 "meshes_reused",
                 "spheres_converted",
                 "spheres_reused",
+                "curves_converted",
+                "curves_reused",
                 "materials_converted",
                 "materials_fallback",
                 "materials_approximated",
@@ -103,6 +109,7 @@ class SceneExporter:
         self._geometry_names = Names()  # meshes and sphere sets share one namespace
         self._meshes = ConvertedStore(self._geometry_names)
         self._spheres = ConvertedStore(self._geometry_names)
+        self._curves = ConvertedStore(self._geometry_names)
         self._images = ConvertedStore(Names())
         self._pass = _Pass()
         self.last_stats: dict = {}
@@ -115,23 +122,39 @@ class SceneExporter:
 
     # -----------------------------------------------------------------------------------------
 
-    def export(self, depsgraph) -> dict:
-        """The scene dict of evaluated `depsgraph` (see the module docstring)."""
+    def export(self, depsgraph, frame_set=None) -> dict:
+        """The scene dict of evaluated `depsgraph` (see the module docstring).
+
+        With Render Properties › Motion Blur on (final renders and exports; the viewport, a
+        change tracker, shows the frame alone) the depsgraph is evaluated again at the shutter's
+        sub-frames through `frame_set(frame, subframe)` — a render engine passes its own
+        `RenderEngine.frame_set`; the default is the scene's `frame_set` (motion.py)."""
         t0 = time.perf_counter()
-        stores = (self._meshes, self._spheres, self._images) + ((self._graphs,) if self._graphs else ())
+        stores = (self._meshes, self._spheres, self._curves, self._images) + ((self._graphs,) if self._graphs else ())
         for store in stores:
             store.begin_pass()
         self._report.count = 0
         p = self._pass = _Pass()
         report = self._report
         b_scene = depsgraph.scene_eval
+        motion = None if self._track or self.version < 2 else _motion.shutter(b_scene)
+        plan = p.motion_plan = _motion.Plan(motion) if motion is not None else None
+        # Add-on settings (Cycles' curve shape, per-object motion) are read from the originals:
+        # editing them does not always refresh the evaluated copies.
+        self._curve_style = _curves.curve_style(b_scene.original)
+        self._render_mode = depsgraph.mode == "RENDER"
 
         t_gather = time.perf_counter()
         random_ids: list | None = [] if self._graphs else None
-        sources, index, transforms, instanced = _instances.gather(depsgraph, self._first_sight, random_ids)
+        sources, index, transforms, instanced = _instances.gather(
+            depsgraph, self._first_sight, random_ids, plan.add_placement if plan is not None else None
+        )
         t_gather = time.perf_counter() - t_gather
         info = placement_arrays([s.info for s in sources], index, random_ids) if random_ids is not None else None
         groups, slots = _instances.instance_groups(sources, index, transforms, self._pad_materials, info)
+        hair_groups, hair_rows = self._hair_groups(sources, index, transforms)
+        placed = _instances.placements_of_groups(slots, len(groups)) + hair_rows if plan is not None else []
+        groups += hair_groups
         plain = _placements.plain_placements(sources, index, instanced) if self._track else {}
         where = _placements.PlacementIndex()
         _placements.index_geometry(plain, slots, where)
@@ -153,6 +176,8 @@ class SceneExporter:
             cam = _camera.default_camera()
         else:
             cam = _camera.convert_camera(b_cam, report)
+            if plan is not None:
+                plan.camera_steps = _motion.object_steps(b_cam)
 
         if self._graphs:
             world, _approximated = self._graphs.world(b_scene.world, self._texture)
@@ -170,11 +195,26 @@ class SceneExporter:
             "instances": groups,
             "lights": lights,
         }
+        if self.version >= 2:
+            d["curves"] = p.curves
+        if plan is not None:
+            d["motion"] = motion
+            s_motion = time.perf_counter()
+            if frame_set is None:
+                frame_set = _scene_frame_set(depsgraph.scene)
+            fps = b_scene.render.fps / (b_scene.render.fps_base or 1.0)
+            p.stats.update(
+                _motion.sample(
+                    d, plan, depsgraph, frame_set, b_scene.frame_current, b_scene.frame_subframe, fps, placed, report
+                )
+            )
+            p.stats["seconds_motion"] = time.perf_counter() - s_motion
         dropped = sum(store.end_pass() for store in stores)
         s = p.stats
         s.update(
             meshes=len(p.meshes),
             spheres=len(p.spheres),
+            curves=len(p.curves),
             instances=int(sum(len(g["transforms"]) for g in groups)),
             instance_groups=len(groups),
             lights=len(lights),
@@ -220,7 +260,11 @@ class SceneExporter:
         """A Source for a newly met (object, data) pair, or None. One bad object is reported
         and skipped; the export goes on."""
         try:
-            return self._source(b_ob)
+            source = self._source(b_ob)
+            plan = self._pass.motion_plan
+            if plan is not None and source is not None and source.kind == "geometry" and not b_inst.is_instance:
+                self._plan_deformation(plan, b_ob, source)
+            return source
         except Exception as e:  # noqa: BLE001 - never fail a render on one object
             name = getattr(b_ob, "name", "?")
             self._report(
@@ -236,6 +280,8 @@ class SceneExporter:
             return self._geometry_source(b_ob, self._mesh_entry)
         if kind == "POINTCLOUD":
             return self._geometry_source(b_ob, self._points_entry)
+        if kind == "CURVES" and self.version >= 2:
+            return self._geometry_source(b_ob, self._curves_entry)
         if kind == "LIGHT":
             params = _lights.light_params(b_ob.data, self._report)
             if params is None:
@@ -262,7 +308,10 @@ class SceneExporter:
         if entry is None:
             return None
         info = SourceInfo(b_ob) if self._graphs else None
-        return _instances.Source("geometry", b_ob.name, entry.name, slots, b_ob.pass_index, info=info)
+        source = _instances.Source("geometry", b_ob.name, entry.name, slots, b_ob.pass_index, info=info)
+        if b_ob.type == "MESH" and self.version >= 2:
+            source.hair = self._particle_hair(b_ob)
+        return source
 
     @staticmethod
     def _fast_key(b_data, kind, *extra):
@@ -309,6 +358,77 @@ class SceneExporter:
             p.spheres[entry.name] = _pointcloud.spheres_dict(entry.data, slots[0] if slots else None)
             p.max_material_id[entry.name] = 0
         return entry
+
+    def _curves_entry(self, b_ob, slots):
+        p = self._pass
+        b_curves = b_ob.data
+        style = self._curve_style
+
+        def read():
+            d = _curves.read_curves(b_curves, style)
+            parts = () if d is None else (d["points"], d["radii"], d["offsets"], d.get("material_ids"))
+            return Content(("curves", style), parts), d
+
+        entry, converted = self._curves.fetch(self._fast_key(b_curves, "curves", style), read, dict, b_curves.name)
+        if not entry.data:
+            return None
+        p.stats["curves_converted" if converted else "curves_reused"] += 1
+        if entry.name not in p.curves:
+            highest = int(entry.data["material_ids"].max()) if "material_ids" in entry.data else 0
+            p.curves[entry.name] = {**entry.data, "materials": self._pad(highest, slots)}
+            p.max_material_id[entry.name] = highest
+        return entry
+
+    def _particle_hair(self, b_ob) -> tuple:
+        """Curve-set names of the hair particle systems of mesh object `b_ob` (converted now)."""
+        p = self._pass
+        names = []
+        for psys in _curves.hair_systems(b_ob):
+            s = psys.settings
+            slot = s.material_slot
+            material = None
+            for m in b_ob.material_slots:
+                if m.name == slot and m.material is not None:
+                    material = self._material(m.material)
+
+            def read(psys=psys):
+                d = _curves.read_particle_hair(b_ob, psys, self._render_mode, self._curve_style)
+                return Content(("hair", self._curve_style), () if d is None else (d["points"], d["radii"])), d
+
+            entry, converted = self._curves.fetch(None, read, dict, f"{b_ob.name} {psys.name}")
+            if not entry.data:
+                continue
+            p.stats["curves_converted" if converted else "curves_reused"] += 1
+            if entry.name not in p.curves:
+                p.curves[entry.name] = {**entry.data, "materials": [material]}
+                p.max_material_id[entry.name] = 0
+            names.append(entry.name)
+        return tuple(names)
+
+    def _hair_groups(self, sources, index, transforms) -> tuple[list, list]:
+        """Instance groups placing particle hair where its emitter is placed, and the placements
+        that are their rows."""
+        groups, rows_of_groups = [], []
+        for i, s in enumerate(sources):
+            for name in s.hair:
+                rows = np.flatnonzero(index == i)
+                rows = rows[_instances.invertible(transforms[rows])]
+                if len(rows):
+                    materials = list(self._pass.curves[name]["materials"])
+                    groups.append(
+                        {"geometry": name, "transforms": np.ascontiguousarray(transforms[rows]), "materials": materials}
+                    )
+                    rows_of_groups.append(rows)
+        return groups, rows_of_groups
+
+    def _plan_deformation(self, plan, b_ob, source) -> None:
+        """Marks a plainly placed object whose geometry may deform over the shutter (motion.py)."""
+        if _motion.object_steps(b_ob) < 2 or not _motion.can_deform(b_ob):
+            return
+        if b_ob.type == "MESH" and source.geometry in self._pass.meshes:
+            plan.add_deforming(source.geometry, b_ob, "mesh", len(self._pass.meshes[source.geometry]["vertices"]))
+        elif b_ob.type == "CURVES" and source.geometry in self._pass.curves:
+            plan.add_deforming(source.geometry, b_ob, "curves", len(self._pass.curves[source.geometry]["points"]))
 
     # -----------------------------------------------------------------------------------------
     # materials and textures
@@ -388,6 +508,16 @@ class SceneExporter:
 
     def _pad_materials(self, geometry: str, slots) -> list:
         return self._pad(self._pass.max_material_id.get(geometry, 0), slots)
+
+
+def _scene_frame_set(b_scene):
+    """frame_set(frame, subframe) through the scene (evaluates its view layers' depsgraphs)."""
+    original = b_scene.original
+
+    def frame_set(frame: int, subframe: float) -> None:
+        original.frame_set(frame, subframe=subframe)
+
+    return frame_set
 
 
 def _evaluated(b_ob, depsgraph):

@@ -75,6 +75,11 @@ def render_settings(b_scene, report) -> dict:
     return r
 
 
+def unscaled_matrix(matrix) -> np.ndarray:
+    """A camera matrix without its scale (float32), as `camera.matrix` holds it."""
+    return _unscaled(matrix).astype(np.float32)
+
+
 def _unscaled(matrix) -> np.ndarray:
     m = np.array(matrix, np.float64)
     cols = np.linalg.norm(m[:3, :3], axis=0)

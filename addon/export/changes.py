@@ -2,8 +2,9 @@
 """What differs between two exported scene dicts: the exporter's change tracker.
 
     diff(old, new) -> {'render': ('render',), 'world': ('world',), 'materials': names,
-                       'textures': names, 'meshes': names, 'spheres': names,
-                       'instances': geometry names, 'lights': names}   # only the parts that differ
+                       'textures': names, 'meshes': names, 'spheres': names, 'curves': names,
+                       'instances': geometry names, 'lights': names, 'motion': ('motion',)}
+                                                                       # only the parts that differ
 
 Cheap because the exporter hands back the very same arrays for what it did not convert again
 (compared by identity first, then by content). The camera and the frame size are not compared:
@@ -41,7 +42,9 @@ def diff(old: dict | None, new: dict) -> dict[str, tuple]:
         out["render"] = ("render",)
     if not same(old.get("world"), new.get("world")):
         out["world"] = ("world",)
-    for key in ("materials", "textures", "meshes", "spheres", "lights"):
+    if not same(old.get("motion"), new.get("motion")):
+        out["motion"] = ("motion",)
+    for key in ("materials", "textures", "meshes", "spheres", "curves", "lights"):
         names = _named_diff(old.get(key) or {}, new.get(key) or {})
         if names:
             out[key] = names

@@ -35,7 +35,7 @@ class Source:
     places instances of others (moving it moves them: set by gather); `info` its
     object_info.SourceInfo (scene dict v2) or None."""
 
-    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light", "instancer", "info")
+    __slots__ = ("kind", "name", "geometry", "materials", "object_id", "light", "instancer", "info", "hair")
 
     def __init__(self, kind, name, geometry=None, materials=(), object_id=0, light=None, info=None):
         self.kind = kind
@@ -46,10 +46,11 @@ class Source:
         self.light = light
         self.instancer = False
         self.info = info
+        self.hair: tuple = ()  # particle hair curve sets placed with this geometry
 
 
 def gather(
-    depsgraph, first_sight: Callable, random_ids: list | None = None
+    depsgraph, first_sight: Callable, random_ids: list | None = None, placed: Callable | None = None
 ) -> tuple[list[Source], np.ndarray, np.ndarray, np.ndarray]:
     """Walks `depsgraph.object_instances` once.
 
@@ -57,7 +58,8 @@ def gather(
     (object, data) pair. Returns (sources, index (P,) int32 into sources, transforms (P, 4, 4)
     float32, instanced (P,) bool: the placement is an instance, not the object itself) over the
     P placements; appends each placement's random id to `random_ids` when given
-    (object_info.instance_random_id)."""
+    (object_info.instance_random_id); calls `placed(b_instance)` per placement when given (the
+    motion plan: motion.Plan.add_placement)."""
     known: dict[tuple[int, int], int] = {}
     sources: list[Source] = []
     index: list[int] = []
@@ -89,6 +91,8 @@ def gather(
             add_instanced(b_inst.is_instance)
             if random_ids is not None:
                 random_ids.append(instance_random_id(b_inst))
+            if placed is not None:
+                placed(b_inst)
     return sources, np.array(index, np.int32), stack_matrices(matrices), np.array(instanced, bool)
 
 
@@ -180,6 +184,14 @@ def instance_groups(
             out[-1]["object_info"] = {k: np.ascontiguousarray(v[start : start + n]) for k, v in object_info.items()}
         start += n
     return out, slots
+
+
+def placements_of_groups(slots: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Per group the placements that are its rows, in row order (from instance_groups' slots)."""
+    placed = np.flatnonzero(slots[:, 0] >= 0)
+    order = placed[np.lexsort((slots[placed, 1], slots[placed, 0]))]
+    counts = np.bincount(slots[placed, 0], minlength=n_groups) if len(placed) else np.zeros(n_groups, np.int64)
+    return np.split(order, np.cumsum(counts)[:-1]) if n_groups else []
 
 
 def invertible(transforms: np.ndarray) -> np.ndarray:

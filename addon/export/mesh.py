@@ -81,7 +81,7 @@ def _render_uv_layer(b_mesh):
     return layers.active
 
 
-def _finite(a: np.ndarray) -> None:
+def finite(a: np.ndarray) -> None:
     """NaN/Inf (geometry nodes can make them) become 0 in place: the scene dict rejects them."""
     if not np.isfinite(a).all():
         np.nan_to_num(a, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
@@ -180,8 +180,8 @@ class MeshInputs:
         if layer is not None and nc:
             self.uvs = np.empty((nc, 2), np.float32)
             layer.uv.foreach_get("vector", self.uvs.ravel())
-            _finite(self.uvs)
-        _finite(self.positions)
+            finite(self.uvs)
+        finite(self.positions)
         self.v2 = None if requests is None else ShadingInputs(b_mesh, layer, self.uvs, requests)
         self.content = Content(
             ("mesh", nv, nc, nf, nt, n_slots, self.normals_domain),
@@ -210,7 +210,7 @@ class ShadingInputs:
                 continue
             uv = np.empty((nc, 2), np.float32)
             layer.uv.foreach_get("vector", uv.ravel())
-            _finite(uv)
+            finite(uv)
             self.uv_maps[layer.name] = uv
         render_color = _render_color_attribute(b_mesh)
         self.attributes = {}  # name -> (domain, data)
@@ -253,7 +253,7 @@ def _read_attribute(b_mesh, name: str):
     raw = np.empty(len(attr.data) * width, dtype)
     attr.data.foreach_get(prop, raw)
     data = raw.astype(np.float32, copy=False).reshape(-1, width)
-    _finite(data)
+    finite(data)
     return _DOMAINS[attr.domain], data
 
 
@@ -352,7 +352,7 @@ def _calc_tangents(b_mesh, uv_name: str) -> np.ndarray:
         data[:, 3] = sign
     finally:
         b_mesh.free_tangents()
-    _finite(data)
+    finite(data)
     return data
 
 

@@ -5,13 +5,16 @@
 See docs/core-api.md for the whole API.
 """
 
+import warnings
+
 from . import _native
 from . import cuda_arrays, scenes, shading
 from . import device as device_module
 from .device import Device, devices
 from .io import load_scene, save_scene
 from .programs import ProgramCache
-from .scene import SCENE_VERSION, CheckedArrays, SceneWarning, is_normalised, validate_scene
+from .scene import (NOT_RENDERED_NOTE, SCENE_VERSION, CheckedArrays, SceneWarning, drawn_part, is_normalised,
+                    not_rendered, validate_scene)
 
 __all__ = ["Renderer", "Device", "devices", "SceneWarning", "validate_scene", "save_scene", "load_scene", "SCENE_VERSION",
            "scenes", "shading"]
@@ -51,6 +54,8 @@ class Renderer:
         self._programs = ProgramCache()
         self._checked = CheckedArrays()
         self.interop_note = ""  # what set_scene/intersect last copied out of device memory
+        self.not_rendered: list[str] = []  # what the last scene holds that the core does not draw yet
+        self._not_rendered_said = False
 
     @property
     def threads(self) -> int:
@@ -68,7 +73,15 @@ class Renderer:
                 self.interop_note = f"set_scene: {copied} CUDA arrays copied to the host"
             scene = validate_scene(scene, checked=self._checked)
         valid = scene
-        self._native.set_scene(valid, self._programs.for_scene(valid))
+        missing = not_rendered(valid)
+        if missing and not self._not_rendered_said:
+            # Said once per renderer (the viewport sets a scene after every edit).
+            self._not_rendered_said = True
+            warnings.warn(f"{NOT_RENDERED_NOTE}: this scene's {' and '.join(missing)} are left out of the image",
+                          SceneWarning, stacklevel=2)
+        self.not_rendered = missing
+        drawn = drawn_part(valid)
+        self._native.set_scene(drawn, self._programs.for_scene(drawn))
         self._scene = valid
 
     @property

@@ -30,6 +30,7 @@ import math
 import os
 import secrets
 import struct
+import tokenize
 import zipfile
 from dataclasses import dataclass
 
@@ -238,7 +239,8 @@ def read_npy(stream, size: int, limits: LoadLimits, what: str) -> np.ndarray:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=_NPY_MAX_HEADER)
         else:
             raise ValueError(f".npy format version {version} is not supported")
-    except (ValueError, SyntaxError, TypeError, EOFError) as error:
+    except (ValueError, SyntaxError, TypeError, EOFError, tokenize.TokenError) as error:
+        # TokenError: numpy re-tokenises a header it could not parse (its Python 2 header filter)
         raise ValueError(f"{what}: not a readable .npy array: {error}") from error
     _check_dtype(dtype, what)
     _check_shape(shape, limits, what)
@@ -300,6 +302,8 @@ def _checked_members(zf: zipfile.ZipFile, limits: LoadLimits) -> dict:
     members, total = {}, 0
     for info in infos:
         name = check_member_name(info.filename)
+        if info.flag_bits & 0x1:  # zipfile would ask for a password (a RuntimeError) when reading it
+            raise ValueError(f"member {name!r} is encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ValueError(f"member {name!r} uses compression method {info.compress_type} (stored or deflated only)")
         ratio_ceiling = 1 if info.compress_type == zipfile.ZIP_STORED else _DEFLATE_MAX_RATIO

@@ -40,6 +40,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import curves as curve_data
 from . import upgrade
 from .shading import validate_graph
 from .values import (ANY, MAX_ARRAY_BYTES, MAX_DIMENSION, NON_NEGATIVE, POSITIVE, UNIT, Range, as_array, check_shape, fail, is_int,
@@ -83,6 +84,37 @@ def with_view(scene: NormalisedScene, camera: dict, render: dict) -> NormalisedS
     out["render"] = _frozen(validator.render(render))
     out["camera"] = _frozen(validator.camera(camera))
     return NormalisedScene(out, _MARK)
+
+
+NOT_RENDERED_NOTE = "motion blur and curves are exported but not rendered yet"
+
+
+def not_rendered(scene: NormalisedScene) -> list[str]:
+    """What a validated scene holds that the core does not draw yet: "motion blur" (a `motion`
+    section) and "curves" (curve sets placed by instances). Empty when everything is drawn."""
+    out = []
+    if scene["motion"] is not None:
+        out.append("motion blur")
+    if any(group["geometry"] in scene["curves"] for group in scene["instances"]):
+        out.append("curves")
+    return out
+
+
+def drawn_part(scene: NormalisedScene) -> NormalisedScene:
+    """The validated scene without what the core does not draw yet: instance groups placing
+    curves are left out (everything else is shared; motion steps are simply not read)."""
+    if not scene["curves"]:
+        return scene
+    out = dict(scene)
+    out["instances"] = _ReadOnlyList(g for g in scene["instances"] if g["geometry"] not in scene["curves"])
+    return NormalisedScene(out, _MARK)
+
+
+def shutter_interval(motion: dict) -> tuple[float, float]:
+    """(open, close) in frames relative to the frame rendered, from a normalised `motion`."""
+    shutter = motion["shutter"]
+    start = {"START": 0.0, "CENTER": -0.5 * shutter, "END": -shutter}[motion["position"]]
+    return start, start + shutter
 
 
 def is_normalised(d) -> bool:
@@ -225,7 +257,7 @@ def _blades(value, path, _):
 
 
 _TOP_KEYS = ("version", "render", "camera", "world", "materials", "textures", "meshes", "spheres",
-             "instances", "lights")
+             "curves", "instances", "lights", "motion")
 
 _RENDER_FIELDS = {
     "width": _int_field(POSITIVE),
@@ -256,6 +288,7 @@ _CAMERA_FIELDS = {
     "focus_distance": _float_field(POSITIVE, 10.0),
     "aperture_blades": _Field(_blades, 0),
     "aperture_rotation": _float_field(ANY, 0.0),
+    "motion": _Field(lambda v, p, ctx: ctx.camera_motion(v, p), None),
 }
 
 # Version 1: the world colour, the flat Principled material and textures with their filtering.
@@ -293,10 +326,10 @@ _TEXTURE_FIELDS = {
 _MESH_V1_KEYS = ("vertices", "triangles", "normals", "normal_indices", "uvs", "uv_indices",
                  "material_ids", "materials")
 _MESH_KEYS = _MESH_V1_KEYS + ("uv_maps", "attributes", "tangents", "texspace", "active_uv_map",
-                              "active_color_attribute")
+                              "active_color_attribute", "motion")
 _SPHERE_KEYS = ("centers", "radii", "colors", "material")
 _INSTANCE_V1_KEYS = ("geometry", "transforms", "object_ids", "materials")
-_INSTANCE_KEYS = _INSTANCE_V1_KEYS + ("object_info",)
+_INSTANCE_KEYS = _INSTANCE_V1_KEYS + ("object_info", "motion")
 _ATTRIBUTE_DOMAINS = ("point", "corner", "face")
 
 _LIGHT_TYPES = ("point", "spot", "sun", "area")
@@ -353,7 +386,7 @@ def _read_pixels(value, path: str) -> np.ndarray:
 class _GeometryInfo:
     """What an instance needs to know about the geometry it places."""
 
-    kind: str  # "mesh" or "spheres"
+    kind: str  # "mesh", "spheres" or "curves"
     materials: list  # the geometry's own material slots
     highest_material_id: int  # the highest slot index its primitives use
 
@@ -367,6 +400,8 @@ class _Validator:
         self.materials: dict = {}
         self.geometry: dict[str, _GeometryInfo] = {}
         self.next_object_id = 0
+        self.version = SCENE_VERSION
+        self.first_motion_path: str | None = None  # the first motion steps met (they need `motion`)
 
     # -- arrays
 
@@ -450,13 +485,17 @@ class _Validator:
             world = self.world(d.get("world"))
         meshes = self.named(d.get("meshes", {}), "meshes", self.mesh)
         spheres = self.named(d.get("spheres", {}), "spheres", self.spheres)
+        curves = self.named(d.get("curves", {}), "curves", self.curves) if self.version > 1 else {}
         instances = self.instances(d.get("instances", []))
         lights = self.named(d.get("lights", {}), "lights", lambda item, path, _: self.light(item, path))
+        motion = self.motion(d.get("motion")) if self.version > 1 else None
+        if motion is None and self.first_motion_path is not None:
+            fail(self.first_motion_path, "motion steps given, but the scene has no 'motion' section (the shutter)")
         if self.version == 1:
             self.point_colors_v1(spheres, instances)
         return {"version": SCENE_VERSION, "render": render, "camera": camera, "world": world,
                 "materials": self.materials, "textures": self.textures, "meshes": meshes,
-                "spheres": spheres, "instances": instances, "lights": lights}
+                "spheres": spheres, "curves": curves, "instances": instances, "lights": lights, "motion": motion}
 
     # -- shading: node graphs (version 2), flat materials (version 1, upgraded)
 
@@ -553,6 +592,8 @@ class _Validator:
         out = {"vertices": vertices, "triangles": triangles, "normals": normals, "normal_indices": normal_indices,
                "uvs": uvs, "uv_indices": uv_indices, "material_ids": material_ids, "materials": materials}
         out.update(self.mesh_shading_data(d, path, triangles, len(vertices)))
+        out["motion"] = self.deformation(d.get("motion"), f"{path}.motion", "vertices", len(vertices)) \
+            if self.version > 1 else None
         return out
 
     def mesh_shading_data(self, d, path: str, triangles: np.ndarray, n_vertices: int) -> dict:
@@ -656,7 +697,7 @@ class _Validator:
 
     def spheres(self, d, path: str, name: str) -> dict:
         if name in self.geometry:
-            fail(path, "name already used by a mesh (meshes and spheres share one namespace)")
+            fail(path, "name already used by a mesh (meshes, spheres and curves share one namespace)")
         self.check_keys(d, path, _SPHERE_KEYS, required=("centers", "radii"))
         centers = self.array(read_float_array, d["centers"], f"{path}.centers", ("N", 3))
         radii = self.array(_read_radii, d["radii"], f"{path}.radii", len(centers))
@@ -679,9 +720,9 @@ class _Validator:
                         required=("geometry", "transforms"))
         name = d["geometry"]
         if not isinstance(name, str):
-            fail(f"{path}.geometry", f"expected a mesh or sphere set name, got {show(name)}")
+            fail(f"{path}.geometry", f"expected a mesh, sphere set or curve set name, got {show(name)}")
         if name not in self.geometry:
-            fail(f"{path}.geometry", f"no mesh or sphere set named {name!r}")
+            fail(f"{path}.geometry", f"no mesh, sphere set or curve set named {name!r}")
         info = self.geometry[name]
         transforms = self.array(read_matrices, d["transforms"], f"{path}.transforms",
                                 lambda i: f"{path}.transforms[{i}]")
@@ -695,8 +736,12 @@ class _Validator:
         else:
             materials = list(info.materials)
         object_info = self.object_info(d.get("object_info"), f"{path}.object_info", count)
+        motion = d.get("motion")
+        if motion is not None:
+            motion = self.array(_read_transform_steps, motion, f"{path}.motion", count)
+            self.note_motion(f"{path}.motion")
         return {"geometry": name, "transforms": transforms, "object_ids": object_ids, "materials": materials,
-                "object_info": object_info}
+                "object_info": object_info, "motion": motion}
 
     def object_info(self, value, path: str, count: int):
         """What the Object Info node reads per placement: colour (N, 4), pass index (N,),
@@ -732,6 +777,102 @@ class _Validator:
         if lowest is not None and lowest < 0:
             fail(path, f"expected ids >= 0 (-1 means 'no hit'), got {lowest}")
         return self.array(to_int32, ids, path, lowest, highest)
+
+    # -- curves (docs/scene-dict.md, `curves`)
+
+    def curves(self, d, path: str, name: str) -> dict:
+        if name in self.geometry:
+            fail(path, f"name already used by a {self.geometry[name].kind} geometry (meshes, spheres and curves "
+                       "share one namespace)")
+        self.check_keys(d, path, _CURVE_KEYS, required=("points", "radii", "offsets"))
+        points = self.array(read_float_array, d["points"], f"{path}.points", ("P", 3))
+        n_points = len(points)
+        radii = self.array(_read_curve_radii, d["radii"], f"{path}.radii", n_points)
+        offsets = self.array(_read_offsets, d["offsets"], f"{path}.offsets", n_points)
+        n_curves = len(offsets) - 1
+        shape = read_choice(d.get("shape", "round"), f"{path}.shape", "curve shape", CURVE_SHAPES)
+        segments = read_choice(d.get("segments", "catmull_rom"), f"{path}.segments", "curve segment type",
+                               CURVE_SEGMENTS)
+        materials = read_names(d.get("materials", []), f"{path}.materials", self.materials, "material")
+        material_ids, highest = self.material_ids(d.get("material_ids"), f"{path}.material_ids", n_curves, materials)
+        self.geometry[name] = _GeometryInfo("curves", materials, highest)
+        given = [d.get(key) for key in ("intercept", "length", "random")]
+        derived = (None,) * 3
+        if any(v is None for v in given):  # computed once per pair of arrays (CheckedArrays)
+            derived = self.array(_derived_curve_data, points, path, _Same(offsets))
+        intercept = d.get("intercept")
+        intercept = derived[0] if intercept is None else self.array(
+            _read_unit_floats, intercept, f"{path}.intercept", n_points, " (as points)")
+        length = d.get("length")
+        length = derived[1] if length is None else self.array(
+            _read_lengths, length, f"{path}.length", n_curves)
+        random = d.get("random")
+        random = derived[2] if random is None else self.array(
+            _read_unit_floats, random, f"{path}.random", n_curves, " (as curves)")
+        attributes = self.curve_attributes(d.get("attributes", {}), f"{path}.attributes", n_points, n_curves)
+        motion = self.deformation(d.get("motion"), f"{path}.motion", "points", n_points)
+        return {"points": points, "radii": radii, "offsets": offsets, "shape": shape, "segments": segments,
+                "material_ids": material_ids, "materials": materials, "intercept": intercept, "length": length,
+                "random": random, "attributes": attributes, "motion": motion}
+
+    def curve_attributes(self, value, path: str, n_points: int, n_curves: int) -> dict:
+        """Named attributes per point or per curve (Attribute node), data as f32 (N, C)."""
+        if not isinstance(value, dict):
+            fail(path, f"expected a dict of name -> dict, got {type(value).__name__}")
+        out = {}
+        for item_name, item in value.items():
+            item_path = f"{path}[{item_name!r}]"
+            if not isinstance(item_name, str) or not item_name:
+                fail(item_path, "names must be non-empty strings")
+            self.check_keys(item, item_path, ("domain", "data"), required=("domain", "data"))
+            domain = read_choice(item["domain"], f"{item_path}.domain", "curve attribute domain", ("point", "curve"))
+            data = self.array(_read_attribute_data, item["data"], f"{item_path}.data")
+            if not 1 <= data.shape[1] <= 4:
+                fail(f"{item_path}.data", f"expected 1 to 4 channels, got shape {data.shape}")
+            rows = n_points if domain == "point" else n_curves
+            if len(data) != rows:
+                fail(f"{item_path}.data", f"expected {rows} rows for a {domain} attribute, got {len(data)}")
+            out[item_name] = {"domain": domain, "data": data}
+        return out
+
+    # -- motion blur (docs/scene-dict.md, *Motion blur*)
+
+    def note_motion(self, path: str) -> None:
+        if self.first_motion_path is None:
+            self.first_motion_path = path
+
+    def motion(self, d):
+        """The shutter; None: no motion blur (then no motion steps may be given)."""
+        if d is None:
+            return None
+        out = self.fields(d, "motion", _MOTION_FIELDS)
+        curve = out["shutter_curve"]
+        if curve is not None and not float(curve.sum()) > 0:
+            fail("motion.shutter_curve", "expected at least one value > 0 (it is a density over the shutter time)")
+        return out
+
+    def camera_motion(self, value, path: str):
+        if value is None:
+            return None
+        steps = self.array(_read_camera_steps, value, path)
+        self.note_motion(path)
+        return steps
+
+    def deformation(self, value, path: str, key: str, count: int):
+        """{key: f32 (S, count, 3)} positions at S shutter steps, or {"velocities": f32 (count, 3)}."""
+        if value is None:
+            return None
+        self.check_keys(value, path, (key, "velocities"))
+        given = [k for k in (key, "velocities") if value.get(k) is not None]
+        if len(given) != 1:
+            fail(path, f"expected exactly one of {key!r} (positions per step, same topology) or 'velocities' "
+                       f"(topology changes), got {len(given)}")
+        self.note_motion(path)
+        if given[0] == key:
+            return {key: self.array(_read_position_steps, value[key], f"{path}.{key}", count), "velocities": None}
+        velocities = self.array(read_float_array, value["velocities"], f"{path}.velocities", ("V", 3), rows=count,
+                                rows_from=f" (as {key})")
+        return {key: None, "velocities": velocities}
 
     # -- lights
 
@@ -786,3 +927,125 @@ def _check_normal_lengths(normals: np.ndarray, path: str):
     bad = np.flatnonzero(~(squared > 1e-20))
     if bad.size:
         fail(path, f"row {bad[0]} has zero length")
+
+
+# --------------------------------------------------------------------------------------------
+# Motion blur and curves (docs/scene-dict.md: *Motion blur*, `curves`)
+
+MAX_MOTION_STEPS = 129  # Cycles' most: Object › Motion Blur › Steps 7 → 2^7 + 1
+MAX_SHUTTER_CURVE = 4096
+CURVE_SHAPES = ("round", "ribbon")
+CURVE_SEGMENTS = ("catmull_rom", "b_spline", "linear")
+_CURVE_KEYS = ("points", "radii", "offsets", "shape", "segments", "material_ids", "materials", "intercept",
+               "length", "random", "attributes", "motion")
+
+
+def _read_shutter_curve(value, path: str, _ctx):
+    if value is None:
+        return None
+    curve = read_float_array(value, path, ("K",))
+    if not 2 <= len(curve) <= MAX_SHUTTER_CURVE:
+        fail(path, f"expected 2 to {MAX_SHUTTER_CURVE} values, got {len(curve)}")
+    if curve.min() < 0:
+        fail(path, f"expected values >= 0, got {curve.min():g}")
+    return curve
+
+
+_MOTION_FIELDS = {
+    "shutter": _float_field(Range(0, 2 * MAX_MOTION_STEPS, lo_open=True), 0.5),
+    "position": _choice_field("shutter position", ("START", "CENTER", "END"), "CENTER"),
+    "shutter_curve": _Field(_read_shutter_curve, None),
+    "rolling_shutter": _choice_field("rolling shutter type", ("NONE", "TOP"), "NONE"),
+    "rolling_shutter_duration": _float_field(UNIT, 0.1),
+}
+
+
+def _check_steps(array: np.ndarray, path: str) -> None:
+    if not 2 <= array.shape[0] <= MAX_MOTION_STEPS:
+        fail(path, f"expected 2 to {MAX_MOTION_STEPS} motion steps (the first dimension), got {array.shape[0]}")
+
+
+def _read_transform_steps(value, path: str, count: int) -> np.ndarray:
+    """(S, N, 4, 4) placements at S shutter steps, each affine and invertible."""
+    array = as_array(value, path, "a float array of shape (S, N, 4, 4)")
+    check_shape(array, path, ("S", "N", 4, 4))
+    if array.shape[1] != count:
+        fail(path, f"expected shape (S, N, 4, 4) with N = {count} (as transforms), got {array.shape}")
+    _check_steps(array, path)
+    return read_matrices(array, path, lambda i: f"{path}[{i // max(count, 1)}][{i % max(count, 1)}]",
+                         spec=("S", "N", 4, 4))
+
+
+def _read_camera_steps(value, path: str) -> np.ndarray:
+    array = as_array(value, path, "a float array of shape (S, 4, 4)")
+    check_shape(array, path, ("S", 4, 4))
+    _check_steps(array, path)
+    return read_matrices(array, path, lambda i: f"{path}[{i}]", spec=("S", 4, 4))
+
+
+def _read_position_steps(value, path: str, count: int) -> np.ndarray:
+    array = as_array(value, path, "a float array of shape (S, N, 3)")
+    check_shape(array, path, ("S", "N", 3))
+    if array.shape[1] != count:
+        fail(path, f"expected shape (S, N, 3) with N = {count} (the same topology at every step), got {array.shape}")
+    _check_steps(array, path)
+    return read_float_array(array, path, ("S", "N", 3))
+
+
+def _read_curve_radii(value, path: str, count: int) -> np.ndarray:
+    radii = read_float_array(value, path, ("P",), rows=count, rows_from=" (as points)")
+    if radii.size and radii.min() < 0:
+        fail(path, f"expected radii >= 0, got {radii.min():g}")
+    return radii
+
+
+def _read_offsets(value, path: str, n_points: int) -> np.ndarray:
+    """(C + 1,) first point of each curve, then the number of points: 0 first, strictly increasing."""
+    array, lowest, _highest = read_int_array(value, path, ("C+1",))
+    if len(array) == 0:
+        fail(path, "expected at least one value (0 for no curves)")
+    if array[0] != 0:
+        fail(path, f"expected 0 first, got {array[0]}")
+    if array[-1] != n_points:
+        fail(path, f"expected {n_points} last (the number of points), got {array[-1]}")
+    steps = np.diff(array)
+    bad = np.flatnonzero(steps <= 0)
+    if bad.size:
+        fail(path, f"curve {bad[0]} has no points (offsets must increase strictly)")
+    return to_int32(array, path, lowest, n_points)
+
+
+def _read_unit_floats(value, path: str, count: int, rows_from: str) -> np.ndarray:
+    data = read_float_array(value, path, ("N",), rows=count, rows_from=rows_from)
+    if data.size and (data.min() < 0 or data.max() > 1):
+        fail(path, "expected values in [0, 1]")
+    return data
+
+
+def _read_lengths(value, path: str, count: int) -> np.ndarray:
+    data = read_float_array(value, path, ("C",), rows=count, rows_from=" (as curves)")
+    if data.size and data.min() < 0:
+        fail(path, f"expected lengths >= 0, got {data.min():g}")
+    return data
+
+
+class _Same:
+    """An array as part of a CheckedArrays key: equal only to the very same array (and holding
+    it, so its id is not reused while the key lives)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __hash__(self) -> int:
+        return id(self.array)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.array is self.array
+
+
+def _derived_curve_data(points: np.ndarray, _path: str, offsets: _Same):
+    """Intercept, length and random of a curve set (optica_core.curves), as Cycles derives them."""
+    intercept, length = curve_data.intercept_and_length(points, offsets.array)
+    return intercept, length, curve_data.curve_random(len(offsets.array) - 1)

@@ -248,6 +248,36 @@ def furnace(width: int = 64, height: int = 64) -> dict:
     return d
 
 
+def moving_hair(width: int = 64, height: int = 64) -> dict:
+    """Motion steps and curves (version 2; exported, not rendered yet): a box moving over a
+    centred half-frame shutter, a plane bending over it, a turning camera and a patch of 400
+    hairs. The core renders the frame's box and plane and says it leaves the rest out."""
+    eye = (0.0, -6.0, 2.0)
+    camera = {"type": "perspective", "matrix": look_at(eye, (0.0, 0.0, 0.5)), "lens": 40.0}
+    camera["motion"] = np.stack([look_at(eye, (x, 0.0, 0.5)) for x in (-0.1, 0.0, 0.1)])
+    d = _scene(width, height, camera)
+    d["version"] = 2
+    del d["world"]
+    d["motion"] = {"shutter": 0.5, "position": "CENTER"}
+    vertices, triangles = box((1.0, 1.0, 1.0), (0.0, 0.0, 0.5))
+    d["meshes"]["box"] = {"vertices": vertices, "triangles": triangles}
+    plane_v, plane_t = quad([(-3, -3, 0), (3, -3, 0), (3, 3, 0), (-3, 3, 0)])
+    bent = plane_v.copy()
+    bent[:, 2] += 0.05 * bent[:, 0]
+    d["meshes"]["ground"] = {"vertices": plane_v, "triangles": plane_t,
+                             "motion": {"vertices": np.stack([plane_v, bent])}}
+    steps = np.stack([translation((x, 0.0, 0.0)) for x in (-0.3, 0.0, 0.3)])[:, None]
+    rng = np.random.default_rng(7)
+    roots = np.concatenate([rng.uniform(-1.5, 1.5, (400, 2)) + (0.0, 1.5), np.zeros((400, 1))], axis=1)
+    points = (roots[:, None, :] + np.linspace(0, 0.4, 5)[None, :, None] * (0.1, 0.0, 1.0)).reshape(-1, 3)
+    d["curves"] = {"hair": {"points": points.astype(np.float32), "radii": np.full(2000, 0.004, np.float32),
+                            "offsets": np.arange(0, 2001, 5, dtype=np.int32)}}
+    d["instances"] = [{"geometry": "box", "transforms": np.eye(4, dtype=np.float32)[None], "motion": steps},
+                      _identity_group("ground"), _identity_group("hair")]
+    d["lights"]["sun"] = _sun((-4.0, -3.0, 6.0), 3.0)
+    return d
+
+
 # --------------------------------------------------------------------------------------------
 # A textured PBR scene (version 2: node graphs)
 

@@ -119,6 +119,10 @@ def _cast(a: np.ndarray, dtype: str, _rng) -> np.ndarray:
     if a.dtype.kind not in "iufb":
         # Only numbers are cast: numpy 1.26 itself segfaults casting bytes to datetime64.
         raise TypeError("not cast again")
+    if type(a) is np.matrix and a.ndim != 2:
+        # numpy 1.26 lets `matrix[..., None]` make a 3-D matrix; casting one to strings writes
+        # past its buffer (a SIGSEGV in the fuzzer itself: intersect-crash-1f29df0d6a74).
+        raise TypeError("not cast: a matrix numpy cannot cast safely")
     try:
         with np.errstate(all="ignore"):
             return a.astype(np.dtype(dtype))

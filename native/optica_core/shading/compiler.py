@@ -265,7 +265,9 @@ class _Compiler:
     def source_value(self, key: str, socket: str, state: _BumpState) -> Value:
         outputs = self.node_outputs(key, state)
         if socket not in outputs:
-            raise RuntimeError(f"{self.what}: node {key!r} did not produce output {socket!r}")
+            # The socket exists on the node type but not with these settings (Blender hides it:
+            # a Mix node's Result_Color when its data_type is FLOAT): a bad graph, not a bug.
+            raise ValueError(f"{self.what}: node {key!r} has no output {socket!r} with its settings")
         return outputs[socket]
 
     def convert(self, value: Value, from_type: str, to_type: str) -> Value:
