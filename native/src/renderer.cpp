@@ -6,7 +6,7 @@
 #include <malloc.h>
 #endif
 
-#include "kernel/integrator.h"
+#include "kernel/film.h"
 
 namespace optica {
 
@@ -40,33 +40,13 @@ void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {
   const KernelScene &k = scene_->kernel();
   const RenderSettings &s = scene_->settings;
   uint32_t index = tile.samples;
-  float w = 1.0f / float(index + 1);  // running mean
   for (int y = tile.y0; y < tile.y1; ++y) {
     for (int x = tile.x0; x < tile.x1; ++x) {
       PathResult r = trace_path(k, x + s.region_x, y + s.region_y, index);
       size_t p = size_t(y) * fb.width + x;
-      float *c = &fb.color[4 * p];
-      c[0] += (r.radiance.x - c[0]) * w;
-      c[1] += (r.radiance.y - c[1]) * w;
-      c[2] += (r.radiance.z - c[2]) * w;
-      c[3] += (r.alpha - c[3]) * w;
-      if ((index & 1u) == 0) {
-        float wh = 1.0f / float(index / 2 + 1);
-        float *hm = &fb.half[3 * p];
-        hm[0] += (r.radiance.x - hm[0]) * wh;
-        hm[1] += (r.radiance.y - hm[1]) * wh;
-        hm[2] += (r.radiance.z - hm[2]) * wh;
-      }
-      float *a = &fb.albedo[3 * p];
-      float *nn = &fb.normal[3 * p];
-      for (int i = 0; i < 3; ++i) {
-        a[i] += (r.albedo[i] - a[i]) * w;
-        nn[i] += (r.normal[i] - nn[i]) * w;
-      }
-      if (index == 0) {
-        fb.depth[p] = r.depth;
-        fb.object_id[p] = r.object_id;
-      }
+      film_add_sample({&fb.color[4 * p], &fb.half[3 * p], &fb.albedo[3 * p], &fb.normal[3 * p], &fb.depth[p],
+                       &fb.object_id[p]},
+                      r, index);
     }
   }
   tile.samples = index + 1;

@@ -106,6 +106,72 @@ OPTICA_HD float3 shadow_transmittance(const KernelScene &s, Ray ray, const PathS
   return make3(0.0f);
 }
 
+// Cycles' Object › Shadow Terminator › Geometry Offset, at Blender's default for every object.
+constexpr float kTerminatorGeometryOffset = 0.1f;
+
+// How far the smooth surface that the vertex normals describe lies above the flat triangle at
+// the shading point, along the interpolated normal (world space): Hanika's "Hacking the shadow
+// terminator" as Cycles' shadow_ray_smooth_surface_offset computes it. `ng` is the geometric
+// normal on the side the shadow ray leaves from.
+OPTICA_HD float3 smooth_surface_offset(const KernelScene &s, const ShaderData &sd, float3 ng) {
+  const InstanceView &inst = s.instances[sd.instance];
+  const GeometryView &g = s.geometries[inst.geometry];
+  const int32_t *tri = g.tri_idx + 3 * size_t(sd.prim);
+  const int32_t *ni = g.normal_idx + 3 * size_t(sd.prim);
+  float3 v[3] = {g.vertices[tri[0]], g.vertices[tri[1]], g.vertices[tri[2]]};
+  float3 n[3] = {g.normals[ni[0]], g.normals[ni[1]], g.normals[ni[2]]};
+  float u = 1.0f - sd.u - sd.v, vv = sd.u, w = sd.v;
+  float3 p = v[0] * u + v[1] * vv + v[2] * w;  // object space
+  float3 nw = n[0] * u + n[1] * vv + n[2] * w;
+  if (!inst.identity) nw = inst.xfm.vector(nw);
+  // Parabolic approximation of the smooth surface over the triangle...
+  float a = dot(n[2] - n[0], v[0] - v[2]), b = dot(n[2] - n[1], v[1] - v[2]), c = dot(n[1] - n[0], v[1] - v[0]);
+  float h = a * u * (u - 1.0f) + (a + b + c) * u * vv + b * vv * (vv - 1.0f);
+  // ...bounded by the local linear envelope of the vertices' tangent planes.
+  if (dot(nw, ng) > 0.0f) {
+    float h0 = maxf(maxf(dot(v[1] - v[0], n[0]), dot(v[2] - v[0], n[0])), 0.0f);
+    float h1 = maxf(maxf(dot(v[0] - v[1], n[1]), dot(v[2] - v[1], n[1])), 0.0f);
+    float h2 = maxf(maxf(dot(v[0] - v[2], n[2]), dot(v[1] - v[2], n[2])), 0.0f);
+    h0 = maxf(dot(v[0] - p, n[0]) + h0, 0.0f);
+    h1 = maxf(dot(v[1] - p, n[1]) + h1, 0.0f);
+    h2 = maxf(dot(v[2] - p, n[2]) + h2, 0.0f);
+    h = maxf(minf(minf(h0, h1), h2), h * 0.5f);
+  } else {
+    float h0 = maxf(maxf(dot(v[0] - v[1], n[0]), dot(v[0] - v[2], n[0])), 0.0f);
+    float h1 = maxf(maxf(dot(v[1] - v[0], n[1]), dot(v[1] - v[2], n[1])), 0.0f);
+    float h2 = maxf(maxf(dot(v[2] - v[0], n[2]), dot(v[2] - v[1], n[2])), 0.0f);
+    h0 = maxf(dot(p - v[0], n[0]) + h0, 0.0f);
+    h1 = maxf(dot(p - v[1], n[1]) + h1, 0.0f);
+    h2 = maxf(dot(p - v[2], n[2]) + h2, 0.0f);
+    h = minf(-minf(minf(h0, h1), h2), h * 0.5f);
+  }
+  return nw * h;
+}
+
+// Where a shadow ray towards direction l starts (Cycles' shadow_ray_offset). On smooth-shaded
+// triangles near the terminator, the origin is lifted onto the smooth surface, so that a light
+// the shading normal faces is not cut off by the flat facet a little early; the ray may then
+// still hit its own facet (what keeps the far side dark). Elsewhere: the surface point, moved
+// off the surface on the side the ray leaves.
+OPTICA_HD float3 shadow_ray_origin(const KernelScene &s, const ShaderData &sd, float3 l) {
+  float3 p = sd.P;
+  float3 side = dot(l, sd.Ng) > 0.0f ? sd.Ng : -sd.Ng;
+  const GeometryView &g = s.geometries[s.instances[sd.instance].geometry];
+  if (sd.is_mesh && g.normals && kTerminatorGeometryOffset > 0.0f) {
+    float nl = dot(sd.N, l);
+    float3 ng = nl < 0.0f ? -sd.Ng : sd.Ng;
+    nl = fabsf(nl);
+    float ngl = dot(ng, l);
+    const float cutoff = kTerminatorGeometryOffset;
+    float amount = nl < cutoff ? clampf(2.0f - (ngl + nl) / cutoff, 0.0f, 1.0f) : clampf(1.0f - ngl / cutoff, 0.0f, 1.0f);
+    if (amount > 0.0f) {
+      p += smooth_surface_offset(s, sd, ng) * amount;
+      side = ng;  // Cycles skips its own facet only when the light is in front of it
+    }
+  }
+  return offset_ray_origin(p, side);
+}
+
 // Light-sampling pdf (solid angle, from `origin`) of the emissive triangle point we hit.
 OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, float3 origin, float3 p, int32_t material) {
   const InstanceView &inst = s.instances[hit.instance];
@@ -235,10 +301,21 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     }
     if (cl.count == 0) break;
 
-    // Cycles counts bounces after direct lighting: max_bounces 0 still lights the first hit,
-    // and the last vertex gets light sampling (unweighted: no BSDF ray follows it) but no
-    // continuation.
-    bool last_vertex = path.bounce >= s.max_bounces;
+    // Cycles (scene/integrator.cpp: the kernel's max_bounce is the user's + 1; path_state_next's
+    // PATH_RAY_TERMINATE_AFTER_TRANSPARENT): the surface reached after max_bounces scatterings is
+    // still lit and still sampled, and the surface after that adds its emission (above) and lets
+    // light through its transparency, nothing more. The last BSDF ray matters: it finds the
+    // lights and the world with its MIS weight, and whatever emits without being light-sampled.
+    if (path.bounce > s.max_bounces) {
+      if (is_black(cl.transparent) || ++path.transparent_bounce > kMaxTransparentHits) break;
+      beta *= cl.transparent;
+      mis_offset += hit.t;
+      ray.o = offset_ray_origin(sd.P, -sd.Ng);
+      ray.tmax = ray_end - hit.t;
+      ray.tmin = 0.0f;
+      ray.dP = sd.dP;
+      continue;
+    }
     float clamp_next = path.bounce == 0 ? s.clamp_direct : s.clamp_indirect;
 
     // Next-event estimation.
@@ -247,16 +324,15 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
       float bsdf_pdf;
       float3 f = closures_eval(frame, cl, ls.wi, bsdf_pdf);
       if (!is_black(f)) {
-        float wi_ng = dot(ls.wi, sd.Ng);
         Ray shadow;
-        shadow.o = offset_ray_origin(sd.P, wi_ng > 0.0f ? sd.Ng : -sd.Ng);
+        shadow.o = shadow_ray_origin(s, sd, ls.wi);
         shadow.d = ls.wi;
         shadow.tmin = 0.0f;
         shadow.tmax = ls.dist < kInf ? ls.dist * (1.0f - 1e-4f) : kInf;
         shadow.dP = shadow.dD = 0.0f;
         float3 vis = shadow_transmittance(s, shadow, path);
         if (!is_black(vis)) {
-          float w = (ls.delta || last_vertex) ? 1.0f : power_heuristic(ls.pdf, bsdf_pdf);
+          float w = ls.delta ? 1.0f : power_heuristic(ls.pdf, bsdf_pdf);
           out.radiance += clamp_contribution(beta * f * ls.li * vis * (w / ls.pdf), clamp_next);
         }
       }
@@ -274,7 +350,6 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
       ray.dP = sd.dP;
       continue;
     }
-    if (last_vertex) break;
     float wi_ng = dot(ms.wo, sd.Ng);
     beta *= ms.weight;
     specular = ms.singular;

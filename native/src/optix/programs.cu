@@ -1,7 +1,7 @@
 // The OptiX device programs: the kernel's own path function (kernel/integrator.h) run per pixel
 // by the raygen, with the kernel's two tracing entry points answered by optixTrace over
 // built-in triangles, built-in spheres and one instance level. No shading, sampling, light or
-// path code lives here: only tracing, and the film's running mean.
+// path code lives here: only tracing (the film update is kernel/film.h).
 #include <optix.h>
 
 #define OPTICA_EXTERNAL_TRACE 1
@@ -52,29 +52,9 @@ __device__ __forceinline__ bool intersect_any(const KernelScene &s, const Ray &r
 
 }  // namespace optica
 
-#include "kernel/integrator.h"
+#include "kernel/film.h"  // the path loop (kernel/integrator.h) and the film update
 
 using namespace optica;
-
-// The CPU film's update for one sample (renderer.cpp, render_tile_sample): running means of
-// radiance/alpha, albedo and normal; depth and object id from the first sample.
-__device__ __forceinline__ void film_add(const DeviceFilm &f, size_t p, const PathResult &r, uint32_t index) {
-  float w = 1.0f / float(index + 1);
-  float *c = f.color + 4 * p;
-  c[0] += (r.radiance.x - c[0]) * w;
-  c[1] += (r.radiance.y - c[1]) * w;
-  c[2] += (r.radiance.z - c[2]) * w;
-  c[3] += (r.alpha - c[3]) * w;
-  float *a = f.albedo + 3 * p, *n = f.normal + 3 * p;
-  for (int i = 0; i < 3; ++i) {
-    a[i] += (r.albedo[i] - a[i]) * w;
-    n[i] += (r.normal[i] - n[i]) * w;
-  }
-  if (index == 0) {
-    f.depth[p] = r.depth;
-    f.object_id[p] = r.object_id;
-  }
-}
 
 __device__ __forceinline__ void answer_ray_query(uint32_t i) {
   const DeviceRayQuery &q = params.rays;
@@ -106,7 +86,10 @@ extern "C" __global__ void __raygen__main() {
   const DeviceFilm &f = params.film;
   if (int(idx.x) >= f.width || int(idx.y) >= f.height) return;
   PathResult r = trace_path(params.scene, int(idx.x) + f.region_x, int(idx.y) + f.region_y, params.sample);
-  film_add(f, size_t(idx.y) * size_t(f.width) + idx.x, r, params.sample);
+  size_t p = size_t(idx.y) * size_t(f.width) + idx.x;
+  // The device film keeps no half buffer: adaptive sampling runs on the CPU film only.
+  film_add_sample({f.color + 4 * p, nullptr, f.albedo + 3 * p, f.normal + 3 * p, f.depth + p, f.object_id + p}, r,
+                  params.sample);
 }
 
 extern "C" __global__ void __miss__closest() { optixSetPayload_4(kNoInstance); }
