@@ -31,6 +31,7 @@ Nothing here calls the renderer or validates against it.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -97,6 +98,20 @@ class _Pass:
         self.seconds_geometry = 0.0
 
 
+@dataclass
+class _Layout:
+    """Where an export's placements went (SceneExporter._lay_out)."""
+
+    sources: list
+    index: np.ndarray
+    transforms: np.ndarray
+    groups: list
+    placed: list  # per instance group, the placements motion sampling follows
+    plain: dict  # plainly placed object name -> its placement (change tracking)
+    where: _placements.PlacementIndex
+    seconds_gather: float
+
+
 class SceneExporter:
     """Converts evaluated depsgraphs to scene dicts, keeping converted data between exports."""
 
@@ -130,12 +145,8 @@ class SceneExporter:
         sub-frames through `frame_set(frame, subframe)` — a render engine passes its own
         `RenderEngine.frame_set`; the default is the scene's `frame_set` (motion.py)."""
         t0 = time.perf_counter()
-        stores = (self._meshes, self._spheres, self._curves, self._images) + ((self._graphs,) if self._graphs else ())
-        for store in stores:
-            store.begin_pass()
-        self._report.count = 0
-        p = self._pass = _Pass()
-        report = self._report
+        stores = self._begin_pass()
+        p = self._pass
         b_scene = depsgraph.scene_eval
         motion = None if self._track or self.version < 2 else _motion.shutter(b_scene)
         plan = p.motion_plan = _motion.Plan(motion) if motion is not None else None
@@ -144,6 +155,47 @@ class SceneExporter:
         self._curve_style = _curves.curve_style(b_scene.original)
         self._render_mode = depsgraph.mode == "RENDER"
 
+        layout = self._lay_out(depsgraph, plan)
+        lights = self._place_lights(layout)
+        cam = self._camera(b_scene, depsgraph, plan)
+        if self._graphs:
+            world, _approximated = self._graphs.world(b_scene.world, self._texture)
+        else:
+            world = _world.convert_world(b_scene.world, self._report)
+        d = {
+            "version": self.version,
+            "render": _camera.render_settings(b_scene, self._report),
+            "camera": cam,
+            "world": world,
+            "materials": p.materials,
+            "textures": p.textures,
+            "meshes": p.meshes,
+            "spheres": p.spheres,
+            "instances": layout.groups,
+            "lights": lights,
+        }
+        if self.version >= 2:
+            d["curves"] = p.curves
+        if plan is not None:
+            d["motion"] = motion
+            self._sample_motion(d, plan, depsgraph, frame_set, layout.placed)
+        self.last_stats = self._end_pass(stores, d, t0, layout.seconds_gather)
+        if self._track:
+            self.last_changes = _changes.diff(self.scene, d)
+            self.scene, self.placements = d, layout.where
+        return d
+
+    def _begin_pass(self) -> tuple:
+        stores = (self._meshes, self._spheres, self._curves, self._images) + ((self._graphs,) if self._graphs else ())
+        for store in stores:
+            store.begin_pass()
+        self._report.count = 0
+        self._pass = _Pass()
+        return stores
+
+    def _lay_out(self, depsgraph, plan) -> _Layout:
+        """Every placement of the depsgraph grouped by geometry (converting what it meets), the
+        placements motion sampling follows, and where plain objects sit (change tracking)."""
         t_gather = time.perf_counter()
         random_ids: list | None = [] if self._graphs else None
         sources, index, transforms, instanced = _instances.gather(
@@ -158,80 +210,66 @@ class SceneExporter:
         plain = _placements.plain_placements(sources, index, instanced) if self._track else {}
         where = _placements.PlacementIndex()
         _placements.index_geometry(plain, slots, where)
+        return _Layout(sources, index, transforms, groups, placed, plain, where, t_gather)
 
+    def _place_lights(self, layout: _Layout) -> dict:
         lights, light_names = {}, Names()
-        for at, source, matrix in _instances.light_placements(sources, index, transforms):
+        for at, source, matrix in _instances.light_placements(layout.sources, layout.index, layout.transforms):
             d = _lights.place_light(source.light, matrix)
             if d is None:
-                report("WARNING", ("light-scale", source.name), f"Light '{source.name}': zero scale, skipped")
+                self._report("WARNING", ("light-scale", source.name), f"Light '{source.name}': zero scale, skipped")
                 continue
             name = light_names.take(source.name)
             lights[name] = d
-            if plain.get(source.name) == at:
-                where.lights[source.name] = (name, source.light)
+            if layout.plain.get(source.name) == at:
+                layout.where.lights[source.name] = (name, source.light)
+        return lights
 
+    def _camera(self, b_scene, depsgraph, plan) -> dict:
         b_cam = _evaluated(b_scene.camera, depsgraph)
         if b_cam is None:
-            report("WARNING", "no-camera", "The scene has no camera: using a default view")
-            cam = _camera.default_camera()
-        else:
-            cam = _camera.convert_camera(b_cam, report)
-            if plan is not None:
-                plan.camera_steps = _motion.object_steps(b_cam)
-
-        if self._graphs:
-            world, _approximated = self._graphs.world(b_scene.world, self._texture)
-        else:
-            world = _world.convert_world(b_scene.world, report)
-        d = {
-            "version": self.version,
-            "render": _camera.render_settings(b_scene, report),
-            "camera": cam,
-            "world": world,
-            "materials": p.materials,
-            "textures": p.textures,
-            "meshes": p.meshes,
-            "spheres": p.spheres,
-            "instances": groups,
-            "lights": lights,
-        }
-        if self.version >= 2:
-            d["curves"] = p.curves
+            self._report("WARNING", "no-camera", "The scene has no camera: using a default view")
+            return _camera.default_camera()
         if plan is not None:
-            d["motion"] = motion
-            s_motion = time.perf_counter()
-            if frame_set is None:
-                frame_set = _scene_frame_set(depsgraph.scene)
-            fps = b_scene.render.fps / (b_scene.render.fps_base or 1.0)
-            p.stats.update(
-                _motion.sample(
-                    d, plan, depsgraph, frame_set, b_scene.frame_current, b_scene.frame_subframe, fps, placed, report
-                )
+            plan.camera_steps = _motion.object_steps(b_cam)
+        return _camera.convert_camera(b_cam, self._report)
+
+    def _sample_motion(self, d: dict, plan, depsgraph, frame_set, placed) -> None:
+        """Adds the shutter's steps to `d` (motion.py), evaluating the depsgraph at sub-frames."""
+        b_scene = depsgraph.scene_eval
+        started = time.perf_counter()
+        if frame_set is None:
+            frame_set = _scene_frame_set(depsgraph.scene)
+        fps = b_scene.render.fps / (b_scene.render.fps_base or 1.0)
+        stats = self._pass.stats
+        stats.update(
+            _motion.sample(
+                d, plan, depsgraph, frame_set, b_scene.frame_current, b_scene.frame_subframe, fps, placed, self._report
             )
-            p.stats["seconds_motion"] = time.perf_counter() - s_motion
-        dropped = sum(store.end_pass() for store in stores)
+        )
+        stats["seconds_motion"] = time.perf_counter() - started
+
+    def _end_pass(self, stores, d: dict, started: float, seconds_gather: float) -> dict:
+        """The export's stats; the pass's bpy references are dropped."""
+        p = self._pass
         s = p.stats
         s.update(
             meshes=len(p.meshes),
             spheres=len(p.spheres),
             curves=len(p.curves),
-            instances=int(sum(len(g["transforms"]) for g in groups)),
-            instance_groups=len(groups),
-            lights=len(lights),
+            instances=int(sum(len(g["transforms"]) for g in d["instances"])),
+            instance_groups=len(d["instances"]),
+            lights=len(d["lights"]),
             materials=len(p.materials),
             textures=len(p.textures),
-            cache_dropped=dropped,
-            messages=report.count,
-            seconds=time.perf_counter() - t0,
+            cache_dropped=sum(store.end_pass() for store in stores),
+            messages=self._report.count,
+            seconds=time.perf_counter() - started,
             seconds_geometry=p.seconds_geometry,
-            seconds_instances=max(0.0, t_gather - p.seconds_geometry),
+            seconds_instances=max(0.0, seconds_gather - p.seconds_geometry),
         )
-        self.last_stats = s
         self._pass = _Pass()  # no bpy data outlives the export
-        if self._track:
-            self.last_changes = _changes.diff(self.scene, d)
-            self.scene, self.placements = d, where
-        return d
+        return s
 
     def move(self, depsgraph, names) -> _placements.Moved | None:
         """The last scene with the objects `names` moved (a transform-only update, no export),
