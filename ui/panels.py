@@ -153,7 +153,25 @@ class OPTICA_RENDER_PT_light_paths(_OpticaPanel, bpy.types.Panel):
     bl_context = "render"
 
     def draw(self, context):
-        self._layout().prop(context.scene.optica, "max_bounces", text="Max Bounces")
+        pass
+
+
+class OPTICA_RENDER_PT_light_paths_max_bounces(_OpticaPanel, bpy.types.Panel):
+    """Cycles' Light Paths › Max Bounces, with Cycles' labels and defaults."""
+
+    bl_label = "Max Bounces"
+    bl_context = "render"
+    bl_parent_id = "OPTICA_RENDER_PT_light_paths"
+
+    def draw(self, context):
+        settings = context.scene.optica
+        col = self._layout().column(align=True)
+        col.prop(settings, "max_bounces", text="Total")
+        col = self._layout().column(align=True)
+        col.prop(settings, "diffuse_bounces", text="Diffuse")
+        col.prop(settings, "glossy_bounces", text="Glossy")
+        col.prop(settings, "transmission_bounces", text="Transmission")
+        col.prop(settings, "transparent_max_bounces", text="Transparent")
 
 
 class OPTICA_RENDER_PT_film(_OpticaPanel, bpy.types.Panel):
@@ -307,6 +325,7 @@ CLASSES = (
     OPTICA_RENDER_PT_sampling,
     OPTICA_RENDER_PT_denoising,
     OPTICA_RENDER_PT_light_paths,
+    OPTICA_RENDER_PT_light_paths_max_bounces,
     OPTICA_RENDER_PT_film,
     OPTICA_RENDER_PT_motion_blur,
     OPTICA_RENDER_PT_motion_blur_curve,
