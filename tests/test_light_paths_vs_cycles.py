@@ -130,7 +130,9 @@ def tile_means(image: np.ndarray) -> np.ndarray:
 
 def compare_means(optica: np.ndarray, cycles: np.ndarray, what: str, *, image_tol=0.01, tile_tol=0.02) -> list[str]:
     ratio = optica.mean() / cycles.mean()
-    tiles = tile_means(optica) / tile_means(cycles)
+    o, c = tile_means(optica), tile_means(cycles)
+    dark = c < 1e-4 * cycles.mean()  # black in Cycles (e.g. a ceiling with no diffuse bounce): black in Optica
+    tiles = np.where(dark, np.where(o < 1e-3 * cycles.mean(), 1.0, np.inf), o / np.where(dark, 1.0, c))
     print(f"{what}: mean Optica/Cycles {ratio:.4f}; tiles {np.round(tiles, 3).tolist()}")
     failures = []
     if abs(ratio - 1) > image_tol:
@@ -192,23 +194,43 @@ def test_default_light_paths_converge_to_cycles(scene, tmp_path, name):
 
 # ---- shadow terminator offsets ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("geometry", "shading"), [(0.0, 0.0), (0.4, 0.0), (0.1, 0.6)])
+def _binned(x: np.ndarray) -> np.ndarray:
+    h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
+    return x[:h, :w].reshape(h // 2, 2, w // 2, 2, -1).mean(axis=(1, 3, 4))
+
+
+def binned_rmse(a: np.ndarray, b: np.ndarray, band: np.ndarray) -> float:
+    """RMSE over 2 × 2-pixel bins in `band` (a mask of bins), relative to b's mean there."""
+    a, b = _binned(a)[band], _binned(b)[band]
+    return float(np.sqrt(np.mean((a - b) ** 2)) / max(b.mean(), 1e-6))
+
+
+@pytest.mark.parametrize(("geometry", "shading"), [(0.0, 0.0), (0.0, 0.25), (0.1, 0.5)])
 def test_shadow_terminator_offsets_match_cycles(scene, tmp_path, geometry, shading):
-    """A coarse smooth sphere under a low, nearly point-like sun, direct light only: every pixel
-    is one surface point lit by one direction, so the engines agree pixel by pixel, and the
-    terminator's shape is what the object's offsets make it."""
-    ball = bs.uv_sphere(scene, "Ball", 1.0, (0, 0, 0), bs.diffuse("Ball"), segments=12, rings=6)
-    ball.shadow_terminator_geometry_offset = geometry
-    ball.shadow_terminator_shading_offset = shading
-    bs.light(scene, "SUN", energy=3.0, location=(0, 0, 4), rotation_deg=(75, 0, 40), angle=math.radians(1))
+    """A coarse smooth sphere under a low sun, direct light only: the terminator's shape is what
+    the object's offsets make it. Optica's difference from Cycles stays within the noise (Cycles
+    against itself, two seeds), and the offsets move Cycles' image by clearly more than that:
+    an ignored offset fails."""
+    ball = bs.uv_sphere(scene, "Ball", 1.0, (0, 0, 0), bs.diffuse("Ball"), segments=8, rings=5)
+    bs.light(scene, "SUN", energy=3.0, location=(0, 0, 4), rotation_deg=(75, 0, 40), angle=math.radians(0.5))
     bs.camera(scene, (0.0, -5.0, 0.0), (90, 0, 0), lens=60)
     bs.world(scene, (0.0, 0.0, 0.0))
     limits = dict.fromkeys(CYCLES_LIMITS, 0)
-    cycles = render(scene, tmp_path, "cycles", 64, **limits).mean(-1)
-    optica = render(scene, tmp_path, "optica", 64, **limits).mean(-1)
-    lit = cycles > 0.02 * cycles.max()
-    ratio = optica[lit] / cycles[lit]
-    print(f"offsets {geometry}, {shading}: {lit.sum()} lit pixels, worst Optica/Cycles "
-          f"{np.sort(ratio)[[0, -1]]}, sum {optica.sum() / cycles.sum():.4f}")
-    assert abs(optica.sum() / cycles.sum() - 1) < 0.01
-    assert np.abs(ratio - 1).max() < 0.05, f"pixels off by up to {np.abs(ratio - 1).max():.1%}"
+    defaults = render(scene, tmp_path, "cycles", 256, seed=3, **limits)
+    ball.shadow_terminator_geometry_offset = geometry
+    ball.shadow_terminator_shading_offset = shading
+    cycles = [render(scene, tmp_path, "cycles", 256, seed=s, **limits) for s in (1, 2)]
+    optica = render(scene, tmp_path, "optica", 256, **limits)
+    # The band the offsets act on: lit, but less than half as bright as the brightest bin
+    # (cos(N·L) below the offsets' cutoffs); the silhouette's edge bins are left out too.
+    c, d = _binned(cycles[0]), _binned(defaults)
+    top = max(c.max(), d.max())
+    band = (np.maximum(c, d) > 0.02 * top) & (np.maximum(c, d) < 0.5 * top)
+    noise, error = binned_rmse(cycles[1], cycles[0], band), binned_rmse(optica, cycles[0], band)
+    moved = binned_rmse(defaults, cycles[0], band)
+    bound = 2.0 * noise + 0.005
+    print(f"offsets {geometry}, {shading}: rel. RMSE Optica–Cycles {error:.4f}, Cycles–Cycles {noise:.4f}, "
+          f"Cycles with Blender's default offsets {moved:.4f}; mean Optica/Cycles {optica.mean() / cycles[0].mean():.4f}")
+    assert abs(optica.mean() / cycles[0].mean() - 1) < 0.01
+    assert error <= bound, f"Optica differs from Cycles by {error:.4f} (noise bound {bound:.4f})"
+    assert moved > 2 * bound, "the offsets hardly change Cycles' image: the scene does not test them"
