@@ -68,8 +68,7 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
     )
     transparent_max_bounces: IntProperty(
         name="Transparent Max Bounces",
-        description="Maximum number of transparent bounces. This is independent of maximum "
-        "number of other bounces",
+        description="Maximum number of transparent bounces. This is independent of maximum number of other bounces",
         default=8,
         min=0,
         max=1024,

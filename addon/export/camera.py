@@ -45,9 +45,13 @@ def render_region(b_render, report) -> list[int] | None:
 
 
 # scene-dict key, `scene.optica` property (Cycles' name), Cycles' default
-_BOUNCES = (("max_bounces", "max_bounces", 12), ("max_diffuse_bounces", "diffuse_bounces", 4),
-            ("max_glossy_bounces", "glossy_bounces", 4), ("max_transmission_bounces", "transmission_bounces", 12),
-            ("max_transparent_bounces", "transparent_max_bounces", 8))
+_BOUNCES = (
+    ("max_bounces", "max_bounces", 12),
+    ("max_diffuse_bounces", "diffuse_bounces", 4),
+    ("max_glossy_bounces", "glossy_bounces", 4),
+    ("max_transmission_bounces", "transmission_bounces", 12),
+    ("max_transparent_bounces", "transparent_max_bounces", 8),
+)
 
 
 def render_settings(b_scene, report) -> dict:

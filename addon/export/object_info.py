@@ -82,8 +82,7 @@ class SourceInfo:
         self.pass_index = int(b_ob.pass_index)
         self.random_id = name_random_id(b_ob.name)
         # Object › Shading › Shadow Terminator: Geometry Offset, Shading Offset.
-        self.terminator = (float(b_ob.shadow_terminator_geometry_offset),
-                           float(b_ob.shadow_terminator_shading_offset))
+        self.terminator = (float(b_ob.shadow_terminator_geometry_offset), float(b_ob.shadow_terminator_shading_offset))
 
 
 def placement_arrays(infos: list, index: np.ndarray, random_ids: list) -> dict:
@@ -110,9 +109,10 @@ def terminator_arrays(infos: list, index: np.ndarray) -> dict | None:
     """Per placement (the order of `index`): `geometry_offset`, `shading_offset` f32 (P,), the
     placed objects' Shadow Terminator offsets; None when every placement has Blender's defaults
     (the scene dict's default, so unchanged scenes carry no arrays)."""
-    table = np.array([info.terminator if info is not None else TERMINATOR_DEFAULTS for info in infos],
-                     np.float32).reshape(-1, 2)
+    table = np.array(
+        [info.terminator if info is not None else TERMINATOR_DEFAULTS for info in infos], np.float32
+    ).reshape(-1, 2)
     rows = table[np.asarray(index, np.int64)] if len(table) else np.zeros((0, 2), np.float32)
-    if bool((rows == np.float32(TERMINATOR_DEFAULTS)).all()):
+    if bool((rows == np.array(TERMINATOR_DEFAULTS, np.float32)).all()):
         return None
     return {"geometry_offset": rows[:, 0].copy(), "shading_offset": rows[:, 1].copy()}
