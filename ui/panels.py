@@ -153,7 +153,7 @@ class OPTICA_RENDER_PT_light_paths(_OpticaPanel, bpy.types.Panel):
     bl_context = "render"
 
     def draw(self, context):
-        pass
+        pass  # the settings are in its sub-panels, as in Cycles
 
 
 class OPTICA_RENDER_PT_light_paths_max_bounces(_OpticaPanel, bpy.types.Panel):
@@ -171,6 +171,7 @@ class OPTICA_RENDER_PT_light_paths_max_bounces(_OpticaPanel, bpy.types.Panel):
         col.prop(settings, "diffuse_bounces", text="Diffuse")
         col.prop(settings, "glossy_bounces", text="Glossy")
         col.prop(settings, "transmission_bounces", text="Transmission")
+        col = self._layout().column(align=True)  # apart, as in Cycles: not part of the total
         col.prop(settings, "transparent_max_bounces", text="Transparent")
 
 
@@ -282,6 +283,24 @@ class OPTICA_OBJECT_PT_motion_blur(_OpticaPanel, bpy.types.Panel):
         col.prop(ob.cycles, "motion_steps", text="Steps")
 
 
+class OPTICA_OBJECT_PT_shadow_terminator(_OpticaPanel, bpy.types.Panel):
+    """Object › Shading › Shadow Terminator (Blender's object settings, as Cycles shows them)."""
+
+    bl_label = "Shadow Terminator"
+    bl_context = "object"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    @classmethod
+    def poll(cls, context):
+        ob = context.object
+        return super().poll(context) and ob is not None and ob.type == 'MESH'
+
+    def draw(self, context):
+        col = self._layout().column()
+        col.prop(context.object, "shadow_terminator_geometry_offset", text="Geometry Offset")
+        col.prop(context.object, "shadow_terminator_shading_offset", text="Shading Offset")
+
+
 # Objects whose motion is exported (Cycles shows its object motion panel for these too).
 _BLURRED_TYPES = frozenset({'MESH', 'CURVE', 'SURFACE', 'FONT', 'META', 'CURVES', 'POINTCLOUD', 'CAMERA', 'EMPTY'})
 NOT_RENDERED_YET = "Exported; not rendered yet"
@@ -332,6 +351,7 @@ CLASSES = (
     OPTICA_RENDER_PT_curves,
     OPTICA_RENDER_PT_performance,
     OPTICA_OBJECT_PT_motion_blur,
+    OPTICA_OBJECT_PT_shadow_terminator,
     OPTICA_VIEWLAYER_PT_passes,
 )
 
