@@ -77,12 +77,12 @@ def glossy_room(scene):
     """Rough metal side walls facing each other (glossy inter-reflections), a glass ball
     (transmission) and a rough glossy floor, lit by a ceiling panel."""
     white = bs.diffuse("White", (0.8, 0.8, 0.8))
-    metal = bs.principled("Metal", (0.9, 0.85, 0.8), metallic=1.0, roughness=0.25)
+    metal = bs.principled("Metal", (0.9, 0.85, 0.8), metallic=1.0, roughness=0.4)
     floor = bs.principled("Floor", (0.3, 0.3, 0.35), roughness=0.3)
     _room(scene, {"floor": floor, "ceiling": white, "back": white, "front": white, "left": metal, "right": metal})
-    glass = bs.principled("Glass", (0.95, 0.95, 0.9), roughness=0.15, transmission=1.0, ior=1.45)
+    glass = bs.principled("Glass", (0.95, 0.95, 0.9), roughness=0.3, transmission=1.0, ior=1.45)
     bs.uv_sphere(scene, "Ball", 0.55, (-0.2, 0.6, 0.6), glass, segments=32, rings=16)
-    bs.light(scene, "AREA", energy=150.0, location=(0.0, 0.4, 2.95), size=0.8)
+    bs.light(scene, "AREA", energy=150.0, location=(0.0, 0.4, 2.95), size=1.2)
 
 
 def alpha_layers(scene):
