@@ -10,11 +10,12 @@ with eight bounces, rendered by both engines (shader_scenes.py).
   reference's own noise (a quarter of the halves' squared difference) taken out of the squared
   error, so what is left is Optica's noise plus its bias — without that, a tile whose Optica
   error at 1024 samples is as small as the reference's noise (Translucent, Glossy Beckmann)
-  looks like a plateau. The errors are mean squared errors over the tile's pixels (bench/
-  convergence.py's corrected RMSE, as tests/test_procedural_vs_cycles.py uses): they add —
-  Optica's noise, the reference's, the bias squared — so subtracting the reference's part is
-  exact, which the earlier median of squared errors (robust to caustic fireflies, but not
-  additive) was not. Each ×4 in samples must cut the error to at most 0.7× (pure noise: 0.5).
+  looks like a plateau. Both squared errors are medians over the tile's pixels, because a few
+  caustic fireflies (sun light through the glass spheres onto their neighbours, found by BSDF
+  sampling only, in both engines) would otherwise decide a tile's error. Each ×4 in samples
+  must cut it to at most 0.7× (pure noise: 0.5). (Mean squared errors would add exactly, but
+  fireflies make them rise and fall between sample counts on most tiles, even with the largest
+  2 % of pixels left out: tried, 2026-12-01.)
 
 Closures documented as approximations (sheen, subsurface; docs/scene-dict.md, Node types) are rendered but
 only checked to be finite and lit.
@@ -134,12 +135,6 @@ def test_closures_match_cycles(scene, tmp_path):
 
 @pytest.mark.slow
 def test_closures_converge_to_cycles(scene, tmp_path):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    import convergence as cv
-
     tiles, names = build(scene, 16)
     # The reference is two 2048-sample halves (seeds 1, 2): their difference measures the
     # reference's own noise, which is taken out of every error (as bench/convergence.py does),
@@ -155,9 +150,9 @@ def test_closures_converge_to_cycles(scene, tmp_path):
             a, b = ss.tile_pixels(reference, tiles, k, 0)[..., :3], ss.tile_pixels(optica, tiles, k, 0)[..., :3]
             h1, h2 = (ss.tile_pixels(h, tiles, k, 0)[..., :3] for h in halves)
             # E[(h1 − h2)²] = 2σ² of one half; the mean of the halves has σ²/2: a quarter of it.
-            # Mean squared errors add (Optica's noise + the reference's + bias²): medians do not.
-            _, own = cv.reference_from_halves(h1, h2)
-            errors.setdefault(name, []).append(cv.corrected_rmse(b, a, own) / max(a.mean(), 1e-6))
+            # Medians of squares scale with the variance too (for noise of one shape).
+            measured, own = np.median((a - b) ** 2), np.median((h1 - h2) ** 2) / 4.0
+            errors.setdefault(name, []).append(np.sqrt(max(measured - own, 1e-6 * measured)) / max(a.mean(), 1e-6))
             if spp == 1024 and name not in APPROXIMATED and abs(b.mean() / a.mean() - 1) > 0.01:
                 failures.append(f"{name}: mean Optica/Cycles {b.mean() / a.mean():.4f} at 1024 spp")
     for name, (e64, e256, e1024) in errors.items():
