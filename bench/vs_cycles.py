@@ -174,7 +174,8 @@ def configure(scene, engine: str, samples: int, seed: int) -> None:
         c.filter_width = FILTER_WIDTH
     else:
         bs.configure_optica(scene, samples, seed)
-        scene.optica.max_bounces = BOUNCES
+        o = scene.optica
+        o.max_bounces = o.diffuse_bounces = o.glossy_bounces = o.transmission_bounces = BOUNCES
         _use_box_filter(scene.optica)
         scene.optica.filter_width = FILTER_WIDTH
 

@@ -250,7 +250,9 @@ def configure_optica(scene, samples: int, seed: int = 0):
     o = scene.optica
     o.samples = samples
     o.seed = seed
-    o.max_bounces = BOUNCES
+    # The same Light Paths as configure_cycles: every limit at BOUNCES, 64 transparent passes.
+    o.max_bounces = o.diffuse_bounces = o.glossy_bounces = o.transmission_bounces = BOUNCES
+    o.transparent_max_bounces = 64
     o.time_limit = 0.0
     o.noise_threshold = 0.0
     o.use_denoiser = False

@@ -377,7 +377,9 @@ def render_cycles(scene, path: Path, spp: int = 1, bounces: int = 0, seed: int =
 
 
 def render_optica(d: dict, spp: int = 1, bounces: int = 0, seed: int = 1) -> np.ndarray:
-    d = dict(d, render=dict(d["render"], max_bounces=bounces, seed=seed))
+    # configure_cycles' Light Paths: every limit at `bounces`, 64 transparent passes.
+    limits = {k: bounces for k in ("max_bounces", "max_diffuse_bounces", "max_glossy_bounces", "max_transmission_bounces")}
+    d = dict(d, render=dict(d["render"], **limits, max_transparent_bounces=64, seed=seed))
     r = oc.Renderer()
     r.set_scene(d)
     r.accumulate(spp)

@@ -4,13 +4,18 @@ with eight bounces, rendered by both engines (shader_scenes.py).
 
 - default run: every tile's mean within 2% of Cycles' at 256 samples on both sides (the two
   renders' noise alone moves a tile's mean by a few tenths of a percent);
-- slow run: a 4096-sample Cycles reference; Optica's tile means within 1% of it at 1024
-  samples, and Optica's error against it keeps falling like 1/√spp from 64 to 256 to 1024
-  samples: a biased closure plateaus. The error is robust — the root of the median squared
-  pixel error — because a few caustic fireflies (sun light through the glass spheres onto
-  their neighbours, found by BSDF sampling only, in both engines) would otherwise decide a
-  tile's RMSE. Each ×4 in samples must cut it to at most 0.7× (pure noise: 0.5, and the
-  reference's own noise raises that to 0.54 at 1024 samples).
+- slow run: a 4096-sample Cycles reference, rendered as two 2048-sample halves; Optica's tile
+  means within 1% of it at 1024 samples, and Optica's error against it keeps falling like
+  1/√spp from 64 to 256 to 1024 samples: a biased closure plateaus. The error is the
+  reference's own noise (a quarter of the halves' squared difference) taken out of the squared
+  error, so what is left is Optica's noise plus its bias — without that, a tile whose Optica
+  error at 1024 samples is as small as the reference's noise (Translucent, Glossy Beckmann)
+  looks like a plateau. Both squared errors are medians over the tile's pixels, because a few
+  caustic fireflies (sun light through the glass spheres onto their neighbours, found by BSDF
+  sampling only, in both engines) would otherwise decide a tile's error. Each ×4 in samples
+  must cut it to at most 0.7× (pure noise: 0.5). (Mean squared errors would add exactly, but
+  fireflies make them rise and fall between sample counts on most tiles, even with the largest
+  2 % of pixels left out: tried, 2026-12-01.)
 
 Closures documented as approximations (sheen, subsurface; docs/scene-dict.md, Node types) are rendered but
 only checked to be finite and lit.
@@ -131,14 +136,23 @@ def test_closures_match_cycles(scene, tmp_path):
 @pytest.mark.slow
 def test_closures_converge_to_cycles(scene, tmp_path):
     tiles, names = build(scene, 16)
-    reference = ss.render_cycles(scene, tmp_path / "reference.exr", 4096, bounces=BOUNCES)
+    # The reference is two 2048-sample halves (seeds 1, 2): their difference measures the
+    # reference's own noise, which is taken out of every error (as bench/convergence.py does),
+    # so a tile where Optica is as good as the reference still shows its 1/√spp fall.
+    halves = [ss.render_cycles(scene, tmp_path / f"reference{seed}.exr", 2048, bounces=BOUNCES, seed=seed)
+              for seed in (1, 2)]
+    reference = 0.5 * (halves[0] + halves[1])
     d = tiles.optica_dict()
     errors, failures = {}, []
     for spp in (64, 256, 1024):
         optica = ss.render_optica(d, spp, bounces=BOUNCES, seed=spp)
         for k, name in enumerate(names):
             a, b = ss.tile_pixels(reference, tiles, k, 0)[..., :3], ss.tile_pixels(optica, tiles, k, 0)[..., :3]
-            errors.setdefault(name, []).append(np.sqrt(np.median((a - b) ** 2)) / max(a.mean(), 1e-6))
+            h1, h2 = (ss.tile_pixels(h, tiles, k, 0)[..., :3] for h in halves)
+            # E[(h1 − h2)²] = 2σ² of one half; the mean of the halves has σ²/2: a quarter of it.
+            # Medians of squares scale with the variance too (for noise of one shape).
+            measured, own = np.median((a - b) ** 2), np.median((h1 - h2) ** 2) / 4.0
+            errors.setdefault(name, []).append(np.sqrt(max(measured - own, 1e-6 * measured)) / max(a.mean(), 1e-6))
             if spp == 1024 and name not in APPROXIMATED and abs(b.mean() / a.mean() - 1) > 0.01:
                 failures.append(f"{name}: mean Optica/Cycles {b.mean() / a.mean():.4f} at 1024 spp")
     for name, (e64, e256, e1024) in errors.items():

@@ -12,6 +12,10 @@ DEFAULTS = {
     "samples": 128,
     "viewport_samples": 64,
     "max_bounces": 12,
+    "diffuse_bounces": 4,  # Light Paths: Cycles' defaults
+    "glossy_bounces": 4,
+    "transmission_bounces": 12,
+    "transparent_max_bounces": 8,
     "time_limit": 0.0,
     "noise_threshold": 0.01,
     "use_denoiser": False,
@@ -24,12 +28,14 @@ DEFAULTS = {
 OPTICA_PANELS = (
     "OPTICA_RENDER_PT_sampling",
     "OPTICA_RENDER_PT_light_paths",
+    "OPTICA_RENDER_PT_light_paths_max_bounces",
     "OPTICA_RENDER_PT_film",
     "OPTICA_RENDER_PT_performance",
     "OPTICA_RENDER_PT_motion_blur",
     "OPTICA_RENDER_PT_motion_blur_curve",
     "OPTICA_RENDER_PT_curves",
     "OPTICA_OBJECT_PT_motion_blur",
+    "OPTICA_OBJECT_PT_shadow_terminator",
     "OPTICA_VIEWLAYER_PT_passes",
 )
 

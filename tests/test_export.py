@@ -739,6 +739,9 @@ def test_render_settings_defaults_without_engine_settings(scene, exporter):
     rs = export(exporter)["render"]
     if not hasattr(scene, "optica"):
         assert rs["max_bounces"] == 12 and rs["seed"] == 0
+        # Cycles' Light Paths › Max Bounces defaults.
+        assert (rs["max_diffuse_bounces"], rs["max_glossy_bounces"], rs["max_transmission_bounces"],
+                rs["max_transparent_bounces"]) == (4, 4, 12, 8)
     assert rs["filter"] == "blackman_harris" and rs["filter_width"] == pytest.approx(1.5)
 
 

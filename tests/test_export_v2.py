@@ -310,3 +310,22 @@ def test_object_info_matches_cycles(scene, tmp_path, read_exr):
         col = int((x + 4.0) / 0.5)  # pixel columns col and col - 1 lie inside the square
         for c in (col - 1, col):
             np.testing.assert_allclose(image[0, c], [random, pass_index / 10, color[0]], atol=2e-6)
+
+
+def test_shadow_terminator_offsets_per_placement(scene):
+    """Objects sharing a mesh keep it stored once; the group carries each placement's offsets,
+    and only when one is off Blender's defaults."""
+    me = grid_mesh(n=1)
+    a, b = add(scene, "A", me), add(scene, "B", me)
+    b.location.x = 3.0
+    d = export()
+    assert len(d["instances"]) == 1 and "shadow_terminator" not in d["instances"][0]
+    b.shadow_terminator_geometry_offset = 0.0
+    b.shadow_terminator_shading_offset = 0.4
+    d = export()
+    (group,) = d["instances"]
+    t = group["shadow_terminator"]
+    rows = {round(float(m[0, 3])): k for k, m in enumerate(group["transforms"])}
+    assert t["geometry_offset"][rows[0]] == np.float32(0.1) and t["shading_offset"][rows[0]] == 0.0
+    assert t["geometry_offset"][rows[3]] == 0.0 and t["shading_offset"][rows[3]] == np.float32(0.4)
+    assert a.shadow_terminator_geometry_offset == pytest.approx(0.1)  # Blender's default, as exported

@@ -130,6 +130,17 @@ BAD_INPUTS = [
     ("float height", _set(("render", "height"), 24.0), r"render\.height: expected an int > 0, got 24\.0"),
     ("huge seed", _set(("render", "seed"), 2**40), r"render\.seed: 1099511627776 does not fit in int32"),
     ("bad filter", _set(("render", "filter"), "mitchell"), r"render\.filter: unknown filter 'mitchell'"),
+    # Light Paths › Max Bounces by type
+    ("negative diffuse bounces", _set(("render", "max_diffuse_bounces"), -1),
+     r"render\.max_diffuse_bounces: expected an int >= 0, got -1"),
+    ("float glossy bounces", _set(("render", "max_glossy_bounces"), 4.0),
+     r"render\.max_glossy_bounces: expected an int >= 0, got 4\.0"),
+    ("bool transmission bounces", _set(("render", "max_transmission_bounces"), True),
+     r"render\.max_transmission_bounces: expected an int >= 0, got True"),
+    ("huge transparent bounces", _set(("render", "max_transparent_bounces"), 2**31),
+     r"render\.max_transparent_bounces: 2147483648 does not fit in int32"),
+    ("string transparent bounces", _set(("render", "max_transparent_bounces"), "8"),
+     r"render\.max_transparent_bounces: expected an int >= 0, got '8'"),
     ("NaN filter width", _set(("render", "filter_width"), float("nan")), r"render\.filter_width: expected a float > 0"),
     ("region outside", _set(("render", "region"), [20, 0, 16, 24]), r"render\.region: \(20, 0, 16, 24\) is not"),
     ("region empty", _set(("render", "region"), [0, 0, 0, 24]), r"render\.region: "),
@@ -389,7 +400,10 @@ def test_defaults_are_filled_in():
                          "curves", "instances", "lights", "motion"]
     assert out["render"] == {"width": 8, "height": 4, "region": (0, 0, 8, 4), "max_bounces": 12, "seed": 0,
                              "filter": "blackman_harris", "filter_width": 1.5, "clamp_direct": 0.0,
-                             "clamp_indirect": 0.0, "transparent": False}
+                             "clamp_indirect": 0.0, "transparent": False,
+                             # Absent Light Paths limits by type: as files without them rendered.
+                             "max_diffuse_bounces": 12, "max_glossy_bounces": 12,
+                             "max_transmission_bounces": 12, "max_transparent_bounces": 64}
     camera = dict(out["camera"])
     assert camera.pop("matrix").dtype == np.float32
     assert camera == {"type": "perspective", "lens": 50.0, "sensor_width": 36.0, "sensor_height": 24.0,
@@ -889,3 +903,52 @@ def test_indices_changed_in_place_after_validation_are_an_error_not_a_crash(key)
     normalised["meshes"]["Cube"][key][5, 2] = 1_000_000  # the caller's own array, changed behind the validation
     with pytest.raises(ValueError, match=rf"meshes\['Cube'\]\.{key}: index out of range"):
         oc.Renderer(threads=1).set_scene(normalised)
+
+
+# --------------------------------------------------------------------------------------------
+# Light Paths limits and Shadow Terminator offsets
+
+
+def _v2_box() -> dict:
+    """The Cornell box in version-2 form, its render section reduced to the frame size."""
+    d = dict(validate_scene(scenes.cornell_box(8, 8)))  # a normalised scene is read-only
+    d["render"] = {"width": 8, "height": 8}
+    d["instances"] = [dict(group) for group in d["instances"]]
+    return d
+
+
+def test_light_path_limits_given_are_kept_and_absent_ones_render_as_before():
+    d = _v2_box()
+    d["render"].update(max_bounces=9, max_diffuse_bounces=0, max_glossy_bounces=3, max_transparent_bounces=5)
+    r = validate_scene(d)["render"]
+    assert (r["max_diffuse_bounces"], r["max_glossy_bounces"], r["max_transmission_bounces"],
+            r["max_transparent_bounces"]) == (0, 3, 9, 5)  # transmission: absent, the total's
+
+
+def _terminator_scene(terminator):
+    d = _v2_box()
+    d["instances"][0]["shadow_terminator"] = terminator
+    return d
+
+
+def test_shadow_terminator_defaults_and_values():
+    n = len(_v2_box()["instances"][0]["transforms"])
+    out = validate_scene(_terminator_scene({"shading_offset": np.full(n, 0.25)}))["instances"][0]["shadow_terminator"]
+    assert out["geometry_offset"].dtype == np.float32 and np.all(out["geometry_offset"] == np.float32(0.1))
+    assert np.all(out["shading_offset"] == 0.25)
+    assert validate_scene(_terminator_scene(None))["instances"][0]["shadow_terminator"] is None
+
+
+@pytest.mark.parametrize("terminator, message", [
+    ({"geometry_offset": [1.5]}, r"instances\[0\]\.shadow_terminator\.geometry_offset: expected values in \[0, 1\], got 1\.5"),
+    ({"shading_offset": [-0.1]}, r"instances\[0\]\.shadow_terminator\.shading_offset: expected values in \[0, 1\], got -0\.1"),
+    ({"shading_offset": [0.1, 0.2, 0.3]}, r"instances\[0\]\.shadow_terminator\.shading_offset: "),
+    ({"geometry_offset": [float("nan")]}, r"instances\[0\]\.shadow_terminator\.geometry_offset: "),
+    ({"offset": [0.1]}, r"instances\[0\]\.shadow_terminator: unknown key 'offset'"),
+    ([0.1], r"instances\[0\]\.shadow_terminator: expected a dict"),
+])
+def test_bad_shadow_terminator_names_its_key_path(terminator, message):
+    d = _terminator_scene(terminator)
+    assert len(d["instances"][0]["transforms"]) == 1  # the cases above are written for one placement
+    with pytest.raises(ValueError, match="^" + message):
+        validate_scene(d)

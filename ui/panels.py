@@ -153,7 +153,26 @@ class OPTICA_RENDER_PT_light_paths(_OpticaPanel, bpy.types.Panel):
     bl_context = "render"
 
     def draw(self, context):
-        self._layout().prop(context.scene.optica, "max_bounces", text="Max Bounces")
+        pass  # the settings are in its sub-panels, as in Cycles
+
+
+class OPTICA_RENDER_PT_light_paths_max_bounces(_OpticaPanel, bpy.types.Panel):
+    """Cycles' Light Paths › Max Bounces, with Cycles' labels and defaults."""
+
+    bl_label = "Max Bounces"
+    bl_context = "render"
+    bl_parent_id = "OPTICA_RENDER_PT_light_paths"
+
+    def draw(self, context):
+        settings = context.scene.optica
+        col = self._layout().column(align=True)
+        col.prop(settings, "max_bounces", text="Total")
+        col = self._layout().column(align=True)
+        col.prop(settings, "diffuse_bounces", text="Diffuse")
+        col.prop(settings, "glossy_bounces", text="Glossy")
+        col.prop(settings, "transmission_bounces", text="Transmission")
+        col = self._layout().column(align=True)  # apart, as in Cycles: not part of the total
+        col.prop(settings, "transparent_max_bounces", text="Transparent")
 
 
 class OPTICA_RENDER_PT_film(_OpticaPanel, bpy.types.Panel):
@@ -264,6 +283,24 @@ class OPTICA_OBJECT_PT_motion_blur(_OpticaPanel, bpy.types.Panel):
         col.prop(ob.cycles, "motion_steps", text="Steps")
 
 
+class OPTICA_OBJECT_PT_shadow_terminator(_OpticaPanel, bpy.types.Panel):
+    """Object › Shading › Shadow Terminator (Blender's object settings, as Cycles shows them)."""
+
+    bl_label = "Shadow Terminator"
+    bl_context = "object"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    @classmethod
+    def poll(cls, context):
+        ob = context.object
+        return super().poll(context) and ob is not None and ob.type == 'MESH'
+
+    def draw(self, context):
+        col = self._layout().column()
+        col.prop(context.object, "shadow_terminator_geometry_offset", text="Geometry Offset")
+        col.prop(context.object, "shadow_terminator_shading_offset", text="Shading Offset")
+
+
 # Objects whose motion is exported (Cycles shows its object motion panel for these too).
 _BLURRED_TYPES = frozenset({'MESH', 'CURVE', 'SURFACE', 'FONT', 'META', 'CURVES', 'POINTCLOUD', 'CAMERA', 'EMPTY'})
 NOT_RENDERED_YET = "Exported; not rendered yet"
@@ -307,12 +344,14 @@ CLASSES = (
     OPTICA_RENDER_PT_sampling,
     OPTICA_RENDER_PT_denoising,
     OPTICA_RENDER_PT_light_paths,
+    OPTICA_RENDER_PT_light_paths_max_bounces,
     OPTICA_RENDER_PT_film,
     OPTICA_RENDER_PT_motion_blur,
     OPTICA_RENDER_PT_motion_blur_curve,
     OPTICA_RENDER_PT_curves,
     OPTICA_RENDER_PT_performance,
     OPTICA_OBJECT_PT_motion_blur,
+    OPTICA_OBJECT_PT_shadow_terminator,
     OPTICA_VIEWLAYER_PT_passes,
 )
 

@@ -36,8 +36,40 @@ class OpticaRenderSettings(bpy.types.PropertyGroup):
     )
     max_bounces: IntProperty(
         name="Max Bounces",
-        description="Longest light path, in bounces (Cycles' total maximum bounces)",
+        description="Total maximum number of bounces (Cycles' Light Paths › Max Bounces › Total)",
         default=12,
+        min=0,
+        max=1024,
+        soft_max=128,
+    )
+    diffuse_bounces: IntProperty(
+        name="Diffuse Bounces",
+        description="Maximum number of diffuse reflection bounces, bounded by max bounces",
+        default=4,
+        min=0,
+        max=1024,
+        soft_max=128,
+    )
+    glossy_bounces: IntProperty(
+        name="Glossy Bounces",
+        description="Maximum number of glossy reflection bounces, bounded by max bounces",
+        default=4,
+        min=0,
+        max=1024,
+        soft_max=128,
+    )
+    transmission_bounces: IntProperty(
+        name="Transmission Bounces",
+        description="Maximum number of transmission bounces, bounded by max bounces",
+        default=12,
+        min=0,
+        max=1024,
+        soft_max=128,
+    )
+    transparent_max_bounces: IntProperty(
+        name="Transparent Max Bounces",
+        description="Maximum number of transparent bounces. This is independent of maximum number of other bounces",
+        default=8,
         min=0,
         max=1024,
         soft_max=128,

@@ -47,7 +47,7 @@ from . import placements as _placements
 from . import pointcloud as _pointcloud
 from . import world as _world
 from .cache import Content, ConvertedStore, Names, Reporter
-from .object_info import SourceInfo, placement_arrays
+from .object_info import SourceInfo, placement_arrays, terminator_arrays
 from .shader_graph import Requests
 from .shading import GraphConverter
 
@@ -202,8 +202,10 @@ class SceneExporter:
             depsgraph, self._first_sight, random_ids, plan.add_placement if plan is not None else None
         )
         t_gather = time.perf_counter() - t_gather
-        info = placement_arrays([s.info for s in sources], index, random_ids) if random_ids is not None else None
-        groups, slots = _instances.instance_groups(sources, index, transforms, self._pad_materials, info)
+        infos = [s.info for s in sources]
+        info = placement_arrays(infos, index, random_ids) if random_ids is not None else None
+        terminator = terminator_arrays(infos, index) if random_ids is not None else None
+        groups, slots = _instances.instance_groups(sources, index, transforms, self._pad_materials, info, terminator)
         hair_groups, hair_rows = self._hair_groups(sources, index, transforms)
         placed = _instances.placements_of_groups(slots, len(groups)) + hair_rows if plan is not None else []
         groups += hair_groups

@@ -44,6 +44,16 @@ def render_region(b_render, report) -> list[int] | None:
     return [xmin, height - ymax, xmax - xmin, ymax - ymin]
 
 
+# scene-dict key, `scene.optica` property (Cycles' name), Cycles' default
+_BOUNCES = (
+    ("max_bounces", "max_bounces", 12),
+    ("max_diffuse_bounces", "diffuse_bounces", 4),
+    ("max_glossy_bounces", "glossy_bounces", 4),
+    ("max_transmission_bounces", "transmission_bounces", 12),
+    ("max_transparent_bounces", "transparent_max_bounces", 8),
+)
+
+
 def render_settings(b_scene, report) -> dict:
     """`render`: frame size, border, and the integrator settings of `scene.optica` (defaults
     when the engine's settings are not registered)."""
@@ -54,7 +64,9 @@ def render_settings(b_scene, report) -> dict:
     if region is not None:
         r["region"] = region
     opt = getattr(b_scene, "optica", None)
-    r["max_bounces"] = int(getattr(opt, "max_bounces", 12))
+    # Light Paths › Max Bounces; Cycles' defaults when the engine's settings are not registered.
+    for key, prop, default in _BOUNCES:
+        r[key] = max(0, int(getattr(opt, prop, default)))
     seed = int(getattr(opt, "seed", 0))
     if getattr(opt, "use_animated_seed", False):
         seed += b_scene.frame_current

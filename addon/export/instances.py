@@ -128,11 +128,14 @@ def instance_groups(
     transforms: np.ndarray,
     pad_materials: Callable[[str, tuple], list],
     object_info: dict | None = None,
+    terminator: dict | None = None,
 ) -> tuple[list[dict], np.ndarray]:
     """`instances` groups of the geometry placements, one per (geometry, material slots);
     `pad_materials(geometry, materials)` makes a slot list long enough for the geometry's
     material ids; `object_info`: per-placement arrays (object_info.placement_arrays) that
-    each group gets its rows of. Also where each placement went: (P, 2) int64 (group, row),
+    each group gets its rows of; `terminator`: the same for the Shadow Terminator offsets
+    (object_info.terminator_arrays), written only to groups with a value off Blender's defaults.
+    Also where each placement went: (P, 2) int64 (group, row),
     -1 where none."""
     group_of_key: dict[tuple, int] = {}
     groups: list[tuple] = []
@@ -163,6 +166,8 @@ def instance_groups(
         transforms, object_ids = transforms[order], object_ids[order]
         if object_info is not None:
             object_info = {k: v[order] for k, v in object_info.items()}
+        if terminator is not None:
+            terminator = {k: v[order] for k, v in terminator.items()}
     out: list[dict] = []
     start = 0
     for (geometry, materials), n in zip(groups, counts, strict=False):
@@ -182,6 +187,10 @@ def instance_groups(
         )
         if object_info is not None:
             out[-1]["object_info"] = {k: np.ascontiguousarray(v[start : start + n]) for k, v in object_info.items()}
+        if terminator is not None:
+            rows = {k: np.ascontiguousarray(v[start : start + n]) for k, v in terminator.items()}
+            if not (rows["geometry_offset"] == np.float32(0.1)).all() or rows["shading_offset"].any():
+                out[-1]["shadow_terminator"] = rows
         start += n
     return out, slots
 

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Object Info node's per-placement values (`instances[…].object_info` of scene dict v2):
-object colour (with alpha), pass index and random number, as Cycles computes them.
+"""The per-object values each placement carries (scene dict v2): the Object Info node's object
+colour (with alpha), pass index and random number as Cycles computes them
+(`instances[…].object_info`), and the object's Shadow Terminator offsets
+(`instances[…].shadow_terminator`).
 
 Cycles (blender/object.cpp, scene/object.cpp) takes the random number from a 32-bit id: the
 instance's `random_id` for an instance (collection, particle or geometry-nodes instance), else
@@ -73,12 +75,14 @@ def instance_random_id(b_instance) -> int:
 class SourceInfo:
     """What an object contributes to Object Info whatever its placement."""
 
-    __slots__ = ("color", "pass_index", "random_id")
+    __slots__ = ("color", "pass_index", "random_id", "terminator")
 
     def __init__(self, b_ob):
         self.color = tuple(float(c) for c in b_ob.color)
         self.pass_index = int(b_ob.pass_index)
         self.random_id = name_random_id(b_ob.name)
+        # Object › Shading › Shadow Terminator: Geometry Offset, Shading Offset.
+        self.terminator = (float(b_ob.shadow_terminator_geometry_offset), float(b_ob.shadow_terminator_shading_offset))
 
 
 def placement_arrays(infos: list, index: np.ndarray, random_ids: list) -> dict:
@@ -96,3 +100,19 @@ def placement_arrays(infos: list, index: np.ndarray, random_ids: list) -> dict:
     own = ids == NOT_AN_INSTANCE
     ids[own] = name_ids[index[own]]
     return {"color": colors[index], "pass_index": passes[index], "random": random_numbers(ids)}
+
+
+TERMINATOR_DEFAULTS = (0.1, 0.0)  # Blender's Geometry Offset, Shading Offset
+
+
+def terminator_arrays(infos: list, index: np.ndarray) -> dict | None:
+    """Per placement (the order of `index`): `geometry_offset`, `shading_offset` f32 (P,), the
+    placed objects' Shadow Terminator offsets; None when every placement has Blender's defaults
+    (the scene dict's default, so unchanged scenes carry no arrays)."""
+    table = np.array(
+        [info.terminator if info is not None else TERMINATOR_DEFAULTS for info in infos], np.float32
+    ).reshape(-1, 2)
+    rows = table[np.asarray(index, np.int64)] if len(table) else np.zeros((0, 2), np.float32)
+    if bool((rows == np.array(TERMINATOR_DEFAULTS, np.float32)).all()):
+        return None
+    return {"geometry_offset": rows[:, 0].copy(), "shading_offset": rows[:, 1].copy()}

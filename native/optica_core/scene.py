@@ -264,6 +264,12 @@ _RENDER_FIELDS = {
     "height": _int_field(POSITIVE),
     "region": _Field(lambda v, p, _: read_ints(v, p, 4), _DERIVED),
     "max_bounces": _int_field(NON_NEGATIVE, 12),
+    # Light Paths › Max Bounces by type; absent (files written before them): no limit by type
+    # and 64 transparent passes, as those files rendered (see render()).
+    "max_diffuse_bounces": _int_field(NON_NEGATIVE, _DERIVED),
+    "max_glossy_bounces": _int_field(NON_NEGATIVE, _DERIVED),
+    "max_transmission_bounces": _int_field(NON_NEGATIVE, _DERIVED),
+    "max_transparent_bounces": _int_field(NON_NEGATIVE, _DERIVED),
     "seed": _int_field(NON_NEGATIVE, 0),
     "filter": _choice_field("filter", ("box", "gaussian", "blackman_harris"), "blackman_harris"),
     "filter_width": _float_field(POSITIVE, 1.5),
@@ -271,6 +277,10 @@ _RENDER_FIELDS = {
     "clamp_indirect": _float_field(NON_NEGATIVE, 0.0),
     "transparent": _Field(_read_bool, False),
 }
+
+_TYPED_BOUNCES = ("max_diffuse_bounces", "max_glossy_bounces", "max_transmission_bounces")
+# Transparent passes a path (and a shadow ray) made before max_transparent_bounces existed.
+LEGACY_TRANSPARENT_BOUNCES = 64
 
 _CAMERA_FIELDS = {
     "type": _choice_field("camera type", ("perspective", "orthographic"), "perspective"),
@@ -329,7 +339,7 @@ _MESH_KEYS = _MESH_V1_KEYS + ("uv_maps", "attributes", "tangents", "texspace", "
                               "active_color_attribute", "motion")
 _SPHERE_KEYS = ("centers", "radii", "colors", "material")
 _INSTANCE_V1_KEYS = ("geometry", "transforms", "object_ids", "materials")
-_INSTANCE_KEYS = _INSTANCE_V1_KEYS + ("object_info", "motion")
+_INSTANCE_KEYS = _INSTANCE_V1_KEYS + ("object_info", "shadow_terminator", "motion")
 _ATTRIBUTE_DOMAINS = ("point", "corner", "face")
 
 _LIGHT_TYPES = ("point", "spot", "sun", "area")
@@ -549,8 +559,12 @@ class _Validator:
         x, y, w, h = region
         if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > width or y + h > height:
             fail("render.region", f"{region} is not a non-empty part of the {width} x {height} frame")
-        return {"width": width, "height": height, "region": region,
-                **{k: v for k, v in out.items() if k not in ("width", "height", "region")}}
+        for key in _TYPED_BOUNCES:
+            # A limit by type at the total never binds: the path stops at the total first.
+            out.setdefault(key, out["max_bounces"])
+        out.setdefault("max_transparent_bounces", LEGACY_TRANSPARENT_BOUNCES)
+        out["region"] = region
+        return {k: out[k] for k in _RENDER_FIELDS}  # the table's order: validating again changes nothing
 
     def camera(self, d) -> dict:
         out = self.fields(d, "camera", _CAMERA_FIELDS)
@@ -736,12 +750,34 @@ class _Validator:
         else:
             materials = list(info.materials)
         object_info = self.object_info(d.get("object_info"), f"{path}.object_info", count)
+        terminator = self.shadow_terminator(d.get("shadow_terminator"), f"{path}.shadow_terminator", count)
         motion = d.get("motion")
         if motion is not None:
             motion = self.array(_read_transform_steps, motion, f"{path}.motion", count)
             self.note_motion(f"{path}.motion")
         return {"geometry": name, "transforms": transforms, "object_ids": object_ids, "materials": materials,
-                "object_info": object_info, "motion": motion}
+                "object_info": object_info, "shadow_terminator": terminator, "motion": motion}
+
+    def shadow_terminator(self, value, path: str, count: int):
+        """Object › Shading › Shadow Terminator per placement: geometry offset (N,) and shading
+        offset (N,), each in [0, 1]; keys left out take Blender's defaults (0.1, 0). None: all
+        defaults."""
+        if value is None:
+            return None
+        self.check_keys(value, path, ("geometry_offset", "shading_offset"))
+        out = {}
+        for key, default in (("geometry_offset", 0.1), ("shading_offset", 0.0)):
+            given = value.get(key)
+            if given is None:
+                out[key] = np.full(count, default, np.float32)
+                continue
+            offsets = self.array(read_float_array, given, f"{path}.{key}", ("N",), rows=count,
+                                 rows_from=" (as transforms)")
+            if offsets.size and not (float(offsets.min()) >= 0.0 and float(offsets.max()) <= 1.0):
+                bad = offsets[(offsets < 0) | (offsets > 1)][0]
+                fail(f"{path}.{key}", f"expected values in [0, 1], got {float(bad):g}")
+            out[key] = offsets
+        return out
 
     def object_info(self, value, path: str, count: int):
         """What the Object Info node reads per placement: colour (N, 4), pass index (N,),

@@ -199,6 +199,8 @@ void Scene::build_instances(ThreadPool &pool) {
     for (int c = 0; c < 4; ++c) v.color[c] = src.color[c];
     v.pass_index = src.pass_index;
     v.random = src.random;
+    v.terminator_geometry_offset = src.terminator_geometry_offset;
+    v.terminator_frequency = 1.0f / (1.0f - 0.5f * src.terminator_shading_offset);
     if (src.slot_list < 0 || instance_slots[src.slot_list].empty()) {
       v.slot_base = geometry_slot_base[src.geometry];
       v.slot_count = uint32_t(geometry_slots[src.geometry].size());
@@ -414,6 +416,10 @@ void Scene::prepare(ThreadPool &pool) {
   k.num_emissive = int32_t(emissive_.size());
   k.emissive_total = emissive_total_;
   k.max_bounces = settings.max_bounces;
+  k.max_diffuse_bounces = settings.max_diffuse_bounces;
+  k.max_glossy_bounces = settings.max_glossy_bounces;
+  k.max_transmission_bounces = settings.max_transmission_bounces;
+  k.max_transparent_bounces = settings.max_transparent_bounces;
   k.clamp_direct = settings.clamp_direct;
   k.clamp_indirect = settings.clamp_indirect;
   k.has_transparency = 0;

@@ -72,6 +72,8 @@ struct InstanceData {
   int32_t slot_list = -1;  // into Scene::instance_slots; -1: the geometry's own slots
   float color[4] = {1, 1, 1, 1};
   float pass_index = 0, random = 0;
+  // Object › Shading › Shadow Terminator (Blender's defaults).
+  float terminator_geometry_offset = 0.1f, terminator_shading_offset = 0.0f;
 };
 
 struct CameraDesc {
@@ -90,6 +92,7 @@ struct RenderSettings {
   int width = 0, height = 0;
   int region_x = 0, region_y = 0, region_w = 0, region_h = 0;
   int max_bounces = 12;
+  int max_diffuse_bounces = 4, max_glossy_bounces = 4, max_transmission_bounces = 12, max_transparent_bounces = 8;
   uint32_t seed = 0;
   int filter = kFilterBlackmanHarris;
   float filter_width = 1.5f;

@@ -192,6 +192,10 @@ struct Reader {
         s.region_x + s.region_w > s.width || s.region_y + s.region_h > s.height)
       fail(p, "invalid image size or region");
     s.max_bounces = get_int(r, "max_bounces", p);
+    s.max_diffuse_bounces = get_int(r, "max_diffuse_bounces", p);
+    s.max_glossy_bounces = get_int(r, "max_glossy_bounces", p);
+    s.max_transmission_bounces = get_int(r, "max_transmission_bounces", p);
+    s.max_transparent_bounces = get_int(r, "max_transparent_bounces", p);
     s.seed = uint32_t(get(r, "seed", p).cast<int64_t>());
     std::string f = get_str(r, "filter", p);
     s.filter = f == "box" ? kFilterBox : f == "gaussian" ? kFilterGaussian : kFilterBlackmanHarris;
@@ -517,6 +521,16 @@ struct Reader {
             size_t(randoms.size()) != n)
           fail(p + ".object_info", "expected one value per transform");
       }
+      FloatArray geometry_offsets, shading_offsets;
+      if (has(grp, "shadow_terminator")) {
+        const std::string q = p + ".shadow_terminator";
+        py::dict t = get_dict(grp, "shadow_terminator", p);
+        geometry_offsets = FloatArray::ensure(get(t, "geometry_offset", q));
+        shading_offsets = FloatArray::ensure(get(t, "shading_offset", q));
+        if (!geometry_offsets || size_t(geometry_offsets.size()) != n || !shading_offsets ||
+            size_t(shading_offsets.size()) != n)
+          fail(q, "expected one value per transform");
+      }
       for (size_t i = 0; i < n; ++i) {
         InstanceData inst;
         std::memcpy(inst.xfm.m, xf.data() + 16 * i, 12 * sizeof(float));
@@ -530,6 +544,10 @@ struct Reader {
         } else {
           // Without object info: Blender's defaults, and a random number from the object id.
           inst.random = float(hash_u32(uint32_t(inst.object_id) ^ 0x9e3779b9u) >> 8) * (1.0f / 16777216.0f);
+        }
+        if (geometry_offsets) {
+          inst.terminator_geometry_offset = geometry_offsets.data()[i];
+          inst.terminator_shading_offset = shading_offsets.data()[i];
         }
         scene.instances.push_back(std::move(inst));
         ++running_id;

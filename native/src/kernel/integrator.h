@@ -13,7 +13,6 @@
 
 namespace optica {
 
-constexpr int kMaxTransparentHits = 64;
 constexpr int kRouletteStart = 3;  // bounces before Russian roulette may end a path
 
 struct PathResult {
@@ -81,15 +80,18 @@ OPTICA_HD void shade(const KernelScene &s, int32_t material, ShaderData &sd, Clo
 
 // Colour of the light that gets through along a shadow ray: surfaces whose program can be
 // transparent are shaded (as shadow rays, for the Light Path node) and pass their
-// transparent weight; anything else blocks.
+// transparent weight; anything else blocks. As Cycles (integrate_shadow_max_transparent_hits),
+// a shadow ray passes at most the transparent bounces its path has left; one more blocks.
 OPTICA_HD float3 shadow_transmittance(const KernelScene &s, Ray ray, const PathState &path) {
   if (!s.has_transparency) return intersect_any(s, ray) ? make3(0.0f) : make3(1.0f);
   float3 transmittance = make3(1.0f);
   PathState shadow_path = path;
   shadow_path.flags = kPathShadow;
-  for (int i = 0; i < kMaxTransparentHits; ++i) {
+  const int max_hits = s.max_transparent_bounces - path.transparent_bounce;
+  for (int i = 0;; ++i) {
     Hit hit;
     if (!intersect_closest(s, ray, hit)) return transmittance;
+    if (i >= max_hits) return make3(0.0f);
     int32_t material = material_of(s, hit);
     if (!(s.materials[material].flags & kProgramTransparent)) return make3(0.0f);
     ShaderData sd;
@@ -103,11 +105,7 @@ OPTICA_HD float3 shadow_transmittance(const KernelScene &s, Ray ray, const PathS
     ray.tmax -= hit.t;
     ++shadow_path.transparent_bounce;
   }
-  return make3(0.0f);
 }
-
-// Cycles' Object › Shadow Terminator › Geometry Offset, at Blender's default for every object.
-constexpr float kTerminatorGeometryOffset = 0.1f;
 
 // How far the smooth surface that the vertex normals describe lies above the flat triangle at
 // the shading point, along the interpolated normal (world space): Hanika's "Hacking the shadow
@@ -156,13 +154,15 @@ OPTICA_HD float3 smooth_surface_offset(const KernelScene &s, const ShaderData &s
 OPTICA_HD float3 shadow_ray_origin(const KernelScene &s, const ShaderData &sd, float3 l) {
   float3 p = sd.P;
   float3 side = dot(l, sd.Ng) > 0.0f ? sd.Ng : -sd.Ng;
-  const GeometryView &g = s.geometries[s.instances[sd.instance].geometry];
-  if (sd.is_mesh && g.normals && kTerminatorGeometryOffset > 0.0f) {
+  const InstanceView &inst = s.instances[sd.instance];
+  const GeometryView &g = s.geometries[inst.geometry];
+  // Object › Shadow Terminator › Geometry Offset: the cosine below which rays are lifted.
+  const float cutoff = inst.terminator_geometry_offset;
+  if (sd.is_mesh && g.normals && cutoff > 0.0f) {
     float nl = dot(sd.N, l);
     float3 ng = nl < 0.0f ? -sd.Ng : sd.Ng;
     nl = fabsf(nl);
     float ngl = dot(ng, l);
-    const float cutoff = kTerminatorGeometryOffset;
     float amount = nl < cutoff ? clampf(2.0f - (ngl + nl) / cutoff, 0.0f, 1.0f) : clampf(1.0f - ngl / cutoff, 0.0f, 1.0f);
     if (amount > 0.0f) {
       p += smooth_surface_offset(s, sd, ng) * amount;
@@ -213,6 +213,22 @@ OPTICA_HD void path_next(PathState &p, const MixtureSample &ms) {
   if (diffuse) p.flags |= kPathDiffuse;
   else if (ms.singular) p.flags |= kPathGlossy | kPathSingular;
   else p.flags |= kPathGlossy;
+}
+
+// Cycles' PATH_RAY_TERMINATE_AFTER_TRANSPARENT: one of the Light Paths › Max Bounces limits is
+// used up (scene/integrator.cpp hands the kernel each user limit + 1, path_state_next compares
+// the counter of the scattering's type, and the total, with it).
+OPTICA_HD bool bounces_exhausted(const KernelScene &s, const PathState &p) {
+  return p.bounce > s.max_bounces || p.diffuse_bounce > s.max_diffuse_bounces ||
+         p.glossy_bounce > s.max_glossy_bounces || p.transmission_bounce > s.max_transmission_bounces;
+}
+
+// Cycles' PATH_RAY_TERMINATE_ON_NEXT_SURFACE: the last transparent pass used up Max Bounces ›
+// Transparent, so the next surface adds its emission and ends the path. The counter only grows
+// on transparent passes and the path ends right after it reaches the limit, so testing it at a
+// surface is the same as Cycles' flag (0 passes: no limit reached yet, even when the limit is 0).
+OPTICA_HD bool transparent_exhausted(const KernelScene &s, const PathState &p) {
+  return p.transparent_bounce > 0 && p.transparent_bounce >= s.max_transparent_bounces;
 }
 
 OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t sample_index) {
@@ -285,8 +301,9 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
         w = power_heuristic(prev_pdf, emissive_triangle_pdf(s, hit, mis_origin, sd.P, material));
       out.radiance += clamp_contribution(beta * cl.emission * w, clamp);
     }
+    if (transparent_exhausted(s, path)) break;
 
-    ShadingFrame frame{sd.N, sd.Ng, sd.wi};
+    ShadingFrame frame{sd.N, sd.Ng, sd.wi, s.instances[hit.instance].terminator_frequency};
     // Continue the path by sampling the closures (the sample is drawn before light sampling
     // only so that the AOVs know whether this surface passes the path straight on).
     MixtureSample ms;
@@ -301,13 +318,14 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     }
     if (cl.count == 0) break;
 
-    // Cycles (scene/integrator.cpp: the kernel's max_bounce is the user's + 1; path_state_next's
-    // PATH_RAY_TERMINATE_AFTER_TRANSPARENT): the surface reached after max_bounces scatterings is
-    // still lit and still sampled, and the surface after that adds its emission (above) and lets
-    // light through its transparency, nothing more. The last BSDF ray matters: it finds the
-    // lights and the world with its MIS weight, and whatever emits without being light-sampled.
-    if (path.bounce > s.max_bounces) {
-      if (is_black(cl.transparent) || ++path.transparent_bounce > kMaxTransparentHits) break;
+    // Cycles (bounces_exhausted): the surface reached after max_bounces scatterings (or after
+    // the limit of a type) is still lit and still sampled, and the surface after that adds its
+    // emission (above) and lets light through its transparency, nothing more. The last BSDF ray
+    // matters: it finds the lights and the world with its MIS weight, and whatever emits without
+    // being light-sampled.
+    if (bounces_exhausted(s, path)) {
+      if (is_black(cl.transparent)) break;
+      ++path.transparent_bounce;
       beta *= cl.transparent;
       mis_offset += hit.t;
       ray.o = offset_ray_origin(sd.P, -sd.Ng);
@@ -341,7 +359,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     if (!scattered) break;
     if (through) {
       // Straight through: not a bounce; the MIS state of the last real scattering stays.
-      if (++path.transparent_bounce > kMaxTransparentHits) break;
+      ++path.transparent_bounce;
       beta *= ms.weight;
       mis_offset += hit.t;
       ray.o = offset_ray_origin(sd.P, -sd.Ng);

@@ -47,6 +47,8 @@ struct InstanceView {
   int32_t identity;                // transform is the identity: skip the ray transform
   float color[4];                  // Object Info: object colour and alpha
   float pass_index, random;        // Object Info: Object Index, Random
+  float terminator_geometry_offset;  // Shadow Terminator › Geometry Offset (a cosine cutoff)
+  float terminator_frequency;        // Shading Offset s as Cycles' kernel holds it: 1 / (1 − s/2)
 };
 
 enum ProgramFlags : int32_t {
@@ -139,7 +141,8 @@ struct KernelScene {
   float3 world_color;
   WorldMapView world_map;
   int32_t transparent;             // Film › Transparent: camera rays do not see the world
-  int32_t max_bounces;
+  int32_t max_bounces;             // Light Paths › Max Bounces, as the user sets them
+  int32_t max_diffuse_bounces, max_glossy_bounces, max_transmission_bounces, max_transparent_bounces;
   float clamp_direct, clamp_indirect;
   int32_t has_transparency;        // some material may let shadow rays through
   int32_t has_geometry;

@@ -10,7 +10,16 @@ struct ShadingFrame {
   float3 ns;  // smooth normal (faces wi)
   float3 ng;  // geometric normal (faces wi)
   float3 wi;  // towards where the ray came from
+  float terminator_frequency = 1.0f;  // the object's Shadow Terminator › Shading Offset, as
+                                      // Cycles' kernel holds it (1: off)
 };
+
+// Shading Offset (Cycles' shift_cos_in, from appleseed): stretches the angle to the normal so
+// that reflection fades out before the terminator.
+OPTICA_HD float shift_cos_in(float cos_in, float frequency) {
+  cos_in = minf(cos_in, 1.0f);
+  return maxf(cosf(acosf(cos_in) * frequency), 0.0f) / cos_in;
+}
 
 // Keeps bump and normal maps from leaking light through the smooth surface, and softens the
 // terminator of bumped diffuse lobes (Cycles' bump_shadowing_term).
@@ -68,6 +77,10 @@ OPTICA_HD float3 closure_eval(const ShadingFrame &f, const Closure &c, float3 wo
     default:  // transparent: a delta lobe, never evaluated
       break;
   }
+  if (f.terminator_frequency > 1.0f) {
+    float cos_o = dot(wo, c.N);
+    if (cos_o >= 0.0f) v *= shift_cos_in(cos_o, f.terminator_frequency);
+  }
   return v * shadow;
 }
 
@@ -104,6 +117,7 @@ OPTICA_HD bool closure_sample(const ShadingFrame &f, const Closure &c, float u1,
     default:
       return false;
   }
+  if (!s.transmit && f.terminator_frequency > 1.0f) s.eval *= shift_cos_in(dot(s.wo, c.N), f.terminator_frequency);
   if (!s.singular) s.eval *= bump_shadowing(f, c, s.wo, false);
   return s.pdf > 0.0f && !is_black(s.eval);
 }
