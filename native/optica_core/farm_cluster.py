@@ -8,8 +8,8 @@ Why a session of its own: Linux's autogroup scheduling (on by default in most di
 kernels) shares the CPU fairly between sessions, not processes. Workers left in the client's
 session share that one session's part of a busy machine between them, while the PARALLEL
 export's workers, started in sessions of their own (so that a terminal's Ctrl-C reaches the
-parent only), get one part each: on a shared 2-core machine that alone made the farm use 1.25
-cores where PARALLEL used 1.73 (docs/benchmarks.md, "Farm (issue 12)"). Here too a Ctrl-C
+parent only), get one part each (on a shared 2-core machine the farm used 1.25 cores where
+PARALLEL used 1.73, with no worker ever idle: docs/benchmarks.md, "Farm (issue 12)"). Here too a Ctrl-C
 reaches the client only, which shuts the cluster down; a worker whose client dies exits at once
 (Dask's parent-alive pipe), so nothing is left behind either way.
 """
