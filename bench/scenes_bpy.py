@@ -97,6 +97,46 @@ def glossy_glass_emitter(scene):
     bs.camera(scene, (0.6, -6.5, 2.0), (77, 0, 5), lens=40)
 
 
+def procedural_materials(scene):
+    """Spheres and a floor whose colours, roughness and bumps come from Cycles' procedural
+    textures (Noise, Voronoi, Wave, Brick, a Color Ramp, a Bump) under a sun and a sky colour: the
+    shader program's cost and its agreement with Cycles (issue 8)."""
+    bs.world(scene, (0.30, 0.42, 0.65), 1.0)
+    bs.plane(scene, "Floor", 30.0, _procedural_material("Floor", "ShaderNodeTexBrick", "Color", bump=True))
+    for k, (kind, output) in enumerate((("ShaderNodeTexNoise", "Fac"), ("ShaderNodeTexVoronoi", "Distance"),
+                                        ("ShaderNodeTexWave", "Fac"))):
+        bs.uv_sphere(scene, f"Sphere {k}", 0.7, (-1.6 + 1.6 * k, 0.0, 0.7),
+                     _procedural_material(f"Sphere {k}", kind, output, bump=k != 1), 64, 32)
+    sun_at_elevation(scene, 40.0, 30.0, 3.0, angle_deg=5.0)
+    bs.camera(scene, (0.0, -6.5, 2.2), (75, 0, 0), lens=40)
+
+
+def _procedural_material(name: str, texture: str, output: str, *, bump: bool):
+    """Texture → Color Ramp → Base Color and Roughness of a Principled BSDF; optionally the
+    texture's output bumps the normal."""
+    mat = bpy.data.materials.new(name)
+    nodes, links = mat.node_tree.nodes, mat.node_tree.links
+    bsdf = nodes["Principled BSDF"]
+    tex = nodes.new(texture)
+    if "Scale" in tex.inputs:
+        tex.inputs["Scale"].default_value = 4.0
+    ramp = nodes.new("ShaderNodeValToRGB")
+    ramp.color_ramp.elements[0].color = (0.08, 0.15, 0.35, 1.0)
+    ramp.color_ramp.elements[1].color = (0.85, 0.6, 0.3, 1.0)
+    links.new(tex.outputs[output], ramp.inputs["Fac"])
+    links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
+    rough = nodes.new("ShaderNodeMapRange")
+    rough.inputs["To Min"].default_value, rough.inputs["To Max"].default_value = 0.25, 0.7
+    links.new(tex.outputs[output], rough.inputs["Value"])
+    links.new(rough.outputs["Result"], bsdf.inputs["Roughness"])
+    if bump:
+        b = nodes.new("ShaderNodeBump")
+        b.inputs["Strength"].default_value = 0.3
+        links.new(tex.outputs[output], b.inputs["Height"])
+        links.new(b.outputs["Normal"], bsdf.inputs["Normal"])
+    return mat
+
+
 def many_instances(scene, count=10_000, segments=18, rings=10):
     """`count` geometry-nodes instances (Instance on Points) of one UV sphere of
     2·segments·(rings−1) triangles (324 by default: 3.24M triangles for 10,000), with random

@@ -89,6 +89,7 @@ SCENES = (
     BenchScene("many_lights", "100 point + 16 area lights + 12 emissive cubes", S.many_lights),
     BenchScene("hdri", "spheres and a glTF-style PBR sphere lit by an HDR environment image",
                lambda scene: hdri_pbr(scene)),
+    BenchScene("procedural", "noise, Voronoi, wave and brick materials with bump, sun + sky", S.procedural_materials),
 )
 
 FULL = {"reference": 1024, "cycles": (16, 64, 256), "optica": (16, 64, 256, 1024)}
