@@ -16,23 +16,25 @@ user folder, as the tests do) and demo/demo.blend. One after the other, on this 
    OCIO configuration is referenced, not copied (copying adds its 20 MB once);
 2. STREAM export: render → colour → H.264 in this process;
 3. PARALLEL export: one Blender worker process per core renders EXR frames, then one encode;
-4. the farm: `run_farm` on the folder into the same kind of video, on a local cluster started
-   beforehand (its start-up is timed apart), laid out as the default (one worker process per
+4. the farm: `run_farm` on the folder into the same kind of video, on the farm's own local
+   cluster (`farm_cluster.local_client`, as the command starts it) started beforehand (its
+   start-up is timed apart), laid out as the default (one worker process per
    core, one render thread each, as PARALLEL) and as one process rendering on every core; and
    the DASK export method as a user runs it from the dialog (scene files + cluster + farm +
    encode). Goal: the farm within 10 % of PARALLEL. PARALLEL and the farm alternate `--repeat`
    times and the best of each is kept.
 
 Every figure is a wall time on a machine shared with other work, so CPU seconds per frame (this
-process and every process it started: workers, nannies) are printed too, with the load average
-after each run.
+process and every process it started: workers, nannies) and cores used (CPU / wall) are printed
+too, with the load average after each run, and for each farm run its timeline from the frames'
+own stamps: how busy the workers were, their longest gap between frames, the time after the
+last frame.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import shutil
 import sys
@@ -86,6 +88,24 @@ def transform_bytes(sequence) -> tuple[int, int]:
     return total, changed
 
 
+def timeline(infos: list[dict], wall0: float, seconds: float, workers: int) -> dict:
+    """Where a farm run's time went, from the frames' own stamps (worker wall clock, seconds):
+    the share of workers × run time spent on frames (loading, set_scene, sampling, denoising),
+    the longest gap between two frames of one worker, and how long the run went on after the
+    last frame was rendered (the last chunk's transfer, colour, encode, finalising)."""
+    per_worker: dict = {}
+    for info in infos:
+        per_worker.setdefault(info["worker"], []).append((info["started"], info["finished"]))
+    busy = sum(end - start for spans in per_worker.values() for start, end in spans)
+    gaps = [b[0] - a[1] for spans in per_worker.values() for a, b in zip(sorted(spans), sorted(spans)[1:])]
+    last = max(end for spans in per_worker.values() for _, end in spans)
+    first = min(start for spans in per_worker.values() for start, _ in spans)
+    return {"busy": busy / (workers * seconds), "first_frame_start": first - wall0,
+            "longest_gap": max(gaps, default=0.0), "after_last_frame": wall0 + seconds - last,
+            "set_scene_load": sum(i["set_scene"] + i["load"] for i in infos) / len(infos),
+            "sampling": sum(i["sampling"] for i in infos) / len(infos)}
+
+
 def storage(run_mod, plan_mod, options, scene, folder: Path, work: Path) -> dict:
     from optica_core import save_scene
     from optica_core.sequence import Sequence
@@ -123,8 +143,8 @@ def main(argv=None) -> int:
     _blender_env.install()
     scene, (w, h), export_modules = _blender_env.open_animation(a.blend, a.frames, a.samples, a.percentage)
     options, plan_mod, run_mod = export_modules.options, export_modules.plan, export_modules.run
-    from distributed import Client, LocalCluster
     from optica_core.farm import FarmJob, run_farm
+    from optica_core.farm_cluster import local_client
 
     work = Path(tempfile.mkdtemp(prefix="optica-bench-farm-"))
     print_machine(info)
@@ -162,18 +182,23 @@ def main(argv=None) -> int:
     cores = os.cpu_count() or 1
     layouts = [(cores, 1)] + ([(1, cores)] if cores > 1 else [])  # the default first, then one process
 
+    timelines: dict = {}
+
     def farm(workers: int, threads: int) -> tuple[float, float]:
-        """(seconds of the farm's run, seconds to start its local cluster)."""
+        """(seconds of the farm's run, seconds to start its local cluster: the farm's own,
+        `farm_cluster.local_client`, as `python -m optica_core farm` starts it)."""
         t0 = time.perf_counter()
-        with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        with local_client(workers) as client:
             started = time.perf_counter() - t0
             (work / "farm.mp4").unlink(missing_ok=True)
-            t1 = time.perf_counter()
+            infos: list = []
+            t1, wall0 = time.perf_counter(), time.time()
             result = run_farm(FarmJob(folder=str(work / "shot"), out=str(work / "farm.mp4"), threads=threads),
-                              client=client)
+                              client=client, progress=lambda frame, _: infos.append(frame.info))
+            seconds = time.perf_counter() - t1
             assert len(result.rendered) == a.frames, result.summary()
-            return time.perf_counter() - t1, started
+            timelines.setdefault(f"farm {workers}x{threads}", []).append(timeline(infos, wall0, seconds, workers))
+            return seconds, started
 
     runs: dict = {}
     cpus: dict = {}
@@ -201,22 +226,31 @@ def main(argv=None) -> int:
     shutil.rmtree(work / "shot")  # the dialog writes the scene files again
     measure("dask", lambda: export("DASK", "dask.mp4", scene_folder=str(work / "shot")))
 
+    for key, runs_of in timelines.items():
+        for t in runs_of:
+            print(f"  {key} timeline: workers busy {100 * t['busy']:.0f} % of the run, first frame started "
+                  f"{t['first_frame_start']:.2f} s in, longest gap between a worker's frames {t['longest_gap']:.2f} s, "
+                  f"{t['after_last_frame']:.2f} s after the last frame; per frame {t['set_scene_load'] * 1e3:.0f} ms "
+                  f"load + set_scene, {t['sampling']:.2f} s sampling")
     best = {k: min(v) for k, v in runs.items()}
     labels = {"stream": "STREAM export (one process)",
               "parallel": f"PARALLEL export ({cores} worker processes × 1 thread, EXR)",
               "dask": f"DASK export method (scene files + local cluster + farm + encode, {cores} × 1)"}
     labels.update({f"farm {w}x{t}": f"farm, local cluster running ({w} worker(s) × {t} thread(s))"
                    for w, t in layouts})
+    used = {k: " ".join(f"{c / w:.2f}" for c, w in zip(cpus[k], runs[k])) for k in runs}  # cores, every run
     rows = [[labels[k], f"{t:.2f}", f"{a.frames / t:.2f}", f"{best['parallel'] / t:.2f}",
-             f"{min(cpus[k]) / a.frames:.2f}", " ".join(f"{x:.1f}" for x in loads[k])] for k, t in best.items()]
+             f"{min(cpus[k]) / a.frames:.2f}", used[k], " ".join(f"{x:.1f}" for x in loads[k])]
+            for k, t in best.items()]
     print(f"\nbest of {a.repeat} where repeated; cluster start-up {min(cluster_start):.1f}-{max(cluster_start):.1f} s "
           "(in the farm's CPU time, not in its wall time)")
-    print(format_table(["run", "wall s", "frames/s", "vs PARALLEL (frames/s)", "CPU s / frame", "load average"],
+    print(format_table(["run", "wall s", "frames/s", "vs PARALLEL (frames/s)", "CPU s / frame", "cores used (CPU/wall)",
+                        "load average"],
                        rows))
     default = f"farm {layouts[0][0]}x{layouts[0][1]}"
     print(f"\nfarm frames/s / PARALLEL frames/s: {best['parallel'] / best[default]:.3f} (goal ≥ 0.9); "
           f"DASK method: {best['parallel'] / best['dask']:.3f}")
-    figures.update(runs=runs, cpus=cpus, loads=loads, cluster_start=cluster_start)
+    figures.update(runs=runs, cpus=cpus, loads=loads, cluster_start=cluster_start, timelines=timelines)
     if a.json:
         a.json.write_text(json.dumps(figures, indent=1, default=str))
     shutil.rmtree(work, ignore_errors=True)

@@ -5,7 +5,6 @@ rendered elsewhere, a re-run renders only what is missing or changed, failures a
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
@@ -18,7 +17,7 @@ import pytest
 
 import optica_core
 from optica_core import cli
-from optica_core.farm import FarmError, FarmJob, render_chunk, run_farm
+from optica_core.farm import FarmError, FarmJob, chunk_frames, render_chunk, run_farm
 from optica_core.render import RenderSettings, render_frame
 from optica_core.sampling import Limits
 from optica_core.sequence import Sequence, SequenceWriter, frame_name
@@ -36,12 +35,11 @@ PASS_NAMES = ("combined", "depth", "object_id")
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=logging.ERROR, timeout=60)
-    c = distributed.Client(cluster, timeout=60)
-    yield c
-    c.close(timeout=30)
-    cluster.close(timeout=30)
+    """The farm's own local cluster (the layout `optica_core farm` starts), 2 workers."""
+    from optica_core.farm_cluster import local_client
+
+    with local_client(2, timeout=60) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +220,41 @@ def test_the_reordering_sink_delivers_in_order_and_holds_a_bounded_number():
     assert sink.aborted
 
 
+def test_local_workers_run_in_sessions_of_their_own_and_end_with_their_cluster(client):
+    """As PARALLEL's workers: autogroup scheduling shares a busy machine's CPU by session."""
+    from optica_core.farm_cluster import local_client
+
+    assert os.getsid(0) not in set(client.run(os.getsid, 0).values())
+    with local_client(1, timeout=60) as own:
+        ((pid, session),) = own.run(lambda: (os.getpid(), os.getsid(0))).values()
+    assert session == pid  # the worker leads its own session
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "a worker outlived its cluster"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie not yet reaped by the nanny is gone too
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("frames, workers, chunk, sizes", [
+    (24, 2, 0, [4, 4, 4, 3, 3, 2, 1, 1, 1, 1]),   # tapering: the last tasks are single frames
+    (100, 2, 0, [8] * 9 + [7, 6, 4, 3, 2, 2, 1, 1, 1, 1]),
+    (3, 4, 0, [1, 1, 1]),
+    (7, 2, 3, [3, 3, 1]),                         # a given chunk is kept
+])
+def test_frames_are_cut_into_consecutive_chunks(frames, workers, chunk, sizes):
+    todo = list(range(10, 10 + frames))
+    chunks = chunk_frames(todo, workers, chunk)
+    assert [len(c) for c in chunks] == sizes and sum(chunks, []) == todo
+
+
 def test_sigint_of_the_farm_command_leaves_complete_frames_and_resumes(folder, tmp_path):
     """The command line with its own LocalCluster, interrupted by SIGINT in a child process."""
     out = tmp_path / "out"
@@ -342,6 +375,7 @@ def test_a_killed_worker_still_yields_a_complete_video(client, video_folder, dis
     assert killed and result.rendered == FRAMES
     _assert_video_is_the_reference(target, handed, display_reference)
     client.wait_for_workers(2, timeout=60)
+    assert os.getsid(0) not in set(client.run(os.getsid, 0).values())  # the restarted one too
 
 
 def test_a_video_rerun_after_an_interrupt_renders_only_the_missing_frames(client, video_folder, display_reference,

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                       "(default: a local cluster on 127.0.0.1)")
     farm.add_argument("--workers", type=int, default=0, help="local cluster: worker processes (0 = one per core)")
     farm.add_argument("--threads", type=int, default=0, help="render threads per worker (0 = cores / task slots)")
-    farm.add_argument("--chunk", type=int, default=0, help="frames per task (0 = automatic)")
+    farm.add_argument("--chunk", type=int, default=0, help="frames per task (0 = automatic: tapering to single frames at the end)")
     farm.add_argument("--retries", type=int, default=2, help="retries of a failed task (default 2)")
     farm.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the cluster (default 60)")
     farm.add_argument("--max-seconds", type=float, help="stop (resumably) after this long (default: no limit)")

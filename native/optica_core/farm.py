@@ -7,7 +7,8 @@ The client (this process) reads the folder's manifest, asks the output (`farm_ou
 of image files, or a video encoded in frame order) which frames are still to render (a re-run
 skips frames done for the same scene and settings), cuts them into chunks of consecutive frames
 and submits one task per chunk to Dask distributed: a `LocalCluster` bound to 127.0.0.1 by
-default, or the scheduler at `scheduler` (docs/farm.md). A worker reads the frames from the same
+default (`farm_cluster`: each worker in a session of its own, as PARALLEL's), or the
+scheduler at `scheduler` (docs/farm.md). A worker reads the frames from the same
 folder path (a shared filesystem), renders them with the core (`render.render_frame`, the shared
 sampling loop) and returns them as frame-sink `Frame`s; the client puts them back in order
 (`ReorderingSink`) and hands them to the output on a thread of their own (`QueuedSink`: encoding
@@ -25,7 +26,6 @@ stops the farm with the worker's error, and the frames already done stay for a r
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 import threading
@@ -40,14 +40,6 @@ from .sequence import Sequence, SequenceError
 from .sinks import Frame, QueuedSink, ReorderingSink
 
 POLL_SECONDS = 0.25  # how often a waiting client looks at `stop` and the deadline
-# A local cluster serves no dashboard: its workers need not sample their own stacks every 10 ms
-# for one (Dask's statistical profiler) nor watch the system as often; their render threads keep
-# that CPU.
-LOCAL_WORKER_CONFIG = {
-    "distributed.worker.profile.enabled": False,
-    "distributed.admin.system-monitor.interval": "2s",
-    "distributed.worker.memory.monitor-interval": "1s",
-}
 
 
 class FarmError(RuntimeError):
@@ -157,20 +149,16 @@ def _connected(job: FarmJob, client):
     if client is not None:
         yield client
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     timeout = job.timeout or 60
     if job.scheduler:
         with Client(job.scheduler, timeout=timeout) as c:
             yield c
         return
-    import dask
+    from .farm_cluster import local_client
 
-    workers = job.workers or (os.cpu_count() or 1)
-    with dask.config.set(LOCAL_WORKER_CONFIG), LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            scheduler_port=0, silence_logs=logging.ERROR, timeout=timeout) as cluster, \
-            Client(cluster, timeout=timeout) as c:
+    with local_client(job.workers or (os.cpu_count() or 1), timeout) as c:
         yield c
 
 
@@ -180,8 +168,8 @@ def _drive(client, job: FarmJob, settings: RenderSettings, todo: list[int], outp
     and hands the frames that come back to the output in order. When it stops early, every
     frame that came back is kept by the output for a re-run, in order or not."""
     workers = max(1, len(client.scheduler_info()["workers"]))
-    chunk = job.chunk or max(1, min(8, math.ceil(len(todo) / (3 * workers))))
-    chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    chunks = chunk_frames(todo, workers, job.chunk)
+    chunk = max(map(len, chunks))
     window = max(2 * chunk, 2 * workers * chunk)  # frames in flight: bounds the reorder buffer
     queued = QueuedSink(output_sink, name="optica-farm-output")
     ordered = ReorderingSink(queued, todo, capacity=window)
@@ -220,6 +208,23 @@ def _drive(client, job: FarmJob, settings: RenderSettings, todo: list[int], outp
         for frame in ordered.take_waiting():
             output.keep(frame)
         raise
+
+
+def chunk_frames(todo: list[int], workers: int, chunk: int = 0) -> list[list[int]]:
+    """`todo` cut into runs of consecutive frames: of `chunk` frames each when given; else
+    tapering, as a guided schedule does: each chunk about the frames left / (2 × workers), at
+    most 8 (a task returns its frames together, and the client encodes them as they come), so
+    the last tasks are single frames and the workers finish together instead of one idling
+    while the other renders a whole chunk."""
+    if chunk:
+        return [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    first = max(1, min(8, math.ceil(len(todo) / (3 * workers))))
+    chunks, i = [], 0
+    while i < len(todo):
+        size = min(first, math.ceil((len(todo) - i) / (2 * workers)))
+        chunks.append(todo[i:i + size])
+        i += size
+    return chunks
 
 
 def _finished(pending: list, stop, deadline, max_seconds) -> list:
@@ -307,6 +312,11 @@ def render_chunk(folder: str, frames: list[int], settings: RenderSettings, threa
     address, slots = _worker_identity()
     if threads <= 0:
         threads = max(1, (os.cpu_count() or 1) // slots)
+    if settings.denoise:  # before OIDN's device exists (the first denoise in this process)
+        # OIDN's CPU device would start a thread per core in every worker process and pin its
+        # threads to cores the other workers render on; a worker's denoiser gets its render threads.
+        os.environ.setdefault("OIDN_NUM_THREADS", str(threads))
+        os.environ.setdefault("OIDN_SET_AFFINITY", "0")
     with _WorkerCache.lock:
         try:
             sequence = _WorkerCache.sequence(folder)
@@ -317,8 +327,12 @@ def render_chunk(folder: str, frames: list[int], settings: RenderSettings, threa
         out = []
         for n in frames:
             read_before = sequence.arrays_read
-            frame = render_frame(renderer, sequence.load_frame(n), settings, index=n)
-            out.append(replace(frame, info={**frame.info, "worker": address,
+            started = time.time()  # wall clock: comparable between processes (a timeline)
+            scene = sequence.load_frame(n)
+            loaded = time.time()
+            frame = render_frame(renderer, scene, settings, index=n)
+            out.append(replace(frame, info={**frame.info, "worker": address, "started": started,
+                                            "load": loaded - started, "finished": time.time(),
                                             "arrays_read": sequence.arrays_read - read_before,
                                             "geometry_reused": renderer.geometry_reused}))
         return out
