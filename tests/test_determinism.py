@@ -109,3 +109,63 @@ def _random_per_placement(r: "oc.Renderer") -> np.ndarray:
         assert len(values) == 1, f"placement {k}: its emission is not one value: {values[:5]}"
         out[k] = 2.0 * values[0] - 1.0
     return out
+
+
+# ---- the calling thread's floating-point mode ----------------------------------------------------
+
+native = oc._native
+# Control words a host process may leave on the thread that makes or drives a Renderer:
+# flush-to-zero with denormals-are-zero (as -ffast-math libraries and renderers' threads set it),
+# and a rounding mode other than to-nearest.
+ODD_FP_MODES = {"mxcsr": {"ftz_daz": 0x1F80 | 0x8040, "round_toward_zero": 0x1F80 | 0x6000},
+                "fpcr": {"ftz_daz": 1 << 24, "round_toward_zero": 3 << 22}}.get(native._FP_CONTROL, {})
+CONTROL_BITS = {"mxcsr": 0xFFC0, "fpcr": 0x07FF_FF00}.get(native._FP_CONTROL, 0)
+
+
+def faint_sky_scene() -> dict:
+    """The sphere scene under a sky whose radiance is a subnormal float: flush-to-zero turns
+    the background black, so the test sees both the mode's rounding and its subnormals."""
+    d = coarse_sphere_scene(DIFFUSE, size=32)
+    d["world"] = {"nodes": {"Background": {"type": "ShaderNodeBackground",
+                                           "inputs": {"Color": (1.0, 0.5, 0.25, 1.0), "Strength": 3e-39}},
+                            "World Output": {"type": "ShaderNodeOutputWorld"}},
+                  "links": [["Background", "Background", "World Output", "Surface"]], "output": "World Output"}
+    return d
+
+
+def _rays(n: int = 5000):
+    rng = np.random.default_rng(7)
+    origins = np.zeros((n, 3), np.float32) + np.float32([0.0, -12.0, 0.0])
+    directions = np.column_stack([rng.uniform(-0.4, 0.4, n), np.ones(n), rng.uniform(-0.4, 0.4, n)]).astype(np.float32)
+    return origins, directions
+
+
+@pytest.mark.skipif(not ODD_FP_MODES, reason="no floating-point control word known on this CPU")
+@pytest.mark.parametrize("mode", ["ftz_daz", "round_toward_zero"])
+def test_pixels_and_hits_do_not_depend_on_the_callers_fp_mode(mode):
+    d = oc.validate_scene(faint_sky_scene())
+    expected = render(d)
+    expected_color = np.array(expected.color)
+    assert expected_color[0, 0, 0] > 0.0, "the faint sky should be a subnormal, not zero"
+    origins, directions = _rays()
+    expected_hits = expected.intersect(origins, directions)
+
+    odd = ODD_FP_MODES[mode]
+    caller = native._testing_fp_mode(odd)
+    try:
+        r = oc.Renderer()  # its workers are born in the odd mode
+        native._testing_fp_mode(caller)
+        r.set_scene(d)  # validation and shader compilation are Python: in the process's own mode
+        native._testing_fp_mode(odd)
+        r.accumulate(4)
+        hits = r.intersect(origins, directions)
+        left = native._testing_fp_mode(caller)
+    finally:
+        native._testing_fp_mode(caller)
+    assert left & CONTROL_BITS == odd & CONTROL_BITS, f"the core left the caller's mode {left:#x}, not {odd:#x}"
+    color = np.array(r.color)
+    assert np.array_equal(color, expected_color), (
+        f"{mode} on the caller: max |difference| {np.abs(color - expected_color).max():.4g} over "
+        f"{int((color != expected_color).any(-1).sum())} pixels")
+    for name, got, want in zip(("t", "prim", "obj"), hits, expected_hits):
+        assert np.array_equal(got, want), f"{mode}: intersect's {name} differs for {int((got != want).sum())} rays"
