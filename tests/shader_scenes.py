@@ -367,6 +367,7 @@ def render_cycles(scene, path: Path, spp: int = 1, bounces: int = 0, seed: int =
 
     configure_cycles(scene, spp, seed=seed, bounces=bounces)
     settings = scene.render.image_settings
+    settings.media_type = "IMAGE"  # a test before may have left MULTI_LAYER_IMAGE, where OPEN_EXR is no choice
     settings.file_format = "OPEN_EXR"
     settings.color_depth = "32"
     settings.color_mode = "RGBA"

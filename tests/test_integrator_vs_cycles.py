@@ -53,7 +53,6 @@ def test_bounce_limit_matches_cycles(scene, tmp_path, bounces):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.slow  # see docs/status.md: its Optica image depends on what ran before it in the process
 def test_shadow_terminator_matches_cycles(scene, tmp_path):
     # A smooth, coarsely tessellated diffuse sphere under a low, nearly point-like sun and no sky,
     # direct light only: every pixel is one point of the surface lit by one direction, so the

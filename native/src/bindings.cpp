@@ -7,6 +7,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "fp_mode.h"
 #include "optix/py_devices.h"
 #include "py_arrays.h"
 #include "py_renderer.h"
@@ -75,6 +76,25 @@ PYBIND11_MODULE(_native, m) {
          size_t attributes) { return verify_program(code.data(), code.size(), constants, textures, attributes); },
       py::arg("code"), py::arg("constants"), py::arg("textures"), py::arg("attributes"),
       "What is wrong with a program ('' if nothing)");
+
+  // Testing only: the calling thread's floating-point control word (x86 MXCSR, AArch64 FPCR),
+  // so tests can run the core from a thread in another mode, as a host process may.
+  m.def(
+      "_testing_fp_mode",
+      [](const py::object &mode) {
+        uint32_t before = fp_mode_get();
+        if (!mode.is_none()) fp_mode_set(mode.cast<uint32_t>());
+        return before;
+      },
+      py::arg("mode") = py::none(), "Returns the calling thread's FP control word; sets it to `mode` if given");
+  m.attr("_KERNEL_FP_MODE") = kKernelFpMode;
+#if defined(OPTICA_FP_MXCSR)
+  m.attr("_FP_CONTROL") = "mxcsr";
+#elif defined(OPTICA_FP_FPCR)
+  m.attr("_FP_CONTROL") = "fpcr";
+#else
+  m.attr("_FP_CONTROL") = "none";
+#endif
 
   py::class_<PyRenderer>(m, "Renderer")
       .def(py::init<int>(), py::arg("threads") = 0)

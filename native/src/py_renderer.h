@@ -9,6 +9,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "fp_mode.h"
 #include "scene_reader.h"
 
 namespace optica {
@@ -18,7 +19,11 @@ namespace py = pybind11;
 template <class Py>
 void set_scene_locked(Py &r, const py::dict &d, const py::dict &programs) {
   GeometryCache next;
-  std::unique_ptr<Scene> scene = scene_from_dict(d, programs, r.geometry, next);
+  std::unique_ptr<Scene> scene;
+  {
+    KernelFpScope fp;  // the reader derives values (light normalisation, bounds) the kernel uses
+    scene = scene_from_dict(d, programs, r.geometry, next);
+  }
   std::string error;
   {
     py::gil_scoped_release release;

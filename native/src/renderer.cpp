@@ -6,6 +6,7 @@
 #include <malloc.h>
 #endif
 
+#include "fp_mode.h"
 #include "kernel/film.h"
 
 namespace optica {
@@ -29,6 +30,7 @@ void release_free_memory() {
 Renderer::Renderer(int threads) : pool_(threads) {}
 
 void Renderer::set_scene(std::unique_ptr<Scene> scene) {
+  KernelFpScope fp;  // parts of the build run on the calling thread only
   cancel_.store(false);  // a cancel aimed at the previous scene's sampling is void now
   scene->prepare(pool_);
   scene_ = std::move(scene);  // frees the previous scene
@@ -73,6 +75,7 @@ bool Renderer::all_converged() const {
 
 int Renderer::accumulate(int n) {
   if (!scene_ || n <= 0) return 0;
+  KernelFpScope fp;
   uint32_t before = film_.min_samples();
   // Every tile is brought to the same target, one sample pass over the image at a time:
   // the image refines evenly, and after a cancel the tiles that fell behind catch up first,
@@ -95,6 +98,7 @@ int Renderer::accumulate(int n) {
 
 void Renderer::intersect(const float *origins, const float *directions, size_t n, float *t, int32_t *prim,
                          int32_t *obj) {
+  KernelFpScope fp;
   const KernelScene *k = scene_ ? &scene_->kernel() : nullptr;
   constexpr size_t kChunk = 4096;
   int64_t chunks = int64_t((n + kChunk - 1) / kChunk);

@@ -510,9 +510,14 @@ struct Reader {
         slot_list = int32_t(scene.instance_slots.size());
         scene.instance_slots.push_back(this->slot_list(grp["materials"], p + ".materials"));
       }
+      // A default-constructed pybind11 array is a real (empty) numpy array, so it tests true:
+      // whether a section was given is kept in its own flag, never read from the array handle
+      // (reading an empty array's data() here once gave each process its own heap garbage as
+      // object colours and Shadow Terminator offsets).
       FloatArray colors, randoms;
       IntArray pass_indices;
-      if (has(grp, "object_info")) {
+      const bool has_info = has(grp, "object_info");
+      if (has_info) {
         py::dict info = get_dict(grp, "object_info", p);
         colors = get_floats(info, "color", p + ".object_info", 4);
         pass_indices = get_ints(info, "pass_index", p + ".object_info");
@@ -522,7 +527,8 @@ struct Reader {
           fail(p + ".object_info", "expected one value per transform");
       }
       FloatArray geometry_offsets, shading_offsets;
-      if (has(grp, "shadow_terminator")) {
+      const bool has_terminator = has(grp, "shadow_terminator");
+      if (has_terminator) {
         const std::string q = p + ".shadow_terminator";
         py::dict t = get_dict(grp, "shadow_terminator", p);
         geometry_offsets = FloatArray::ensure(get(t, "geometry_offset", q));
@@ -537,7 +543,7 @@ struct Reader {
         inst.geometry = uint32_t(it->second);
         inst.object_id = ids.empty() ? running_id : ids[i];
         inst.slot_list = slot_list;
-        if (colors) {
+        if (has_info) {
           for (int c = 0; c < 4; ++c) inst.color[c] = colors.data()[4 * i + c];
           inst.pass_index = float(pass_indices.data()[i]);
           inst.random = randoms.data()[i];
@@ -545,7 +551,7 @@ struct Reader {
           // Without object info: Blender's defaults, and a random number from the object id.
           inst.random = float(hash_u32(uint32_t(inst.object_id) ^ 0x9e3779b9u) >> 8) * (1.0f / 16777216.0f);
         }
-        if (geometry_offsets) {
+        if (has_terminator) {
           inst.terminator_geometry_offset = geometry_offsets.data()[i];
           inst.terminator_shading_offset = shading_offsets.data()[i];
         }

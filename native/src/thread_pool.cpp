@@ -1,5 +1,7 @@
 #include "thread_pool.h"
 
+#include "fp_mode.h"
+
 namespace optica {
 
 ThreadPool::ThreadPool(int threads) {
@@ -40,6 +42,8 @@ void ThreadPool::worker_loop(int index) {
       if (stop_) return;
       seen = generation_;
     }
+    // Each job, not only the thread's start: the mode is the pool's promise, whatever ran before.
+    fp_mode_set(kKernelFpMode);
     run_job(index);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -51,6 +55,7 @@ void ThreadPool::worker_loop(int index) {
 void ThreadPool::parallel_for(int64_t count, const std::function<void(int64_t, int)> &fn) {
   if (count <= 0) return;
   std::lock_guard<std::mutex> run_lock(run_mutex_);
+  KernelFpScope fp;  // the calling thread runs jobs too
   if (workers_.empty() || count == 1) {
     for (int64_t i = 0; i < count; ++i) fn(i, 0);
     return;

@@ -1,5 +1,6 @@
 // A fixed pool of worker threads running parallel loops. The calling thread takes part,
-// so a pool of N threads has N-1 workers. No Python is touched from the workers.
+// so a pool of N threads has N-1 workers. No Python is touched from the workers. Every job
+// runs in the kernel's floating-point mode (fp_mode.h), on the caller's thread too.
 #pragma once
 #include <atomic>
 #include <condition_variable>
