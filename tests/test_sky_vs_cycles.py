@@ -4,6 +4,8 @@
 - Per pixel: a wide camera sees only a Preetham sky (above and below the horizon, around the
   sun's side), with zero bounces and a 0.01-pixel Gaussian filter: every pixel is the sky
   along that pixel's ray in both engines.
+- On surfaces (an emission of the sky's colour, on planes and spheres): unlinked Vector is the
+  Generated coordinate, a linked one any vector; per pixel.
 - Lit by the sky (Diffuse, Glossy and Principled spheres): tile means within 1 % of Cycles' at
   256 samples (default run); slow run: within 1 % of a 4,096-sample Cycles reference at 1,024
   samples, with an error that keeps falling like 1/√spp (the sky is importance-sampled through
@@ -22,6 +24,7 @@ import optica_core as oc  # noqa: E402
 
 import shader_scenes as ss  # noqa: E402
 from conftest import empty_scene  # noqa: E402
+from test_nodes_vs_cycles import compare_tiles, render_both  # noqa: E402
 from test_world_vs_cycles import assert_same_pixels, camera_matrix, render_world_both  # noqa: E402
 
 BOUNCES = 8
@@ -74,6 +77,31 @@ def test_preetham_sky_per_pixel(scene, tmp_path, case):
         world = sky_world(vector=mapping)
     cycles, optica = render_world_both(scene, world, {}, tmp_path, matrix)
     assert_same_pixels(cycles, optica)
+
+
+def test_preetham_sky_on_surfaces_per_pixel(scene, tmp_path):
+    def sky(sun, turbidity):
+        return {"type": "ShaderNodeTexSky", "params": {"sky_type": "PREETHAM", "sun_direction": _unit(sun),
+                                                        "turbidity": turbidity}}
+
+    # Generated coordinates in [0, 1]³, centred to directions all around.
+    centred = ({"Centre": {"type": "ShaderNodeMapping", "params": {"vector_type": "POINT"},
+                           "inputs": {"Location": (-1.0, -1.0, -1.0), "Scale": (2.0, 2.0, 2.0)}},
+                "Coordinates": {"type": "ShaderNodeTexCoord"}},
+               [["Coordinates", "Generated", "Centre", "Vector"], ["Centre", "Vector", "Node", "Vector"]])
+    cases = {
+        "unlinked, plane": (sky((0.3, 0.2, 0.9), 2.2), {}, [], "plane"),
+        "unlinked, sphere": (sky((0.6, -0.3, 0.4), 4.0), {}, [], "sphere"),
+        "centred, sphere": (sky((0.2, 0.7, 0.3), 3.0), *centred, "sphere"),
+        "normal, sphere": (sky((-0.5, 0.1, 0.5), 6.0), {"Geometry": {"type": "ShaderNodeNewGeometry"}},
+                           [["Geometry", "Normal", "Node", "Vector"]], "sphere"),
+    }
+    tile_list = [ss.Tile(ss.emission_graph({"Node": node, **extra}, links, ("Node", "Color")), shape=shape)
+                 for node, extra, links, shape in cases.values()]
+    tiles = ss.TileScene(tile_list, tile_px=16, cols=4)
+    cycles, optica = render_both(scene, tiles, tmp_path)
+    compare_tiles(tiles, cycles, optica, list(cases))
+    assert min(ss.tile_pixels(cycles, tiles, k)[..., :3].mean() for k in range(len(cases))) > 0.02
 
 
 def sky_tiles() -> tuple[ss.TileScene, list]:
