@@ -32,8 +32,9 @@ def environment_texture(nc):
                 "altitude": Param("float", 100.0), "air_density": Param("float", 1.0),
                 "aerosol_density": Param("float", 1.0), "ozone_density": Param("float", 1.0)},
         partial=("sky_type", sky.EVALUATED),
-        description="Preetham evaluated as Cycles (sun_direction, turbidity); the other sky types are not: "
-                    "the Blender side treats such a node as muted, and a dict naming one is a ValueError. "
+        description="Preetham (sun_direction, turbidity) and Multiple Scattering (the sun_* and density params, "
+                    "its table precomputed on the host) evaluated as Cycles; Single Scattering and Hosek / Wilkie "
+                    "are not: the Blender side treats such a node as muted, and a dict naming one is a ValueError. "
                     "Unlinked Vector: Generated (in the world, the ray direction)")
 def sky_texture(nc):
     color = nc.output("Color")
@@ -43,6 +44,12 @@ def sky_texture(nc):
     if sky_type not in sky.EVALUATED:
         raise ValueError(f"{nc.what}: Sky Texture type {sky_type} is not evaluated by Optica "
                          f"(evaluated: {', '.join(sky.EVALUATED)})")
-    data = sky.preetham(nc.param("sun_direction"), nc.param("turbidity"))
+    if sky_type == "PREETHAM":
+        data = sky.preetham(nc.param("sun_direction"), nc.param("turbidity"))
+    else:
+        data = sky.multiple_scattering(*(float(nc.param(name)) if name != "sun_disc" else bool(nc.param(name))
+                                         for name in ("sun_disc", "sun_size", "sun_intensity", "sun_elevation",
+                                                      "sun_rotation", "altitude", "air_density", "aerosol_density",
+                                                      "ozone_density")))
     co = nc.input("Vector") if nc.linked("Vector") else nc.implicit("generated")
     nc.emit("TEX_SKY", nc.constant(tuple(float(v) for v in data)), co, color)
