@@ -223,3 +223,11 @@ def multiple_scattering(sun_disc: bool, sun_size: float, sun_intensity: float, s
     data = np.concatenate([np.asarray(header, np.float64), table.reshape(-1)]).astype(np.float32)
     data.setflags(write=False)
     return data
+
+
+def sun_guide(data: np.ndarray) -> tuple:
+    """(x, y, z, half angle) of the sun disc of multiple_scattering()'s data: where the kernel's
+    sun_dir points (svm/sky.h)."""
+    elevation, rotation, diameter = float(data[7]), float(data[8]), float(data[9])
+    ce = math.cos(elevation)
+    return (-ce * math.sin(rotation), ce * math.cos(rotation), math.sin(elevation), 0.5 * diameter)

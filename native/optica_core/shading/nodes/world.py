@@ -53,3 +53,7 @@ def sky_texture(nc):
                                                       "ozone_density")))
     co = nc.input("Vector") if nc.linked("Vector") else nc.implicit("generated")
     nc.emit("TEX_SKY", nc.constant(tuple(float(v) for v in data)), co, color)
+    if sky_type == "MULTIPLE_SCATTERING" and data[9] > 0.0 and not nc.linked("Vector"):
+        # The disc is seen along the ray direction: worth aiming light samples at (a world
+        # reads it so; in a material the guide is unused).
+        nc.compiler.sun_guide = sky.sun_guide(data)
