@@ -12,10 +12,17 @@ with eight bounces, rendered by both engines (shader_scenes.py).
   error at 1024 samples is as small as the reference's noise (Translucent, Glossy Beckmann)
   looks like a plateau. Both squared errors are medians over the tile's pixels, because a few
   caustic fireflies (sun light through the glass spheres onto their neighbours, found by BSDF
-  sampling only, in both engines) would otherwise decide a tile's error. Each ×4 in samples
-  must cut it to at most 0.7× (pure noise: 0.5). (Mean squared errors would add exactly, but
+  sampling only, in both engines) would otherwise decide a tile's error. From 64 to 1,024
+  samples the error must fall to at most 0.49× (0.7² — pure noise: 0.25), or, on a tile where
+  Cycles' own renders at 64 and 1,024 samples (other seeds) fall less than that against the same
+  reference, to at most 1.25× Cycles' fall. (Mean squared errors would add exactly, but
   fireflies make them rise and fall between sample counts on most tiles, even with the largest
-  2 % of pixels left out: tried, 2026-12-01.)
+  2 % of pixels left out: tried, 2026-12-01.) The control is needed because a median of squares
+  does not fall like 1/spp where a pixel's noise is heavy-tailed: on the Translucent sphere (an
+  integrating sphere lit through its wall) Cycles against its own 2 × 4,096-sample reference
+  falls 0.0080 → 0.0055 → 0.0049 (measured 2026-12-01), as "biased" as Optica looked, while both
+  engines' means there agree within 0.25 % at 8,192 samples and their per-pixel differences
+  have the spread the two noises predict (docs/benchmarks.md, *Closures*).
 
 Closures documented as approximations (sheen, subsurface; docs/scene-dict.md, Node types) are rendered but
 only checked to be finite and lit.
@@ -143,20 +150,35 @@ def test_closures_converge_to_cycles(scene, tmp_path):
               for seed in (1, 2)]
     reference = 0.5 * (halves[0] + halves[1])
     d = tiles.optica_dict()
-    errors, failures = {}, []
-    for spp in (64, 256, 1024):
+    errors, failures = {"Optica": {}, "Cycles": {}}, []
+    for spp, cycles_seed in ((64, 3), (256, 4), (1024, 5)):
         optica = ss.render_optica(d, spp, bounces=BOUNCES, seed=spp)
+        # The control: Cycles' own error against the same reference, at the same sample count.
+        cycles = ss.render_cycles(scene, tmp_path / f"cycles{spp}.exr", spp, bounces=BOUNCES, seed=cycles_seed)
         for k, name in enumerate(names):
-            a, b = ss.tile_pixels(reference, tiles, k, 0)[..., :3], ss.tile_pixels(optica, tiles, k, 0)[..., :3]
+            a = ss.tile_pixels(reference, tiles, k, 0)[..., :3]
             h1, h2 = (ss.tile_pixels(h, tiles, k, 0)[..., :3] for h in halves)
-            # E[(h1 − h2)²] = 2σ² of one half; the mean of the halves has σ²/2: a quarter of it.
-            # Medians of squares scale with the variance too (for noise of one shape).
-            measured, own = np.median((a - b) ** 2), np.median((h1 - h2) ** 2) / 4.0
-            errors.setdefault(name, []).append(np.sqrt(max(measured - own, 1e-6 * measured)) / max(a.mean(), 1e-6))
+            for engine, image in (("Optica", optica), ("Cycles", cycles)):
+                b = ss.tile_pixels(image, tiles, k, 0)[..., :3]
+                errors[engine].setdefault(name, []).append(relative_error(a, b, h1, h2))
+            b = ss.tile_pixels(optica, tiles, k, 0)[..., :3]
             if spp == 1024 and name not in APPROXIMATED and abs(b.mean() / a.mean() - 1) > 0.01:
                 failures.append(f"{name}: mean Optica/Cycles {b.mean() / a.mean():.4f} at 1024 spp")
-    for name, (e64, e256, e1024) in errors.items():
-        print(f"{name}: relative error {e64:.4f} (64) {e256:.4f} (256) {e1024:.4f} (1024)")
-        if name not in APPROXIMATED | NOISELESS and (e256 > 0.7 * e64 or e1024 > 0.7 * e256):
-            failures.append(f"{name}: error plateaus: {e64:.4f} → {e256:.4f} → {e1024:.4f}")
+    for name, (e64, e256, e1024) in errors["Optica"].items():
+        c64, c256, c1024 = errors["Cycles"][name]
+        allowed = max(0.49, 1.25 * c1024 / c64)
+        print(f"{name}: relative error {e64:.4f} (64) {e256:.4f} (256) {e1024:.4f} (1024), fall {e1024 / e64:.2f}; "
+              f"Cycles {c64:.4f} {c256:.4f} {c1024:.4f}, fall {c1024 / c64:.2f}")
+        if name not in APPROXIMATED | NOISELESS and e1024 > allowed * e64:
+            failures.append(f"{name}: error plateaus: {e64:.4f} → {e256:.4f} → {e1024:.4f} "
+                            f"(fall {e1024 / e64:.2f}, allowed {allowed:.2f}; Cycles {c64:.4f} → {c1024:.4f})")
     assert not failures, "\n".join(failures)
+
+
+def relative_error(a, b, h1, h2) -> float:
+    """Robust error of image b against the reference a = (h1 + h2) / 2, the reference's own noise
+    taken out, relative to the reference's mean."""
+    # E[(h1 − h2)²] = 2σ² of one half; the mean of the halves has σ²/2: a quarter of it.
+    # Medians of squares scale with the variance too (for noise of one shape).
+    measured, own = np.median((a - b) ** 2), np.median((h1 - h2) ** 2) / 4.0
+    return float(np.sqrt(max(measured - own, 1e-6 * measured)) / max(a.mean(), 1e-6))

@@ -65,7 +65,10 @@ def world_graph(color):
 def test_registry_is_plain_data_for_every_defined_node():
     assert set(shading.NODE_TYPES) == set(shading.DEFINITIONS)
     for type_, entry in shading.NODE_TYPES.items():
-        assert set(entry) == {"inputs", "outputs", "params", "description"}, type_
+        assert set(entry) - {"partial"} == {"inputs", "outputs", "params", "description"}, type_
+        if "partial" in entry:  # some settings only: an enum param and the values evaluated
+            partial = entry["partial"]
+            assert set(partial["values"]) < set(entry["params"][partial["param"]]["values"]), type_
         for socket in entry["inputs"].values():
             assert socket["type"] in ("VALUE", "INT", "BOOLEAN", "VECTOR", "RGBA", "ROTATION", "SHADER")
         for param in entry["params"].values():

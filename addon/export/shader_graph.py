@@ -15,7 +15,8 @@ Cycles evaluate the tree.
   around muted nodes.
 - Invalid links (cycles, incompatible types), muted links and links from or to unavailable
   sockets are dropped: the socket they fed keeps its own value.
-- A node whose type is not in `evaluable` (the core's registry) is treated as muted, reported
+- A node whose type is not in `evaluable` (the core's registry), or whose settings the registry
+  marks as not evaluated (`partial`), is treated as muted, reported
   once per graph and node type, and recorded in `Extracted.approximated`.
 - Unlinked inputs give their values by socket identifier (float, int, bool, 3 floats for
   vectors, 4 for colours). Inputs whose value Blender hides (`hide_value`: a texture's Vector,
@@ -339,7 +340,7 @@ class _Walk:
             elif kind in GROUP_TYPES:
                 socket, scope = self._group_output_socket(node, out, scope)
                 fallback = socket
-            elif kind not in self.evaluable:
+            elif kind not in self.evaluable or not self._settings_evaluable(node):
                 self._approximate(node)
                 socket = _internal_source(node, out)
             else:
@@ -370,6 +371,13 @@ class _Walk:
         if group_output is None:
             return None, scope
         return _socket_by_identifier(group_output.inputs, out.identifier), scope.inside(group_node)
+
+    def _settings_evaluable(self, node) -> bool:
+        """False for a node the core renders with some settings only (its registry entry's
+        `partial`, e.g. the Sky Texture's types) set to another."""
+        entry = self.evaluable.get(node.bl_idname) if isinstance(self.evaluable, dict) else None
+        partial = entry.get("partial") if entry else None
+        return partial is None or getattr(node, partial["param"]) in partial["values"]
 
     def _approximate(self, node) -> None:
         kind = node.bl_idname

@@ -432,7 +432,7 @@ void Scene::prepare(ThreadPool &pool) {
   // Last: the map is the world evaluated through the finished kernel view.
   int map_x, map_y;
   world_map_resolution(world.textures, texture_views_.data(), map_x, map_y);
-  world_map_.build(k, map_x, map_y, pool);
+  world_map_.build(k, map_x, map_y, pool, world_sun_dir, world_sun_half_angle);
   k.world_map = world_map_.view();
 }
 

@@ -120,6 +120,9 @@ class Scene {
   ShaderProgram world;
   bool world_is_constant = true;
   float3 world_color{0, 0, 0};
+  // The world's sun disc for light sampling to aim at (direction, half angle); half angle 0: none.
+  float3 world_sun_dir{0, 0, 1};
+  float world_sun_half_angle = 0.0f;
   std::vector<TextureData> textures;
   std::vector<AttributeRequest> attribute_requests;  // scene-wide; programs index into it
   std::vector<LightView> lights;

@@ -345,6 +345,23 @@ struct Reader {
     scene.world = read_program(world, "programs['world']");
     scene.world_is_constant = has(world, "constant_emission");
     if (scene.world_is_constant) scene.world_color = get_float3(world, "constant_emission", "programs['world']");
+    if (has(world, "sun_guide")) {
+      py::object o = world["sun_guide"];
+      if (!py::isinstance<py::sequence>(o) || py::len(o) != 4) fail("programs['world'].sun_guide", "expected 4 numbers");
+      py::sequence seq = o.cast<py::sequence>();
+      float g[4];
+      for (int i = 0; i < 4; ++i) {
+        py::object item = seq[i];
+        if (!py::isinstance<py::float_>(item) && !py::isinstance<py::int_>(item))
+          fail("programs['world'].sun_guide", "expected 4 numbers");
+        g[i] = item.cast<float>();
+      }
+      float3 d = make3(g[0], g[1], g[2]);
+      float len = length(d);
+      if (!(len > 0.0f) || !(g[3] > 0.0f && g[3] < 1.5f)) fail("programs['world'].sun_guide", "a bad direction or angle");
+      scene.world_sun_dir = d / len;
+      scene.world_sun_half_angle = g[3];
+    }
   }
 
   void read_meshes(const py::dict &meshes) {

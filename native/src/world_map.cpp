@@ -1,6 +1,9 @@
 #include "world_map.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include <algorithm>
 
 #include "kernel/world_sampling.h"
 #include "thread_pool.h"
@@ -21,10 +24,12 @@ void world_map_resolution(const std::vector<int32_t> &program_textures, const Te
   }
 }
 
-void WorldMap::build(const KernelScene &k, int res_x, int res_y, ThreadPool &pool) {
+void WorldMap::build(const KernelScene &k, int res_x, int res_y, ThreadPool &pool, float3 sun_dir,
+                     float sun_half_angle) {
   marginal_.clear();
   conditional_.clear();
   res_x_ = res_y_ = 0;
+  sun_prob_ = 0.0f;
   if (k.world_is_constant || k.world.code_size == 0) return;
   const int w = res_x + 1;
   std::vector<float2> cond(size_t(w) * size_t(res_y));
@@ -59,6 +64,19 @@ void WorldMap::build(const KernelScene &k, int res_x, int res_y, ThreadPool &poo
   conditional_ = std::move(cond);
   res_x_ = res_x;
   res_y_ = res_y;
+  if (sun_half_angle > 0.0f) {
+    // The map's integral of f = average radiance × sin θ over [0, 1]² is the world's power over
+    // 2π² (dω = 2π² sin θ du dv); the disc's is its centre's radiance times its solid angle.
+    float3 c = world_emission(k, sun_dir);
+    double cone = 2.0 * kPi * (1.0 - std::cos(double(sun_half_angle)));
+    double disc = double(fabsf(c.x) + fabsf(c.y) + fabsf(c.z)) / 3.0 * cone;
+    double map = 2.0 * kPi * kPi * sum;
+    if (disc > 0.0) {
+      sun_dir_ = sun_dir;
+      sun_cos_ = float(std::cos(double(sun_half_angle)));
+      sun_prob_ = float(std::min(disc / (disc + map), 0.9));
+    }
+  }
 }
 
 WorldMapView WorldMap::view() const {
@@ -67,6 +85,9 @@ WorldMapView WorldMap::view() const {
   v.conditional = conditional_.empty() ? nullptr : conditional_.data();
   v.res_x = res_x_;
   v.res_y = res_y_;
+  v.sun_dir = sun_dir_;
+  v.sun_cos = sun_cos_;
+  v.sun_prob = sun_prob_;
   return v;
 }
 

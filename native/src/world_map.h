@@ -14,12 +14,17 @@ class WorldMap {
  public:
   // Evaluates the world of `k` (its program, textures and camera must be set) over the map
   // and builds the CDFs; leaves an empty map (nothing sampled) for a constant or black world.
-  void build(const KernelScene &k, int res_x, int res_y, ThreadPool &pool);
+  // `sun_half_angle` > 0: a sun disc along `sun_dir` is sampled apart from the map, chosen in
+  // proportion to its share of the world's power (the radiance at its centre over its cone).
+  void build(const KernelScene &k, int res_x, int res_y, ThreadPool &pool, float3 sun_dir = {0, 0, 1},
+             float sun_half_angle = 0.0f);
   WorldMapView view() const;
 
  private:
   std::vector<float2> marginal_, conditional_;
   int res_x_ = 0, res_y_ = 0;
+  float3 sun_dir_{0, 0, 1};
+  float sun_cos_ = 1.0f, sun_prob_ = 0.0f;
 };
 
 // The map resolution for a world reading `textures` (program texture table entries, -1 for a

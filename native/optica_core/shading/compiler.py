@@ -39,12 +39,15 @@ class Program:
     emission_estimate: tuple
     pass_index: float = 0.0
     constant_emission: tuple | None = None  # the whole program is a constant emission/background
+    # A world's sun disc (direction x, y, z, half angle in radians) for light sampling to aim at,
+    # as Cycles guides a sun light to its sky's disc; None when there is none.
+    sun_guide: tuple | None = None
 
     def as_dict(self) -> dict:
         return {"code": self.code, "constants": self.constants, "textures": list(self.textures),
                 "attributes": [list(a) for a in self.attributes], "flags": self.flags,
                 "emission_estimate": tuple(self.emission_estimate), "pass_index": float(self.pass_index),
-                "constant_emission": self.constant_emission}
+                "constant_emission": self.constant_emission, "sun_guide": self.sun_guide}
 
 
 class Value:
@@ -129,6 +132,7 @@ class _Compiler:
         self.attributes: list = []
         self.flags = 0
         self.estimate = [0.0, 0.0, 0.0]
+        self.sun_guide: tuple | None = None  # set by a Sky Texture with a sun disc (nodes/world.py)
         self.memo: dict = {}
         self.scopes: list[list] = [[]]
         # Two passes: the first counts the readers of every value (by creation order), the
@@ -503,7 +507,8 @@ def compile_graph(graph: dict, what: str) -> Program:
     code = compiler.flatten()
     return Program(code=code, constants=np.asarray(compiler.constants, np.float32), textures=compiler.textures,
                    attributes=compiler.attributes, flags=compiler.flags, emission_estimate=tuple(compiler.estimate),
-                   pass_index=float(graph.get("pass_index", 0)), constant_emission=compiler.constant_emission())
+                   pass_index=float(graph.get("pass_index", 0)), constant_emission=compiler.constant_emission(),
+                   sun_guide=compiler.sun_guide)
 
 
 def _run(graph: dict, what: str, uses) -> _Compiler:

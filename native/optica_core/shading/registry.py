@@ -43,21 +43,24 @@ class NodeDef:
     compile: Callable
     description: str = ""
     extra: dict = field(default_factory=dict)
+    partial: tuple | None = None  # (enum param, values evaluated): the other values are not
 
 
 DEFINITIONS: dict[str, NodeDef] = {}
 NODE_TYPES: dict[str, dict] = {}
 
 
-def define(type_: str, *, inputs=None, outputs=None, params=None, description: str = ""):
+def define(type_: str, *, inputs=None, outputs=None, params=None, description: str = "", partial=None):
     """Decorator registering `fn(nc)` as the compile function of node type `type_`.
 
     inputs: {identifier: (socket type, default)}; outputs: {identifier: socket type};
-    params: {name: Param}. The plain-data entry of NODE_TYPES is built from the same.
+    params: {name: Param}; partial: (enum param, evaluated values) for a node the core renders
+    with some settings only (a converter treats it as muted with the others). The plain-data
+    entry of NODE_TYPES is built from the same.
     """
     def register(fn):
         node = NodeDef(type_, {k: Socket(*v) for k, v in (inputs or {}).items()}, dict(outputs or {}),
-                       dict(params or {}), fn, description)
+                       dict(params or {}), fn, description, partial=partial)
         if type_ in DEFINITIONS:
             raise RuntimeError(f"node type {type_} defined twice")
         DEFINITIONS[type_] = node
@@ -82,4 +85,5 @@ def _plain(node: NodeDef) -> dict:
         "outputs": dict(node.outputs),
         "params": {k: param(p) for k, p in node.params.items()},
         "description": node.description,
+        **({"partial": {"param": node.partial[0], "values": tuple(node.partial[1])}} if node.partial else {}),
     }

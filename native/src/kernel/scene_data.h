@@ -118,6 +118,11 @@ struct WorldMapView {
   const float2 *marginal;     // res_y + 1
   const float2 *conditional;  // res_y rows of res_x + 1
   int32_t res_x, res_y;
+  // A sun disc sampled apart from the map (Cycles' sun guiding): its direction, the cosine of
+  // its half angle, and the probability of sampling it instead of the map (0: no disc).
+  float3 sun_dir;
+  float sun_cos;
+  float sun_prob;
 };
 
 struct KernelScene {

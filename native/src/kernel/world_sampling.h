@@ -51,8 +51,8 @@ OPTICA_HD int world_cdf_bin(const float2 *cdf, int n, float u) {
 
 OPTICA_HD float world_inverse_lerp(float a, float b, float x) { return b > a ? (x - a) / (b - a) : 0.0f; }
 
-// Solid-angle pdf of the map sampling direction d (without the light selection probability).
-OPTICA_HD float world_map_pdf(const KernelScene &s, float3 d) {
+// Solid-angle pdf of the map alone at direction d.
+OPTICA_HD float world_map_only_pdf(const KernelScene &s, float3 d) {
   const WorldMapView &m = s.world_map;
   float2 uv = direction_to_equirectangular(d);
   float sin_theta = sinf(uv.y * kPi);
@@ -66,8 +66,8 @@ OPTICA_HD float world_map_pdf(const KernelScene &s, float3 d) {
   return denom > 0.0f ? m.conditional[iv * w + iu].x * m.marginal[iv].x / denom : 0.0f;
 }
 
-// A direction drawn from the map, and its solid-angle pdf (0: nothing to sample).
-OPTICA_HD float3 world_map_sample(const KernelScene &s, float u1, float u2, float &pdf) {
+// A direction drawn from the map alone.
+OPTICA_HD float3 world_map_only_sample(const KernelScene &s, float u1, float u2) {
   const WorldMapView &m = s.world_map;
   int w = m.res_x + 1;
   int iv = world_cdf_bin(m.marginal, m.res_y, u2);
@@ -75,10 +75,38 @@ OPTICA_HD float3 world_map_sample(const KernelScene &s, float u1, float u2, floa
   const float2 *row = m.conditional + size_t(iv) * size_t(w);
   int iu = world_cdf_bin(row, m.res_x, u1);
   float u = (float(iu) + world_inverse_lerp(row[iu].y, row[iu + 1].y, u1)) / float(m.res_x);
-  float sin_theta = sinf(kPi * v);
-  float denom = 2.0f * kPi * kPi * sin_theta * row[m.res_x].x * m.marginal[m.res_y].x;
-  pdf = (sin_theta > 0.0f && denom > 0.0f) ? row[iu].x * m.marginal[iv].x / denom : 0.0f;
   return equirectangular_to_direction(u, v);
+}
+
+// Solid-angle pdf of world sampling at direction d (without the light selection probability):
+// the map, mixed with the sun disc's cone where the world has one.
+OPTICA_HD float world_map_pdf(const KernelScene &s, float3 d) {
+  const WorldMapView &m = s.world_map;
+  float pdf = world_map_only_pdf(s, d);
+  if (m.sun_prob <= 0.0f) return pdf;
+  float cone = dot(d, m.sun_dir) >= m.sun_cos ? 1.0f / (2.0f * kPi * (1.0f - m.sun_cos)) : 0.0f;
+  return (1.0f - m.sun_prob) * pdf + m.sun_prob * cone;
+}
+
+// A direction drawn from the world's map (or its sun disc), and its solid-angle pdf (0: nothing
+// to sample).
+OPTICA_HD float3 world_map_sample(const KernelScene &s, float u1, float u2, float &pdf) {
+  const WorldMapView &m = s.world_map;
+  float3 d;
+  if (m.sun_prob > 0.0f && u1 < m.sun_prob) {
+    // Uniform over the disc's cone.
+    float v1 = u1 / m.sun_prob;
+    float cos_t = 1.0f - v1 * (1.0f - m.sun_cos), sin_t = safe_sqrt(1.0f - cos_t * cos_t);
+    float phi = 2.0f * kPi * u2;
+    float3 a, b;
+    orthonormals(m.sun_dir, a, b);
+    d = a * (sin_t * cosf(phi)) + b * (sin_t * sinf(phi)) + m.sun_dir * cos_t;
+  } else {
+    float v1 = m.sun_prob > 0.0f ? minf((u1 - m.sun_prob) / (1.0f - m.sun_prob), 0.99999994f) : u1;
+    d = world_map_only_sample(s, v1, u2);
+  }
+  pdf = world_map_pdf(s, d);
+  return d;
 }
 
 }  // namespace optica

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import sky
 from ..registry import Param, define, enum
 
 
@@ -20,3 +21,39 @@ def environment_texture(nc):
         co = nc.temp(3)
         nc.emit("GEOMETRY_VECTOR", "Position", nc.bump, nc.filter_width, co)
     nc.emit("TEX_ENVIRONMENT", nc.param("image"), nc.param("interpolation"), nc.param("projection"), co, color)
+
+
+@define("ShaderNodeTexSky", inputs={"Vector": ("VECTOR", (0.0, 0.0, 0.0))}, outputs={"Color": "RGBA"},
+        params={"sky_type": enum("SINGLE_SCATTERING MULTIPLE_SCATTERING PREETHAM HOSEK_WILKIE", "MULTIPLE_SCATTERING"),
+                "sun_direction": Param("vector", (0.0, 0.0, 1.0)), "turbidity": Param("float", 2.200000047683716),
+                "ground_albedo": Param("float", 0.30000001192092896), "sun_disc": Param("bool", True),
+                "sun_size": Param("float", 0.009512044489383698), "sun_intensity": Param("float", 1.0),
+                "sun_elevation": Param("float", 0.2617993950843811), "sun_rotation": Param("float", 0.0),
+                "altitude": Param("float", 100.0), "air_density": Param("float", 1.0),
+                "aerosol_density": Param("float", 1.0), "ozone_density": Param("float", 1.0)},
+        partial=("sky_type", sky.EVALUATED),
+        description="Preetham (sun_direction, turbidity) and Multiple Scattering (the sun_* and density params, "
+                    "its table precomputed on the host) evaluated as Cycles; Single Scattering and Hosek / Wilkie "
+                    "are not: the Blender side treats such a node as muted, and a dict naming one is a ValueError. "
+                    "Unlinked Vector: Generated (in the world, the ray direction)")
+def sky_texture(nc):
+    color = nc.output("Color")
+    if color is None:
+        return
+    sky_type = nc.param("sky_type")
+    if sky_type not in sky.EVALUATED:
+        raise ValueError(f"{nc.what}: Sky Texture type {sky_type} is not evaluated by Optica "
+                         f"(evaluated: {', '.join(sky.EVALUATED)})")
+    if sky_type == "PREETHAM":
+        data = sky.preetham(nc.param("sun_direction"), nc.param("turbidity"))
+    else:
+        data = sky.multiple_scattering(*(float(nc.param(name)) if name != "sun_disc" else bool(nc.param(name))
+                                         for name in ("sun_disc", "sun_size", "sun_intensity", "sun_elevation",
+                                                      "sun_rotation", "altitude", "air_density", "aerosol_density",
+                                                      "ozone_density")))
+    co = nc.input("Vector") if nc.linked("Vector") else nc.implicit("generated")
+    nc.emit("TEX_SKY", nc.constant(tuple(float(v) for v in data)), co, color)
+    if sky_type == "MULTIPLE_SCATTERING" and data[9] > 0.0 and not nc.linked("Vector"):
+        # The disc is seen along the ray direction: worth aiming light samples at (a world
+        # reads it so; in a material the guide is unused).
+        nc.compiler.sun_guide = sky.sun_guide(data)

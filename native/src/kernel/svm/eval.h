@@ -7,6 +7,7 @@
 #include "geometry_nodes.h"
 #include "image.h"
 #include "procedural_nodes.h"
+#include "sky.h"
 
 namespace optica {
 
@@ -420,6 +421,13 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         int32_t index = tex < 0 ? -1 : prog.textures[tex];
         Texel4 r = svm_environment(s, index, interp, projection, co);
         st.store3(st.next(), make3(r.v[0], r.v[1], r.v[2]));
+        break;
+      }
+      case kSvm_TEX_SKY: {
+        int count;
+        const float *data = svm_block(st, count);
+        float3 dir = st.in3();
+        st.store3(st.next(), svm_sky(data, count, dir));
         break;
       }
       default:

@@ -94,7 +94,8 @@
   X(WAVELENGTH, 1, "f w")                                                                       \
   X(TEX_GABOR, 1, "e:gabor_type v f f f f v o o o")                                             \
   X(WIREFRAME, 0, "b e:bump f f o")                                                             \
-  X(TEX_ENVIRONMENT, 0, "t e:interpolation e:env_projection v w")
+  X(TEX_ENVIRONMENT, 0, "t e:interpolation e:env_projection v w")                         \
+  X(TEX_SKY, 0, "c v w")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \
