@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <stdexcept>
 
 #include "bsdf_tables.h"
@@ -29,6 +30,11 @@ Aabb triangle_box(const GeometryData &g, size_t t) {
 void pack_triangle_leaves(GeometryData &g) {
   const std::vector<uint32_t> &order = g.bvh.prim_order;
   g.tri4.clear();
+  size_t blocks = 0;
+  for (const Bvh4Node &node : g.bvh.nodes)
+    for (int c = 0; c < 4; ++c)
+      if (node.child[c] < 0) blocks += (node.count[c] + 3) / 4;
+  g.tri4.reserve(blocks);  // exactly: growing by doubling held two copies at its last step
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (Bvh4Node &node : g.bvh.nodes) {
     for (int c = 0; c < 4; ++c) {
@@ -71,6 +77,8 @@ void build_one_geometry(GeometryData &g, ThreadPool &pool) {
   const std::vector<uint32_t> &order = g.bvh.prim_order;
   if (g.type == kGeomMesh) {
     pack_triangle_leaves(g);
+    // Mesh leaves name their triangles in the Tri4 blocks; the order is only needed by spheres.
+    std::vector<uint32_t>().swap(g.bvh.prim_order);
   } else {
     std::vector<SphereAccel> leaf(n);
     for (size_t i = 0; i < n; ++i) leaf[i] = g.spheres[order[i]];
@@ -285,6 +293,50 @@ int32_t GeometryData::resolve(const AttributeRequest &r) const {
       return tangents.size() == 1 ? tangents.begin()->second : -1;
   }
   return -1;
+}
+
+namespace {
+
+template <class T>
+size_t vector_bytes(const std::vector<T> &v) {
+  return v.size() * sizeof(T);
+}
+
+struct MemoryCounter {
+  MemoryStats stats;
+  std::set<const void *> seen;
+  template <class T>
+  void add(const HostArray<T> &a) {
+    if (a.empty() || !seen.insert(a.data()).second) return;
+    (a.borrowed() ? stats.borrowed : stats.geometry) += a.size() * sizeof(T);
+  }
+};
+
+}  // namespace
+
+MemoryStats Scene::memory() const {
+  MemoryCounter c;
+  std::set<const GeometryData *> counted;
+  for (const auto &gp : geometries) {
+    const GeometryData &g = *gp;
+    if (!counted.insert(&g).second) continue;
+    c.add(g.vertices);
+    c.add(g.tri_idx);
+    c.add(g.normals);
+    c.add(g.normal_idx);
+    c.add(g.material_ids);
+    for (const AttributeData &a : g.attributes) {
+      c.add(a.data);
+      c.add(a.indices);
+    }
+    c.stats.geometry += vector_bytes(g.spheres);
+    c.stats.bvh += vector_bytes(g.bvh.nodes) + vector_bytes(g.bvh.prim_order) + vector_bytes(g.tri4);
+  }
+  c.stats.bvh += vector_bytes(tlas_.nodes) + vector_bytes(tlas_.prim_order);
+  for (const TextureData &t : textures) c.stats.other += vector_bytes(t.bytes) + vector_bytes(t.floats);
+  c.stats.other += vector_bytes(instances) + vector_bytes(instance_views_) + vector_bytes(emissive_) +
+                   vector_bytes(emissive_cdf_);
+  return c.stats;
 }
 
 // Every geometry's attributes in one array, and per geometry the answer to each request.
