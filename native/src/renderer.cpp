@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_set>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -31,10 +32,18 @@ Renderer::Renderer(int threads) : pool_(threads) {}
 
 void Renderer::set_scene(std::unique_ptr<Scene> scene) {
   cancel_.store(false);  // a cancel aimed at the previous scene's sampling is void now
-  scene->prepare(pool_);
+  scene->prepare(pool_, scene_.get());
+  // Trimming pays when geometry is freed; after a move or a view change (all geometry kept)
+  // it only made the next scene fault its pages in again.
+  bool geometry_freed = false;
+  if (scene_) {
+    std::unordered_set<const GeometryData *> kept;
+    for (const auto &g : scene->geometries) kept.insert(g.get());
+    for (const auto &g : scene_->geometries) geometry_freed |= kept.count(g.get()) == 0;
+  }
   scene_ = std::move(scene);  // frees the previous scene
   film_.resize(scene_->settings.region_w, scene_->settings.region_h);
-  release_free_memory();
+  if (geometry_freed) release_free_memory();
 }
 
 void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {

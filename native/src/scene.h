@@ -137,13 +137,17 @@ class Scene {
   std::vector<LightView> lights;
 
   // Builds BVHs, light tables and the kernel's view. Call once after filling the fields.
-  void prepare(ThreadPool &pool);
+  // `previous`: the scene this one replaces; its instance BVH is taken over when the
+  // instances are the same (a view change, or the viewport's next pixel size).
+  void prepare(ThreadPool &pool, const Scene *previous = nullptr);
+  // Whether this scene places the same geometry objects at the same transforms as `other`.
+  bool same_placements(const Scene &other) const;
   const KernelScene &kernel() const { return kernel_; }
   MemoryStats memory() const;
 
  private:
   void build_geometry_bvhs(ThreadPool &pool);
-  void build_instances(ThreadPool &pool);
+  void build_instances(ThreadPool &pool, const Scene *previous);
   void build_attributes();
   void build_emissive();
   void build_camera();
