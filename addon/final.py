@@ -181,6 +181,8 @@ class FinalSession:
         renderer = self.job.renderers.get(limits.threads, limits.device)
         if renderer.device_note:
             self.status.message("INFO", renderer.device_note)
+        # Only the film buffers this render reads (a 720p film without them is 40 MB smaller).
+        renderer.set_film_aovs(self._film_aovs(scene, limits))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SceneWarning)  # said below, in Blender's report
             renderer.set_scene(d)
@@ -203,12 +205,26 @@ class FinalSession:
         self.sink.close()
         return outcome
 
+    def _film_aovs(self, scene, limits: Limits) -> set[str]:
+        """The film buffers besides colour that the passes, the denoiser and adaptive sampling read."""
+        aovs = {p.aov for p in self.passes} - {"color"}
+        if self._wants_denoising(scene):
+            aovs |= {"albedo", "normal"}
+        if limits.noise_threshold > 0:
+            aovs.add("noise")
+        return aovs
+
     def _wants_denoising(self, scene) -> bool:
         return not self.is_preview and bool(getattr(scene.optica, "use_denoiser", False))
 
+    def _image(self, p, renderer) -> np.ndarray:
+        # A sink that takes rows bottom first (Blender's Render Result) gets images whose memory
+        # is laid out that way: one copy of each image instead of two.
+        return render_passes.image(p, renderer, bottom_up=getattr(self.sink, "bottom_up", False))
+
     def _final_frame(self, renderer, denoised: np.ndarray | None, outcome: Outcome) -> Frame:
-        combined = denoised if denoised is not None else render_passes.image(render_passes.COMBINED, renderer)
-        others = {p.name: render_passes.image(p, renderer) for p in self.passes if p is not render_passes.COMBINED}
+        combined = denoised if denoised is not None else self._image(render_passes.COMBINED, renderer)
+        others = {p.name: self._image(p, renderer) for p in self.passes if p is not render_passes.COMBINED}
         return Frame(combined, passes=others, samples=outcome.samples)
 
     def _denoise(self, scene, renderer, limits: Limits, outcome: Outcome) -> np.ndarray | None:
@@ -263,7 +279,7 @@ class FinalSession:
     def _refresh(self, renderer) -> None:
         """A progressive frame for sinks that show the render while it samples (no copy otherwise)."""
         if self.progressive:
-            image = render_passes.image(render_passes.COMBINED, renderer)
+            image = self._image(render_passes.COMBINED, renderer)
             self.sink.write(Frame(image, samples=renderer.samples, final=False))
 
     def _progress(self, renderer, limits: Limits, elapsed: float, pixels: int) -> None:

@@ -56,17 +56,25 @@ def register_passes(engine, scene, view_layer) -> None:
         engine.register_pass(scene, view_layer, p.name, p.channels, p.chan_id, p.kind)
 
 
-def image(p: Pass, renderer) -> np.ndarray:
+def image(p: Pass, renderer, bottom_up: bool = False) -> np.ndarray:
     """The pass as an (h, w, channels) float32 copy, top row first.
+
+    bottom_up: the copy's memory holds the bottom row first (the array is a flipped view of
+    it), so `blender_rows` hands it to Blender without a second copy of the image.
 
     IndexOB: the exporter gives every instance its object's pass_index as object id, so the
     id is the value; a miss (-1) is 0, as in Blender.
     """
-    src = getattr(renderer, p.aov)
+    src = np.asarray(getattr(renderer, p.aov))
+    if src.ndim == 2:
+        src = src[..., None]
+    out = np.empty(src.shape, np.float32)
+    target = out[::-1] if bottom_up else out
     if p is OBJECT_INDEX:
-        return np.maximum(np.asarray(src), 0).astype(np.float32)[..., None]
-    a = np.array(src, dtype=np.float32, copy=True)
-    return a if a.ndim == 3 else a[..., None]
+        np.maximum(src, 0, out=target, casting="unsafe")
+    else:
+        np.copyto(target, src, casting="unsafe")
+    return target
 
 
 def blender_rows(img: np.ndarray) -> np.ndarray:

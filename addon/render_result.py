@@ -74,6 +74,8 @@ class RenderResultSink:
     result (its coordinates are relative to the rendered region, from its bottom-left corner),
     progressive frames refresh Combined, the final frame writes every pass and ends it."""
 
+    bottom_up = True  # images laid out bottom row first in memory are written without a copy
+
     def __init__(self, engine, view_layer):
         self.engine = engine
         self.layer_name = view_layer.name

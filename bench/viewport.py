@@ -312,8 +312,9 @@ def main(argv=None) -> int:
                                        "median_ms": dict(zip(FIELDS, med)), "best_total_ms": best,
                                        "all_total_ms": [x[n - 1] * 1000 for x in case], "median_cpu_ms": cpu})
         print()
-        print("change → first new pixels (first pixel size 4: a %d×%d film, 5: %d×%d), median of %d, ms:"
-              % (-(-w // 4), -(-h // 4), -(-w // 5), -(-h // 5), repeat))
+        used = sorted({size for row in results["latency"] for size in row["first_pixel_sizes"]})
+        print("change → first new pixels (first pixel size %s), median of %d, ms:" % (
+            ", ".join("%d: a %d×%d film" % (ps, -(-w // ps), -(-h // ps)) for ps in used), repeat))
         print(C.format_table(["change", "path", "1st pixel size", *FIELDS, "best total", "CPU ms"], rows))
         print("Python validation of the exported dict: %s" % ", ".join(
             "%s %.2f ms" % (k, v * 1000) for k, v in validate.items()))

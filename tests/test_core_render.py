@@ -666,6 +666,35 @@ def test_unchanged_geometry_is_reused_across_set_scene():
     assert r.geometry_reused == len(d["meshes"]) - 1
 
 
+def test_instance_bvh_kept_only_for_the_same_placements():
+    """The instance BVH is taken over from the previous scene only when every instance places the
+    same geometry at the same transform (a view change, the viewport's next pixel size): each
+    scene renders exactly as on a fresh renderer, whichever way it was reached."""
+    d = oc.scenes.cornell_box(32, 32)
+
+    def fresh(scene):
+        r = oc.Renderer()
+        r.set_scene(scene)
+        r.accumulate(2)
+        return np.array(r.color)
+
+    camera = dict(d["camera"], matrix=np.array(d["camera"]["matrix"], np.float32))
+    camera["matrix"][0, 3] += 0.05
+    panned = {**d, "camera": camera}
+    moved = dict(d, instances=[dict(g) for g in d["instances"]])
+    xf = np.array(moved["instances"][-1]["transforms"], dtype=np.float32)
+    xf[:, 0, 3] += 0.2
+    moved["instances"][-1]["transforms"] = xf
+    name = next(iter(d["meshes"]))
+    reshaped = dict(d, meshes={**d["meshes"], name: dict(d["meshes"][name],
+                                                       vertices=d["meshes"][name]["vertices"] * np.float32(0.5))})
+    r = oc.Renderer()
+    for scene in (d, panned, moved, d, reshaped, d):
+        r.set_scene(scene)
+        r.accumulate(2)
+        np.testing.assert_array_equal(np.asarray(r.color), fresh(scene))
+
+
 def test_adaptive_sampling_stops_converged_tiles():
     """A noiseless image (the white furnace: every path returns exactly 1) converges at the
     minimum sample count, so accumulate stops early; a noisy one does not."""

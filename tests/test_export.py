@@ -319,6 +319,37 @@ def test_uvs_per_corner(scene, exporter):
     np.testing.assert_array_equal(m["uvs"][m["uv_indices"]], values[loops])
 
 
+def test_triangle_only_single_slot_mesh_carries_no_copies(scene, exporter):
+    """A mesh of triangles only: its triangles are the corner vertices read from Blender (a view,
+    not a second array), its corner indices 0, 1, 2, ...; with one material slot it has no
+    per-triangle ids (absent means slot 0), and it renders as with explicit zeros (issue 11)."""
+    rng = np.random.default_rng(3)
+    verts = rng.uniform(-1, 1, (30, 3)).tolist()
+    faces = [tuple(int(i) for i in rng.choice(30, 3, replace=False)) for _ in range(40)]
+    me = bpy.data.meshes.new("Tris")
+    me.from_pydata(verts, [], faces)
+    me.uv_layers.new(name="UVMap").uv.foreach_set("vector", rng.random(2 * len(me.loops)).astype(np.float32))
+    me.materials.append(bpy.data.materials.new("Only"))
+    ob = add(scene, "Tris", me)
+    d = export(exporter)
+    m = mesh_of(d)
+    tris, loops = blender_triangles(evaluated_mesh(ob))
+    np.testing.assert_array_equal(m["triangles"], tris)
+    np.testing.assert_array_equal(m["uv_indices"], loops)
+    np.testing.assert_array_equal(loops.ravel(), np.arange(3 * len(faces)))
+    assert m["triangles"].base is not None and m["triangles"].base.shape == (3 * len(faces),)
+    assert "material_ids" not in m and m["materials"] == ["Only"]
+    explicit = {**d, "meshes": {name: {**mesh, "material_ids": np.zeros(len(faces), np.int32)}
+                                for name, mesh in d["meshes"].items()}}
+    images = []
+    for scene_dict in (d, explicit):
+        r = oc.Renderer()
+        r.set_scene(scene_dict)
+        r.accumulate(2)
+        images.append(np.array(r.color))
+    np.testing.assert_array_equal(images[0], images[1])
+
+
 def test_material_slots_give_material_ids(scene, exporter):
     red, blue = bpy.data.materials.new("Red"), bpy.data.materials.new("Blue")
     me = cube_mesh()

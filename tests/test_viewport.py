@@ -255,17 +255,18 @@ def test_edited_mesh_reexports_that_mesh_only(scene, vp, session, capture):
 
 def test_a_heavy_scene_starts_coarser_as_cycles_does(optica_installed):
     """The first pixel size after a change: 4 (× Blender's pixel size) unless one sample there is
-    predicted to take more than FIRST_SAMPLE_SECONDS; then coarser, but never below 128 film
-    pixels on the long side (Cycles' rule); then halved down to 1."""
+    predicted to take more than FIRST_SAMPLE_SECONDS; then coarser, but never below 64 film
+    pixels on the long side (Cycles' default Start Resolution); then halved down to 1."""
     w = optica_module("addon.viewport.worker")
-    assert w.FIRST_SAMPLE_SECONDS == pytest.approx(0.010) and w.MIN_LONG_SIDE == 128
+    assert w.FIRST_SAMPLE_SECONDS == pytest.approx(0.006) and w.MIN_LONG_SIDE == 64
     assert w.start_pixel_size(None, (640, 360)) == 4  # nothing measured yet
     assert w.start_pixel_size(1e-8, (1920, 1080)) == 4  # cheap: 4 is fast enough
-    # 1.3 µs per film pixel: 19 ms at 4, 12 ms at 5; 5 is as coarse as 640 pixels allow
-    assert w.start_pixel_size(1.3e-6, (640, 360)) == 5
-    assert w.start_pixel_size(1.0e-7, (1920, 1080)) == 5  # 2.07 Mpx: 13 ms at 4, 8.3 ms at 5
-    assert w.start_pixel_size(1.3e-6, (1920, 1080)) == 15  # as coarse as the long side allows
-    assert w.start_pixel_size(1.3e-6, (1920, 1080), base=2) == 7
+    # 1.3 µs per film pixel: 18.7 ms at 4, 6.1 ms at 7, 4.7 ms at 8
+    assert w.start_pixel_size(1.3e-6, (640, 360)) == 8
+    assert w.start_pixel_size(1.0e-7, (1920, 1080)) == 6  # 2.07 Mpx: 7.2 ms at 5, 5.8 ms at 6
+    assert w.start_pixel_size(1.3e-6, (1920, 1080)) == 22  # 6.1 ms at 21, 5.6 ms at 22
+    assert w.start_pixel_size(1.3e-6, (1920, 1080), base=2) == 11
+    assert w.start_pixel_size(1e-3, (640, 360)) == 10  # as coarse as the long side allows: 64 pixels
     assert w.start_pixel_size(1.3e-6, (160, 90)) == 4  # a small view is never finer at first than before
     assert w.pixel_sizes(1) == (4, 2, 1) and w.pixel_sizes(2) == (8, 4, 2)
     assert w.pixel_sizes(1, 5) == (5, 2, 1) and w.pixel_sizes(1, 15) == (15, 7, 3, 1)

@@ -90,7 +90,7 @@ def finite(a: np.ndarray) -> None:
 def _fix_normals(n: np.ndarray) -> None:
     """Zero or non-finite normals (degenerate faces, loose vertices) become +Z in place: the
     scene dict needs every shading normal to have a length."""
-    squared = np.einsum("ij,ij->i", n, n)
+    squared = np.square(n) @ np.ones(3, n.dtype)  # ~4x faster than einsum("ij,ij->i") on (N, 3) float32
     bad = ~(squared > 1e-20) | ~np.isfinite(squared)
     if bad.any():
         n[bad] = (0.0, 0.0, 1.0)
@@ -123,7 +123,8 @@ def _copy_corner_tris(tris, out: np.ndarray, n_corners: int) -> bool:
 
 
 def _indices_below(indices: np.ndarray, count: int) -> bool:
-    return indices.size == 0 or (int(indices.min()) >= 0 and int(indices.max()) < count)
+    # One pass: as unsigned, a negative index is above any count.
+    return indices.size == 0 or int(indices.view(np.uint32).max()) < count
 
 
 def _gather(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
@@ -272,35 +273,48 @@ def convert_mesh(inputs: MeshInputs) -> dict:
     b_mesh = inputs.mesh
     nt, nc = inputs.n_triangles, len(inputs.corner_verts)
     if nt == len(b_mesh.polygons) and nc == 3 * nt:
-        # Only triangles: Blender's triangle k is face k with its corners in order.
-        corners = np.arange(nc, dtype=np.int32).reshape(nt, 3)
+        # Only triangles: Blender's triangle k is face k with its corners in order, so the
+        # triangles are the corner vertices themselves (a view: no second 12 MB per 1M triangles)
+        # and the corner indices, needed only by per-corner data, are 0, 1, 2, ...
+        triangles = inputs.corner_verts.reshape(nt, 3)
+        made = []
+
+        def corners():
+            if not made:
+                made.append(np.arange(nc, dtype=np.int32).reshape(nt, 3))
+            return made[0]
     else:
-        corners = corner_triangles(b_mesh, nt)
-    triangles = _gather(inputs.corner_verts, corners)
+        known = corner_triangles(b_mesh, nt)
+        triangles = _gather(inputs.corner_verts, known)
+
+        def corners():
+            return known
+
     out = {"vertices": inputs.positions, "triangles": triangles}
     if inputs.normals is not None:
         out["normals"] = inputs.normals
         if inputs.normals_domain == "CORNER":
-            out["normal_indices"] = corners
+            out["normal_indices"] = corners()
     if inputs.uvs is not None:
         out["uvs"] = inputs.uvs
-        out["uv_indices"] = corners
+        out["uv_indices"] = corners()
     if inputs.face_materials is not None and nt:
         ids = _gather(inputs.face_materials, inputs.tri_faces)
         np.clip(ids, 0, max(inputs.n_slots - 1, 0), out=ids)
-    else:
-        ids = np.zeros(nt, np.int32)
-    out["material_ids"] = ids
-    out["max_material_id"] = int(ids.max()) if nt else 0
+        out["material_ids"] = ids
+        out["max_material_id"] = int(ids.max())
+    else:  # one slot or none: every triangle uses slot 0, which is what absent ids mean
+        out["max_material_id"] = 0
     if inputs.v2 is not None:
         out.update(_shading_data(b_mesh, inputs, corners, triangles))
     inputs.mesh = None  # no bpy reference survives the conversion
     return out
 
 
-def _shading_data(b_mesh, inputs: MeshInputs, corners: np.ndarray, triangles: np.ndarray) -> dict:
+def _shading_data(b_mesh, inputs: MeshInputs, corner_indices, triangles: np.ndarray) -> dict:
+    """`corner_indices()`: the (T, 3) corner of each triangle corner (made on first call)."""
     v2 = inputs.v2
-    uv_maps = {name: {"uvs": uv, "uv_indices": corners} for name, uv in v2.uv_maps.items()}
+    uv_maps = {name: {"uvs": uv, "uv_indices": corner_indices()} for name, uv in v2.uv_maps.items()}
     attributes, made = {}, {}
     for name, read in v2.attributes.items():
         if id(read) not in made:
@@ -308,14 +322,16 @@ def _shading_data(b_mesh, inputs: MeshInputs, corners: np.ndarray, triangles: np
             if domain == "face":
                 made[id(read)] = {"domain": domain, "data": _gather(data, inputs.tri_faces)}
             elif domain == "corner":
-                made[id(read)] = {"domain": domain, "data": data, "indices": corners}
+                made[id(read)] = {"domain": domain, "data": data, "indices": corner_indices()}
             else:
                 made[id(read)] = {"domain": domain, "data": data}
         attributes[name] = made[id(read)]
     tangents = {}
     if v2.tangent_uvs:
         real = {n: (v2.render_uv if n == "" else n) for n in v2.tangent_uvs}
-        tangents = tangent_space(b_mesh, sorted(set(real.values())), corners, triangles, inputs.positions, v2.uv_maps)
+        tangents = tangent_space(
+            b_mesh, sorted(set(real.values())), corner_indices(), triangles, inputs.positions, v2.uv_maps
+        )
     return {
         "uv_maps": uv_maps,
         "attributes": attributes,

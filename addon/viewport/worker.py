@@ -33,10 +33,11 @@ log = logging.getLogger(__name__)
 
 PIXEL_STEPS = (4, 2, 1)  # reduced-resolution start after every change, as Cycles does
 # A heavier scene starts coarser, as Cycles' viewport does (RenderScheduler: the start divider
-# from the measured time per sample, the long side kept at 128 pixels or more): the first image
-# after a change is one sample that should take at most this long.
-FIRST_SAMPLE_SECONDS = 0.010
-MIN_LONG_SIDE = 128
+# from the measured time per sample, the long side kept at its Start Resolution, 64 pixels by
+# default, or more): the first image after a change is one sample that should take at most
+# this long (issue 11: first new pixels within 20 ms of a change).
+FIRST_SAMPLE_SECONDS = 0.006
+MIN_LONG_SIDE = 64
 BATCH_SECONDS = 0.1  # target duration of one full-resolution accumulate() batch
 DENOISE_INTERVAL = 0.5  # seconds between viewport denoises (at least 2× their cost)
 JOIN_SECONDS = 5.0  # how long stop() waits for the worker

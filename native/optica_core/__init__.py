@@ -107,6 +107,37 @@ class Renderer:
                                       "gets all samples (docs/gpu.md)")
         self._native.set_adaptive(float(threshold), int(min_samples))
 
+    FILM_AOVS = ("noise", "albedo", "normal", "depth", "object_id")
+
+    def set_film_aovs(self, names) -> None:
+        """Which buffers the film keeps besides colour (`FILM_AOVS`; all by default): "noise"
+        (what adaptive sampling and `converged_fraction` need), "albedo", "normal", "depth",
+        "object_id". A film without a buffer does not offer its view (RuntimeError); without
+        "noise" adaptive sampling is off and `set_adaptive` refuses a threshold (ValueError); a
+        change clears the film. The OptiX backend keeps every buffer (this call is ignored there)."""
+        names = [names] if isinstance(names, str) else list(names)
+        if self.device == "OPTIX":
+            unknown = [n for n in names if n not in self.FILM_AOVS]
+            if unknown:
+                raise ValueError(f"set_film_aovs: unknown AOV {unknown[0]!r} (expected {', '.join(self.FILM_AOVS)})")
+            return
+        self._native.set_film_aovs(names)
+
+    @property
+    def film_aovs(self) -> list[str]:
+        """The buffers the film keeps besides colour (see set_film_aovs)."""
+        return list(self.FILM_AOVS) if self.device == "OPTIX" else self._native.film_aovs
+
+    @property
+    def memory(self) -> dict:
+        """Bytes of host memory the core holds: "geometry" (its own copies: index arrays,
+        normalised normals, spheres), "borrowed" (float arrays of the scene dict read in place,
+        not copied), "bvh" (nodes, leaf blocks, the instances' BVH), "other" (textures,
+        instances, light tables), "film" (colour and the kept AOV buffers). CPU backend only."""
+        if self.device == "OPTIX":
+            raise RuntimeError("memory: only the CPU backend reports its host memory")
+        return dict(self._native.memory)
+
     @property
     def converged(self) -> bool:
         """True once adaptive sampling has stopped every tile."""

@@ -6,6 +6,7 @@
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "fp_mode.h"
 #include "optix/py_devices.h"
@@ -31,6 +32,18 @@ struct PyRenderer {
 std::shared_ptr<FilmBuffers> film_of(PyRenderer &r) {
   auto fb = r.renderer.film().buffers();
   if (!fb) throw std::runtime_error("no scene: call set_scene() first");
+  return fb;
+}
+
+// The film's AOV names, in FilmAov bit order.
+constexpr std::pair<const char *, uint32_t> kAovNames[] = {
+    {"noise", kAovNoise}, {"albedo", kAovAlbedo}, {"normal", kAovNormal}, {"depth", kAovDepth},
+    {"object_id", kAovObjectId}};
+
+std::shared_ptr<FilmBuffers> film_aov(PyRenderer &r, uint32_t aov, const char *name) {
+  auto fb = film_of(r);
+  if (!(fb->aovs & aov))
+    throw std::runtime_error(std::string(name) + ": this renderer's film does not keep it (set_film_aovs)");
   return fb;
 }
 
@@ -124,7 +137,7 @@ PYBIND11_MODULE(_native, m) {
       .def(
           "converged_fraction",
           [](PyRenderer &r, float threshold) {
-            film_of(r);
+            film_aov(r, kAovNoise, "converged_fraction");
             return r.renderer.film().converged_fraction(threshold);
           },
           py::arg("threshold"))
@@ -137,11 +150,70 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("geometry_reused", [](PyRenderer &r) { return r.geometry.reused; },
                              "How many geometries the last set_scene reused instead of rebuilding")
       .def_property_readonly("color", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->color, 4); })
-      .def_property_readonly("albedo", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->albedo, 3); })
-      .def_property_readonly("normal", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->normal, 3); })
-      .def_property_readonly("depth", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->depth, 1); })
-      .def_property_readonly("object_id",
-                             [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->object_id, 1); })
+      .def_property_readonly("albedo", [](PyRenderer &r) {
+        auto fb = film_aov(r, kAovAlbedo, "albedo");
+        return film_view(fb, fb->albedo, 3);
+      })
+      .def_property_readonly("normal", [](PyRenderer &r) {
+        auto fb = film_aov(r, kAovNormal, "normal");
+        return film_view(fb, fb->normal, 3);
+      })
+      .def_property_readonly("depth", [](PyRenderer &r) {
+        auto fb = film_aov(r, kAovDepth, "depth");
+        return film_view(fb, fb->depth, 1);
+      })
+      .def_property_readonly("object_id", [](PyRenderer &r) {
+        auto fb = film_aov(r, kAovObjectId, "object_id");
+        return film_view(fb, fb->object_id, 1);
+      })
+      .def(
+          "set_film_aovs",
+          [](PyRenderer &r, const std::vector<std::string> &names) {
+            uint32_t bits = 0;
+            for (const std::string &n : names) {
+              uint32_t bit = 0;
+              for (const auto &[known, b] : kAovNames)
+                if (n == known) bit = b;
+              if (!bit)
+                throw py::value_error("set_film_aovs: unknown AOV '" + n +
+                                      "' (expected noise, albedo, normal, depth, object_id)");
+              bits |= bit;
+            }
+            py::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(r.busy);
+            r.renderer.set_film_aovs(bits);
+          },
+          py::arg("names"), "Which AOV buffers the film keeps besides colour; a change clears the film")
+      .def_property_readonly(
+          "memory",
+          [](PyRenderer &r) {
+            MemoryStats m;
+            size_t film = 0;
+            {
+              // Never wait for the lock holding the GIL: a set_scene holding the lock may need
+              // the GIL to release the previous scene's borrowed arrays.
+              py::gil_scoped_release release;
+              std::lock_guard<std::mutex> lock(r.busy);
+              if (r.renderer.scene()) m = r.renderer.scene()->memory();
+              if (auto fb = r.renderer.film().buffers())
+                film = sizeof(float) * (fb->color.size() + fb->half.size() + fb->albedo.size() + fb->normal.size() +
+                                        fb->depth.size() + fb->object_id.size());
+            }
+            py::dict out;
+            out["geometry"] = m.geometry;
+            out["borrowed"] = m.borrowed;
+            out["bvh"] = m.bvh;
+            out["other"] = m.other;
+            out["film"] = film;
+            return out;
+          },
+          "Bytes of host memory by kind (see MemoryStats in scene.h)")
+      .def_property_readonly("film_aovs", [](PyRenderer &r) {
+        py::list out;
+        for (const auto &[name, bit] : kAovNames)
+          if (r.renderer.film().aovs() & bit) out.append(name);
+        return out;
+      })
       .def(
           "intersect",
           [](PyRenderer &r, const py::object &origins, const py::object &directions) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
+#include <new>
+#include <type_traits>
 
 #include "thread_pool.h"
 
@@ -19,6 +22,8 @@ struct BinaryNode {
   uint32_t first = 0, count = 0;   // leaf: prims idx[first, first + count); count == 0: inner
 };
 
+static_assert(std::is_trivially_destructible<BinaryNode>::value, "nodes are released without destructors");
+
 struct Pending {
   uint32_t node, begin, end;
 };
@@ -33,7 +38,12 @@ class Builder {
       centers_[i] = prims[i].center();
       idx_[i] = uint32_t(i);
     }
-    nodes_.resize(std::max<size_t>(1, 2 * n));
+    // Room for the most nodes a build can make (2n - 1), constructed only as they are made:
+    // leaves hold several primitives, so most of it is never touched (never resident), where
+    // constructing all of it cost 36 bytes per primitive of memory during every build.
+    size_t capacity = std::max<size_t>(1, 2 * n);
+    nodes_.reset(static_cast<BinaryNode *>(::operator new(capacity * sizeof(BinaryNode))));
+    new (&nodes_[0]) BinaryNode();
   }
 
   void build(ThreadPool &pool) {
@@ -51,12 +61,12 @@ class Builder {
 
   Bvh finish() {
     Bvh bvh;
-    bvh.prim_order = idx_;
+    bvh.prim_order = std::move(idx_);  // the builder is done with it
     bvh.bounds = nodes_[0].box;
     bvh.nodes.reserve(next_node_ / 2 + 1);
-    if (nodes_[0].count > 0 || idx_.empty()) {
+    if (nodes_[0].count > 0 || bvh.prim_order.empty()) {
       bvh.nodes.push_back(empty_node());
-      if (!idx_.empty()) set_child(bvh.nodes[0], 0, nodes_[0], 0);
+      if (!bvh.prim_order.empty()) set_child(bvh.nodes[0], 0, nodes_[0], 0);
     } else {
       collapse(0, bvh.nodes);
     }
@@ -232,6 +242,8 @@ class Builder {
     }
 
     uint32_t left = next_node_.fetch_add(2, std::memory_order_relaxed);
+    new (&nodes_[left]) BinaryNode();
+    new (&nodes_[left + 1]) BinaryNode();
     node.left = left;
     node.count = 0;
     for (uint32_t c = 0; c < 2; ++c) {
@@ -245,7 +257,10 @@ class Builder {
   float primitive_cost_;  // of intersecting one primitive, in triangle tests
   std::vector<float3> centers_;
   std::vector<uint32_t> idx_;
-  std::vector<BinaryNode> nodes_;
+  struct Release {
+    void operator()(BinaryNode *p) const { ::operator delete(p); }  // BinaryNode is trivially destructible
+  };
+  std::unique_ptr<BinaryNode[], Release> nodes_;
   std::atomic<uint32_t> next_node_{1};
   ThreadPool *pool_ = nullptr;
 };

@@ -17,9 +17,16 @@ void FilmBuffers::clear() {
   std::fill(object_id.begin(), object_id.end(), -1);
 }
 
+void Film::set_aovs(uint32_t aovs) {
+  if (aovs == aovs_) return;
+  aovs_ = aovs;
+  if (buffers_) resize(buffers_->width, buffers_->height);
+}
+
 void Film::resize(int width, int height) {
-  if (!buffers_ || buffers_->width != width || buffers_->height != height) {
-    buffers_ = std::make_shared<FilmBuffers>(width, height);
+  if (!buffers_ || buffers_->width != width || buffers_->height != height || buffers_->aovs != aovs_) {
+    buffers_.reset();  // the previous buffers go first (unless a numpy view still holds them)
+    buffers_ = std::make_shared<FilmBuffers>(width, height, aovs_);
   }
   tiles_.clear();
   for (int y = 0; y < height; y += kTileSize)
@@ -51,7 +58,7 @@ float pixel_error(const FilmBuffers &fb, size_t p) {
 }
 
 double Film::converged_fraction(float threshold) const {
-  if (!buffers_) return 0.0;
+  if (!buffers_ || buffers_->half.empty()) return 0.0;
   size_t n = size_t(buffers_->width) * buffers_->height, ok = 0;
   for (const auto &t : tiles_) {
     if (t.samples < 2) continue;

@@ -8,8 +8,20 @@
 
 namespace optica {
 
+// The buffers besides colour a film may keep (a final render without passes, denoising or
+// adaptive sampling needs none of them: 60 of its 76 bytes per pixel).
+enum FilmAov : uint32_t {
+  kAovNoise = 1,  // `half`, for adaptive sampling's noise estimate
+  kAovAlbedo = 2,
+  kAovNormal = 4,
+  kAovDepth = 8,
+  kAovObjectId = 16,
+  kAovAll = 31,
+};
+
 struct FilmBuffers {
   int width = 0, height = 0;
+  uint32_t aovs = kAovAll;       // which of the buffers below exist (the others are empty)
   std::vector<float> color;      // RGBA
   std::vector<float> half;       // RGB mean of the even-numbered samples (noise estimate)
   std::vector<float> albedo;     // RGB
@@ -17,9 +29,10 @@ struct FilmBuffers {
   std::vector<float> depth;
   std::vector<int32_t> object_id;
 
-  FilmBuffers(int w, int h)
-      : width(w), height(h), color(size_t(w) * h * 4), half(size_t(w) * h * 3), albedo(size_t(w) * h * 3), normal(size_t(w) * h * 3),
-        depth(size_t(w) * h), object_id(size_t(w) * h) {
+  FilmBuffers(int w, int h, uint32_t kept = kAovAll)
+      : width(w), height(h), aovs(kept), color(size_t(w) * h * 4), half(kept & kAovNoise ? size_t(w) * h * 3 : 0),
+        albedo(kept & kAovAlbedo ? size_t(w) * h * 3 : 0), normal(kept & kAovNormal ? size_t(w) * h * 3 : 0),
+        depth(kept & kAovDepth ? size_t(w) * h : 0), object_id(kept & kAovObjectId ? size_t(w) * h : 0) {
     clear();
   }
   void clear();
@@ -40,6 +53,9 @@ float pixel_error(const FilmBuffers &fb, size_t p);
 class Film {
  public:
   void resize(int width, int height);
+  // Which AOV buffers (FilmAov bits) the film keeps; a change makes new, cleared buffers.
+  void set_aovs(uint32_t aovs);
+  uint32_t aovs() const { return aovs_; }
   void clear();
   std::shared_ptr<FilmBuffers> buffers() const { return buffers_; }
   std::vector<Tile> &tiles() { return tiles_; }
@@ -52,6 +68,7 @@ class Film {
  private:
   std::shared_ptr<FilmBuffers> buffers_;
   std::vector<Tile> tiles_;
+  uint32_t aovs_ = kAovAll;
 };
 
 }  // namespace optica

@@ -1,6 +1,8 @@
 #include "renderer.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <unordered_set>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -32,22 +34,35 @@ Renderer::Renderer(int threads) : pool_(threads) {}
 void Renderer::set_scene(std::unique_ptr<Scene> scene) {
   KernelFpScope fp;  // parts of the build run on the calling thread only
   cancel_.store(false);  // a cancel aimed at the previous scene's sampling is void now
-  scene->prepare(pool_);
+  scene->prepare(pool_, scene_.get());
+  // Trimming pays when geometry is freed; after a move or a view change (all geometry kept)
+  // it only made the next scene fault its pages in again.
+  bool geometry_freed = false;
+  if (scene_) {
+    std::unordered_set<const GeometryData *> kept;
+    for (const auto &g : scene->geometries) kept.insert(g.get());
+    for (const auto &g : scene_->geometries) geometry_freed |= kept.count(g.get()) == 0;
+  }
   scene_ = std::move(scene);  // frees the previous scene
   film_.resize(scene_->settings.region_w, scene_->settings.region_h);
-  release_free_memory();
+  if (geometry_freed) release_free_memory();
 }
 
 void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {
   const KernelScene &k = scene_->kernel();
   const RenderSettings &s = scene_->settings;
   uint32_t index = tile.samples;
+  // AOVs the film does not keep are written to a scratch pixel (the kernel writes them all).
+  float scratch[7];
+  int32_t scratch_id;
   for (int y = tile.y0; y < tile.y1; ++y) {
     for (int x = tile.x0; x < tile.x1; ++x) {
       PathResult r = trace_path(k, x + s.region_x, y + s.region_y, index);
       size_t p = size_t(y) * fb.width + x;
-      film_add_sample({&fb.color[4 * p], &fb.half[3 * p], &fb.albedo[3 * p], &fb.normal[3 * p], &fb.depth[p],
-                       &fb.object_id[p]},
+      film_add_sample({&fb.color[4 * p], fb.half.empty() ? nullptr : &fb.half[3 * p],
+                       fb.albedo.empty() ? scratch : &fb.albedo[3 * p],
+                       fb.normal.empty() ? scratch + 3 : &fb.normal[3 * p], fb.depth.empty() ? scratch + 6 : &fb.depth[p],
+                       fb.object_id.empty() ? &scratch_id : &fb.object_id[p]},
                       r, index);
     }
   }
@@ -61,9 +76,17 @@ void Renderer::render_tile_sample(Tile &tile, FilmBuffers &fb) {
 }
 
 void Renderer::set_adaptive(float threshold, int min_samples) {
+  if (threshold > 0.0f && !(film_.aovs() & kAovNoise))
+    throw std::invalid_argument("set_adaptive: adaptive sampling needs the film's noise estimate ('noise' in "
+                                "set_film_aovs)");
   adaptive_threshold_ = threshold;
   adaptive_min_samples_ = uint32_t(std::max(2, min_samples));
   for (auto &t : film_.tiles()) t.converged = false;
+}
+
+void Renderer::set_film_aovs(uint32_t aovs) {
+  if (!(aovs & kAovNoise)) adaptive_threshold_ = 0.0f;  // nothing left to estimate the noise with
+  film_.set_aovs(aovs);
 }
 
 bool Renderer::all_converged() const {

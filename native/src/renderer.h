@@ -27,8 +27,12 @@ class Renderer {
   // Adaptive sampling: a tile stops once every pixel's noise estimate is below `threshold`
   // (checked from `min_samples` on); 0 turns it off.
   void set_adaptive(float threshold, int min_samples);
+  // Which AOV buffers (FilmAov bits) the film keeps; a change clears the film. Without
+  // kAovNoise adaptive sampling is off (set_adaptive then refuses a threshold).
+  void set_film_aovs(uint32_t aovs);
   bool all_converged() const;
   const Film &film() const { return film_; }
+  const Scene *scene() const { return scene_.get(); }
   Film &film() { return film_; }
   // Nearest hits of n rays (directions need not be normalised; t is along the unit direction).
   void intersect(const float *origins, const float *directions, size_t n, float *t, int32_t *prim, int32_t *obj);

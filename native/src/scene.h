@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bvh.h"
+#include "host_array.h"
 #include "kernel/scene_data.h"
 #include "shader_program.h"
 #include "world_map.h"
@@ -19,8 +20,8 @@ namespace optica {
 struct AttributeData {
   int32_t domain = kDomainPoint;
   int32_t channels = 1;
-  std::vector<float> data;
-  std::vector<int32_t> indices;  // corner domain: (T, 3)
+  HostArray<float> data;
+  HostArray<int32_t> indices;  // corner domain: (T, 3)
 };
 
 // What a shader program asks a geometry for (the scene-wide attribute requests).
@@ -36,11 +37,13 @@ struct GeometryData {
   int32_t type = kGeomMesh;
   Bvh bvh;
   // Meshes
-  std::vector<float3> vertices;
-  std::vector<int32_t> tri_idx;
-  std::vector<float3> normals;
-  std::vector<int32_t> normal_idx;
-  std::vector<int32_t> material_ids;
+  // Float arrays may be borrowed from the scene dict; index arrays are always the core's own
+  // copies (checked once: an index changed later by the caller must not read outside memory).
+  HostArray<float3> vertices;
+  HostArray<int32_t> tri_idx;
+  HostArray<float3> normals;
+  HostArray<int32_t> normal_idx;
+  HostArray<int32_t> material_ids;
   std::vector<Tri4> tri4;  // leaf blocks; mesh leaves in the BVH point at these
   // Sphere sets
   std::vector<SphereAccel> spheres;  // original order until built, then leaf order
@@ -102,6 +105,15 @@ struct RenderSettings {
 
 class ThreadPool;
 
+// Bytes of host memory a scene holds, by kind (Renderer.memory in Python). Arrays shared by
+// several geometries or attributes count once.
+struct MemoryStats {
+  size_t geometry = 0;  // the core's own copies: index arrays, normalised normals, sphere data
+  size_t borrowed = 0;  // float arrays read in place from the scene dict (which keeps them alive)
+  size_t bvh = 0;       // BVH nodes, triangle leaf blocks, primitive orders (and the instances' TLAS)
+  size_t other = 0;     // textures, instances, emissive triangles and light tables
+};
+
 class Scene {
  public:
   RenderSettings settings;
@@ -128,12 +140,17 @@ class Scene {
   std::vector<LightView> lights;
 
   // Builds BVHs, light tables and the kernel's view. Call once after filling the fields.
-  void prepare(ThreadPool &pool);
+  // `previous`: the scene this one replaces; its instance BVH is taken over when the
+  // instances are the same (a view change, or the viewport's next pixel size).
+  void prepare(ThreadPool &pool, const Scene *previous = nullptr);
+  // Whether this scene places the same geometry objects at the same transforms as `other`.
+  bool same_placements(const Scene &other) const;
   const KernelScene &kernel() const { return kernel_; }
+  MemoryStats memory() const;
 
  private:
   void build_geometry_bvhs(ThreadPool &pool);
-  void build_instances(ThreadPool &pool);
+  void build_instances(ThreadPool &pool, const Scene *previous);
   void build_attributes();
   void build_emissive();
   void build_camera();

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -74,6 +75,40 @@ std::vector<int32_t> copy_ints(const IntArray &a) {
   return std::vector<int32_t>(a.data(), a.data() + a.size());
 }
 
+// Keeps a Python object alive from C++; its last owner may drop it on any thread, with or
+// without the GIL (a scene is freed inside set_scene, GIL released), hence the acquire.
+std::shared_ptr<const void> keep_alive(const py::object &o) {
+  return std::shared_ptr<const void>(new py::object(o), [](const void *p) {
+    py::gil_scoped_acquire gil;
+    delete static_cast<const py::object *>(p);
+  });
+}
+
+// The rows of float array `a` without a copy (the array stays alive with the scene), unless its
+// memory is not aligned for T. Only float data is borrowed: a value changed later by the caller
+// changes the image, never where memory is read.
+template <class T>
+HostArray<T> borrow_rows(const FloatArray &a) {
+  if (a.size() == 0) return {};
+  if (reinterpret_cast<uintptr_t>(a.data()) % alignof(T) != 0) return HostArray<T>(copy_rows<T>(a));
+  return HostArray<T>(reinterpret_cast<const T *>(a.data()), a.size() * sizeof(float) / sizeof(T), keep_alive(a));
+}
+
+// Shading normals: borrowed when every one already has unit length (Blender's do), else a
+// normalised copy.
+HostArray<float3> unit_normals(const FloatArray &a) {
+  HostArray<float3> rows = borrow_rows<float3>(a);
+  bool unit = true;
+  for (const float3 &n : rows) {
+    float len2 = n.x * n.x + n.y * n.y + n.z * n.z;
+    unit &= std::fabs(len2 - 1.0f) <= 1e-5f;
+  }
+  if (unit) return rows;
+  std::vector<float3> out(rows.begin(), rows.end());
+  for (auto &n : out) n = normalize(n);
+  return out;
+}
+
 // Whether every index in [p, p + n) is in [0, limit): an unsigned maximum (negative values
 // wrap above any limit), which the compiler vectorises.
 bool indices_below(const int32_t *p, size_t n, size_t limit) {
@@ -124,8 +159,8 @@ py::list geometry_identity(const py::dict &d) {
 }
 
 // Blender's automatic texture space: the bounding box, with zero sizes made 1.
-void auto_texspace(const std::vector<float3> &lo_points, const std::vector<float3> &hi_points, float3 &loc,
-                   float3 &size) {
+template <class Points>
+void auto_texspace(const Points &lo_points, const Points &hi_points, float3 &loc, float3 &size) {
   if (lo_points.empty()) return;
   float3 lo = lo_points[0], hi = hi_points[0];
   for (size_t i = 0; i < lo_points.size(); ++i) {
@@ -145,6 +180,7 @@ struct Reader {
   GeometryCache &next;
   std::map<std::string, int32_t> materials, textures, geometries;
   std::map<AttributeRequest, int32_t> requests;
+  std::map<PyObject *, HostArray<int32_t>> index_copies;  // of the mesh being read, see own_indices
 
   // Registers geometry under `key`, reusing the previous scene's if its arrays are the same.
   template <class ReadFn>
@@ -378,16 +414,15 @@ struct Reader {
     GeometryData g;
     g.type = kGeomMesh;
     FloatArray verts = get_floats(m, "vertices", p, 3);
-    IntArray tris = get_ints(m, "triangles", p);
-    g.vertices = copy_rows<float3>(verts);
-    g.tri_idx = copy_ints(tris);
+    index_copies.clear();
+    g.vertices = borrow_rows<float3>(verts);
+    g.tri_idx = own_indices(m, "triangles", p);  // validate_scene gives per-vertex data these very indices
     if (g.tri_idx.size() % 3) fail(p + ".triangles", "expected shape (T, 3)");
     size_t nv = g.vertices.size(), nt = g.tri_idx.size() / 3;
     if (!indices_below(g.tri_idx.data(), g.tri_idx.size(), nv)) fail(p + ".triangles", "index out of range");
     if (has(m, "normals")) {
-      g.normals = copy_rows<float3>(get_floats(m, "normals", p, 3));
-      for (auto &n : g.normals) n = normalize(n);
-      if (has(m, "normal_indices")) g.normal_idx = copy_ints(get_ints(m, "normal_indices", p));
+      g.normals = unit_normals(get_floats(m, "normals", p, 3));
+      if (has(m, "normal_indices")) g.normal_idx = own_indices(m, "normal_indices", p);
       check_indices(g.normal_idx.empty() ? g.tri_idx : g.normal_idx, g.tri_idx.size(), g.normals.size(),
                     p + ".normal_indices");
     }
@@ -427,20 +462,20 @@ struct Reader {
   }
 
   // Per-corner data: rows of `columns` floats and (T, 3) indices (the triangles when absent).
-  static int32_t add_corner_attribute(GeometryData &g, const py::dict &d, const char *values, const char *indices,
+  int32_t add_corner_attribute(GeometryData &g, const py::dict &d, const char *values, const char *indices,
                                       size_t columns, const std::string &p) {
     AttributeData a;
     a.domain = kDomainCorner;
     a.channels = int32_t(columns);
     FloatArray data = get_floats(d, values, p, columns);
-    a.data.assign(data.data(), data.data() + data.size());
-    a.indices = has(d, indices) ? copy_ints(get_ints(d, indices, p)) : g.tri_idx;
+    a.data = borrow_rows<float>(data);
+    a.indices = has(d, indices) ? own_indices(d, indices, p) : g.tri_idx;
     check_indices(a.indices, g.tri_idx.size(), a.data.size() / columns, p + "." + indices);
     g.attributes.push_back(std::move(a));
     return int32_t(g.attributes.size() - 1);
   }
 
-  static int32_t add_named_attribute(GeometryData &g, const py::dict &d, size_t nv, size_t nt, const std::string &p) {
+  int32_t add_named_attribute(GeometryData &g, const py::dict &d, size_t nv, size_t nt, const std::string &p) {
     AttributeData a;
     std::string domain = get_str(d, "domain", p);
     a.domain = domain == "corner" ? kDomainCorner : domain == "face" ? kDomainFace : kDomainPoint;
@@ -448,10 +483,10 @@ struct Reader {
     if (!data || data.ndim() != 2 || data.shape(1) < 1 || data.shape(1) > 4)
       fail(p + ".data", "expected an (N, C) float array, C in 1..4");
     a.channels = int32_t(data.shape(1));
-    a.data.assign(data.data(), data.data() + data.size());
+    a.data = borrow_rows<float>(data);
     size_t rows = size_t(data.shape(0));
     if (a.domain == kDomainCorner) {
-      a.indices = copy_ints(get_ints(d, "indices", p));
+      a.indices = own_indices(d, "indices", p);
       check_indices(a.indices, g.tri_idx.size(), rows, p + ".indices");
     } else if (rows != (a.domain == kDomainFace ? nt : nv)) {
       fail(p + ".data", "wrong number of rows for its domain");
@@ -460,7 +495,18 @@ struct Reader {
     return int32_t(g.attributes.size() - 1);
   }
 
-  static void check_indices(const std::vector<int32_t> &idx, size_t expected, size_t limit, const std::string &p) {
+  // The core's copy of index array d[key]; one copy per array object of the mesh being read
+  // (the exporter hands one corner-index array to the normals, every UV map and attribute).
+  HostArray<int32_t> own_indices(const py::dict &d, const char *key, const std::string &p) {
+    py::object o = get(d, key, p);
+    auto it = index_copies.find(o.ptr());
+    if (it != index_copies.end()) return it->second;
+    HostArray<int32_t> copy = copy_ints(get_ints(d, key, p));
+    index_copies.emplace(o.ptr(), copy);
+    return copy;
+  }
+
+  static void check_indices(const HostArray<int32_t> &idx, size_t expected, size_t limit, const std::string &p) {
     if (idx.size() != expected) fail(p, "expected shape (T, 3)");
     if (!indices_below(idx.data(), idx.size(), limit)) fail(p, "index out of range");
   }
@@ -499,7 +545,7 @@ struct Reader {
       a.channels = 3;
       FloatArray colors = get_floats(s, "colors", p, 3);
       if (size_t(colors.shape(0)) != centers.size()) fail(p + ".colors", "expected one colour per sphere");
-      a.data.assign(colors.data(), colors.data() + colors.size());
+      a.data = borrow_rows<float>(colors);
       g.attributes.push_back(std::move(a));
       g.sphere_colors = int32_t(g.attributes.size() - 1);
     }
