@@ -200,7 +200,11 @@ def run_structured(target: str, seconds: float, seed: int = 0, examples: int = 1
 def _run_child(target, seconds, seed, inflight, result, examples, tmp, summary, hang_seconds) -> Finding | None:
     cmd = [sys.executable, str(HERE / "runner.py"), "child", target, f"{seconds:.1f}", str(seed), inflight, result,
            "--examples", str(examples)]
-    proc = subprocess.Popen(cmd, env=_env(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # stderr goes to a file, not a pipe: nobody reads a pipe while the child runs, and a child
+    # that fills one (64 KiB of warnings) blocks in write() and looks exactly like a hang.
+    stderr_path = os.path.join(tmp, "child-stderr.txt")
+    with open(stderr_path, "w") as stderr_file:
+        proc = subprocess.Popen(cmd, env=_env(tmp), stdout=subprocess.DEVNULL, stderr=stderr_file, text=True)
     last_change, last_stamp, hung = time.monotonic(), None, False
     while proc.poll() is None:
         time.sleep(0.2)
@@ -212,8 +216,8 @@ def _run_child(target, seconds, seed, inflight, result, examples, tmp, summary, 
         elif time.monotonic() - last_change > limit:
             hung = True
             proc.kill()
-    stderr = proc.stderr.read() if proc.stderr else ""
     proc.wait()
+    stderr = Path(stderr_path).read_text(errors="replace")
     inflight_record = _read_json(inflight)
     if Path(result).is_file():
         outcome = _read_json(result)

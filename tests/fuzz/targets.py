@@ -13,6 +13,7 @@ exception, a crash, a hang — is a finding.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import warnings
 
@@ -169,7 +170,7 @@ def intersect(recipe: dict) -> None:
 
 def canary(recipe: dict) -> None:
     """Misbehaves on purpose as `recipe["base"]` says: the runner's own test (a crash, a hang and
-    a finding must each be caught and their input kept)."""
+    a finding must each be caught and their input kept; a noisy case is none of them)."""
     import signal
     import time
 
@@ -180,6 +181,10 @@ def canary(recipe: dict) -> None:
         time.sleep(3600)
     elif how == "finding":
         raise Finding("canary")
+    elif how == "noisy":
+        # More than a pipe's buffer on stderr in one case: the runner must not take it for a hang.
+        sys.stderr.write("canary warning line\n" * 20000)
+        sys.stderr.flush()
 
 
 TARGETS = {"validate": validate, "files": files, "render": render, "intersect": intersect, "canary": canary}

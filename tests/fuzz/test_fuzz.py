@@ -59,6 +59,14 @@ def test_the_runner_catches_and_keeps_what_goes_wrong(how, kind, tmp_path, monke
     assert kept["target"] == "canary" and kept["base"] == how and kept["found"].startswith(kind)
 
 
+def test_a_child_writing_much_to_stderr_is_not_a_hang(tmp_path, monkeypatch):
+    """The long-run "intersect hangs" were children blocked writing warnings into a stderr pipe
+    nobody read until they exited."""
+    monkeypatch.setenv("OPTICA_FUZZ_CANARY", "noisy")
+    summary = runner.run_structured("canary", 4, save=tmp_path, hang_seconds=2, log=lambda *_: None)
+    assert summary.cases >= 1 and not summary.findings, [vars(f) for f in summary.findings]
+
+
 def test_the_mutators_reach_every_key_of_the_built_in_scenes():
     """Generic over the dictionary: every path of every built-in scene is a mutation site."""
     import mutators
