@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One renderer answering `intersect` call after call, as the fuzzer's long-lived child uses it:
 ray batches of every size (empty, one ray, thousands; rays that miss, start inside, or have
-zero-length or huge directions), each answered, the same batch always the same answer, memory and
+subnormal or huge directions; a zero-length one refused by name), each answered, the same batch always the same answer, memory and
 threads flat. The default run makes 1,000 calls; `-m stress` makes 200,000 (the fuzz runs that
 reported "hangs" had made tens of thousands)."""
 
@@ -25,7 +25,7 @@ def _batch(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     directions = rng.normal(size=(n, 3)).astype(np.float32)
     kind = rng.integers(4)
     if kind == 1 and n:
-        directions[rng.integers(n)] = 0.0  # a degenerate ray among good ones
+        directions[rng.integers(n)] = np.float32(1e-30)  # a subnormal-length ray among good ones
     elif kind == 2:
         directions *= np.float32(1e6)
     elif kind == 3:
@@ -54,6 +54,11 @@ def reuse(calls: int, seed: int = 0) -> tuple[Probe, float]:
         slowest = max(slowest, time.perf_counter() - t0)
         assert slowest < SLOW_CALL_SECONDS, f"call {call}: {len(origins)} rays took {slowest:.1f} s"
         _check(t, prim, obj, len(origins), call)
+        if call % 89 == 0 and len(origins):
+            zero = directions.copy()
+            zero[-1] = 0.0
+            with pytest.raises(ValueError, match=rf"directions\[{len(origins) - 1}\]: zero-length direction"):
+                r.intersect(origins, zero)
         if call % 97 == 0:
             again = r.intersect(*fixed)
             assert all(np.array_equal(a, b) for a, b in zip(again, expected)), f"call {call}: same rays, new answer"
