@@ -197,7 +197,9 @@ def test_a_failing_write_leaves_no_file(scene_file, tmp_path, monkeypatch, capsy
 
 
 def _child(*args, **kw):
-    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    env = dict(kw.pop("env", os.environ), PYTHONFAULTHANDLER="1")
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, **kw)
 
 
 def test_denoise_without_oidn_is_a_clear_error(scene_file, tmp_path):
@@ -219,7 +221,7 @@ def test_sigint_stops_the_command_and_writes_nothing(tmp_path):
         _wait_for_cpu_seconds(child, 3.0)  # imported, loaded and sampling, however loaded the machine
         started = time.monotonic()
         child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=60)
+        err = _stderr_or_stacks(child, timeout=60)
         stopped_after = time.monotonic() - started
     finally:
         child.kill()  # never leave a renderer running behind a failed test
@@ -230,6 +232,17 @@ def test_sigint_stops_the_command_and_writes_nothing(tmp_path):
     # Ctrl-C cancels the running batch instead of waiting for it (a generous bound for a loaded
     # machine; a batch that ran to its end would be 100,000 samples).
     assert stopped_after < 20, stopped_after
+
+
+def _stderr_or_stacks(child, timeout: float) -> str:
+    """The child's stderr once it ends; if it does not end in time, its threads' Python stacks
+    (faulthandler, enabled in `_child`, prints them on SIGABRT) so the failure says where it hung."""
+    try:
+        return child.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGABRT)
+        _, err = child.communicate(timeout=30)
+        raise AssertionError(f"still running {timeout:.0f} s after SIGINT; its threads:\n{err[-6000:]}") from None
 
 
 def _wait_for_cpu_seconds(child, seconds: float, timeout: float = 120.0) -> None:
