@@ -12,6 +12,8 @@
   reference at 1024 samples and an error that keeps falling like 1/√spp (no plateau).
 - A world Mix Shader by Light Path › Is Camera Ray: the camera sees one background, the
   objects are lit by the other.
+- A float image file in the sRGB colour space, through the exporter: Cycles interpolates its
+  encoded values and decodes after (a packed copy it samples decoded, as Blender holds it).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import optica_core as oc  # noqa: E402
 from mathutils import Matrix  # noqa: E402
 
 import shader_scenes as ss  # noqa: E402
-from conftest import empty_scene, read_image_file  # noqa: E402
+from conftest import empty_scene, export_package, read_image_file  # noqa: E402
 
 BOUNCES = 8
 
@@ -165,6 +167,48 @@ def test_environment_texture_per_pixel(scene, tmp_path, case):
     # Closest lookups jump between texels exactly where both engines' rays cross a texel edge.
     assert_same_pixels(cycles, optica, outliers=0.04 if case in ("equirect_closest_8bit", "object_coordinates")
                        else 0.01)
+
+
+def write_float_exr(path, rgb: np.ndarray) -> None:
+    """Float RGB (bottom row first) written as they are, with OpenEXR, no colour space tag."""
+    import OpenEXR
+
+    top_first = np.ascontiguousarray(rgb[::-1], dtype=np.float32)
+    channels = {c: np.ascontiguousarray(top_first[..., i]) for i, c in enumerate("RGB")}
+    with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}, channels) as f:
+        f.write(str(path))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_srgb_float_file_is_sampled_as_cycles_samples_it(scene, tmp_path, packed):
+    """An equirectangular float EXR in the sRGB colour space with hard edges between 0.2 and
+    50 (encoded), magnified: Cycles reads the file and blends the encoded values (darker
+    edges, the HDRI benchmark's sun 3-6 % dark); packed, it samples Blender's decoded buffer.
+    Optica, through its exporter, gives Cycles' pixels in both cases."""
+    encoded = np.where((np.arange(16) // 2) % 2 == 0, 0.2, 50.0).astype(np.float32)
+    write_float_exr(tmp_path / "edges.exr", np.broadcast_to(encoded[None, :, None], (8, 16, 3)))
+    image = bpy.data.images.load(str(tmp_path / "edges.exr"))
+    image.colorspace_settings.name = "sRGB"
+    if packed:
+        image.pack()
+    b_world = bpy.data.worlds.new("World")
+    tree = b_world.node_tree
+    env = tree.nodes.new("ShaderNodeTexEnvironment")
+    env.image = image
+    tree.links.new(env.outputs["Color"], tree.nodes["Background"].inputs["Color"])
+    scene.world = b_world
+    cam_ob = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    cam_ob.data.lens, cam_ob.data.sensor_width = 10.0, 36.0
+    cam_ob.matrix_world = Matrix(camera_matrix(0.4, 0.1).tolist())
+    scene.collection.objects.link(cam_ob)
+    scene.camera = cam_ob
+    scene.render.resolution_x, scene.render.resolution_y = WIDE
+    scene.render.resolution_percentage = 100
+    cycles = ss.render_cycles(scene, tmp_path / "cycles.exr", 1)
+    d = export_package().SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES).export(
+        bpy.context.evaluated_depsgraph_get())
+    d["render"].update(filter="gaussian", filter_width=0.01, seed=1)
+    assert_same_pixels(cycles, ss.render_optica(d, 1))
 
 
 def test_world_mix_by_is_camera_ray(scene, tmp_path):
