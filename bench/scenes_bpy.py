@@ -259,8 +259,14 @@ def hdri_world(scene, image_path):
 
 
 def environment_image(path, width=512):
-    """Writes a synthetic HDR sky (gradient, horizon haze, a bright sun disk 25° up) as a float
-    OpenEXR equirectangular image: an HDRI without third-party assets."""
+    """Writes a synthetic HDR sky (gradient, horizon haze, a bright sun disk 25° up) as a linear
+    float OpenEXR equirectangular image, as HDRIs are: an HDRI without third-party assets.
+    Written with OpenEXR, untagged (Blender loads it as Linear Rec.709): `Image.save` of a float
+    image writes it sRGB-encoded and tagged sRGB, which Cycles samples encoded from the file
+    (interpolated, then decoded: a floor under the hard sun disk 3-6 % dark) while Blender's
+    buffer holds it decoded."""
+    import OpenEXR
+
     height = width // 2
     lat = (0.5 - (np.arange(height) + 0.5) / height) * math.pi
     lon = ((np.arange(width) + 0.5) / width - 0.5) * 2 * math.pi
@@ -272,13 +278,9 @@ def environment_image(path, width=512):
                         math.sin(math.radians(25))])
     d = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
     sky = sky + (d @ sun_dir > math.cos(math.radians(2.0)))[..., None] * np.array([400.0, 360.0, 300.0])
-    img = bpy.data.images.new("Sky", width, height, float_buffer=True, alpha=False)
-    rgba = np.concatenate([sky[::-1], np.ones((height, width, 1))], -1).astype(np.float32)  # bottom row first
-    img.pixels.foreach_set(rgba.ravel())
-    img.filepath_raw = str(path)
-    img.file_format = "OPEN_EXR"
-    img.save()
-    bpy.data.images.remove(img)
+    channels = {c: np.ascontiguousarray(sky[..., i], dtype=np.float32) for i, c in enumerate("RGB")}  # top row first
+    with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}, channels) as f:
+        f.write(str(path))
     return path
 
 

@@ -220,13 +220,22 @@ def timed_render(scene, engine: str, samples: int, path: Path, seed: int = 0):
 
 
 def builder_code(build: Callable) -> bytes:
-    """The source of a scene's builder, of the scenes_bpy functions it names, and of the helper
-    modules every builder uses: editing one scene keeps the other scenes' references."""
-    sources = [inspect.getsource(build)]
-    for name in build.__code__.co_names:
-        helper = getattr(S, name, None)
-        if inspect.isfunction(helper) and helper.__module__ == S.__name__ and helper is not build:
-            sources.append(inspect.getsource(helper))
+    """The source of a scene's builder, of every function of scenes_bpy or of this module it
+    calls (by name, transitively: the HDRI scene's image is written two calls down), and of the
+    helper modules every builder uses: editing one scene keeps the other scenes' references."""
+    modules = (S, sys.modules[__name__])
+    sources, seen, todo = [], set(), [build]
+    while todo:
+        function = todo.pop(0)
+        if function in seen:
+            continue
+        seen.add(function)
+        sources.append(inspect.getsource(function))
+        for name in function.__code__.co_names:
+            for module in modules:
+                helper = getattr(module, name, None)
+                if inspect.isfunction(helper) and helper.__module__ == module.__name__:
+                    todo.append(helper)
     files = (ROOT / "tests" / "bpy_scenes.py", ROOT / "native" / "optica_core" / "scenes.py")
     return "".join(sources).encode() + b"".join(p.read_bytes() for p in files)
 

@@ -59,6 +59,49 @@ def test_environment_world_is_a_graph_the_core_renders(scene):
     assert np.array(r.color)[..., :3].mean() > 0.1  # the camera sees the texture, not black
 
 
+def test_float_srgb_file_keeps_its_encoded_values(scene, tmp_path):
+    """A float image Cycles reads from its file in the sRGB colour space is exported as the
+    file holds it (encoded, colorspace "srgb": the core decodes after interpolation, as Cycles);
+    packed, or in a linear colour space, as Blender's decoded buffer ("linear"). One exporter
+    serves all three in turn: a changed colour space or packing is not served from the cache."""
+    import OpenEXR
+
+    encoded = np.linspace(0.0, 12.0, 8 * 4 * 3, dtype=np.float32).reshape(4, 8, 3)  # top row first
+    with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage},
+                      {c: np.ascontiguousarray(encoded[..., i]) for i, c in enumerate("RGB")}) as f:
+        f.write(str(tmp_path / "sky.exr"))
+    world = bpy.data.worlds.new("HDRI")
+    env = world.node_tree.nodes.new("ShaderNodeTexEnvironment")
+    env.image = bpy.data.images.load(str(tmp_path / "sky.exr"))
+    env.image.colorspace_settings.name = "sRGB"
+    world.node_tree.links.new(env.outputs["Color"], world.node_tree.nodes["Background"].inputs["Color"])
+    scene.world = world
+    exporter = SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES)
+
+    def texture():
+        bpy.context.scene.update_tag()
+        (t,) = exporter.export(bpy.context.evaluated_depsgraph_get())["textures"].values()
+        return t["colorspace"], np.asarray(t["pixels"])[..., :3]
+
+    def blender_pixels():
+        w, h = env.image.size
+        return np.array(env.image.pixels[:], np.float32).reshape(h, w, 4)[..., :3]
+
+    cs, pixels = texture()
+    assert cs == "srgb" and np.allclose(pixels, encoded[::-1], rtol=1e-5, atol=1e-6)
+    assert blender_pixels().max() > 100  # Blender holds them decoded: 12 encoded is ~390 linear
+    env.image.colorspace_settings.name = "Linear Rec.709"
+    cs, pixels = texture()
+    assert cs == "linear" and np.allclose(pixels, encoded[::-1], rtol=1e-6)
+    env.image.colorspace_settings.name = "sRGB"
+    env.image.pack()
+    cs, pixels = texture()
+    assert cs == "linear" and np.allclose(pixels, blender_pixels(), rtol=1e-6) and pixels.max() > 100
+    env.image.colorspace_settings.name = "Linear Rec.709"  # Blender reloads the packed image as it is
+    cs, pixels = texture()
+    assert cs == "linear" and np.allclose(pixels, encoded[::-1], rtol=1e-6)
+
+
 def test_data_images_are_non_color(scene):
     img = bpy.data.images.new("Rough", 2, 2)
     mat = bpy.data.materials.new("M")

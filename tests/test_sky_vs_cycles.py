@@ -253,6 +253,14 @@ def test_sun_guide_only_for_a_disc_seen_along_the_ray():
     assert guide(sky_world("PREETHAM")) is None
     mapped = ({"Texture Coordinate": {"type": "ShaderNodeTexCoord"}}, [], ("Texture Coordinate", "Generated"))
     assert guide(sky_world("MULTIPLE_SCATTERING", vector=mapped)) is None
+    # Two discs: Cycles guides neither (its map, at least 4096 × 2048 then, samples both).
+    two = sky_world("MULTIPLE_SCATTERING", sun_elevation=0.4, sun_rotation=0.3)  # the table computed above
+    two["nodes"]["Second Sky"] = dict(two["nodes"]["Sky Texture"])
+    two["nodes"]["Add"] = {"type": "ShaderNodeMix", "params": {"data_type": "RGBA", "blend_type": "ADD"},
+                           "inputs": {"Factor_Float": 1.0}}
+    two["links"] = [["Sky Texture", "Color", "Add", "A_Color"], ["Second Sky", "Color", "Add", "B_Color"],
+                    ["Add", "Result_Color", "Background", "Color"], ["Background", "Background", "World Output", "Surface"]]
+    assert guide(two) is None
 
 
 @pytest.mark.parametrize("bad, problem", [((0.0, 0.0, 1.0), "expected 4 numbers"), ("abcd", "expected 4 numbers"),

@@ -12,6 +12,8 @@
   reference at 1024 samples and an error that keeps falling like 1/√spp (no plateau).
 - A world Mix Shader by Light Path › Is Camera Ray: the camera sees one background, the
   objects are lit by the other.
+- A float image file in the sRGB colour space, through the exporter: Cycles interpolates its
+  encoded values and decodes after (a packed copy it samples decoded, as Blender holds it).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import optica_core as oc  # noqa: E402
 from mathutils import Matrix  # noqa: E402
 
 import shader_scenes as ss  # noqa: E402
-from conftest import empty_scene, read_image_file  # noqa: E402
+from conftest import empty_scene, export_package, read_image_file  # noqa: E402
 
 BOUNCES = 8
 
@@ -167,6 +169,48 @@ def test_environment_texture_per_pixel(scene, tmp_path, case):
                        else 0.01)
 
 
+def write_float_exr(path, rgb: np.ndarray) -> None:
+    """Float RGB (bottom row first) written as they are, with OpenEXR, no colour space tag."""
+    import OpenEXR
+
+    top_first = np.ascontiguousarray(rgb[::-1], dtype=np.float32)
+    channels = {c: np.ascontiguousarray(top_first[..., i]) for i, c in enumerate("RGB")}
+    with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}, channels) as f:
+        f.write(str(path))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_srgb_float_file_is_sampled_as_cycles_samples_it(scene, tmp_path, packed):
+    """An equirectangular float EXR in the sRGB colour space with hard edges between 0.2 and
+    50 (encoded), magnified: Cycles reads the file and blends the encoded values (darker
+    edges, the HDRI benchmark's sun 3-6 % dark); packed, it samples Blender's decoded buffer.
+    Optica, through its exporter, gives Cycles' pixels in both cases."""
+    encoded = np.where((np.arange(16) // 2) % 2 == 0, 0.2, 50.0).astype(np.float32)
+    write_float_exr(tmp_path / "edges.exr", np.broadcast_to(encoded[None, :, None], (8, 16, 3)))
+    image = bpy.data.images.load(str(tmp_path / "edges.exr"))
+    image.colorspace_settings.name = "sRGB"
+    if packed:
+        image.pack()
+    b_world = bpy.data.worlds.new("World")
+    tree = b_world.node_tree
+    env = tree.nodes.new("ShaderNodeTexEnvironment")
+    env.image = image
+    tree.links.new(env.outputs["Color"], tree.nodes["Background"].inputs["Color"])
+    scene.world = b_world
+    cam_ob = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    cam_ob.data.lens, cam_ob.data.sensor_width = 10.0, 36.0
+    cam_ob.matrix_world = Matrix(camera_matrix(0.4, 0.1).tolist())
+    scene.collection.objects.link(cam_ob)
+    scene.camera = cam_ob
+    scene.render.resolution_x, scene.render.resolution_y = WIDE
+    scene.render.resolution_percentage = 100
+    cycles = ss.render_cycles(scene, tmp_path / "cycles.exr", 1)
+    d = export_package().SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES).export(
+        bpy.context.evaluated_depsgraph_get())
+    d["render"].update(filter="gaussian", filter_width=0.01, seed=1)
+    assert_same_pixels(cycles, ss.render_optica(d, 1))
+
+
 def test_world_mix_by_is_camera_ray(scene, tmp_path):
     """The camera sees the first Background, light comes from the second (lit tiles)."""
     world = {"nodes": {"Light Path": {"type": "ShaderNodeLightPath"},
@@ -278,6 +322,92 @@ def test_environment_is_importance_sampled():
     rel = np.sqrt(np.mean((a - b) ** 2)) / a.mean()
     assert rel < 0.5, rel
     assert b.mean() == pytest.approx(a.mean(), rel=0.1)
+
+
+def sun_disk_sky(width: int = 512, radius_deg: float = 2.0, sun: float = 400.0) -> np.ndarray:
+    """An equirectangular sky, RGB float, top row first: a dim gradient and a hard-edged disk of
+    `sun` (the benchmark's HDRI: ~2.8 texels in radius at 512 × 256), 25° up."""
+    h = width // 2
+    lat = (0.5 - (np.arange(h) + 0.5) / h) * math.pi
+    lon = ((np.arange(width) + 0.5) / width - 0.5) * 2 * math.pi
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    sky = np.where(la > 0, 0.25 + 0.5 * (1 - np.sin(la)), 0.2)[..., None] * np.ones(3)
+    e, a = math.radians(25.0), 0.6
+    d = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
+    disk = d @ np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)]) > math.cos(math.radians(radius_deg))
+    return (sky + disk[..., None] * sun).astype(np.float32)
+
+
+def test_hard_sun_disk_is_sampled_as_finely_as_cycles(scene, tmp_path):
+    """A diffuse floor under a linear float EXR with a hard 2° disk of 400, direct light only,
+    16 samples: Linear interpolation spreads the disk's light half a texel into texels around it,
+    which an importance map at the image's resolution sampled through their dim centres — rare,
+    huge samples (7.7× Cycles' per-pixel spread). Cycles' automatic map is at least 4096 × 2048;
+    so is Optica's now, and its floor is as smooth as Cycles' and as bright."""
+    write_float_exr(tmp_path / "sun.exr", sun_disk_sky()[::-1])
+    b_world = bpy.data.worlds.new("World")
+    tree = b_world.node_tree
+    env = tree.nodes.new("ShaderNodeTexEnvironment")
+    env.image = bpy.data.images.load(str(tmp_path / "sun.exr"))
+    tree.links.new(env.outputs["Color"], tree.nodes["Background"].inputs["Color"])
+    scene.world = b_world
+    import bpy_scenes as bs
+
+    bs.plane(scene, "Floor", 1000.0, bs.diffuse("Floor", (0.5, 0.5, 0.5)))
+    bs.camera(scene, (0.0, 0.0, 5.0), (0, 0, 0), lens=40)
+    scene.render.resolution_x = scene.render.resolution_y = 64
+    scene.render.resolution_percentage = 100
+    cycles = ss.render_cycles(scene, tmp_path / "cycles.exr", 16, seed=3)[..., :3].mean(-1)
+    d = export_package().SceneExporter(log=lambda *a: None, evaluable=oc.shading.NODE_TYPES).export(
+        bpy.context.evaluated_depsgraph_get())
+    d["render"].update(filter="gaussian", filter_width=0.01)
+    optica = ss.render_optica(d, 16, seed=3)[..., :3].mean(-1)
+    assert optica.mean() == pytest.approx(cycles.mean(), rel=0.01)
+    assert optica.std() < 1.5 * cycles.std(), (optica.std(), cycles.std(), optica.max())
+
+
+def test_world_map_resolution_is_cycles_automatic():
+    """Cycles' automatic map: the largest image the world reads, at least 4096 × 2048 (without
+    a sun disc sampled apart); no map for a constant world."""
+    def map_size(width, height):
+        d = {"version": 2, "render": {"width": 4, "height": 4}, "camera": {"matrix": np.eye(4, dtype=np.float32)},
+             "world": env_world("sky"), "textures": {"sky": {"pixels": np.ones((height, width, 3), np.float32)}}}
+        d["textures"]["sky"]["pixels"][0, 0] = 5.0  # not constant
+        r = oc.Renderer(threads=1)
+        r.set_scene(d)
+        return r.world_map_size
+
+    assert map_size(64, 32) == (4096, 2048)
+    assert map_size(5000, 4) == (5000, 2048)
+    r = oc.Renderer(threads=1)
+    r.set_scene({"version": 2, "render": {"width": 4, "height": 4}, "camera": {"matrix": np.eye(4, dtype=np.float32)}})
+    assert r.world_map_size == (0, 0)
+
+
+def test_world_map_taken_over_while_the_world_stays():
+    """A camera move keeps the world's map (~1 s to evaluate at 4096 × 2048) and renders exactly
+    as a fresh renderer does; other pixels or another strength build it again."""
+    world = env_world("sky")
+    d = {"version": 2, "render": {"width": 16, "height": 12, "seed": 2},
+         "camera": {"matrix": camera_matrix(0.6, 0.2), "lens": 10.0, "sensor_width": 36.0},
+         "world": world, "textures": {"sky": {"pixels": hdri(64, 32)}}}
+    panned = dict(d, camera=dict(d["camera"], matrix=camera_matrix(0.7, 0.2)))
+    brighter = dict(panned, world={**world, "nodes": {**world["nodes"], "Background": {
+        "type": "ShaderNodeBackground", "inputs": {"Strength": 2.0}}}})
+    other_pixels = dict(panned, textures={"sky": {"pixels": hdri(64, 32, sun=300.0)}})
+    r = oc.Renderer()
+    r.set_scene(d)
+    assert not r.world_map_reused
+    r.set_scene(panned)
+    assert r.world_map_reused
+    r.accumulate(2)
+    fresh = oc.Renderer()
+    fresh.set_scene(panned)
+    fresh.accumulate(2)
+    np.testing.assert_array_equal(np.asarray(r.color), np.asarray(fresh.color))
+    for changed in (brighter, other_pixels):
+        r.set_scene(changed)
+        assert not r.world_map_reused
 
 
 @pytest.mark.slow

@@ -20,7 +20,10 @@ a material. Principled features the core does not model (coat, sheen, subsurface
 Image pixels come from `Image.pixels.foreach_get` as float32 (H, W, channels), bottom row
 first. Byte images keep their encoding (colorspace 'srgb' for an sRGB image, 'linear' for
 Non-Color or Linear Rec.709); float images are linear in Blender's memory whatever their
-file's colour space. Missing images render magenta, as in Cycles.
+file's colour space, and exported so, except where Cycles keeps them encoded
+(`cycles_keeps_srgb_encoded`: a float or 16-bit file in the sRGB colour space, which Cycles
+interpolates encoded and decodes after, as it does bytes). Missing images render magenta, as
+in Cycles.
 """
 
 from __future__ import annotations
@@ -229,9 +232,38 @@ def sampling(node, report, label) -> tuple[str, str]:
     return interp, ext
 
 
+def cycles_keeps_srgb_encoded(b_image) -> bool:
+    """Whether Cycles samples this float image sRGB-encoded. Cycles reads an image that is
+    neither packed nor generated from its file (OpenImageIO), and keeps pixels of the sRGB colour
+    space encoded whatever their precision (`compress_as_srgb`: a float EXR tagged sRGB, a 16-bit
+    PNG), decoding after interpolation; Blender's float buffer holds them decoded, which is what
+    Cycles samples for a packed or generated image. Interpolating encoded values loses energy at
+    bright hard edges (a 2° sun disk of 400 in an sRGB-tagged EXR: 3-6 % of a floor's light)."""
+    return (
+        b_image.is_float
+        and b_image.colorspace_settings.name == "sRGB"
+        and b_image.packed_file is None
+        and b_image.source in ("FILE", "SEQUENCE")
+    )
+
+
+def encode_srgb(px: np.ndarray) -> None:
+    """Linear → sRGB-encoded in place on the colour channels (alpha left alone): the inverse of
+    the decoding the kernel applies after interpolation (kernel/svm/color.h). Negative values stay
+    on the linear segment, which decodes them to 0 as Cycles does. Rows go in blocks so an 8K
+    HDRI needs no image-sized temporaries."""
+    rgb = px[..., :3] if px.shape[-1] >= 3 else px
+    for start in range(0, rgb.shape[0], 256):
+        block = rgb[start : start + 256]
+        low = block < 0.0031308
+        encoded = np.power(np.maximum(block, np.float32(0.0031308)), np.float32(1 / 2.4))
+        encoded = encoded * np.float32(1.055) - np.float32(0.055)
+        np.copyto(block, np.where(low, block * np.float32(12.92), encoded))
+
+
 def colorspace(b_image, report) -> str:
     if b_image.is_float:
-        return "linear"
+        return "srgb" if cycles_keeps_srgb_encoded(b_image) else "linear"
     name = b_image.colorspace_settings.name
     if name == "sRGB":
         return "srgb"
@@ -284,6 +316,7 @@ def image_key(b_image):
         tuple(b_image.size),
         b_image.channels,
         b_image.is_float,
+        b_image.colorspace_settings.name,  # Blender reloads a float image in its new colour space
     )
 
 
@@ -322,6 +355,8 @@ class ImageInputs:
         elif c > 4:
             px = np.ascontiguousarray(px[..., :4])
         np.nan_to_num(px, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        if cycles_keeps_srgb_encoded(b_image):
+            encode_srgb(px)
         if as_bytes and not b_image.is_float:  # Blender's floats of a byte image are byte / 255
             px = np.rint(np.clip(px, 0.0, 1.0) * 255.0).astype(np.uint8)
         self.pixels = px

@@ -160,6 +160,19 @@ class Renderer:
         return self._native.geometry_reused
 
     @property
+    def world_map_size(self) -> tuple:
+        """(width, height) of the world's importance map, Cycles' automatic resolution: the
+        largest image the world reads, at least 4096 × 2048 (512 × 256 beside a sampled sun
+        disc); (0, 0) for a world that is not sampled as a light (constant or black)."""
+        return tuple(self._native.world_map_size)
+
+    @property
+    def world_map_reused(self) -> bool:
+        """Whether the last set_scene took the world's importance map over from the previous
+        scene (the same world program reading the same pixels) instead of evaluating it again."""
+        return self._native.world_map_reused
+
+    @property
     def samples(self) -> int:
         return self._native.samples
 

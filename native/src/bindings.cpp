@@ -149,6 +149,18 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("samples", [](PyRenderer &r) { return r.renderer.samples(); })
       .def_property_readonly("geometry_reused", [](PyRenderer &r) { return r.geometry.reused; },
                              "How many geometries the last set_scene reused instead of rebuilding")
+      .def_property_readonly(
+          "world_map_size",
+          [](PyRenderer &r) {
+            const Scene *s = r.renderer.scene();
+            int w = s ? int(s->kernel().world_map.res_x) : 0, h = s ? int(s->kernel().world_map.res_y) : 0;
+            return py::make_tuple(w, h);
+          },
+          "(width, height) of the world's importance map; (0, 0) when the world is not sampled as a light")
+      .def_property_readonly(
+          "world_map_reused",
+          [](PyRenderer &r) { return r.renderer.scene() != nullptr && r.renderer.scene()->world_map_reused(); },
+          "Whether the last set_scene took the world's importance map over from the previous scene")
       .def_property_readonly("color", [](PyRenderer &r) { auto fb = film_of(r); return film_view(fb, fb->color, 4); })
       .def_property_readonly("albedo", [](PyRenderer &r) {
         auto fb = film_aov(r, kAovAlbedo, "albedo");

@@ -145,6 +145,10 @@ class Scene {
   void prepare(ThreadPool &pool, const Scene *previous = nullptr);
   // Whether this scene places the same geometry objects at the same transforms as `other`.
   bool same_placements(const Scene &other) const;
+  // Whether this scene's world is `other`'s: the same program reading the same pixels.
+  bool same_world(const Scene &other) const;
+  // Whether prepare() took the world's importance map over from the previous scene.
+  bool world_map_reused() const { return world_map_reused_; }
   const KernelScene &kernel() const { return kernel_; }
   MemoryStats memory() const;
 
@@ -169,7 +173,8 @@ class Scene {
   float emissive_total_ = 0;
   CameraView camera_view_{};
   SobolTable sobol_{};
-  WorldMap world_map_;
+  std::shared_ptr<const WorldMap> world_map_;  // shared with the next scene while the world stays
+  bool world_map_reused_ = false;
   KernelScene kernel_{};
 };
 

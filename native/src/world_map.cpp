@@ -3,24 +3,19 @@
 #include <algorithm>
 #include <cmath>
 
-#include <algorithm>
-
 #include "kernel/world_sampling.h"
 #include "thread_pool.h"
 
 namespace optica {
 
-void world_map_resolution(const std::vector<int32_t> &program_textures, const TextureView *textures, int &res_x,
-                          int &res_y) {
-  res_x = res_y = 0;
+void world_map_resolution(const std::vector<int32_t> &program_textures, const TextureView *textures,
+                          bool sun_guided, int &res_x, int &res_y) {
+  res_x = sun_guided ? 512 : 4096;
+  res_y = res_x / 2;
   for (int32_t t : program_textures) {
     if (t < 0) continue;
     res_x = std::max(res_x, int(textures[t].width));
     res_y = std::max(res_y, int(textures[t].height));
-  }
-  if (res_x < 2 || res_y < 1) {
-    res_x = 1024;
-    res_y = 512;
   }
 }
 

@@ -1,6 +1,5 @@
 // The world's importance map (kernel/world_sampling.h): built once per scene from the world
-// program, at the resolution of its largest image (Cycles' automatic map resolution) or
-// 1024 × 512 for a world without images.
+// program, at Cycles' automatic map resolution (world_map_resolution).
 #pragma once
 #include <vector>
 
@@ -27,9 +26,13 @@ class WorldMap {
   float sun_cos_ = 1.0f, sun_prob_ = 0.0f;
 };
 
-// The map resolution for a world reading `textures` (program texture table entries, -1 for a
-// missing image): the largest width and height among them, or 1024 × 512.
-void world_map_resolution(const std::vector<int32_t> &program_textures, const TextureView *textures, int &res_x,
-                          int &res_y);
+// Cycles' automatic map resolution for a world reading `textures` (program texture table
+// entries, -1 for a missing image): the largest width and height among them, but at least
+// 4096 × 2048 — at least 512 × 256 when a sun disc is sampled apart (`sun_guided`). Map pixels
+// as fine as the image's texels miss the light that Linear interpolation spreads half a texel
+// beyond a hard, bright feature (a sun disk a few texels wide): sampled through the dim map
+// pixel around it, that light came as fireflies (7× Cycles' noise on a floor under such a sun).
+void world_map_resolution(const std::vector<int32_t> &program_textures, const TextureView *textures,
+                          bool sun_guided, int &res_x, int &res_y);
 
 }  // namespace optica

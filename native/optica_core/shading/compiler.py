@@ -132,7 +132,9 @@ class _Compiler:
         self.attributes: list = []
         self.flags = 0
         self.estimate = [0.0, 0.0, 0.0]
-        self.sun_guide: tuple | None = None  # set by a Sky Texture with a sun disc (nodes/world.py)
+        # Sun discs of Sky Textures (nodes/world.py): one is sampled apart; with more, Cycles
+        # guides none and relies on its map.
+        self.sun_guides: list[tuple] = []
         self.memo: dict = {}
         self.scopes: list[list] = [[]]
         # Two passes: the first counts the readers of every value (by creation order), the
@@ -508,7 +510,7 @@ def compile_graph(graph: dict, what: str) -> Program:
     return Program(code=code, constants=np.asarray(compiler.constants, np.float32), textures=compiler.textures,
                    attributes=compiler.attributes, flags=compiler.flags, emission_estimate=tuple(compiler.estimate),
                    pass_index=float(graph.get("pass_index", 0)), constant_emission=compiler.constant_emission(),
-                   sun_guide=compiler.sun_guide)
+                   sun_guide=compiler.sun_guides[0] if len(compiler.sun_guides) == 1 else None)
 
 
 def _run(graph: dict, what: str, uses) -> _Compiler:

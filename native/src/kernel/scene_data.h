@@ -74,14 +74,15 @@ struct ShaderProgramView {
 enum TexInterp : int32_t { kInterpLinear = 0, kInterpClosest = 1, kInterpCubic = 2, kInterpSmart = 3 };
 enum TexExtension : int32_t { kExtRepeat = 0, kExtExtend = 1, kExtClip = 2, kExtMirror = 3 };
 
-// An image as Cycles keeps it: bytes stay bytes (sRGB-encoded when `srgb`, decoded after
-// interpolation), floats are scene-linear; RGBA images are alpha-associated unless they are
-// data (Non-Color) or channel-packed.
+// An image as Cycles keeps it: bytes stay bytes, sRGB-encoded when `srgb` and decoded after
+// interpolation; floats are scene-linear, or sRGB-encoded when `srgb` (a float or 16-bit file
+// in the sRGB colour space, which Cycles keeps encoded too); RGBA images are alpha-associated
+// unless they are data (Non-Color) or channel-packed.
 struct TextureView {
   const uint8_t *bytes;  // one of bytes / floats is set
   const float *floats;
   int32_t width, height, channels;  // channels: 1 or 4
-  int32_t srgb;                     // bytes hold sRGB-encoded values
+  int32_t srgb;                     // the pixels hold sRGB-encoded values
   int32_t unassociate;              // the Alpha output divides the colour by alpha
 };
 

@@ -56,4 +56,4 @@ def sky_texture(nc):
     if sky_type == "MULTIPLE_SCATTERING" and data[9] > 0.0 and not nc.linked("Vector"):
         # The disc is seen along the ray direction: worth aiming light samples at (a world
         # reads it so; in a material the guide is unused).
-        nc.compiler.sun_guide = sky.sun_guide(data)
+        nc.compiler.sun_guides.append(sky.sun_guide(data))

@@ -1,8 +1,9 @@
 // Image Texture: lookups with Cycles' interpolation (Closest, Linear, Cubic B-spline; Smart
 // is Cubic), extension (Repeat, Extend, Clip, Mirror) and projection (Flat, Box, Sphere,
-// Tube), in Cycles' order: 8-bit images are interpolated as stored — sRGB-encoded,
-// alpha-associated — then unassociated (if the Alpha output is used) and decoded. Decoding
-// after interpolation is what gives texture edges Cycles' softness.
+// Tube), in Cycles' order: sRGB images (8-bit, and float files Cycles keeps encoded) are
+// interpolated as stored — sRGB-encoded, alpha-associated — then unassociated (if the Alpha
+// output is used) and decoded. Decoding after interpolation is what gives texture edges
+// Cycles' softness (and a bright hard-edged disk in such an HDRI Cycles' lower energy).
 #pragma once
 #include "color.h"
 #include "stack.h"
