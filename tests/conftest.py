@@ -175,6 +175,7 @@ def empty_scene():
     s.render.engine = "OPTICA"
     s.render.use_border = False
     s.render.resolution_percentage = 100
+    s.render.film_transparent = False  # a test left it on once, and Cycles rendered every later sky black
     return s
 
 
