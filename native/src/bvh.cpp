@@ -14,6 +14,15 @@ namespace {
 constexpr int kBins = 16;
 constexpr uint32_t kMaxLeaf = 12;      // SAH may stop at up to this many primitives (3 Tri4 blocks)
 constexpr uint32_t kForcedLeaf = 16;   // degenerate centroids: give up splitting here
+
+// The SAH bin of a centroid coordinate, always inside [0, kBins). A centroid extent past the
+// float range makes `scale` 0 and `c - lo` infinite: NaN, whose int conversion is undefined
+// (INT_MIN on x86) and indexed the bins out of bounds.
+inline int bin_index(float c, float lo, float scale) {
+  float f = (c - lo) * scale;
+  if (!(f > 0.0f)) return 0;
+  return f >= float(kBins - 1) ? kBins - 1 : int(f);
+}
 constexpr float kTraversalCost = 4.0f; // relative to one triangle test: leaves test four at once (Tri4), so larger leaves pay (measured with bench/traversal.py)
 
 struct BinaryNode {
@@ -142,7 +151,7 @@ class Builder {
     for (uint32_t i = begin; i < end; ++i) {
       uint32_t p = idx_[i];
       for (int a = 0; a < 3; ++a) {
-        int b = std::min(kBins - 1, int((centers_[p][a] - lo[a]) * scale[a]));
+        int b = bin_index(centers_[p][a], lo[a], scale[a]);
         out.counts[a][b]++;
         out.boxes[a][b].grow(prims_[p]);
       }
@@ -235,7 +244,7 @@ class Builder {
     } else {
       float lo = cbox.lo[best_axis], scale = kBins / (cbox.hi[best_axis] - lo);
       auto it = std::partition(idx_.begin() + begin, idx_.begin() + end, [&](uint32_t p) {
-        return std::min(kBins - 1, int((centers_[p][best_axis] - lo) * scale)) < best_bin;
+        return bin_index(centers_[p][best_axis], lo, scale) < best_bin;
       });
       mid = uint32_t(it - idx_.begin());
       if (mid == begin || mid == end) mid = begin + n / 2;  // float rounding at bin edges

@@ -15,7 +15,8 @@ struct Aabb {
   float3 hi{-kInf, -kInf, -kInf};
   void grow(const Aabb &b) { lo = min3(lo, b.lo); hi = max3(hi, b.hi); }
   void grow(float3 p) { lo = min3(lo, p); hi = max3(hi, p); }
-  float3 center() const { return (lo + hi) * 0.5f; }
+  // Halves first: lo + hi overflows to inf for a box near the float range's end (3.4e38).
+  float3 center() const { return lo * 0.5f + hi * 0.5f; }
   float area() const {
     float3 e = hi - lo;
     return (e.x < 0.0f) ? 0.0f : 2.0f * (e.x * e.y + e.y * e.z + e.z * e.x);

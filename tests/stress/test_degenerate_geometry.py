@@ -5,7 +5,7 @@ is not judged here: only that nothing breaks).
 
 Zero-area and needle triangles, duplicate vertices, non-manifold and inside-out meshes,
 zero-scale (refused by validation: a singular matrix cannot be inverted — the exporter drops such
-objects, as Blender draws nothing) and mirrored instances, coordinates at 1e7 and 1e30, an empty
+objects, as Blender draws nothing) and mirrored instances, coordinates at 1e7, 1e30 and 3.4e38, an empty
 scene and 2^20 triangles (2^24 with `-m stress`: they need about 3 GiB), the camera
 exactly at an object's vertex and inside it, lights inside closed geometry. The Blender side's
 cases (NaN produced by modifiers) are in test_degenerate_blender.py.
@@ -82,7 +82,18 @@ CASES = {
     "camera inside a closed box": lambda: _camera_inside(),
     "lights inside closed geometry": lambda: _lights_inside(),
     "sphere of radius 1e-30 and 1e30": lambda: _spheres(),
+    "a sphere and a triangle at the float range's end": lambda: _at_float_max(),
 }
+
+
+def _at_float_max():
+    """Found by the fuzzer (render-crash-621ef017e232): bounds whose centre overflowed to inf gave
+    the BVH builder NaN bin indices, which indexed outside its bins (SIGSEGV in set_scene)."""
+    big = np.finfo(np.float32).max
+    d = _with_mesh([[big, big, big], [big, 0, big], [0, big, big]], [[0, 1, 2]])
+    d["spheres"] = {"far": {"centers": np.full((1, 3), big, np.float32), "radii": np.ones(1, np.float32)}}
+    d["instances"].append({"geometry": "far", "transforms": np.eye(4, dtype=np.float32)[None]})
+    return d
 
 
 def _far_camera():
