@@ -19,6 +19,7 @@ Tests of the native core alone need none of this.
 import atexit
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -44,6 +45,12 @@ for _var, _sub in USER_SUBFOLDERS:
 atexit.register(shutil.rmtree, _USER, ignore_errors=True)
 if "bpy" in sys.modules:  # too late: Blender already read its user folders
     raise RuntimeError("tests/conftest.py must run before bpy is imported")
+
+# A shell starts a background job (`pytest … &` in a script) with SIGINT ignored, and an ignored
+# signal stays ignored through exec: every child the Ctrl-C tests start would ignore their SIGINT
+# (Python leaves an ignored SIGINT alone). A handled signal is reset to the default in a child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _built_zip() -> Path:
