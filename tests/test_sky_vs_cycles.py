@@ -27,7 +27,12 @@ import optica_core as oc  # noqa: E402
 import shader_scenes as ss  # noqa: E402
 from conftest import empty_scene  # noqa: E402
 from test_nodes_vs_cycles import compare_tiles, render_both  # noqa: E402
-from test_world_vs_cycles import assert_same_pixels, camera_matrix, render_world_both  # noqa: E402
+from test_world_vs_cycles import (  # noqa: E402
+    assert_same_pixels,
+    assert_tiles_converge_to_cycles,
+    camera_matrix,
+    render_world_both,
+)
 
 BOUNCES = 8
 
@@ -167,31 +172,7 @@ def test_sky_lit_scene_matches_cycles(scene, tmp_path, world):
 @pytest.mark.slow
 @pytest.mark.parametrize("world", list(WORLDS))
 def test_sky_lit_scene_converges_to_cycles(scene, tmp_path, world):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-    from convergence import convergence_check
-
-    tiles, names = sky_tiles(WORLDS[world]())
-    tiles.build_blender(scene)
-    reference = ss.render_cycles(scene, tmp_path / "reference.exr", 4096, bounces=BOUNCES)
-    d = tiles.optica_dict()
-    errors, failures = {}, []
-    counts = (64, 256, 1024)
-    for spp in counts:
-        optica = ss.render_optica(d, spp, bounces=BOUNCES, seed=spp)
-        for k, name in enumerate(names):
-            a, b = ss.tile_pixels(reference, tiles, k, 0)[..., :3], ss.tile_pixels(optica, tiles, k, 0)[..., :3]
-            errors.setdefault(name, []).append(np.sqrt(np.median((a - b) ** 2)) / max(a.mean(), 1e-6))
-            if spp == counts[-1] and abs(b.mean() / a.mean() - 1) > 0.01:
-                failures.append(f"{name}: mean Optica/Cycles {b.mean() / a.mean():.4f} at {spp} spp")
-    for name, errs in errors.items():
-        check = convergence_check(counts, errs)
-        print(f"{name}: relative error {errs} slope {check['slope']:.2f}")
-        if check["plateau"]:
-            failures.append(f"{name}: error plateaus: {errs}")
-    assert not failures, "\n".join(failures)
+    assert_tiles_converge_to_cycles(scene, *sky_tiles(WORLDS[world]()), tmp_path, BOUNCES)
 
 
 @pytest.mark.parametrize("sky_type", ["SINGLE_SCATTERING", "HOSEK_WILKIE"])
