@@ -135,6 +135,9 @@ BAD = [
     (lambda d: d["meshes"]["box"].update(motion={"velocities": np.full((8, 3), np.nan)}),
      "meshes['box'].motion.velocities: contains NaN or Inf"),
     (lambda d: d["curves"]["hair"].update(offsets=[0, 3, 3, 7]), "curves['hair'].offsets: curve 1 has no points"),
+    # Unsigned offsets going down (the fuzzer: uint16 differences wrapped and passed as steps up)
+    (lambda d: d["curves"]["hair"].update(offsets=np.array([0, 5, 3, 7], np.uint16)),
+     "curves['hair'].offsets: curve 1 has no points"),
     (lambda d: d["curves"]["hair"].update(offsets=[1, 3, 7]), "curves['hair'].offsets: expected 0 first"),
     (lambda d: d["curves"]["hair"].update(offsets=[0, 3, 6]), "curves['hair'].offsets: expected 7 last"),
     (lambda d: d["curves"]["hair"].update(offsets=[0.0, 7.0]), "curves['hair'].offsets: expected an integer array"),

@@ -32,6 +32,7 @@ import secrets
 import struct
 import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,8 @@ _ARRAY_KEY = "$array"
 _ZIP64_THRESHOLD = 1 << 30
 # What reading damaged or foreign bytes can raise, from zipfile, json and numpy's .npy reader.
 _CORRUPTION_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError,
-                      struct.error, NotImplementedError, UnicodeDecodeError, RecursionError)
+                      struct.error, NotImplementedError, UnicodeDecodeError, RecursionError,
+                      zlib.error)  # a damaged deflate stream ("invalid distance too far back")
 # Deflate cannot expand data more than about 1032:1; a member declaring more is forged.
 _DEFLATE_MAX_RATIO = 1100
 _NPY_MAX_HEADER = 10_000  # bytes; numpy's own default for untrusted headers

@@ -1044,7 +1044,7 @@ def _read_offsets(value, path: str, n_points: int) -> np.ndarray:
         fail(path, f"expected 0 first, got {array[0]}")
     if array[-1] != n_points:
         fail(path, f"expected {n_points} last (the number of points), got {array[-1]}")
-    steps = np.diff(array)
+    steps = np.diff(array.astype(np.int64))  # unsigned differences would wrap past a decrease
     bad = np.flatnonzero(steps <= 0)
     if bad.size:
         fail(path, f"curve {bad[0]} has no points (offsets must increase strictly)")
