@@ -174,10 +174,13 @@ class NormalisedScene(_ReadOnlyDict):
 
 def _frozen(value):
     """`value` with every dict and list made read-only (arrays and other values as they are)."""
+    kind = type(value)
+    if kind is np.ndarray or value is None:  # most leaves: skip the isinstance checks
+        return value
     if isinstance(value, dict):
-        return _ReadOnlyDict((k, _frozen(v)) for k, v in value.items())
+        return _ReadOnlyDict({k: _frozen(v) for k, v in value.items()})
     if isinstance(value, list):
-        return _ReadOnlyList(_frozen(v) for v in value)
+        return _ReadOnlyList([_frozen(v) for v in value])
     return value
 
 

@@ -196,11 +196,14 @@ def check_shape(array: np.ndarray, path: str, spec: tuple, rows: int | None = No
 
 def read_float_array(value, path: str, spec: tuple, rows: int | None = None, rows_from: str = "") -> np.ndarray:
     """Any real array → C-contiguous float32, with no NaN or Inf."""
-    array = as_array(value, path, f"a float array of shape {shape_text(spec)}")
+    array = value if type(value) is np.ndarray else as_array(value, path, f"a float array of shape {shape_text(spec)}")
     if array.dtype.kind not in "iuf":
         fail(path, f"expected a float array, got dtype {array.dtype}")
     check_shape(array, path, spec, rows, rows_from)
-    with np.errstate(over="ignore", invalid="ignore"):  # float64 beyond float32 → inf, reported below
+    if array.dtype.kind == "f" and array.dtype.itemsize > 4:
+        with np.errstate(over="ignore", invalid="ignore"):  # float64 beyond float32 → inf, reported below
+            out = np.ascontiguousarray(array, dtype=np.float32)
+    else:  # nothing to overflow; np.errstate costs more than the conversion of a small array
         out = np.ascontiguousarray(array, dtype=np.float32)
     if not np.isfinite(out).all():
         if array.dtype.kind == "f" and np.isfinite(array).all():
@@ -212,7 +215,7 @@ def read_float_array(value, path: str, spec: tuple, rows: int | None = None, row
 def read_int_array(value, path: str, spec: tuple, rows: int | None = None, rows_from: str = ""):
     """Any integer array, checked for shape only; returns (array, lowest, highest) before the cast
     to int32, so range checks can speak of the caller's values (None, None when empty)."""
-    array = as_array(value, path, f"an integer array of shape {shape_text(spec)}")
+    array = value if type(value) is np.ndarray else as_array(value, path, f"an integer array of shape {shape_text(spec)}")
     if array.dtype.kind not in "iu":
         fail(path, f"expected an integer array, got dtype {array.dtype}")
     check_shape(array, path, spec, rows, rows_from)
@@ -242,18 +245,24 @@ def read_matrices(value, path: str, element_path: Callable[[int], str], spec=("N
     stack = matrices.reshape(-1, 4, 4)
     if stack.shape[0] == 0:
         return matrices
-    bottom_error = np.abs(stack[:, 3, :] - np.array([0, 0, 0, 1], np.float32)).max(axis=1)
-    bad = np.flatnonzero(bottom_error > _AFFINE_TOLERANCE)
-    if bad.size:
-        row = tuple(float(x) for x in stack[bad[0], 3])
-        fail(element_path(bad[0]), f"not affine: the bottom row must be (0, 0, 0, 1), got {row}")
+    # Each check is one pass over the stack; the offending element is looked for only on failure
+    # (a scene of many separate objects validates thousands of one-matrix stacks).
+    bottom_error = np.abs(stack[:, 3, :] - _AFFINE_BOTTOM).max(axis=1)
+    if not (bottom_error <= _AFFINE_TOLERANCE).all():
+        first = int(np.flatnonzero(~(bottom_error <= _AFFINE_TOLERANCE))[0])
+        row = tuple(float(x) for x in stack[first, 3])
+        fail(element_path(first), f"not affine: the bottom row must be (0, 0, 0, 1), got {row}")
     linear = stack[:, :3, :3].astype(np.float64)
     det = determinants(linear)
     column_lengths = np.sqrt(np.prod(np.einsum("nij,nij->nj", linear, linear), axis=1))
-    bad = np.flatnonzero(~(np.abs(det) > _SINGULAR_RATIO * column_lengths))
-    if bad.size:
-        fail(element_path(bad[0]), f"not invertible (determinant {det[bad[0]]:.3g})")
+    invertible = np.abs(det) > _SINGULAR_RATIO * column_lengths
+    if not invertible.all():
+        first = int(np.flatnonzero(~invertible)[0])
+        fail(element_path(first), f"not invertible (determinant {det[first]:.3g})")
     return matrices
+
+
+_AFFINE_BOTTOM = np.array([0, 0, 0, 1], np.float32)
 
 
 def determinants(m: np.ndarray) -> np.ndarray:
