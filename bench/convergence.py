@@ -47,7 +47,15 @@ def noise_from_pair(a: np.ndarray, b: np.ndarray) -> float:
 def corrected_rmse(image: np.ndarray, reference: np.ndarray, reference_noise_mse: float) -> float:
     """RMSE of `image` against the converged reference: the measured MSE minus the reference's
     own noise (never below a millionth of the measured MSE, so a log stays defined)."""
-    measured = mse(image, reference)
+    return rmse_from_mses([mse(image, reference)], reference_noise_mse)
+
+
+def rmse_from_mses(mses, reference_noise_mse: float) -> float:
+    """The RMSE of renders with different seeds against the reference: the root of their mean
+    MSE less the reference's own noise. One render's MSE is a sample of a heavy-tailed quantity
+    where a few pixels (a tiny highlight, a caustic) carry most of the error; the mean over seeds
+    estimates the expected error that the 1/√spp law and the equal-quality ratio speak of."""
+    measured = float(np.mean(mses))
     return math.sqrt(max(measured - reference_noise_mse, 1e-6 * measured))
 
 

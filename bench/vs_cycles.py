@@ -17,7 +17,9 @@ denoising, clamping or glossy blur. It measures:
 - the RMSE against it and the wall time of Cycles at 16/64/256 samples and of Optica at
   16/64/256/1024 samples (--quick: 16/64 and 16/64/256, a 256-sample reference), the engines
   alternating render by render so the machine's load affects both; the load average is recorded
-  with every render;
+  with every render; each repeat of a count renders another seed and the error is the root of the
+  renders' mean squared error (--error-repeat renders above 64 spp: a scene whose error a few
+  pixels carry — the HDRI scene's tiny sun highlight — needs several);
 - the equal-quality ratio: the time Optica needs to reach Cycles' 64-sample error (samples
   interpolated in log-log between Optica's measured counts, seconds linearly between the
   measured renders around that count) over Cycles' time for 64 samples (best of --repeat):
@@ -269,22 +271,27 @@ def reference(scene, entry: BenchScene, width: int, height: int, samples: int, t
 
 # ---- one scene ----------------------------------------------------------------------------------
 
-def measure(scene, ref: dict, counts: dict, repeat: int, tmp: Path) -> dict:
+def measure(scene, ref: dict, counts: dict, repeat: int, tmp: Path, error_repeat: int = 1) -> dict:
     """Renders every count of both engines, alternating engines render by render (and which goes
-    first from one repeat to the next); keeps the best time, the error and the loads."""
+    first from one repeat to the next); keeps the best time, the loads, and the error over the
+    repeats: `repeat` renders per count up to 64 spp, `error_repeat` above, each with its own
+    seed, the error the root of their mean squared error."""
     runs: dict[str, dict[int, dict]] = {e: {} for e in ENGINES}
     for spp in sorted(set(counts["cycles"]) | set(counts["optica"])):
-        for rep in range(repeat if spp <= 64 else 1):
+        for rep in range(repeat if spp <= 64 else error_repeat):
             for engine in ENGINES if rep % 2 == 0 else ENGINES[::-1]:
                 if spp not in counts[engine]:
                     continue
-                image, seconds, load, cpu = timed_render(scene, engine, spp, tmp / f"{engine}{spp}.exr")
-                run = runs[engine].setdefault(spp, {"seconds": [], "loads": [], "cpu_seconds": []})
+                image, seconds, load, cpu = timed_render(scene, engine, spp, tmp / f"{engine}{spp}.exr", seed=rep)
+                run = runs[engine].setdefault(spp, {"seconds": [], "loads": [], "cpu_seconds": [], "mses": [],
+                                                     "mean_differences": []})
                 run["seconds"].append(seconds)
                 run["loads"].append(load)
                 run["cpu_seconds"].append(cpu)
-                run["rmse"] = cv.corrected_rmse(image, ref["image"], ref["noise_mse"])
-                run["mean_difference"] = cv.relative_mean_difference(image, ref["image"])
+                run["mses"].append(cv.mse(image, ref["image"]))
+                run["mean_differences"].append(cv.relative_mean_difference(image, ref["image"]))
+                run["rmse"] = cv.rmse_from_mses(run["mses"], ref["noise_mse"])
+                run["mean_difference"] = float(np.mean(run["mean_differences"]))
     return runs
 
 
@@ -423,7 +430,11 @@ def main(argv=None) -> int:
     ap.add_argument("--reference-samples", type=int, help="Cycles reference samples (1024; --quick 256)")
     ap.add_argument("--cycles-counts", type=parse_counts, help="Cycles sample counts, e.g. 16,64,256 (64 needed)")
     ap.add_argument("--optica-counts", type=parse_counts, help="Optica sample counts, e.g. 16,64,256,1024")
-    ap.add_argument("--repeat", type=int, default=2, help="renders per count up to 64 spp; the best time counts")
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="renders per count up to 64 spp (seeds 0, 1, ...): the best time counts, the errors average")
+    ap.add_argument("--error-repeat", type=int, default=1,
+                    help="renders per count above 64 spp, each with its own seed (1; more for scenes whose "
+                         "error a few pixels carry, e.g. hdri)")
     ap.add_argument("--plot", nargs="?", const=ROOT / "docs" / "images", type=Path, metavar="DIR",
                     help="write the error-vs-time plot into DIR (docs/images)")
     ap.add_argument("--json", type=Path, metavar="FILE")
@@ -462,7 +473,7 @@ def main(argv=None) -> int:
             ref = reference(scene, entry, width, height, counts["reference"], tmp)
             print(f"  reference: Cycles {counts['reference']} spp, {'cached' if ref['cached'] else 'rendered'} "
                   f"({ref['seconds']:.0f} s), its own RMSE {math.sqrt(ref['noise_mse']):.5f}", flush=True)
-            runs = measure(scene, ref, counts, args.repeat, tmp)
+            runs = measure(scene, ref, counts, args.repeat, tmp, args.error_repeat)
             summary = summarise(runs)
             print_runs(entry.label, runs)
             print_summary(entry.label, summary)

@@ -30,6 +30,19 @@ def test_reference_noise_is_taken_out_of_the_error():
     assert math.sqrt(cv.mse(image, reference)) > 0.015  # what the uncorrected error would say
 
 
+def test_error_over_seeds_is_the_root_of_the_mean_squared_error():
+    """A pixel that is wrong in one render of three (a firefly) weighs by its share of the mean
+    squared error, not by whichever seed was rendered."""
+    rng = np.random.default_rng(3)
+    truth = rng.uniform(0.0, 1.0, (64, 64, 3))
+    images = [noisy(truth, 0.01, rng) for _ in range(3)]
+    images[1][5, 5] += 30.0
+    mses = [cv.mse(im, truth) for im in images]
+    assert cv.rmse_from_mses(mses, 0.0) == pytest.approx(math.sqrt(np.mean(mses)))
+    assert cv.rmse_from_mses(mses[:1], 0.0) < 0.2 * cv.rmse_from_mses(mses[1:2], 0.0)
+    assert cv.rmse_from_mses(mses, mses[0] / 2) < cv.rmse_from_mses(mses, 0.0)  # the reference's noise comes off
+
+
 def test_noise_from_a_pair_of_seeds():
     rng = np.random.default_rng(2)
     truth = rng.uniform(0.0, 1.0, (128, 128, 3))
