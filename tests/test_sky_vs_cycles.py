@@ -108,6 +108,34 @@ def test_multiple_scattering_sky_per_pixel(scene, tmp_path, case):
     assert_same_pixels(cycles, optica)
 
 
+# Single Scattering (Nishita's older model): the same kernel model as Multiple Scattering with
+# its own table and disc. Cases: Blender's defaults, the disc in view (and the same view without
+# it), another altitude and other densities seen below the horizon (the faded lower half), a sun
+# below the horizon (the Earth's shadow), an altitude above the model's 60 km clamp.
+SINGLE = {
+    "default": ({}, (0.2, 0.1)),
+    "sun_disc": ({"sun_size": 0.06, "sun_elevation": 0.3, "sun_rotation": 0.8, "sun_intensity": 0.5},
+                 (-0.8, 0.25)),
+    "no_sun_disc": ({"sun_size": 0.06, "sun_elevation": 0.3, "sun_rotation": 0.8, "sun_disc": False},
+                    (-0.8, 0.25)),
+    "dusty_high": ({"altitude": 3000.0, "air_density": 2.0, "aerosol_density": 4.0, "ozone_density": 3.0,
+                    "sun_elevation": 1.2, "sun_rotation": -2.0}, (1.0, -0.15)),
+    "thin_air_no_ozone": ({"air_density": 0.3, "aerosol_density": 0.0, "ozone_density": 0.0, "sun_elevation": 0.05,
+                           "sun_rotation": 2.5}, (2.2, 0.3)),
+    "sun_below_horizon": ({"sun_elevation": -0.05, "sun_rotation": 1.0}, (-1.0, 0.05)),
+    "above_clamp": ({"altitude": 80000.0, "sun_elevation": 0.5, "sun_rotation": 0.3}, (0.5, -0.1)),
+}
+SINGLE_STRENGTH = {"sun_below_horizon": 20.0, "above_clamp": 3000.0}  # thin air up there
+
+
+@pytest.mark.parametrize("case", list(SINGLE))
+def test_single_scattering_sky_per_pixel(scene, tmp_path, case):
+    params, (yaw, pitch) = SINGLE[case]
+    world = sky_world("SINGLE_SCATTERING", strength=SINGLE_STRENGTH.get(case, 0.05), **params)
+    cycles, optica = render_world_both(scene, world, {}, tmp_path, camera_matrix(yaw, pitch))
+    assert_same_pixels(cycles, optica)
+
+
 def test_preetham_sky_on_surfaces_per_pixel(scene, tmp_path):
     def sky(sun, turbidity):
         return {"type": "ShaderNodeTexSky", "params": {"sky_type": "PREETHAM", "sun_direction": _unit(sun),
