@@ -332,3 +332,40 @@ def test_bad_sun_guides_are_value_errors(bad, problem):
     programs["world"]["sun_guide"] = bad
     with pytest.raises(ValueError, match=r"programs\['world'\]\.sun_guide: " + problem):
         _native.Renderer(1).set_scene(valid, programs)
+
+
+# Multiple Scattering's table as the first (slower) numpy version computed it, for the loop
+# rewritten for speed (the transmittance table's lookups share their weights, the three
+# height profiles times their spectra in one product): Blender's defaults, then other
+# densities, altitude and sun. Header disc colours; the table's mean; six texels (row, column).
+MS_BEFORE = {
+    (True, 0.009512, 1.0, 0.2618, 0.0, 100.0, 1.0, 1.0, 1.0): (
+        [1664622.875, 1706353.875, 1109139.625, 1693049.5, 1737285.125, 1145515.5],
+        [3.6830731564825214, 3.8984770331500727, 4.618055901363107],
+        [[0.021515516564249992, 0.022299714386463165, 0.0421718992292881],
+         [0.6071202158927917, 0.6384786367416382, 0.8647530674934387],
+         [79.83885192871094, 80.82914733886719, 47.629791259765625],
+         [18.93062973022461, 19.420259475708008, 14.598064422607422],
+         [2.562119722366333, 2.707787036895752, 5.442004680633545],
+         [1.1828230619430542, 1.223909854888916, 2.67710542678833]]),
+    (False, 0.06, 0.5, 1.2, -2.0, 3000.0, 2.0, 0.5, 3.0): (
+        [55369.3828125, 57466.33203125, 50999.8515625, 55680.30078125, 57796.7265625, 51427.2734375],
+        [6.629451481458091, 7.084214766213336, 10.14662458363091],
+        [[1.5450376272201538, 1.6252992153167725, 3.3498480319976807],
+         [9.64533805847168, 10.58004093170166, 14.813858032226562],
+         [17.44371795654297, 18.330028533935547, 17.96358299255371],
+         [17.11202049255371, 17.981910705566406, 17.65375518798828],
+         [4.05795955657959, 4.301016807556152, 8.653548240661621],
+         [3.214657783508301, 3.3578975200653076, 7.269834518432617]]),
+}
+
+
+@pytest.mark.parametrize("params", list(MS_BEFORE))
+def test_multiple_scattering_table_unchanged_by_the_faster_loop(params):
+    disc, mean, texels = MS_BEFORE[params]
+    data = oc.shading.sky.multiple_scattering(*params).astype(np.float64)
+    table = data[14:].reshape(256, 512, 3)
+    assert data[1:7] == pytest.approx(disc, rel=1e-6)
+    assert table.reshape(-1, 3).mean(0) == pytest.approx(mean, rel=1e-6)
+    picked = [table[r, c] for r, c in [(5, 3), (100, 200), (127, 256), (128, 300), (200, 50), (255, 511)]]
+    assert np.allclose(picked, texels, rtol=1e-6, atol=0.0)

@@ -90,16 +90,18 @@ def _sphere_exit(origin_z, d, radius):
 
 
 def _coefficients(h, air, aerosol, ozone):
-    """(extinction, molecular scattering, aerosol scattering), each (…, 4), at altitudes h (km)."""
-    h = np.asarray(h, np.float64)[..., None]
-    aerosol_density = _AEROSOL_BASE * (np.exp(-h / _AEROSOL_SCALE) + _AEROSOL_BACKGROUND / _AEROSOL_BASE) * aerosol
+    """(extinction, molecular scattering, aerosol scattering), each (…, 4), at altitudes h (km):
+    three profiles over height (aerosol, ozone, molecules) times their spectra."""
+    h = np.asarray(h, np.float64)
+    aerosol_density = (_AEROSOL_BASE * np.exp(-h / _AEROSOL_SCALE) + _AEROSOL_BACKGROUND) * aerosol
     log_h = np.log(np.maximum(h, 1e-4))
-    ozone_density = 3.78547397e20 * np.exp(-((log_h - 3.22261) ** 2) * 5.55555555 - log_h)
-    molecular_absorption = _OZONE_CROSS_SECTION * _OZONE_DOBSON * ozone_density * ozone
-    molecular_scattering = _MOLECULAR_SCATTERING * np.exp(-0.07771971 * h ** 1.16364243) * air
-    aerosol_scattering = _AEROSOL_SCATTERING * aerosol_density
-    extinction = _AEROSOL_ABSORPTION * aerosol_density + aerosol_scattering + molecular_absorption + molecular_scattering
-    return extinction, molecular_scattering, aerosol_scattering
+    ozone_density = 3.78547397e20 * np.exp(-((log_h - 3.22261) ** 2) * 5.55555555 - log_h) * ozone
+    molecular_density = np.exp(-0.07771971 * h ** 1.16364243) * air
+    spectra = np.stack([_AEROSOL_ABSORPTION + _AEROSOL_SCATTERING, _OZONE_CROSS_SECTION * _OZONE_DOBSON,
+                        _MOLECULAR_SCATTERING])
+    extinction = np.stack([aerosol_density, ozone_density, molecular_density], -1) @ spectra
+    return (extinction, molecular_density[..., None] * _MOLECULAR_SCATTERING,
+            aerosol_density[..., None] * _AEROSOL_SCATTERING)
 
 
 def _transmittance(cos_theta, normalized_altitude, densities):
@@ -120,16 +122,19 @@ def _transmittance(cos_theta, normalized_altitude, densities):
     return np.exp(-depth)
 
 
-def _lut_lookup(lut, u, v):
-    """Bilinear lookup of the transmittance table (rows: altitude, columns: cos θ), clamped."""
-    x = (_LUT_X - 1) * np.clip(u, 0.0, 1.0)
-    y = (_LUT_Y - 1) * np.clip(v, 0.0, 1.0)
-    x1, y1 = x.astype(np.int64), y.astype(np.int64)
-    x2, y2 = np.minimum(x1 + 1, _LUT_X - 1), np.minimum(y1 + 1, _LUT_Y - 1)
-    fx, fy = (x - x1)[..., None], (y - y1)[..., None]
-    bottom = lut[y1, x1] * (1 - fx) + lut[y1, x2] * fx
-    top = lut[y2, x1] * (1 - fx) + lut[y2, x2] * fx
-    return bottom * (1 - fy) + top * fy
+class _Lerp:
+    """Linear interpolation weights over n samples of [0, 1] at positions t (clamped): the lower
+    sample, the next, and the fraction towards it (…, 1), shared by every lookup at t."""
+
+    def __init__(self, t, n: int):
+        x = (n - 1) * np.clip(t, 0.0, 1.0)
+        self.lo = x.astype(np.int64)
+        self.hi = np.minimum(self.lo + 1, n - 1)
+        self.f = (x - self.lo)[..., None]
+
+    def __call__(self, table):  # table: (n, c)
+        lo = np.take(table, self.lo, axis=0)
+        return lo + (np.take(table, self.hi, axis=0) - lo) * self.f
 
 
 def _sky_table(sun_elevation, altitude_km, densities) -> np.ndarray:
@@ -137,8 +142,9 @@ def _sky_table(sun_elevation, altitude_km, densities) -> np.ndarray:
     sign(l)·l²·π/2, l from −1 to 1), columns the azimuth from the sun (mirrored halves)."""
     u = (np.arange(_LUT_X) / (_LUT_X - 1)) * 2.0 - 1.0
     v = np.arange(_LUT_Y) / (_LUT_Y - 1)
-    lut = _transmittance(u[None, :], v[:, None], densities)
+    lut = _transmittance(u[None, :], v[:, None], densities)  # (altitude, cos θ, 4)
     to_sun_column = lut[:, -1]  # cos θ = 1
+    flat = lut.reshape(-1, 4)
 
     half = _W // 2
     az = 2.0 * math.pi * (np.arange(half) + 0.5) / _W
@@ -152,36 +158,39 @@ def _sky_table(sun_elevation, altitude_km, densities) -> np.ndarray:
     cz = math.cos(0.5 * math.pi - sun_elevation)
     sun = np.array([-math.sqrt(max(1.0 - cz * cz, 0.0)), 0.0, cz])
     mu = -(d @ sun)
-    molecular_phase = (3.0 / 16.0 / math.pi) * (1.0 + mu * mu)
+    molecular_phase = ((3.0 / 16.0 / math.pi) * (1.0 + mu * mu))[..., None]
     den = 1.0 + _G * _G + 2.0 * _G * mu
-    aerosol_phase = (1.0 / (4.0 * math.pi)) * (1.0 - _G * _G) / (den * np.sqrt(den))
+    aerosol_phase = ((1.0 / (4.0 * math.pi)) * (1.0 - _G * _G) / (den * np.sqrt(den)))[..., None]
     dt = t_end / _STEPS
+    # The sample points as functions of t: |p|² = t² + 2·t·r0·d_z + r0², p·sun = t·(d·sun) + r0·sun_z.
+    d_sun, d_z = d @ sun, d[..., 2]
     radiance = np.zeros(d.shape[:2] + (4,))
     through = np.ones_like(radiance)
+    ground_scale = (1.0 / (4.0 * math.pi)) * (_GROUND_ALBEDO / math.pi) * to_sun_column[0]
     for step in range(_STEPS):
         t = (step + 0.5) * dt
-        p = d * t[..., None]
-        p[..., 2] += r0
-        dist = np.linalg.norm(p, axis=-1)
+        dist = np.sqrt(t * t + 2.0 * r0 * t * d_z + r0 * r0)
         altitude = np.maximum(dist - _EARTH, 0.0)
         hn = altitude / _THICKNESS
-        cos_sun = (p @ sun) / dist
+        cos_sun = (t * d_sun + r0 * sun[2]) / dist
         extinction, molecular, aerosol = _coefficients(altitude, *densities)
-        to_sun = _lut_lookup(lut, cos_sun * 0.5 + 0.5, hn)
+        across = _Lerp(cos_sun * 0.5 + 0.5, _LUT_X)
+        up = _Lerp(hn, _LUT_Y)
+        # Bilinear in the transmittance table: along cos θ on the two altitude rows, then between.
+        low_row, high_row = up.lo * _LUT_X, up.hi * _LUT_X
+        corner = np.take(flat, low_row + across.lo, axis=0)
+        bottom = corner + (np.take(flat, low_row + across.hi, axis=0) - corner) * across.f
+        corner = np.take(flat, high_row + across.lo, axis=0)
+        top = corner + (np.take(flat, high_row + across.hi, axis=0) - corner) * across.f
+        to_sun = bottom + (top - bottom) * up.f
         # Second-order light from the ground plus the fit of the atmosphere's multiple scattering.
         omega = 2.0 * math.pi * (1.0 - np.sqrt(np.maximum(1.0 - (_EARTH / dist) ** 2, 0.0)))
-        to_ground = _lut_lookup(lut, cos_sun * 0.5 + 0.5, np.zeros_like(hn))
-        yv = (_LUT_Y - 1) * np.clip(hn, 0.0, 1.0)
-        y1 = yv.astype(np.int64)
-        fy = (yv - y1)[..., None]
-        at_height = to_sun_column[y1] * (1 - fy) + to_sun_column[np.minimum(y1 + 1, _LUT_Y - 1)] * fy
-        ground_light = ((1.0 / (4.0 * math.pi)) * omega[..., None] * (_GROUND_ALBEDO / math.pi) * to_ground
-                        * (to_sun_column[0] / at_height) * cos_sun[..., None])
+        to_ground = across(lut[0])
+        ground_light = (ground_scale / up(to_sun_column)) * to_ground * (omega * cos_sun)[..., None]
         ms = _MS_FIT / (1.0 + 5.0 * np.exp(-17.92 * cos_sun))[..., None] + ground_light
-        source = _SUN * (molecular * (molecular_phase[..., None] * to_sun + ms)
-                         + aerosol * (aerosol_phase[..., None] * to_sun + ms))
+        source = _SUN * (molecular * (molecular_phase * to_sun + ms) + aerosol * (aerosol_phase * to_sun + ms))
         step_through = np.exp(-dt[..., None] * extinction)
-        radiance += through * (source - source * step_through) / np.maximum(extinction, 1e-7)
+        radiance += through * source * (1.0 - step_through) / np.maximum(extinction, 1e-7)
         through *= step_through
     xyz = radiance @ _TO_XYZ
     return np.concatenate([xyz, xyz[:, ::-1]], axis=1)
