@@ -151,7 +151,7 @@ def test_render_stats_count_approximated_materials(scene):
         mat = bpy.data.materials.new(name)
         tree = mat.node_tree
         sky = tree.nodes.new("ShaderNodeTexSky")
-        sky.sky_type = "SINGLE_SCATTERING"  # not evaluated by Optica: treated as muted
+        sky.sky_type = "HOSEK_WILKIE"  # not evaluated by Optica: treated as muted
         tree.links.new(sky.outputs["Color"], tree.nodes["Principled BSDF"].inputs["Base Color"])
         mats.append(mat)
     me = bpy.data.meshes.new("Tri")

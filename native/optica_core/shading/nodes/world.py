@@ -32,9 +32,9 @@ def environment_texture(nc):
                 "altitude": Param("float", 100.0), "air_density": Param("float", 1.0),
                 "aerosol_density": Param("float", 1.0), "ozone_density": Param("float", 1.0)},
         partial=("sky_type", sky.EVALUATED),
-        description="Preetham (sun_direction, turbidity) and Multiple Scattering (the sun_* and density params, "
-                    "its table precomputed on the host) evaluated as Cycles; Single Scattering and Hosek / Wilkie "
-                    "are not: the Blender side treats such a node as muted, and a dict naming one is a ValueError. "
+        description="Preetham (sun_direction, turbidity), Single and Multiple Scattering (the sun_* and density "
+                    "params, their tables precomputed on the host) evaluated as Cycles; Hosek / Wilkie is not: the "
+                    "Blender side treats such a node as muted, and a dict naming it is a ValueError. "
                     "Unlinked Vector: Generated (in the world, the ray direction)")
 def sky_texture(nc):
     color = nc.output("Color")
@@ -46,14 +46,14 @@ def sky_texture(nc):
                          f"(evaluated: {', '.join(sky.EVALUATED)})")
     if sky_type == "PREETHAM":
         data = sky.preetham(nc.param("sun_direction"), nc.param("turbidity"))
-    else:
-        data = sky.multiple_scattering(*(float(nc.param(name)) if name != "sun_disc" else bool(nc.param(name))
-                                         for name in ("sun_disc", "sun_size", "sun_intensity", "sun_elevation",
-                                                      "sun_rotation", "altitude", "air_density", "aerosol_density",
-                                                      "ozone_density")))
+    else:  # the two Nishita types: the same kernel model, each with its own table and disc
+        precompute = sky.single_scattering if sky_type == "SINGLE_SCATTERING" else sky.multiple_scattering
+        data = precompute(*(float(nc.param(name)) if name != "sun_disc" else bool(nc.param(name))
+                            for name in ("sun_disc", "sun_size", "sun_intensity", "sun_elevation", "sun_rotation",
+                                         "altitude", "air_density", "aerosol_density", "ozone_density")))
     co = nc.input("Vector") if nc.linked("Vector") else nc.implicit("generated")
     nc.emit("TEX_SKY", nc.constant(tuple(float(v) for v in data)), co, color)
-    if sky_type == "MULTIPLE_SCATTERING" and data[9] > 0.0 and not nc.linked("Vector"):
+    if sky_type != "PREETHAM" and data[9] > 0.0 and not nc.linked("Vector"):
         # The disc is seen along the ray direction: worth aiming light samples at (a world
         # reads it so; in a material the guide is unused).
         nc.compiler.sun_guides.append(sky.sun_guide(data))
