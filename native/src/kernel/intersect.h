@@ -12,9 +12,41 @@ struct Hit {
   uint32_t slot;      // leaf slot of the primitive in its BVH
 };
 
+// A deforming mesh at the ray's time: its BVH bounds every triangle over the shutter, each
+// triangle of a leaf is placed at `time` and tested alone.
 template <bool AnyHit>
-OPTICA_HD bool intersect_geometry(const GeometryView &g, float3 o, float3 d, float tmin, float &tmax,
+OPTICA_HD bool intersect_deforming(const GeometryView &g, float3 o, float3 d, float tmin, float &tmax, float time,
+                                   uint32_t instance, Hit &hit) {
+  RayInv r = RayInv::make(o, d);
+  bool found = false;
+  auto leaf = [&](uint32_t first, uint32_t count, float &tm) -> bool {
+    for (uint32_t i = first; i < first + count; ++i) {
+      uint32_t prim = g.prim_order[i];
+      const int32_t *tri = g.tri_idx + 3 * size_t(prim);
+      float3 v0 = motion_vertex(g.step_vertices, g.deform_steps, g.vertex_count, tri[0], time);
+      float3 v1 = motion_vertex(g.step_vertices, g.deform_steps, g.vertex_count, tri[1], time);
+      float3 v2 = motion_vertex(g.step_vertices, g.deform_steps, g.vertex_count, tri[2], time);
+      TriAccel acc{v0, v1 - v0, v2 - v0};
+      float t, u, v;
+      if (!intersect_triangle(acc, o, d, tmin, tm, t, u, v)) continue;
+      tm = t;
+      hit.t = t; hit.u = u; hit.v = v;
+      hit.prim = prim;
+      hit.slot = i;
+      hit.instance = instance;
+      found = true;
+      if (AnyHit) return true;
+    }
+    return false;
+  };
+  bvh4_traverse(g.nodes, r, tmin, tmax, leaf);
+  return found;
+}
+
+template <bool AnyHit>
+OPTICA_HD bool intersect_geometry(const GeometryView &g, float3 o, float3 d, float tmin, float &tmax, float time,
                                   uint32_t instance, Hit &hit) {
+  if (g.deform_steps) return intersect_deforming<AnyHit>(g, o, d, tmin, tmax, time, instance, hit);
   RayInv r = RayInv::make(o, d);
   bool found = false;
   auto record = [&](float t, float u, float v, uint32_t prim, uint32_t slot) {
@@ -62,8 +94,16 @@ OPTICA_HD bool intersect_scene_impl(const KernelScene &s, const Ray &ray, Hit &h
       uint32_t inst_index = s.tlas_order[i];
       const InstanceView &inst = s.instances[inst_index];
       float3 o = ray.o, d = ray.d;
-      if (!inst.identity) { o = inst.inv.point(o); d = inst.inv.vector(d); }
-      if (intersect_geometry<AnyHit>(s.geometries[inst.geometry], o, d, ray.tmin, tm, inst_index, hit)) {
+      if (inst.motion_steps) {
+        Affine inv = affine_inverse(motion_transform_at(s.motion_transforms + inst.motion_base, inst.motion_steps,
+                                                        ray.time));
+        o = inv.point(o);
+        d = inv.vector(d);
+      } else if (!inst.identity) {
+        o = inst.inv.point(o);
+        d = inst.inv.vector(d);
+      }
+      if (intersect_geometry<AnyHit>(s.geometries[inst.geometry], o, d, ray.tmin, tm, ray.time, inst_index, hit)) {
         found = true;
         if (AnyHit) return true;
       }
