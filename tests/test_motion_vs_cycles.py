@@ -5,7 +5,8 @@ through Blender in one process (Render › Motion Blur on, the frame mid-animati
 One scene per kind of motion: a cube moving across the frame (object transform blur), a
 turning camera (camera blur), an armature bending a mesh and a shape key moving its vertices
 (deformation blur). The default suite compares each at low resolution and sample count with
-test_vs_cycles' statistic (the means within 2 %, the per-pixel error within Cycles' own noise);
+test_vs_cycles' statistic (the means within 2 %, the per-pixel error within Cycles' own noise,
+here with less slack), and checks that the frame rendered without its blur fails that bound;
 the slow tests check the means within 1 % and that Optica's error against a 2 × 2048-sample
 Cycles reference keeps falling like 1/√spp (no plateau: a blur with the wrong shape, shutter or
 time distribution is a bias).
@@ -24,7 +25,7 @@ from conftest import read_image_file
 
 bpy = pytest.importorskip("bpy")
 import bpy_scenes as bs  # noqa: E402
-from test_vs_cycles import compare  # noqa: E402
+from test_vs_cycles import relative_rmse  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import convergence as cv  # noqa: E402
@@ -69,9 +70,9 @@ def cube(scene, name, center, size, material):
 
 def moving_cube(scene):
     stage(scene)
-    bs.camera(scene, (0, -9, 2.5), (78, 0, 0), lens=40)
-    ob = cube(scene, "Cube", (0, 0, 0), 1.2, bs.diffuse("Red", (0.8, 0.2, 0.1)))
-    for f, x, angle in ((1, -3.0, 0.0), (9, 3.0, 2.0)):
+    bs.camera(scene, (0, -7, 2.5), (75, 0, 0), lens=35)
+    ob = cube(scene, "Cube", (0, 0, 0), 1.5, bs.diffuse("Red", (0.8, 0.2, 0.1)))
+    for f, x, angle in ((1, -6.0, 0.0), (9, 6.0, 4.0)):
         ob.location.x = x
         ob.rotation_euler.z = angle
         ob.keyframe_insert("location", frame=f)
@@ -85,7 +86,7 @@ def rotating_camera(scene):
     for i, x in enumerate((-2.0, 0.0, 2.0)):
         cube(scene, f"Cube{i}", (x, 1.0, 0), 0.8, bs.diffuse(f"C{i}", (0.2 + 0.3 * i, 0.5, 0.8 - 0.3 * i)))
     cam = bs.camera(scene, (0, -8, 2), (80, 0, 0), lens=35)
-    for f, angle in ((1, -0.4), (9, 0.4)):
+    for f, angle in ((1, -1.2), (9, 1.2)):
         cam.rotation_euler.z = angle
         cam.keyframe_insert("rotation_euler", frame=f)
     linear_keys(cam)
@@ -106,7 +107,7 @@ def strip_mesh(scene, name, n, material):
 
 def armature_mesh(scene):
     stage(scene)
-    bs.camera(scene, (0, -8, 3), (72, 0, 0), lens=45)
+    bs.camera(scene, (0, -6, 3), (65, 0, 0), lens=35)
     ob = strip_mesh(scene, "Arm", 12, bs.diffuse("Arm", (0.2, 0.6, 0.3)))
     arm_data = bpy.data.armatures.new("Rig")
     rig = bs.link(scene, bpy.data.objects.new("Rig", arm_data))
@@ -116,13 +117,17 @@ def armature_mesh(scene):
     bone.head, bone.tail = (0, 0, 0.5), (1, 0, 0.5)
     bpy.ops.object.mode_set(mode="OBJECT")
     group = ob.vertex_groups.new(name="Bone")
-    group.add([i for i, v in enumerate(ob.data.vertices) if v.co.x > 0], 1.0, "REPLACE")
+    # Weights ramping up along the bone: a smooth bend (rigid 0/1 weights fold the slab's faces
+    # onto each other at the hinge, coplanar overlaps that neither engine shades reliably).
+    for i, v in enumerate(ob.data.vertices):
+        if v.co.x > 0:
+            group.add([i], min(v.co.x / 1.5, 1.0), "REPLACE")
     mod = ob.modifiers.new("Armature", "ARMATURE")
     mod.object = rig
     pose = rig.pose.bones["Bone"]
     pose.rotation_mode = "XYZ"
-    for f, angle in ((1, 0.0), (9, -2.4)):
-        pose.rotation_euler.z = angle
+    for f, angle in ((3, 0.0), (7, 2.4)):  # about the bone's X: the slab's far half lifts
+        pose.rotation_euler.x = angle
         pose.keyframe_insert("rotation_euler", frame=f)
     linear_keys(rig)
     scene.render.motion_blur_shutter = 1.0
@@ -130,14 +135,14 @@ def armature_mesh(scene):
 
 def shape_key_mesh(scene):
     stage(scene)
-    bs.camera(scene, (0, -8, 3), (72, 0, 0), lens=45)
+    bs.camera(scene, (0, -6, 3), (65, 0, 0), lens=35)
     ob = strip_mesh(scene, "Keys", 12, bs.diffuse("Keys", (0.7, 0.6, 0.2)))
     ob.shape_key_add(name="Basis")
     key = ob.shape_key_add(name="Wave")
     for i, point in enumerate(key.data):
         point.co.z += 1.2 * math.sin(point.co.x * 2.0)
     key.value = 0.0
-    for f, value in ((1, 0.0), (9, 1.0)):
+    for f, value in ((4, 0.0), (6, 1.0)):
         key.value = value
         key.keyframe_insert("value", frame=f)
     action = ob.data.shape_keys.animation_data.action
@@ -163,25 +168,23 @@ def blurred(scene, build):
 @pytest.mark.parametrize("name", list(SCENES))
 def test_motion_blur_matches_cycles(scene, tmp_path, name):
     """Each kind of motion at 48 × 48 and 128 samples: the means within 2 %, the per-pixel error
-    within the noise bound of test_vs_cycles (a frame rendered without its blur fails by far)."""
+    (2 × 2 bins, relative to the mean) within 1.5 × Cycles' own (two seeds) + 0.003; Optica's frame
+    without its blur is outside that bound (the comparison sees the blur)."""
     blurred(scene, SCENES[name])
-    compare(scene, tmp_path, samples=128)
-
-
-def test_blur_changes_the_image_clearly(scene, tmp_path):
-    """The moving cube without motion blur is far from Cycles' blurred image: the test above can
-    fail (here the per-pixel error is several times the noise)."""
-    blurred(scene, moving_cube)
-    bs.configure_cycles(scene, 128, seed=1)
-    a = bs.render(scene, tmp_path / "a.exr", read_image_file)
-    bs.configure_cycles(scene, 128, seed=2)
-    b = bs.render(scene, tmp_path / "b.exr", read_image_file)
+    cycles = [render(scene, tmp_path, "cycles", 128, seed=s) for s in (1, 2)]
+    optica = render(scene, tmp_path, "optica", 128)
     scene.render.use_motion_blur = False
-    bs.configure_optica(scene, 128)
-    sharp = bs.render(scene, tmp_path / "sharp.exr", read_image_file)
-    noise = np.sqrt(np.mean((a - b) ** 2))
-    error = np.sqrt(np.mean((sharp - a) ** 2))
-    assert error > 3 * noise, (error, noise)
+    sharp = render(scene, tmp_path, "optica", 128, seed=7)
+    noise = relative_rmse(cycles[1], cycles[0])
+    error = relative_rmse(optica, cycles[0])
+    sharp_error = relative_rmse(sharp, cycles[0])
+    bound = 1.5 * noise + 0.003
+    mean_ratio = optica.mean() / cycles[0].mean()
+    print(f"{name}: mean Optica/Cycles {mean_ratio:.4f}; rel. RMSE {error:.4f} (bound {bound:.4f}), "
+          f"Cycles–Cycles {noise:.4f}, without blur {sharp_error:.4f}")
+    assert abs(mean_ratio - 1) < 0.02, f"image means differ: Optica/Cycles = {mean_ratio:.4f}"
+    assert error <= bound, f"per-pixel error {error:.4f} exceeds the noise bound {bound:.4f}"
+    assert sharp_error > bound, f"the frame without blur ({sharp_error:.4f}) is within the bound: the scene tests nothing"
 
 
 def render(scene, tmp_path, engine, samples, seed=0):
