@@ -348,3 +348,71 @@ def test_a_moving_look_at_camera_keeps_its_rotation():
     still = strip_scene()
     still["camera"]["matrix"] = trs(eye, angle=math.pi / 4)
     np.testing.assert_allclose(image[mid], render(still, 4)[mid], atol=1e-5)
+
+
+def test_velocities_follow_the_shutter_of_each_scene():
+    """Velocities become positions at shutter open and close, so the same mesh arrays under
+    another shutter are another geometry (the renderer's geometry cache must not reuse them)."""
+    d = strip_scene(shutter=0.25)
+    d["meshes"]["strip"]["motion"] = {"velocities": np.tile(np.float32([3.2, 0, 0]), (4, 1))}
+    longer = dict(d, motion={"shutter": 1.0})
+    r = Renderer(threads=2)
+    r.set_scene(d)
+    r.accumulate(64)
+    short_image = np.array(r.color)
+    r.set_scene(longer)
+    r.accumulate(64)
+    np.testing.assert_array_equal(np.array(r.color), render_color(longer, 64))
+    assert not np.array_equal(np.array(r.color), short_image)
+
+
+def render_color(d: dict, samples: int) -> np.ndarray:
+    r = Renderer(threads=2)
+    r.set_scene(d)
+    r.accumulate(samples)
+    return np.array(r.color)
+
+
+def native_scene(change) -> tuple[dict, dict]:
+    """A plain copy of a validated motion scene (the native reader checks it again), changed."""
+    from optica_core import ProgramCache
+
+    d = moving_strip([-1.0, 1.0], shutter=1.0)
+    d["camera"]["motion"] = np.stack([trs((0, 0, 5.0)), trs((0.1, 0, 5.0))])
+    d["meshes"]["strip"]["motion"] = {"vertices": np.stack([d["meshes"]["strip"]["vertices"]] * 2)}
+    valid = validate_scene(d)
+    programs = ProgramCache().for_scene(valid)
+    plain = dict(valid)
+    plain["motion"] = dict(valid["motion"])
+    plain["camera"] = dict(valid["camera"])
+    plain["meshes"] = {"strip": dict(valid["meshes"]["strip"], motion=dict(valid["meshes"]["strip"]["motion"]))}
+    plain["instances"] = [dict(valid["instances"][0])]
+    change(plain)
+    return plain, programs
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["motion"].update(shutter=0.0), r"motion\.shutter: must be > 0"),
+    (lambda d: d["motion"].update(shutter_curve=np.zeros(4, np.float32)), "at least one value > 0"),
+    (lambda d: d["motion"].update(shutter_curve=np.float32([1, -1, 1])), "finite values >= 0"),
+    (lambda d: d["motion"].update(shutter_curve=np.float32([1])), "at least 2 values"),
+    (lambda d: d["camera"].update(motion=np.eye(4, dtype=np.float32)[None]), r"camera\.motion: expected \(S, 4, 4\)"),
+    (lambda d: d["camera"].update(motion=np.zeros((2, 4, 4), np.float32)), r"camera\.motion: singular rotation"),
+    (lambda d: d["meshes"]["strip"]["motion"].update(vertices=np.zeros((2, 3, 3), np.float32)),
+     r"meshes\['strip'\]\.motion\.vertices: expected \(S, V, 3\)"),
+    (lambda d: d["meshes"]["strip"]["motion"].update(vertices=None, velocities=np.zeros((5, 3), np.float32)),
+     r"meshes\['strip'\]\.motion\.velocities: expected one velocity per vertex"),
+    (lambda d: d["instances"][0].update(motion=np.zeros((2, 2, 4, 4), np.float32)),
+     r"instances\[0\]\.motion: expected \(S, N, 4, 4\)"),
+])
+def test_the_native_reader_refuses_broken_motion(change, message):
+    """validate_scene refuses all of these first; the native reader, handed a plain dict, says
+    what is wrong too (a ValueError naming the key, never a crash)."""
+    plain, programs = native_scene(change)
+    with pytest.raises(ValueError, match=message):
+        _native.Renderer(1).set_scene(plain, programs)
+
+
+def test_the_native_reader_takes_the_unchanged_plain_copy():
+    plain, programs = native_scene(lambda d: None)
+    _native.Renderer(1).set_scene(plain, programs)
