@@ -96,6 +96,22 @@ std::vector<MotionTransform> decompose_motion(const std::vector<Affine> &steps) 
     const MotionTransform *from = i > 0 ? &out[i - 1] : (i + 1 < out.size() ? &out[i + 1] : nullptr);
     if (from) std::copy(from->q, from->q + 4, out[i].q);
   }
+  // Each interval's slerp, in float as Cycles' kernel computes it.
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    MotionTransform &a = out[i];
+    const float *q1 = a.q, *q2 = out[i + 1].q;
+    float c = q1[0] * q2[0] + q1[1] * q2[1] + q1[2] * q2[2] + q1[3] * q2[3];
+    a.theta = 0.0f;
+    if (c > 0.9995f) continue;
+    float perp[4], l = 0.0f;
+    for (int k = 0; k < 4; ++k) {
+      perp[k] = q2[k] - q1[k] * c;
+      l += perp[k] * perp[k];
+    }
+    if (!(l > 0.0f)) continue;
+    a.theta = std::acos(std::min(1.0f, std::max(-1.0f, c)));
+    for (int k = 0; k < 4; ++k) a.perp[k] = perp[k] / std::sqrt(l);
+  }
   return out;
 }
 

@@ -16,6 +16,11 @@ struct MotionTransform {
   float q[4];
   float t[3];
   float s[9];
+  // The slerp towards the next step, precomputed (Cycles' "possible optimization"): its angle
+  // (0: the rotations are within acos(0.9995) and are lerped and normalised, as Cycles does) and
+  // the unit quaternion perpendicular to q in the plane of both.
+  float theta;
+  float perp[4];
 };
 
 // The shutter as the kernel reads it.
@@ -55,21 +60,18 @@ OPTICA_HD int motion_step(int steps, float time, float &frac) {
   return step;
 }
 
-OPTICA_HD void quat_lerp_slerp(const float a[4], const float b[4], float t, float out[4]) {
-  float c = a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
-  if (c > 0.9995f) {
+// Rotation from step a towards step b at fraction t (Cycles' quat_interpolate, with a's
+// precomputed angle and perpendicular).
+OPTICA_HD void quat_interpolate(const MotionTransform &a, const MotionTransform &b, float t, float out[4]) {
+  if (a.theta == 0.0f) {
     float l = 0.0f;
-    for (int i = 0; i < 4; ++i) { out[i] = a[i] * (1.0f - t) + b[i] * t; l += out[i] * out[i]; }
+    for (int i = 0; i < 4; ++i) { out[i] = a.q[i] * (1.0f - t) + b.q[i] * t; l += out[i] * out[i]; }
     float inv = 1.0f / sqrtf(l);
     for (int i = 0; i < 4; ++i) out[i] *= inv;
     return;
   }
-  float theta = acosf(clampf(c, -1.0f, 1.0f));
-  float perp[4], l = 0.0f;
-  for (int i = 0; i < 4; ++i) { perp[i] = b[i] - a[i] * c; l += perp[i] * perp[i]; }
-  float inv = 1.0f / sqrtf(l);
-  float ct = cosf(theta * t), st = sinf(theta * t);
-  for (int i = 0; i < 4; ++i) out[i] = a[i] * ct + perp[i] * inv * st;
+  float ct = cosf(a.theta * t), st = sinf(a.theta * t);
+  for (int i = 0; i < 4; ++i) out[i] = a.q[i] * ct + a.perp[i] * st;
 }
 
 // R(q) · S plus translation, as an Affine.
@@ -93,7 +95,7 @@ OPTICA_HD Affine motion_transform_at(const MotionTransform *steps, int count, fl
   int i = motion_step(count, time, f);
   const MotionTransform &a = steps[i], &b = steps[i + 1];
   float q[4], t[3], s[9];
-  quat_lerp_slerp(a.q, b.q, f, q);
+  quat_interpolate(a, b, f, q);
   for (int k = 0; k < 3; ++k) t[k] = a.t[k] * (1.0f - f) + b.t[k] * f;
   for (int k = 0; k < 9; ++k) s[k] = a.s[k] * (1.0f - f) + b.s[k] * f;
   return motion_compose(q, t, s);
