@@ -415,7 +415,7 @@ def test_core_accepts_exported_motion_and_curves_and_warns_once(scene):
 # a final render through the engine (its own frame_set for the sub-frames)
 
 
-def test_final_render_exports_motion_and_says_it_is_not_rendered(optica_installed, tmp_path, capfd):
+def test_final_render_renders_motion_and_says_curves_are_not_rendered(optica_installed, tmp_path, capfd):
     from conftest import enable_optica, optica_module, read_image_file
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
