@@ -7,6 +7,7 @@
     python bench/render.py --quick         # 128×128, 4 spp, 100k-triangle sphere
     python bench/render.py --json out.json # also write every figure as JSON
     python bench/render.py --scenes pbr_textured,pbr_flat --threads 1   # shader cost only
+    python bench/render.py --motion        # also each scene with motion blur (below)
 
 `pbr_textured` is optica_core.scenes.pbr_spheres(): materials as Blender's glTF importer builds
 them (base-colour texture, roughness/metallic through Separate Color, a normal map), shader
@@ -19,6 +20,11 @@ one camera sample of one pixel with all its bounces (the scene's max_bounces, 12
 with Russian roulette), so paths/s is Cycles' "pixel-samples per second". "CPU s / render s" is
 the process's CPU time over the wall time of the timed pass: about the number of cores the
 render really got (below the thread count when other processes compete for the cores).
+
+--motion adds two variants of each scene (docs/scene-dict.md, *Motion blur*; a centred shutter of
+half a frame): "moving" gives every placement three transform steps (a 0.1-unit slide and a
+6° turn about its own Z over the shutter: moving instances, swept TLAS boxes); "deforming" gives
+every mesh three vertex steps (the mesh sliding 0.02 units: the deforming-triangle leaf routine).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ def main(argv=None) -> int:
     ap.add_argument("--scenes", default="cornell_box,displaced_sphere,pbr_textured,pbr_flat")
     ap.add_argument("--threads", default="1,0", help="comma-separated thread counts, 0 = all cores (1,0)")
     ap.add_argument("--repeat", type=int, default=2, help="timed passes per measurement; the best counts (2)")
+    ap.add_argument("--motion", action="store_true", help="also each scene with moving placements / deforming meshes")
     args = ap.parse_args(argv)
     w, h = args.size or ((128, 128) if args.quick else (256, 256))
     spp = args.spp or (4 if args.quick else 16)
@@ -66,10 +73,16 @@ def main(argv=None) -> int:
                                          "repeat": args.repeat}, "runs": []}
     rows = []
     t_start = time.perf_counter()
+    cases = []
     for key in [s.strip() for s in args.scenes.split(",") if s.strip()]:
         if key not in builders:
             ap.error("unknown scene %r" % key)
         label, d = builders[key]()
+        cases.append((label, d))
+        if args.motion:
+            cases.append((label + " moving", with_motion(oc, d, "moving")))
+            cases.append((label + " deforming", with_motion(oc, d, "deforming")))
+    for label, d in cases:
         bounces = d["render"].get("max_bounces", 12)
         for k in threads:
             kk = k if k > 0 else (os.cpu_count() or 1)
@@ -105,6 +118,37 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float))
         print("wrote %s" % args.json)
     return 0
+
+
+def with_motion(oc, d: dict, kind: str) -> dict:
+    """`d` with a centred half-frame shutter and every placement moving ("moving") or every mesh
+    deforming ("deforming"), three steps each."""
+    import numpy as np
+
+    v = dict(oc.validate_scene(d))
+    v["motion"] = {"shutter": 0.5, "position": "CENTER"}
+    if kind == "moving":
+        groups = []
+        for g in v["instances"]:
+            xf = np.asarray(g["transforms"], np.float32)
+            steps = []
+            for s in (-1.0, 0.0, 1.0):
+                a = np.radians(3.0) * s
+                turn = np.array([[np.cos(a), -np.sin(a), 0, 0], [np.sin(a), np.cos(a), 0, 0], [0, 0, 1, 0],
+                                 [0, 0, 0, 1]], np.float32)
+                step = xf @ turn
+                step[:, 0, 3] += 0.05 * s
+                steps.append(step)
+            groups.append(dict(g, motion=np.ascontiguousarray(np.stack(steps), np.float32)))
+        v["instances"] = groups
+    else:
+        meshes = {}
+        for name, m in v["meshes"].items():
+            p = np.asarray(m["vertices"], np.float32)
+            steps = np.stack([p + np.float32([0.01 * s, 0, 0]) for s in (-1.0, 0.0, 1.0)])
+            meshes[name] = dict(m, motion={"vertices": steps, "velocities": None})
+        v["meshes"] = meshes
+    return v
 
 
 def print_pbr_ratio(runs: list, w: int, h: int) -> None:

@@ -241,6 +241,60 @@ def many_lights(scene, n_point=100, n_area=16, n_emissive=12):
     bs.camera(scene, (0.0, -11.0, 1.6), (86, 0, 0), lens=24)
 
 
+def motion_blur(scene, frame=5):
+    """Render › Motion Blur over a full-frame shutter at a frame mid-animation: six cubes sliding
+    and turning (object blur), a slab waved by a shape key (deformation blur), a camera panning
+    (camera blur); a floor, a sun and a sky."""
+    bs.world(scene, (0.35, 0.4, 0.5))
+    sun_at_elevation(scene, 40.0, 30.0, 3.0, angle_deg=2.0)
+    bs.plane(scene, "Floor", 30.0, bs.diffuse("Floor", (0.5, 0.5, 0.5)))
+    scene.frame_start, scene.frame_end = 1, 10
+
+    def linear(action):
+        for layer in action.layers:
+            for strip in layer.strips:
+                for bag in strip.channelbags:
+                    for fc in bag.fcurves:
+                        for kp in fc.keyframe_points:
+                            kp.interpolation = "LINEAR"
+
+    for i in range(6):
+        vertices, triangles = _box_arrays((0.7, 0.7, 0.7), (0.0, 0.0, 0.35))
+        ob = mesh_from_arrays(scene, f"Cube{i}", vertices, triangles,
+                              bs.principled(f"Cube{i}", _hue(i / 6), roughness=0.4), smooth=False)
+        y = -1.5 + 1.0 * i
+        for f, x, angle in ((1, -3.0 + 0.4 * i, 0.0), (9, 3.0 - 0.4 * i, 1.5 + 0.3 * i)):
+            ob.location = (x, y, 0.0)
+            ob.rotation_euler.z = angle
+            ob.keyframe_insert("location", frame=f)
+            ob.keyframe_insert("rotation_euler", frame=f)
+        linear(ob.animation_data.action)
+    xs = np.linspace(-2.5, 2.5, 41)
+    slab = [(x, y, z) for x in xs for y in (-0.3, 0.3) for z in (0.0, 0.3)]
+    faces = []
+    for i in range(len(xs) - 1):
+        a, b = 4 * i, 4 * (i + 1)
+        faces += [(a, b, b + 1, a + 1), (a + 2, a + 3, b + 3, b + 2), (a, a + 2, b + 2, b), (a + 1, b + 1, b + 3, a + 3)]
+    wave = bs.mesh_object(scene, "Wave", slab, faces, bs.diffuse("Wave", (0.8, 0.7, 0.3)))
+    wave.location = (0.0, 4.0, 0.0)
+    wave.shape_key_add(name="Basis")
+    key = wave.shape_key_add(name="Wave")
+    for point in key.data:
+        point.co.z += 0.8 * (1.0 + math.sin(point.co.x * 2.5))
+    for f, value in ((1, 0.0), (9, 1.0)):
+        key.value = value
+        key.keyframe_insert("value", frame=f)
+    linear(wave.data.shape_keys.animation_data.action)
+    cam = bs.camera(scene, (0.0, -10.0, 3.5), (74, 0, 0), lens=32)
+    for f, angle in ((1, -0.25), (9, 0.25)):
+        cam.rotation_euler.z = angle
+        cam.keyframe_insert("rotation_euler", frame=f)
+    linear(cam.animation_data.action)
+    scene.frame_set(frame)
+    scene.render.use_motion_blur = True
+    scene.render.motion_blur_shutter = 1.0
+
+
 def hdri_world(scene, image_path):
     """Spheres (diffuse, rough and smooth metal) on a floor lit only by an equirectangular
     environment image made by `environment_image` — a world texture, which needs issue 8."""

@@ -92,6 +92,8 @@ SCENES = (
     BenchScene("hdri", "spheres and a glTF-style PBR sphere lit by an HDR environment image",
                lambda scene: hdri_pbr(scene)),
     BenchScene("procedural", "noise, Voronoi, wave and brick materials with bump, sun + sky", S.procedural_materials),
+    BenchScene("motion_blur", "motion blur: six sliding, turning cubes, a shape-key wave, a panning camera",
+               S.motion_blur),
 )
 
 FULL = {"reference": 1024, "cycles": (16, 64, 256), "optica": (16, 64, 256, 1024)}

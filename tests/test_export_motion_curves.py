@@ -406,7 +406,7 @@ def test_core_accepts_exported_motion_and_curves_and_warns_once(scene):
         renderer.set_scene(d)
     said = [w for w in caught if issubclass(w.category, SceneWarning)]
     assert len(said) == 1 and "not rendered yet" in str(said[0].message)
-    assert renderer.not_rendered == ["motion blur", "curves"]
+    assert renderer.not_rendered == ["curves"]
     renderer.accumulate(1)
     assert np.isfinite(np.asarray(renderer.color)).all()
 
@@ -415,7 +415,7 @@ def test_core_accepts_exported_motion_and_curves_and_warns_once(scene):
 # a final render through the engine (its own frame_set for the sub-frames)
 
 
-def test_final_render_exports_motion_and_says_it_is_not_rendered(optica_installed, tmp_path, capfd):
+def test_final_render_renders_motion_and_says_curves_are_not_rendered(optica_installed, tmp_path, capfd):
     from conftest import enable_optica, optica_module, read_image_file
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -448,7 +448,8 @@ def test_final_render_exports_motion_and_says_it_is_not_rendered(optica_installe
         bpy.app.handlers.render_post.remove(after)
     assert np.isfinite(next(iter(read_image_file(tmp_path / "blur.exr").values()))).all()
     printed = capfd.readouterr()
-    assert "motion blur and curves are exported but not rendered yet" in printed.out + printed.err
+    assert "curves are exported but not rendered yet" in printed.out + printed.err
+    assert "motion blur" not in printed.out + printed.err
     assert seen["motion_groups"] == 1 and seen["motion_steps"] == 2 and seen["curves"] == 1
     assert s.frame_current == FRAME and s.frame_subframe == 0.0
 

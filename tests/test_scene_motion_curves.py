@@ -61,7 +61,7 @@ def test_motion_and_curves_validate_to_their_normalised_form():
     c = v["curves"]["hair"]
     assert c["shape"] == "round" and c["segments"] == "catmull_rom" and c["offsets"].dtype == np.int32
     assert c["attributes"] == {} and c["motion"] is None and c["material_ids"] is None
-    assert not_rendered(v) == ["motion blur", "curves"]
+    assert not_rendered(v) == ["curves"]
     again = validate_scene(dict(v))  # the normalised form is valid and validates to itself
     assert again["curves"]["hair"]["random"] is not None and set(again) == set(v)
 
@@ -205,21 +205,29 @@ def test_files_round_trip_motion_and_curves(tmp_path):
     np.testing.assert_array_equal(back["motion"]["shutter_curve"], v["motion"]["shutter_curve"])
 
 
-def test_the_core_renders_without_them_and_says_so_once():
-    plain, moving = Renderer(threads=1), Renderer(threads=1)
+def test_the_core_renders_motion_leaves_curves_out_and_says_so_once():
+    still = moving_scene()
+    still["curves"] = {}
+    still["instances"] = still["instances"][:1]
+    blurred = dict(still, instances=list(still["instances"]))
+    plain, moving, curved = Renderer(threads=1), Renderer(threads=1), Renderer(threads=1)
     plain.set_scene(base_scene())
     plain.accumulate(2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        moving.set_scene(moving_scene())
-        moving.set_scene(moving_scene())
+        moving.set_scene(blurred)
+        curved.set_scene(moving_scene())
+        curved.set_scene(moving_scene())
     said = [w for w in caught if issubclass(w.category, SceneWarning)]
-    assert len(said) == 1 and "motion blur and curves are exported but not rendered yet" in str(said[0].message)
-    assert moving.not_rendered == ["motion blur", "curves"]
+    assert len(said) == 1 and "curves are exported but not rendered yet" in str(said[0].message)
+    assert "motion" not in str(said[0].message)
+    assert moving.not_rendered == [] and curved.not_rendered == ["curves"]
     moving.accumulate(2)
-    # The same image: the steps are not read, the curves not drawn (the frame's data is).
-    np.testing.assert_array_equal(np.asarray(moving.color), np.asarray(plain.color))
-    assert len(moving.get_scene()["instances"]) == 2  # the scene kept as given
+    curved.accumulate(2)
+    # Motion is drawn (the box moves and grows over the shutter); the curves are not.
+    assert not np.array_equal(np.asarray(moving.color), np.asarray(plain.color))
+    np.testing.assert_array_equal(np.asarray(curved.color), np.asarray(moving.color))
+    assert len(curved.get_scene()["instances"]) == 2  # the scene kept as given
 
 
 def test_built_in_moving_hair_scene_renders_what_the_core_draws():
@@ -230,7 +238,7 @@ def test_built_in_moving_hair_scene_renders_what_the_core_draws():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SceneWarning)
         r.set_scene(d)
-    assert r.not_rendered == ["motion blur", "curves"]
+    assert r.not_rendered == ["curves"]
     r.accumulate(1)
     assert np.asarray(r.color)[..., :3].mean() > 0  # the box and the ground, lit
 

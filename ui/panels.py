@@ -205,7 +205,8 @@ class OPTICA_RENDER_PT_performance(_OpticaPanel, bpy.types.Panel):
 
 class OPTICA_RENDER_PT_motion_blur(_OpticaPanel, bpy.types.Panel):
     """Blender's own motion-blur settings (`scene.render`, as Cycles' panel shows them) and
-    Cycles' rolling shutter: exported as the scene dict's `motion`, not rendered yet."""
+    Cycles' rolling shutter: exported as the scene dict's `motion` and rendered (on the CPU; the
+    OptiX backend refuses motion, docs/gpu.md)."""
 
     bl_label = "Motion Blur"
     bl_context = "render"
@@ -228,7 +229,6 @@ class OPTICA_RENDER_PT_motion_blur(_OpticaPanel, bpy.types.Panel):
             sub = col.column()
             sub.active = cycles.rolling_shutter_type != 'NONE'
             sub.prop(cycles, "rolling_shutter_duration")
-        layout.label(text=NOT_RENDERED_YET, icon='INFO')
 
 
 class OPTICA_RENDER_PT_motion_blur_curve(_OpticaPanel, bpy.types.Panel):

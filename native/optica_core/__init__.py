@@ -73,6 +73,7 @@ class Renderer:
                 self.interop_note = f"set_scene: {copied} CUDA arrays copied to the host"
             scene = validate_scene(scene, checked=self._checked)
         valid = scene
+        device_module.check_scene(self.device, valid)
         missing = not_rendered(valid)
         if missing and not self._not_rendered_said:
             # Said once per renderer (the viewport sets a scene after every edit).

@@ -68,6 +68,18 @@ def select(device: str) -> tuple[str, str]:
     return "CPU", note
 
 
+OPTIX_MOTION_ERROR = ("motion blur: the OptiX backend does not render motion steps yet (its acceleration structures "
+                      "hold the frame's positions only); render this scene with device CPU, or turn motion blur "
+                      "off (docs/gpu.md)")
+
+
+def check_scene(device: str, scene) -> None:
+    """Refuses (ValueError) a validated scene the backend `device` cannot draw as the CPU does:
+    the OptiX backend has no motion blur yet."""
+    if device == "OPTIX" and scene["motion"] is not None:
+        raise ValueError(OPTIX_MOTION_ERROR)
+
+
 @functools.lru_cache(maxsize=8)
 def _log_once(note: str) -> None:
     log.info(note)

@@ -86,15 +86,13 @@ def with_view(scene: NormalisedScene, camera: dict, render: dict) -> NormalisedS
     return NormalisedScene(out, _MARK)
 
 
-NOT_RENDERED_NOTE = "motion blur and curves are exported but not rendered yet"
+NOT_RENDERED_NOTE = "curves are exported but not rendered yet"
 
 
 def not_rendered(scene: NormalisedScene) -> list[str]:
-    """What a validated scene holds that the core does not draw yet: "motion blur" (a `motion`
-    section) and "curves" (curve sets placed by instances). Empty when everything is drawn."""
+    """What a validated scene holds that the core does not draw yet: "curves" (curve sets placed
+    by instances). Empty when everything is drawn (motion blur is rendered)."""
     out = []
-    if scene["motion"] is not None:
-        out.append("motion blur")
     if any(group["geometry"] in scene["curves"] for group in scene["instances"]):
         out.append("curves")
     return out
@@ -102,7 +100,7 @@ def not_rendered(scene: NormalisedScene) -> list[str]:
 
 def drawn_part(scene: NormalisedScene) -> NormalisedScene:
     """The validated scene without what the core does not draw yet: instance groups placing
-    curves are left out (everything else is shared; motion steps are simply not read)."""
+    curves are left out (everything else is shared)."""
     if not scene["curves"]:
         return scene
     out = dict(scene)

@@ -1,6 +1,7 @@
 // Python bindings of the core (module optica_core._native). Python-facing checks live here;
 // everything heavy runs with the GIL released.
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 
@@ -9,6 +10,7 @@
 #include <pybind11/stl.h>
 
 #include "fp_mode.h"
+#include "motion.h"
 #include "optix/py_devices.h"
 #include "py_arrays.h"
 #include "py_renderer.h"
@@ -89,6 +91,65 @@ PYBIND11_MODULE(_native, m) {
          size_t attributes) { return verify_program(code.data(), code.size(), constants, textures, attributes); },
       py::arg("code"), py::arg("constants"), py::arg("textures"), py::arg("attributes"),
       "What is wrong with a program ('' if nothing)");
+
+  // Testing only: the kernel's motion-blur routines on their own (kernel/motion.h, motion.cpp).
+  using F32 = py::array_t<float, py::array::c_style | py::array::forcecast>;
+  auto affine_steps = [](const F32 &steps) {
+    if (steps.ndim() != 3 || steps.shape(0) < 2 || steps.shape(1) != 4 || steps.shape(2) != 4)
+      throw py::value_error("steps: expected (S, 4, 4) with S >= 2");
+    std::vector<Affine> out(size_t(steps.shape(0)));
+    for (size_t s = 0; s < out.size(); ++s) std::memcpy(out[s].m, steps.data() + 16 * s, 12 * sizeof(float));
+    return decompose_motion(out);
+  };
+  m.def(
+      "_testing_motion_transforms",
+      [affine_steps](const F32 &steps, const F32 &times) {
+        std::vector<MotionTransform> d = affine_steps(steps);
+        py::array_t<float> out({size_t(times.size()), size_t(4), size_t(4)});
+        float *o = out.mutable_data();
+        for (py::ssize_t i = 0; i < times.size(); ++i) {
+          Affine a = motion_transform_at(d.data(), int(d.size()), times.data()[i]);
+          for (int k = 0; k < 12; ++k) o[16 * i + k] = a.m[k];
+          o[16 * i + 12] = o[16 * i + 13] = o[16 * i + 14] = 0.0f;
+          o[16 * i + 15] = 1.0f;
+        }
+        return out;
+      },
+      py::arg("steps"), py::arg("times"), "The object-to-world matrices the kernel interpolates at times τ");
+  m.def(
+      "_testing_motion_bounds",
+      [affine_steps](const F32 &steps, const F32 &lo, const F32 &hi) {
+        if (lo.size() != 3 || hi.size() != 3) throw py::value_error("lo, hi: expected 3 floats");
+        std::vector<MotionTransform> d = affine_steps(steps);
+        Aabb box;
+        box.lo = make3(lo.data()[0], lo.data()[1], lo.data()[2]);
+        box.hi = make3(hi.data()[0], hi.data()[1], hi.data()[2]);
+        Aabb b = motion_bounds(d.data(), int(d.size()), box);
+        return py::make_tuple(py::make_tuple(b.lo.x, b.lo.y, b.lo.z), py::make_tuple(b.hi.x, b.hi.y, b.hi.z));
+      },
+      py::arg("steps"), py::arg("lo"), py::arg("hi"), "The box a moving instance's local box sweeps (the TLAS's)");
+  m.def(
+      "_testing_shutter_times",
+      [](const py::object &curve, bool rolling, float duration, const F32 &u,
+         const py::array_t<int32_t, py::array::c_style | py::array::forcecast> &rows, float height) {
+        if (u.size() != rows.size()) throw py::value_error("u, rows: expected the same length");
+        std::vector<float> table;
+        if (!curve.is_none()) {
+          F32 c = curve.cast<F32>();
+          if (c.size() < 2) throw py::value_error("curve: expected at least 2 values");
+          table = shutter_table(std::vector<float>(c.data(), c.data() + c.size()));
+        }
+        ShutterView sh{};
+        sh.table = table.empty() ? nullptr : table.data();
+        sh.rolling = rolling ? 1 : 0;
+        sh.rolling_duration = duration;
+        py::array_t<float> out(u.size());
+        for (py::ssize_t i = 0; i < u.size(); ++i)
+          out.mutable_data()[i] = shutter_time(sh, u.data()[i], rows.data()[i], height);
+        return out;
+      },
+      py::arg("curve"), py::arg("rolling"), py::arg("duration"), py::arg("u"), py::arg("rows"), py::arg("height"),
+      "Camera-ray times τ for uniform numbers u at pixel rows counted from the top");
 
   // Testing only: the calling thread's floating-point control word (x86 MXCSR, AArch64 FPCR),
   // so tests can run the core from a thread in another mode, as a host process may.

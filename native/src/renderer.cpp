@@ -133,6 +133,7 @@ void Renderer::intersect(const float *origins, const float *directions, size_t n
       ray.d = normalize(make3(directions[3 * i], directions[3 * i + 1], directions[3 * i + 2]));
       ray.tmin = 0.0f;
       ray.tmax = kInf;
+      ray.time = k ? k->shutter.frame_time : 0.0f;  // the frame's own positions
       Hit hit;
       if (k && intersect_closest(*k, ray, hit)) {
         t[i] = hit.t;

@@ -21,8 +21,15 @@ constexpr float kInstanceCost = 16.0f;
 // smaller ones are built side by side, one per thread.
 constexpr size_t kLargeGeometry = 1 << 16;
 
+// A triangle's box; a deforming triangle's over all its steps (exact for linear motion).
 Aabb triangle_box(const GeometryData &g, size_t t) {
   Aabb b;
+  if (g.deform_steps) {
+    size_t nv = g.vertices.size();
+    for (int32_t s = 0; s < g.deform_steps; ++s)
+      for (int k = 0; k < 3; ++k) b.grow(g.step_vertices[size_t(s) * nv + size_t(g.tri_idx[3 * t + k])]);
+    return b;
+  }
   for (int k = 0; k < 3; ++k) b.grow(g.vertices[g.tri_idx[3 * t + k]]);
   return b;
 }
@@ -76,7 +83,9 @@ void build_one_geometry(GeometryData &g, ThreadPool &pool) {
   }
   g.bvh = build_bvh(boxes, pool);
   const std::vector<uint32_t> &order = g.bvh.prim_order;
-  if (g.type == kGeomMesh) {
+  if (g.type == kGeomMesh && g.deform_steps) {
+    // Leaves index prim_order; each triangle is placed at the ray's time when tested.
+  } else if (g.type == kGeomMesh) {
     pack_triangle_leaves(g);
     // Mesh leaves name their triangles in the Tri4 blocks; the order is only needed by spheres.
     std::vector<uint32_t>().swap(g.bvh.prim_order);
@@ -190,6 +199,9 @@ bool Scene::same_placements(const Scene &other) const {
   for (size_t i = 0; i < instances.size(); ++i) {
     const InstanceData &a = instances[i], &b = other.instances[i];
     if (a.geometry != b.geometry || std::memcmp(a.xfm.m, b.xfm.m, sizeof(a.xfm.m)) != 0) return false;
+    if (a.motion.size() != b.motion.size() ||
+        (!a.motion.empty() && std::memcmp(a.motion.data(), b.motion.data(), a.motion.size() * sizeof(Affine)) != 0))
+      return false;
   }
   return true;
 }
@@ -206,6 +218,7 @@ void Scene::build_instances(ThreadPool &pool, const Scene *previous) {
     slot_materials_.insert(slot_materials_.end(), instance_slots[l].begin(), instance_slots[l].end());
   }
   instance_views_.resize(instances.size());
+  motion_transforms_.clear();
   std::vector<Aabb> boxes;
   std::vector<uint32_t> placed;  // instances with something to hit
   for (size_t i = 0; i < instances.size(); ++i) {
@@ -221,6 +234,15 @@ void Scene::build_instances(ThreadPool &pool, const Scene *previous) {
     v.random = src.random;
     v.terminator_geometry_offset = src.terminator_geometry_offset;
     v.terminator_frequency = 1.0f / (1.0f - 0.5f * src.terminator_shading_offset);
+    v.motion_steps = 0;
+    v.motion_base = 0;
+    if (!src.motion.empty()) {
+      std::vector<MotionTransform> steps = decompose_motion(src.motion);
+      v.motion_steps = int32_t(steps.size());
+      v.motion_base = uint32_t(motion_transforms_.size());
+      motion_transforms_.insert(motion_transforms_.end(), steps.begin(), steps.end());
+      v.identity = 0;
+    }
     if (src.slot_list < 0 || instance_slots[src.slot_list].empty()) {
       v.slot_base = geometry_slot_base[src.geometry];
       v.slot_count = uint32_t(geometry_slots[src.geometry].size());
@@ -230,7 +252,8 @@ void Scene::build_instances(ThreadPool &pool, const Scene *previous) {
     }
     const GeometryData &g = *geometries[src.geometry];
     if (g.primitive_count() == 0) continue;
-    boxes.push_back(transform_box(src.xfm, g.bvh.bounds));
+    boxes.push_back(v.motion_steps ? motion_bounds(&motion_transforms_[v.motion_base], v.motion_steps, g.bvh.bounds)
+                                   : transform_box(src.xfm, g.bvh.bounds));
     placed.push_back(uint32_t(i));
   }
   // The same geometry at the same places: the same BVH (a rebuild over 10,000 instances cost
@@ -270,7 +293,7 @@ void Scene::build_emissive() {
       float area = 0.5f * length(cross(e1, e2));
       if (!(area > 0.0f)) continue;
       emissive_.push_back(EmissiveTri{v0, e1, e2, materials[material].emission_estimate, area, index, uint32_t(t),
-                                      material});
+                                      material, (inst.motion_steps || g.deform_steps) ? 1 : 0});
     }
   }
   emissive_cdf_.assign(emissive_.size() + 1, 0.0f);
@@ -343,6 +366,7 @@ MemoryStats Scene::memory() const {
     c.add(g.normals);
     c.add(g.normal_idx);
     c.add(g.material_ids);
+    c.add(g.step_vertices);
     for (const AttributeData &a : g.attributes) {
       c.add(a.data);
       c.add(a.indices);
@@ -353,7 +377,7 @@ MemoryStats Scene::memory() const {
   c.stats.bvh += vector_bytes(tlas_.nodes) + vector_bytes(tlas_.prim_order);
   for (const TextureData &t : textures) c.stats.other += vector_bytes(t.bytes) + vector_bytes(t.floats);
   c.stats.other += vector_bytes(instances) + vector_bytes(instance_views_) + vector_bytes(emissive_) +
-                   vector_bytes(emissive_cdf_);
+                   vector_bytes(emissive_cdf_) + vector_bytes(motion_transforms_) + vector_bytes(camera_motion_);
   return c.stats;
 }
 
@@ -419,6 +443,20 @@ void Scene::build_camera() {
   v.aperture_blades = c.aperture_blades;
   v.aperture_rotation = c.aperture_rotation;
   v.to_camera = invert_affine(v.to_world);
+  // Camera motion: each step without its scale, as the frame's matrix.
+  std::vector<Affine> steps;
+  for (const Affine &m : c.motion) {
+    Affine a = m;
+    for (int col = 0; col < 3; ++col) {
+      float len = std::sqrt(sqr(m.m[col]) + sqr(m.m[4 + col]) + sqr(m.m[8 + col]));
+      if (!(len > 0)) throw std::invalid_argument("camera.motion: singular rotation");
+      for (int row = 0; row < 3; ++row) a.m[4 * row + col] = m.m[4 * row + col] / len;
+    }
+    steps.push_back(a);
+  }
+  camera_motion_ = decompose_motion(steps);
+  v.motion_steps = int32_t(camera_motion_.size());
+  v.motion = camera_motion_.empty() ? nullptr : camera_motion_.data();
   v.frame_width = w;
   v.frame_height = h;
   make_filter_table(settings.filter, settings.filter_width, v.filter_table);
@@ -451,6 +489,9 @@ void Scene::prepare(ThreadPool &pool, const Scene *previous) {
     v.attribute_base = int32_t(i * attribute_requests.size());
     v.texspace_loc = g.texspace_loc;
     v.texspace_size = g.texspace_size;
+    v.deform_steps = g.deform_steps;
+    v.vertex_count = uint32_t(g.vertices.size());
+    v.step_vertices = g.deform_steps ? g.step_vertices.data() : nullptr;
   }
   texture_views_.resize(textures.size());
   for (size_t i = 0; i < textures.size(); ++i) {
@@ -495,6 +536,16 @@ void Scene::prepare(ThreadPool &pool, const Scene *previous) {
   k.has_transparency = 0;
   for (const auto &m : materials) k.has_transparency |= (m.flags & kProgramTransparent) ? 1 : 0;
   k.camera = camera_view_;
+  k.has_motion = motion.enabled ? 1 : 0;
+  k.motion_transforms = motion_transforms_.empty() ? nullptr : motion_transforms_.data();
+  shutter_table_ = motion.enabled && !motion.curve.empty() ? optica::shutter_table(motion.curve) : std::vector<float>();
+  k.shutter = ShutterView{};
+  k.shutter.table = shutter_table_.empty() ? nullptr : shutter_table_.data();
+  k.shutter.rolling = motion.rolling ? 1 : 0;
+  k.shutter.rolling_duration = motion.rolling_duration;
+  k.shutter.open = motion.open;
+  k.shutter.length = motion.length;
+  k.shutter.frame_time = motion.enabled && motion.length > 0 ? -motion.open / motion.length : 0.0f;
   k.sobol = &sobol_;
   k.tables = bsdf_tables();
   k.seed = settings.seed;

@@ -9,6 +9,7 @@
 
 #include "bvh.h"
 #include "host_array.h"
+#include "motion.h"
 #include "kernel/scene_data.h"
 #include "shader_program.h"
 #include "world_map.h"
@@ -44,6 +45,10 @@ struct GeometryData {
   HostArray<float3> normals;
   HostArray<int32_t> normal_idx;
   HostArray<int32_t> material_ids;
+  // Deformation blur: `deform_steps` (S ≥ 2, 0: none) rows of the vertices at τ = i / (S − 1);
+  // velocities become two steps, the positions at shutter open and close.
+  int32_t deform_steps = 0;
+  HostArray<float3> step_vertices;
   std::vector<Tri4> tri4;  // leaf blocks; mesh leaves in the BVH point at these
   // Sphere sets
   std::vector<SphereAccel> spheres;  // original order until built, then leaf order
@@ -77,6 +82,7 @@ struct InstanceData {
   float pass_index = 0, random = 0;
   // Object › Shading › Shadow Terminator (Blender's defaults).
   float terminator_geometry_offset = 0.1f, terminator_shading_offset = 0.0f;
+  std::vector<Affine> motion;  // object-to-world at the shutter steps; empty: does not move
 };
 
 struct CameraDesc {
@@ -87,6 +93,16 @@ struct CameraDesc {
   float shift_x = 0, shift_y = 0, clip_start = 0.1f, clip_end = 100;
   float aperture_radius = 0, focus_distance = 10, aperture_rotation = 0;
   int aperture_blades = 0;
+  std::vector<Affine> motion;  // camera-to-world at the shutter steps; empty: does not move
+};
+
+// The scene's `motion` section (docs/scene-dict.md, *Motion blur*).
+struct MotionSettings {
+  bool enabled = false;
+  float open = 0, length = 0;  // shutter open and length, frames relative to the frame
+  std::vector<float> curve;    // shutter curve densities; empty: uniform
+  bool rolling = false;
+  float rolling_duration = 0.1f;
 };
 
 enum FilterType { kFilterBox = 0, kFilterGaussian = 1, kFilterBlackmanHarris = 2 };
@@ -118,6 +134,7 @@ class Scene {
  public:
   RenderSettings settings;
   CameraDesc camera;
+  MotionSettings motion;
   // Geometry is shared between successive scenes when its arrays did not change, so a
   // moved object or camera never rebuilds a mesh's BVH.
   std::vector<std::shared_ptr<GeometryData>> geometries;
@@ -168,6 +185,8 @@ class Scene {
   std::vector<int32_t> attribute_map_;
   std::vector<TextureView> texture_views_;
   std::vector<ShaderProgramView> program_views_;
+  std::vector<MotionTransform> motion_transforms_, camera_motion_;
+  std::vector<float> shutter_table_;
   std::vector<EmissiveTri> emissive_;
   std::vector<float> emissive_cdf_;
   float emissive_total_ = 0;

@@ -242,6 +242,40 @@ struct Reader {
     s.transparent = get_bool(r, "transparent", p);
   }
 
+  // The `motion` section (None: no motion blur; then every motion step is ignored).
+  void read_motion(const py::object &value) {
+    if (value.is_none()) return;
+    const std::string p = "motion";
+    py::dict d = value.cast<py::dict>();
+    MotionSettings &ms = scene.motion;
+    ms.length = get_float(d, "shutter", p);
+    if (!(ms.length > 0) || !std::isfinite(ms.length)) fail(p + ".shutter", "must be > 0");
+    std::string position = get_str(d, "position", p);
+    ms.open = position == "START" ? 0.0f : position == "END" ? -ms.length : -0.5f * ms.length;
+    if (has(d, "shutter_curve")) {
+      FloatArray curve = FloatArray::ensure(d["shutter_curve"]);
+      if (!curve || curve.ndim() != 1 || curve.size() < 2) fail(p + ".shutter_curve", "expected at least 2 values");
+      ms.curve.assign(curve.data(), curve.data() + curve.size());
+      double sum = 0;
+      for (float v : ms.curve) {
+        if (!(v >= 0) || !std::isfinite(v)) fail(p + ".shutter_curve", "expected finite values >= 0");
+        sum += v;
+      }
+      if (!(sum > 0)) fail(p + ".shutter_curve", "expected at least one value > 0");
+    }
+    ms.rolling = get_str(d, "rolling_shutter", p) == "TOP";
+    ms.rolling_duration = get_float(d, "rolling_shutter_duration", p);
+    ms.enabled = true;
+  }
+
+  // S affine steps from an (S, …, 4, 4) array: element `index` of each step's block of `count`.
+  static std::vector<Affine> motion_steps(const FloatArray &a, size_t count, size_t index) {
+    std::vector<Affine> steps(size_t(a.shape(0)));
+    for (size_t s = 0; s < steps.size(); ++s)
+      std::memcpy(steps[s].m, a.data() + 16 * (s * count + index), 12 * sizeof(float));
+    return steps;
+  }
+
   void read_camera(const py::dict &c) {
     const std::string p = "camera";
     CameraDesc &cam = scene.camera;
@@ -265,6 +299,12 @@ struct Reader {
     cam.aperture_rotation = get_float(c, "aperture_rotation", p);
     if (!(cam.lens > 0) || !(cam.ortho_scale > 0) || !(cam.sensor_width > 0) || !(cam.sensor_height > 0))
       fail(p, "lens, sensor sizes and ortho_scale must be > 0");
+    if (scene.motion.enabled && has(c, "motion")) {
+      FloatArray steps = FloatArray::ensure(c["motion"]);
+      if (!steps || steps.ndim() != 3 || steps.shape(0) < 2 || steps.shape(1) != 4 || steps.shape(2) != 4)
+        fail(p + ".motion", "expected (S, 4, 4) with S >= 2");
+      cam.motion = motion_steps(steps, 1, 0);
+    }
   }
 
   void read_textures(const py::dict &texs) {
@@ -406,7 +446,11 @@ struct Reader {
       std::string p = quoted("meshes", name);
       py::dict m = item.second.cast<py::dict>();
       std::vector<int32_t> slots = slot_list(get(m, "materials", p), p + ".materials");
-      add_geometry(name, "meshes/" + name, geometry_identity(m), std::move(slots), [&] { return read_mesh(m, p); });
+      std::string key = "meshes/" + name;
+      // Velocities become positions at shutter open and close: the shutter is part of the geometry.
+      if (scene.motion.enabled && has(m, "motion") && has(m["motion"].cast<py::dict>(), "velocities"))
+        key += "@" + std::to_string(scene.motion.open) + "+" + std::to_string(scene.motion.length);
+      add_geometry(name, key, geometry_identity(m), std::move(slots), [&] { return read_mesh(m, p); });
     }
   }
 
@@ -420,6 +464,7 @@ struct Reader {
     if (g.tri_idx.size() % 3) fail(p + ".triangles", "expected shape (T, 3)");
     size_t nv = g.vertices.size(), nt = g.tri_idx.size() / 3;
     if (!indices_below(g.tri_idx.data(), g.tri_idx.size(), nv)) fail(p + ".triangles", "index out of range");
+    if (scene.motion.enabled && has(m, "motion")) read_deformation(g, m["motion"].cast<py::dict>(), p + ".motion");
     if (has(m, "normals")) {
       g.normals = unit_normals(get_floats(m, "normals", p, 3));
       if (has(m, "normal_indices")) g.normal_idx = own_indices(m, "normal_indices", p);
@@ -459,6 +504,31 @@ struct Reader {
       auto_texspace(g.vertices, g.vertices, g.texspace_loc, g.texspace_size);
     }
     return g;
+  }
+
+  // Deformation blur: S steps of the vertices, or velocities (units per frame) turned into the
+  // two steps at shutter open and close (p + t · v is linear in t, so that is exact).
+  void read_deformation(GeometryData &g, const py::dict &d, const std::string &p) {
+    size_t nv = g.vertices.size();
+    if (has(d, "vertices")) {
+      FloatArray steps = FloatArray::ensure(d["vertices"]);
+      if (!steps || steps.ndim() != 3 || steps.shape(0) < 2 || size_t(steps.shape(1)) != nv || steps.shape(2) != 3)
+        fail(p + ".vertices", "expected (S, V, 3) with S >= 2 and V the mesh's vertex count");
+      g.deform_steps = int32_t(steps.shape(0));
+      g.step_vertices = borrow_rows<float3>(steps);
+    } else if (has(d, "velocities")) {
+      FloatArray vel = get_floats(d, "velocities", p, 3);
+      if (size_t(vel.shape(0)) != nv) fail(p + ".velocities", "expected one velocity per vertex");
+      std::vector<float3> steps(2 * nv);
+      float t0 = scene.motion.open, t1 = scene.motion.open + scene.motion.length;
+      for (size_t i = 0; i < nv; ++i) {
+        float3 vi = make3(vel.data()[3 * i], vel.data()[3 * i + 1], vel.data()[3 * i + 2]);
+        steps[i] = g.vertices[i] + vi * t0;
+        steps[nv + i] = g.vertices[i] + vi * t1;
+      }
+      g.deform_steps = 2;
+      g.step_vertices = std::move(steps);
+    }
   }
 
   // Per-corner data: rows of `columns` floats and (T, 3) indices (the triangles when absent).
@@ -589,6 +659,14 @@ struct Reader {
             size_t(randoms.size()) != n)
           fail(p + ".object_info", "expected one value per transform");
       }
+      FloatArray motion;
+      const bool has_motion = scene.motion.enabled && has(grp, "motion");
+      if (has_motion) {
+        motion = FloatArray::ensure(grp["motion"]);
+        if (!motion || motion.ndim() != 4 || motion.shape(0) < 2 || size_t(motion.shape(1)) != n ||
+            motion.shape(2) != 4 || motion.shape(3) != 4)
+          fail(p + ".motion", "expected (S, N, 4, 4) with S >= 2 and N the number of transforms");
+      }
       FloatArray geometry_offsets, shading_offsets;
       const bool has_terminator = has(grp, "shadow_terminator");
       if (has_terminator) {
@@ -614,6 +692,7 @@ struct Reader {
           // Without object info: Blender's defaults, and a random number from the object id.
           inst.random = float(hash_u32(uint32_t(inst.object_id) ^ 0x9e3779b9u) >> 8) * (1.0f / 16777216.0f);
         }
+        if (has_motion) inst.motion = motion_steps(motion, n, i);
         if (has_terminator) {
           inst.terminator_geometry_offset = geometry_offsets.data()[i];
           inst.terminator_shading_offset = shading_offsets.data()[i];
@@ -686,6 +765,7 @@ std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const py::dict &progra
   Reader r{*scene, previous, next, {}, {}, {}, {}};
   if (get_int(d, "version", "scene") != 2) fail("version", "unsupported scene version (validate_scene upgrades it)");
   r.read_render(get_dict(d, "render", "scene"));
+  if (d.contains("motion")) r.read_motion(d["motion"]);
   r.read_camera(get_dict(d, "camera", "scene"));
   r.read_textures(get_dict(d, "textures", "scene"));
   r.read_programs(programs, get_dict(d, "materials", "scene"));

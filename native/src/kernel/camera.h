@@ -3,6 +3,7 @@
 // fitted dimension), so framing matches Blender and Cycles pixel for pixel.
 #pragma once
 #include "defs.h"
+#include "motion.h"
 #include "sampling.h"
 
 namespace optica {
@@ -19,6 +20,10 @@ struct CameraView {
   float aperture_radius, focus_distance, aperture_rotation;
   int aperture_blades;
   float frame_width, frame_height;  // full frame in pixels (Window coordinates span it)
+  // Camera motion: S > 0 decomposed camera-to-world steps (scale removed); `to_world` and
+  // `to_camera` stay the frame's (shading's camera space, as Cycles' worldtocamera).
+  int32_t motion_steps;
+  const MotionTransform *motion;
   // Inverse CDF of the pixel filter, sampled separably in x and y (as Cycles does).
   float filter_table[kFilterTableSize];
 };
@@ -32,15 +37,23 @@ OPTICA_HD float sample_filter(const CameraView &c, float u) {
 }
 
 // Generates the ray through frame pixel (px, py) (origin top-left). `depth_scale` turns a
-// distance along the ray into camera-space depth (Cycles' Z pass).
-OPTICA_HD Ray camera_ray(const CameraView &c, int px, int py, float u_fx, float u_fy, float u_lx,
+// distance along the ray into camera-space depth (Cycles' Z pass). `time`: the ray's τ (a moving
+// camera is placed where it is then).
+OPTICA_HD Ray camera_ray(const CameraView &c, float time, int px, int py, float u_fx, float u_fy, float u_lx,
                          float u_ly, float &depth_scale, float &depth_offset) {
+  const Affine *to_world = &c.to_world;
+  Affine moved;
+  if (c.motion_steps) {
+    moved = motion_transform_at(c.motion, c.motion_steps, time);
+    to_world = &moved;
+  }
   float fx = px + 0.5f + sample_filter(c, u_fx);
   float fy = py + 0.5f + sample_filter(c, u_fy);
   float vx = c.x0 + fx * c.pixel_size;
   float vy = c.y0 - fy * c.pixel_size;
   float3 o, d;
   Ray ray;
+  ray.time = time;
   if (c.orthographic) {
     o = make3(vx, vy, 0.0f);
     d = make3(0.0f, 0.0f, -1.0f);
@@ -54,8 +67,8 @@ OPTICA_HD Ray camera_ray(const CameraView &c, int px, int py, float u_fx, float 
     }
     depth_scale = -d.z;
     depth_offset = c.clip_start;
-    ray.o = c.to_world.point(o + d * (c.clip_start / -d.z));
-    ray.d = normalize(c.to_world.vector(d));
+    ray.o = to_world->point(o + d * (c.clip_start / -d.z));
+    ray.d = normalize(to_world->vector(d));
     ray.tmin = 0.0f;
     ray.tmax = (c.clip_end - c.clip_start) / -d.z;
     ray.dP = c.pixel_size;
@@ -79,8 +92,8 @@ OPTICA_HD Ray camera_ray(const CameraView &c, int px, int py, float u_fx, float 
   }
   depth_scale = -d.z;
   depth_offset = 0.0f;
-  ray.o = c.to_world.point(o);
-  ray.d = normalize(c.to_world.vector(d));
+  ray.o = to_world->point(o);
+  ray.d = normalize(to_world->vector(d));
   ray.tmin = c.clip_start / -d.z;
   ray.tmax = c.clip_end / -d.z;
   ray.dP = 0.0f;

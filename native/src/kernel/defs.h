@@ -132,6 +132,8 @@ struct Ray {
   // Ray cone (Cycles' compact differentials): footprint radius at the origin and its growth
   // per unit distance; texture filtering widths and the Bump node read them.
   float dP, dD;
+  // Time over the shutter, τ ∈ [0, 1] (kernel/motion.h); read only in scenes with motion.
+  float time;
 };
 
 }  // namespace optica

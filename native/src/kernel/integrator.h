@@ -14,6 +14,7 @@
 namespace optica {
 
 constexpr int kRouletteStart = 3;  // bounces before Russian roulette may end a path
+constexpr uint32_t kTimeDimensionSet = 0x7ffffff1u;  // the ray time's (never reached by next4)
 
 struct PathResult {
   float3 radiance;
@@ -114,14 +115,14 @@ OPTICA_HD float3 shadow_transmittance(const KernelScene &s, Ray ray, const PathS
 OPTICA_HD float3 smooth_surface_offset(const KernelScene &s, const ShaderData &sd, float3 ng) {
   const InstanceView &inst = s.instances[sd.instance];
   const GeometryView &g = s.geometries[inst.geometry];
-  const int32_t *tri = g.tri_idx + 3 * size_t(sd.prim);
   const int32_t *ni = g.normal_idx + 3 * size_t(sd.prim);
-  float3 v[3] = {g.vertices[tri[0]], g.vertices[tri[1]], g.vertices[tri[2]]};
+  float3 v[3];
+  triangle_vertices_at(g, sd.prim, sd.time, v);
   float3 n[3] = {g.normals[ni[0]], g.normals[ni[1]], g.normals[ni[2]]};
   float u = 1.0f - sd.u - sd.v, vv = sd.u, w = sd.v;
   float3 p = v[0] * u + v[1] * vv + v[2] * w;  // object space
   float3 nw = n[0] * u + n[1] * vv + n[2] * w;
-  if (!inst.identity) nw = inst.xfm.vector(nw);
+  if (!sd_identity(s, sd)) nw = sd_xfm(s, sd).vector(nw);
   // Parabolic approximation of the smooth surface over the triangle...
   float a = dot(n[2] - n[0], v[0] - v[2]), b = dot(n[2] - n[1], v[1] - v[2]), c = dot(n[1] - n[0], v[1] - v[0]);
   float h = a * u * (u - 1.0f) + (a + b + c) * u * vv + b * vv * (vv - 1.0f);
@@ -172,8 +173,10 @@ OPTICA_HD float3 shadow_ray_origin(const KernelScene &s, const ShaderData &sd, f
   return offset_ray_origin(p, side);
 }
 
-// Light-sampling pdf (solid angle, from `origin`) of the emissive triangle point we hit.
-OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, float3 origin, float3 p, int32_t material) {
+// Light-sampling pdf (solid angle, from `origin`) of the emissive triangle point we hit at
+// shutter time `time`: selected by its frame area, sampled uniformly over its area at `time`.
+OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, float3 origin, float3 p, int32_t material,
+                                      float time) {
   const InstanceView &inst = s.instances[hit.instance];
   const GeometryView &g = s.geometries[inst.geometry];
   const int32_t *tri = g.tri_idx + 3 * size_t(hit.prim);
@@ -182,11 +185,18 @@ OPTICA_HD float emissive_triangle_pdf(const KernelScene &s, const Hit &hit, floa
   float3 v2 = inst.xfm.point(g.vertices[tri[2]]);
   float3 c = cross(v1 - v0, v2 - v0);
   float area = 0.5f * length(c);
+  float sel_area = area;
+  if (inst.motion_steps || g.deform_steps) {
+    float3 e1, e2;
+    emissive_world_triangle(s, hit.instance, hit.prim, time, v0, e1, e2);
+    c = cross(e1, e2);
+    area = 0.5f * length(c);
+  }
   float3 d = p - origin;
   float dist2 = dot(d, d);
   float cos_l = fabsf(dot(c, d)) / (2.0f * area * sqrtf(dist2));
-  if (area <= 0.0f || cos_l <= 0.0f) return 0.0f;
-  float sel = emissive_select_pdf(s, s.materials[material].emission_estimate, area) / light_entries(s);
+  if (area <= 0.0f || sel_area <= 0.0f || cos_l <= 0.0f) return 0.0f;
+  float sel = emissive_select_pdf(s, s.materials[material].emission_estimate, sel_area) / light_entries(s);
   return sel * dist2 / (area * cos_l);
 }
 
@@ -242,8 +252,12 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
 
   Sampler smp{s.sobol, pixel_seed(s, px, py), sample_index, 0};
   Sample4 cam = smp.next4();
+  // Motion blur: the path's time over the shutter, from a dimension set of its own (every other
+  // dimension is drawn as in a scene without motion).
+  float time = s.shutter.frame_time;
+  if (s.has_motion) time = shutter_time(s.shutter, smp.at(kTimeDimensionSet).v[0], py, s.camera.frame_height);
   float depth_scale, depth_offset;
-  Ray ray = camera_ray(s.camera, px, py, cam.v[0], cam.v[1], cam.v[2], cam.v[3], depth_scale, depth_offset);
+  Ray ray = camera_ray(s.camera, time, px, py, cam.v[0], cam.v[1], cam.v[2], cam.v[3], depth_scale, depth_offset);
 
   PathState path{kPathCamera, 0, 0, 0, 0, 0};
   float3 beta = make3(1.0f);
@@ -298,7 +312,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     if (!is_zero3(cl.emission)) {
       float w = 1.0f;
       if (!specular && path.bounce > 0 && sd.is_mesh && s.num_emissive > 0)
-        w = power_heuristic(prev_pdf, emissive_triangle_pdf(s, hit, mis_origin, sd.P, material));
+        w = power_heuristic(prev_pdf, emissive_triangle_pdf(s, hit, mis_origin, sd.P, material, ray.time));
       out.radiance += clamp_contribution(beta * cl.emission * w, clamp);
     }
     if (transparent_exhausted(s, path)) break;
@@ -338,7 +352,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
 
     // Next-event estimation.
     LightSample ls;
-    if (sample_any_light(s, sd.P, path, sl.v[0], sl.v[1], sl.v[2], ls)) {
+    if (sample_any_light(s, sd.P, ray.time, path, sl.v[0], sl.v[1], sl.v[2], ls)) {
       float bsdf_pdf;
       float3 f = closures_eval(frame, cl, ls.wi, bsdf_pdf);
       if (!is_black(f)) {
@@ -348,6 +362,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
         shadow.tmin = 0.0f;
         shadow.tmax = ls.dist < kInf ? ls.dist * (1.0f - 1e-4f) : kInf;
         shadow.dP = shadow.dD = 0.0f;
+        shadow.time = ray.time;
         float3 vis = shadow_transmittance(s, shadow, path);
         if (!is_black(vis)) {
           float w = ls.delta ? 1.0f : power_heuristic(ls.pdf, bsdf_pdf);

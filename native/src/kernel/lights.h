@@ -106,8 +106,22 @@ OPTICA_HD float emissive_select_pdf(const KernelScene &s, float3 radiance, float
   return luminance(radiance) * area / s.emissive_total;
 }
 
-OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, const PathState &path, float u0, float u1, float u2,
-                               LightSample &ls) {
+// A triangle of a moving instance or deforming mesh is sampled where it is at the shading
+// point's time (as Cycles' triangle_light_sample): its point density is 1 / its area then, while
+// selection keeps the frame's area (any fixed weight is unbiased; the hit side uses the same).
+OPTICA_HD void emissive_world_triangle(const KernelScene &s, uint32_t instance, uint32_t prim, float time, float3 &v0,
+                                       float3 &e1, float3 &e2) {
+  const InstanceView &inst = s.instances[instance];
+  float3 v[3];
+  triangle_vertices_at(s.geometries[inst.geometry], prim, time, v);
+  Affine xfm = instance_transform_at(s, inst, time);
+  v0 = xfm.point(v[0]);
+  e1 = xfm.point(v[1]) - v0;
+  e2 = xfm.point(v[2]) - v0;
+}
+
+OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, float time, const PathState &path, float u0, float u1,
+                               float u2, LightSample &ls) {
   // Binary search of the power CDF.
   int lo = 0, hi = s.num_emissive - 1;
   while (lo < hi) {
@@ -117,8 +131,15 @@ OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, const PathState &
   const EmissiveTri &t = s.emissive[lo];
   float su = sqrtf(u1);
   float b1 = 1.0f - su, b2 = u2 * su;
-  float3 q = t.v0 + t.e1 * b1 + t.e2 * b2;
-  float3 n = normalize(cross(t.e1, t.e2));
+  float3 v0 = t.v0, e1 = t.e1, e2 = t.e2;
+  float area = t.area;
+  if (t.moving) {
+    emissive_world_triangle(s, t.instance, t.prim, time, v0, e1, e2);
+    area = 0.5f * length(cross(e1, e2));
+    if (!(area > 0.0f)) return false;
+  }
+  float3 q = v0 + e1 * b1 + e2 * b2;
+  float3 n = normalize(cross(e1, e2));
   float3 d = q - p;
   float d2 = dot(d, d);
   if (d2 <= 0.0f) return false;
@@ -128,14 +149,14 @@ OPTICA_HD bool sample_emissive(const KernelScene &s, float3 p, const PathState &
   if (cos_l <= 1e-8f) return false;
   ls.dist = dist;
   ShaderData sd;
-  shader_setup_surface(s, t.instance, t.prim, 0, b1, b2, q, -ls.wi, p, dist, 0.0f, sd);
+  shader_setup_surface(s, t.instance, t.prim, 0, b1, b2, q, -ls.wi, p, dist, 0.0f, time, sd);
   sd.path = path;
   sd.path.flags |= kPathEmission;
   ClosureList cl;
   svm_eval(s, s.materials[t.material], sd, cl);
   if (is_zero3(cl.emission)) return false;
   ls.li = cl.emission;
-  ls.pdf = emissive_select_pdf(s, t.estimate, t.area) * d2 / (t.area * cos_l);
+  ls.pdf = emissive_select_pdf(s, t.estimate, t.area) * d2 / (area * cos_l);
   ls.delta = false;
   return true;
 }
@@ -234,9 +255,10 @@ OPTICA_HD bool sample_world(const KernelScene &s, float u1, float u2, LightSampl
   return !is_zero3(ls.li);
 }
 
-// Picks a light entry and samples it; pdf includes the selection probability.
-OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, const PathState &path, float u_sel, float u1, float u2,
-                                LightSample &ls) {
+// Picks a light entry and samples it (seen from p at shutter time `time`); pdf includes the
+// selection probability.
+OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, float time, const PathState &path, float u_sel, float u1,
+                                float u2, LightSample &ls) {
   int n = light_entries(s);
   if (n == 0) return false;
   int pick = int(u_sel * n);
@@ -249,7 +271,7 @@ OPTICA_HD bool sample_any_light(const KernelScene &s, float3 p, const PathState 
     ok = sample_world(s, u1, u2, ls);
   } else {
     float u0 = u_sel * n - pick;  // remainder of the selection number, uniform in [0, 1)
-    ok = sample_emissive(s, p, path, u0, u1, u2, ls);
+    ok = sample_emissive(s, p, time, path, u0, u1, u2, ls);
   }
   if (!ok) return false;
   ls.pdf *= sel;

@@ -4,6 +4,7 @@
 #include "camera.h"
 #include "closure/tables.h"
 #include "defs.h"
+#include "motion.h"
 #include "sampler.h"
 
 namespace optica {
@@ -27,6 +28,12 @@ struct GeometryView {
   // is an index into KernelScene::attributes, or -1 when this geometry lacks it.
   int32_t attribute_base;
   float3 texspace_loc, texspace_size;  // Blender's texture space, for Generated coordinates
+  // Deformation blur (meshes): S > 0 steps of `vertex_count` vertices at τ = i / (S − 1) in
+  // `step_vertices`; the BVH then bounds each triangle over all steps, its leaves index
+  // `prim_order` (no Tri4 blocks) and `vertices` stay the frame's (smooth normals, texture space).
+  int32_t deform_steps;
+  uint32_t vertex_count;
+  const float3 *step_vertices;
 };
 
 enum AttributeDomain : int32_t { kDomainPoint = 0, kDomainCorner = 1, kDomainFace = 2 };
@@ -49,6 +56,10 @@ struct InstanceView {
   float pass_index, random;        // Object Info: Object Index, Random
   float terminator_geometry_offset;  // Shadow Terminator › Geometry Offset (a cosine cutoff)
   float terminator_frequency;        // Shading Offset s as Cycles' kernel holds it: 1 / (1 − s/2)
+  // Transform motion: S > 0 decomposed steps at KernelScene::motion_transforms[motion_base …];
+  // `xfm` / `inv` are then the frame's (for what does not depend on the ray's time).
+  int32_t motion_steps;
+  uint32_t motion_base;
 };
 
 enum ProgramFlags : int32_t {
@@ -110,6 +121,7 @@ struct EmissiveTri {
   float area;
   uint32_t instance, prim;
   int32_t material;  // index into KernelScene::materials
+  int32_t moving;    // its instance or mesh moves: v0, e1, e2 are the frame's, sampled at the ray's time
 };
 
 // The world's importance map (world_sampling.h); res_x = 0: the world is not sampled as a
@@ -153,9 +165,30 @@ struct KernelScene {
   int32_t has_transparency;        // some material may let shadow rays through
   int32_t has_geometry;
   CameraView camera;
+  // Motion blur: camera rays draw a time over the shutter (`has_motion`), moving instances'
+  // steps live in `motion_transforms`.
+  int32_t has_motion;
+  ShutterView shutter;
+  const MotionTransform *motion_transforms;
   const SobolTable *sobol;
   BsdfTables tables;
   uint32_t seed;
 };
+
+// A triangle's object-space vertices at time τ (a deforming mesh's interpolated steps).
+OPTICA_HD void triangle_vertices_at(const GeometryView &g, uint32_t prim, float time, float3 v[3]) {
+  const int32_t *tri = g.tri_idx + 3 * size_t(prim);
+  if (g.deform_steps) {
+    for (int k = 0; k < 3; ++k) v[k] = motion_vertex(g.step_vertices, g.deform_steps, g.vertex_count, tri[k], time);
+  } else {
+    for (int k = 0; k < 3; ++k) v[k] = g.vertices[tri[k]];
+  }
+}
+
+// An instance's object-to-world at time τ (its frame transform when it does not move).
+OPTICA_HD Affine instance_transform_at(const KernelScene &s, const InstanceView &inst, float time) {
+  if (!inst.motion_steps) return inst.xfm;
+  return motion_transform_at(s.motion_transforms + inst.motion_base, inst.motion_steps, time);
+}
 
 }  // namespace optica

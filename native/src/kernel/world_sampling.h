@@ -20,6 +20,7 @@ OPTICA_HD float3 world_emission(const KernelScene &s, float3 d) {
   ray.tmin = 0.0f;
   ray.tmax = kInf;
   ray.dP = ray.dD = 0.0f;
+  ray.time = 0.0f;
   shader_setup_background(ray, sd);
   sd.path = PathState{kPathEmission, 0, 0, 0, 0, 0};
   ClosureList cl;

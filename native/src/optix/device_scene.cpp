@@ -192,6 +192,12 @@ size_t DeviceScene::upload(const Scene &scene) {
   kernel_ = k;  // scalars, the camera and the world's settings; every pointer is replaced below
   kernel_.tlas = nullptr;  // OptiX traverses its own structures: the CPU BVHs stay on the host
   kernel_.tlas_order = nullptr;
+  // No motion blur on this backend (OptixRenderer::set_scene refuses scenes with motion).
+  kernel_.has_motion = 0;
+  kernel_.motion_transforms = nullptr;
+  kernel_.shutter.table = nullptr;
+  kernel_.camera.motion_steps = 0;
+  kernel_.camera.motion = nullptr;
 
   // Geometry: reuse what the previous scene shared, drop what it no longer uses.
   std::map<const GeometryData *, std::unique_ptr<DeviceGeometry>> previous;
@@ -215,6 +221,8 @@ size_t DeviceScene::upload(const Scene &scene) {
     v = k.geometries[i];
     v.nodes = nullptr;
     v.tri4 = nullptr;
+    v.deform_steps = 0;
+    v.step_vertices = nullptr;
     v.prim_order = d.prim_order.as<const uint32_t>();
     v.vertices = d.vertices.as<const float3>();
     v.tri_idx = d.tri_idx.as<const int32_t>();

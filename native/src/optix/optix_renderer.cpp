@@ -2,6 +2,7 @@
 #include "optix/optix_renderer.h"
 
 #include <optix.h>
+#include <stdexcept>
 #include <optix_stubs.h>
 
 #include "optix/launch_params.h"
@@ -13,6 +14,10 @@ OptixRenderer::OptixRenderer(int threads)
       albedo_(&optix_.cu()), normal_(&optix_.cu()), depth_(&optix_.cu()), object_id_(&optix_.cu()) {}
 
 void OptixRenderer::set_scene(std::unique_ptr<Scene> scene) {
+  // Its acceleration structures hold the frame's positions only (optica_core.device.check_scene
+  // refuses such scenes first, with the same reason).
+  if (scene->motion.enabled)
+    throw std::invalid_argument("motion blur: the OptiX backend does not render motion steps yet; use device CPU");
   cancel_.store(false);
   scene->prepare(pool_);
   reused_ = device_scene_.upload(*scene);

@@ -65,6 +65,7 @@ __device__ __forceinline__ void answer_ray_query(uint32_t i) {
   ray.tmin = 0.0f;
   ray.tmax = kInf;
   ray.dP = ray.dD = 0.0f;
+  ray.time = params.scene.shutter.frame_time;
   Hit hit;
   if (intersect_closest(params.scene, ray, hit)) {
     q.t[i] = hit.t;

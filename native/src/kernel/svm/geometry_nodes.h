@@ -24,20 +24,17 @@ OPTICA_HD float3 bump_offset(const ShaderData &sd, int bump, float filter_width)
 
 OPTICA_HD float3 object_point(const KernelScene &s, const ShaderData &sd, float3 p) {
   if (sd.instance < 0) return p;
-  const InstanceView &inst = s.instances[sd.instance];
-  return inst.identity ? p : inst.inv.point(p);
+  return sd_identity(s, sd) ? p : sd_inv(s, sd).point(p);
 }
 // Object → world for normals (inverse transpose), and back (transpose), both normalised.
 OPTICA_HD float3 object_to_world_normal(const KernelScene &s, const ShaderData &sd, float3 n) {
   if (sd.instance < 0) return n;
-  const InstanceView &inst = s.instances[sd.instance];
-  return inst.identity ? normalize(n) : normalize(Affine::normal(inst.inv, n));
+  return sd_identity(s, sd) ? normalize(n) : normalize(Affine::normal(sd_inv(s, sd), n));
 }
 OPTICA_HD float3 world_to_object_normal(const KernelScene &s, const ShaderData &sd, float3 n) {
   if (sd.instance < 0) return n;
-  const InstanceView &inst = s.instances[sd.instance];
-  if (inst.identity) return normalize(n);
-  const float *m = inst.xfm.m;
+  if (sd_identity(s, sd)) return normalize(n);
+  const float *m = sd_xfm(s, sd).m;
   return normalize(make3(m[0] * n.x + m[4] * n.y + m[8] * n.z, m[1] * n.x + m[5] * n.y + m[9] * n.z,
                          m[2] * n.x + m[6] * n.y + m[10] * n.z));
 }
@@ -56,9 +53,10 @@ OPTICA_HD void barycentric_step(const KernelScene &s, const ShaderData &sd, floa
   if (sd.instance < 0 || !sd.is_mesh) return;
   const InstanceView &inst = s.instances[sd.instance];
   const GeometryView &g = s.geometries[inst.geometry];
-  const int32_t *tri = g.tri_idx + 3 * size_t(sd.prim);
-  float3 v0 = g.vertices[tri[0]];
-  float3 e1 = inst.xfm.vector(g.vertices[tri[1]] - v0), e2 = inst.xfm.vector(g.vertices[tri[2]] - v0);
+  float3 tv[3];
+  triangle_vertices_at(g, sd.prim, sd.time, tv);
+  const Affine &xfm = sd_xfm(s, sd);
+  float3 e1 = xfm.vector(tv[1] - tv[0]), e2 = xfm.vector(tv[2] - tv[0]);
   float a = dot(e1, e1), b = dot(e1, e2), c = dot(e2, e2);
   float det = a * c - b * b;
   if (!(fabsf(det) > 0.0f)) return;
@@ -204,7 +202,10 @@ OPTICA_HD float svm_geometry_float(const ShaderData &sd, int which) {
 OPTICA_HD float3 svm_object_info_vector(const KernelScene &s, const ShaderData &sd, int which) {
   if (sd.instance < 0) return make3(0.0f);
   const InstanceView &inst = s.instances[sd.instance];
-  if (which == 0) return make3(inst.xfm.m[3], inst.xfm.m[7], inst.xfm.m[11]);
+  if (which == 0) {
+    const Affine &xfm = sd_xfm(s, sd);
+    return make3(xfm.m[3], xfm.m[7], xfm.m[11]);
+  }
   return make3(inst.color[0], inst.color[1], inst.color[2]);
 }
 
@@ -277,10 +278,10 @@ OPTICA_HD float3 svm_tangent(const KernelScene &s, const ShaderData &sd, int dir
 // Object-space smooth normal before normalisation, as the Normal Map node's tangent space wants it.
 OPTICA_HD float3 object_smooth_normal(const KernelScene &s, const ShaderData &sd) {
   const GeometryView &g = s.geometries[s.instances[sd.instance].geometry];
-  const int32_t *tri = g.tri_idx + 3 * size_t(sd.prim);
   if (!g.normals) {
-    float3 v0 = g.vertices[tri[0]];
-    return normalize(cross(g.vertices[tri[1]] - v0, g.vertices[tri[2]] - v0));
+    float3 tv[3];
+    triangle_vertices_at(g, sd.prim, sd.time, tv);
+    return normalize(cross(tv[1] - tv[0], tv[2] - tv[0]));
   }
   const int32_t *ni = g.normal_idx + 3 * size_t(sd.prim);
   float w0 = 1.0f - sd.u - sd.v;

@@ -37,17 +37,39 @@ struct ShaderData {
   int32_t backfacing;
   int32_t is_mesh;
   PathState path;
+  float time;       // the ray's τ over the shutter
+  int32_t moving;   // the instance moves: xfm / inv below hold its transform at `time`
+  Affine xfm, inv;
 };
 
 OPTICA_HD const InstanceView &sd_instance(const KernelScene &s, const ShaderData &sd) { return s.instances[sd.instance]; }
 
+// The object-to-world transform (and its inverse) of the shading point's instance at the ray's
+// time; `sd_identity` says it is the identity (nothing to transform).
+OPTICA_HD const Affine &sd_xfm(const KernelScene &s, const ShaderData &sd) {
+  return sd.moving ? sd.xfm : s.instances[sd.instance].xfm;
+}
+OPTICA_HD const Affine &sd_inv(const KernelScene &s, const ShaderData &sd) {
+  return sd.moving ? sd.inv : s.instances[sd.instance].inv;
+}
+OPTICA_HD bool sd_identity(const KernelScene &s, const ShaderData &sd) {
+  return !sd.moving && s.instances[sd.instance].identity;
+}
+
 // Fills `sd` for a surface point of (instance, prim) at barycentrics (u, v), seen along wi
-// (unit, towards the viewer) from `origin` at distance `ray_length`.
+// (unit, towards the viewer) from `origin` at distance `ray_length`, at shutter time `time` (a
+// moving instance or deforming mesh is shaded where it is then; smooth normals stay the frame's).
 OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uint32_t prim, uint32_t slot, float u,
                                     float v, float3 p, float3 wi, float3 origin, float ray_length, float dP,
-                                    ShaderData &sd) {
+                                    float time, ShaderData &sd) {
   const InstanceView &inst = s.instances[instance];
   const GeometryView &g = s.geometries[inst.geometry];
+  sd.time = time;
+  sd.moving = inst.motion_steps ? 1 : 0;
+  if (sd.moving) {
+    sd.xfm = instance_transform_at(s, inst, time);
+    sd.inv = affine_inverse(sd.xfm);
+  }
   sd.P = p;
   sd.wi = wi;
   sd.ray_origin = origin;
@@ -60,9 +82,9 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   float3 ng, ns;
   if (g.type == kGeomMesh) {
     sd.is_mesh = 1;
-    const int32_t *tri = g.tri_idx + 3 * size_t(prim);
-    float3 v0 = g.vertices[tri[0]], v1 = g.vertices[tri[1]], v2 = g.vertices[tri[2]];
-    ng = cross(v1 - v0, v2 - v0);
+    float3 tv[3];
+    triangle_vertices_at(g, prim, time, tv);
+    ng = cross(tv[1] - tv[0], tv[2] - tv[0]);
     if (g.normals) {
       const int32_t *ni = g.normal_idx + 3 * size_t(prim);
       float w0 = 1.0f - u - v;
@@ -73,12 +95,12 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   } else {
     sd.is_mesh = 0;
     const SphereAccel &sph = g.spheres[slot];
-    float3 po = inst.identity ? p : inst.inv.point(p);
+    float3 po = sd_identity(s, sd) ? p : sd_inv(s, sd).point(p);
     ng = ns = po - sph.c;
   }
-  if (!inst.identity) {
-    ng = Affine::normal(inst.inv, ng);
-    ns = Affine::normal(inst.inv, ns);
+  if (!sd_identity(s, sd)) {
+    ng = Affine::normal(sd_inv(s, sd), ng);
+    ns = Affine::normal(sd_inv(s, sd), ns);
   }
   ng = normalize(ng);
   ns = normalize(ns);
@@ -91,7 +113,7 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
 OPTICA_HD void shader_setup_from_hit(const KernelScene &s, const Ray &ray, const Hit &hit, ShaderData &sd) {
   float3 p = ray.o + ray.d * hit.t;
   shader_setup_surface(s, hit.instance, hit.prim, hit.slot, hit.u, hit.v, p, -ray.d, ray.o, hit.t,
-                       ray.dP + hit.t * ray.dD, sd);
+                       ray.dP + hit.t * ray.dD, ray.time, sd);
 }
 
 // The world: Cycles shades escaped rays with P = the direction, N = Ng = −direction.
@@ -107,6 +129,8 @@ OPTICA_HD void shader_setup_background(const Ray &ray, ShaderData &sd) {
   sd.prim = 0;
   sd.backfacing = 0;
   sd.is_mesh = 0;
+  sd.time = ray.time;
+  sd.moving = 0;
 }
 
 }  // namespace optica

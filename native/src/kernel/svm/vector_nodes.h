@@ -47,18 +47,16 @@ OPTICA_HD float3 cycles_camera_to_world(const CameraView &cam, int type, float3 
 
 OPTICA_HD float3 object_to_world(const KernelScene &s, const ShaderData &sd, int type, float3 v) {
   if (sd.instance < 0) return v;
-  const InstanceView &inst = s.instances[sd.instance];
-  if (inst.identity) return type == kTransformNormal ? normalize(v) : v;
-  if (type == kTransformPoint) return inst.xfm.point(v);
-  if (type == kTransformVector) return inst.xfm.vector(v);
+  if (sd_identity(s, sd)) return type == kTransformNormal ? normalize(v) : v;
+  if (type == kTransformPoint) return sd_xfm(s, sd).point(v);
+  if (type == kTransformVector) return sd_xfm(s, sd).vector(v);
   return object_to_world_normal(s, sd, v);
 }
 OPTICA_HD float3 world_to_object(const KernelScene &s, const ShaderData &sd, int type, float3 v) {
   if (sd.instance < 0) return v;
-  const InstanceView &inst = s.instances[sd.instance];
-  if (inst.identity) return type == kTransformNormal ? normalize(v) : v;
-  if (type == kTransformPoint) return inst.inv.point(v);
-  if (type == kTransformVector) return inst.inv.vector(v);
+  if (sd_identity(s, sd)) return type == kTransformNormal ? normalize(v) : v;
+  if (type == kTransformPoint) return sd_inv(s, sd).point(v);
+  if (type == kTransformVector) return sd_inv(s, sd).vector(v);
   return world_to_object_normal(s, sd, v);
 }
 

@@ -11,9 +11,10 @@ OPTICA_HD float wireframe_fac(const KernelScene &s, const ShaderData &sd, bool p
   if (sd.instance < 0 || !sd.is_mesh) return 0.0f;
   const InstanceView &inst = s.instances[sd.instance];
   const GeometryView &g = s.geometries[inst.geometry];
-  const int32_t *tri = g.tri_idx + 3 * size_t(sd.prim);
   float3 co[3];
-  for (int i = 0; i < 3; ++i) co[i] = inst.identity ? g.vertices[tri[i]] : inst.xfm.point(g.vertices[tri[i]]);
+  triangle_vertices_at(g, sd.prim, sd.time, co);
+  if (!sd_identity(s, sd))
+    for (int i = 0; i < 3; ++i) co[i] = sd_xfm(s, sd).point(co[i]);
   float3 dx, dy;
   orthonormals(sd.Ng, dx, dy);
   dx = dx * sd.dP;
