@@ -5,6 +5,8 @@ ffmpeg tool, and Blender's own Render Animation to FFmpeg, side by side in one r
 
     .venv/bin/python bench/export.py [--frames 16 --samples 8 --repeat 2 --json out.json]
     .venv/bin/python bench/export.py --quick        # ~1 min: 8 frames at 50 %
+    .venv/bin/python bench/export.py --motion-blur --frames 300 --percentage 25 --samples 4 \
+        --skip-parallel --skip-blender --encode-frames 0   # issue 15: STREAM with motion blur
 
 Needs `python build.py` first (it installs the built dist/optica-*.zip into a throw-away Blender
 user folder, as the tests do) and demo/demo.blend. What it measures, on the demo scene:
@@ -60,6 +62,10 @@ def main(argv=None) -> int:
     ap.add_argument("--encode-frames", type=int, default=48, help="1080p frames for PyAV vs ffmpeg")
     ap.add_argument("--quick", action="store_true", help="8 frames at 50 %%, 1 repeat, 24 encode frames")
     ap.add_argument("--skip-blender", action="store_true", help="leave out Blender's Render Animation")
+    ap.add_argument("--skip-parallel", action="store_true", help="leave out the PARALLEL export")
+    ap.add_argument("--motion-blur", action="store_true",
+                    help="Render Properties › Motion Blur on (Blender's defaults: centred, 0.5 frame): issue 15's "
+                         "'export wall <= 1.05x render-only with motion blur'")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
     if a.quick:
@@ -71,6 +77,7 @@ def main(argv=None) -> int:
 
     _blender_env.install()
     scene, (w, h), export_modules = _blender_env.open_animation(a.blend, a.frames, a.samples, a.percentage)
+    scene.render.use_motion_blur = a.motion_blur
     options, plan_mod, run_mod = export_modules.options, export_modules.plan, export_modules.run
     frames_mod, colour = export_modules.frames, export_modules.colour
     import av
@@ -80,8 +87,10 @@ def main(argv=None) -> int:
     out = Path(tempfile.mkdtemp(prefix="optica-bench-export-"))
     print_machine(info)
     print(f"scene: {a.blend.name}, {a.frames} frames at {w}×{h}, {a.samples} spp, "
-          f"{scene.optica.max_bounces} bounces; PyAV {av.__version__}; temporary files in {out}", flush=True)
-    figures: dict = {"machine": info, "frames": a.frames, "size": [w, h], "samples": a.samples}
+          f"{scene.optica.max_bounces} bounces, motion blur {'on' if a.motion_blur else 'off'}; PyAV {av.__version__}; "
+          f"temporary files in {out}", flush=True)
+    figures: dict = {"machine": info, "frames": a.frames, "size": [w, h], "samples": a.samples,
+                     "motion_blur": a.motion_blur}
 
     frames_rgb8: list[np.ndarray] = []
 
@@ -113,9 +122,10 @@ def main(argv=None) -> int:
     best = {k: min(v) for k, v in runs.items()}
 
     # 3: PARALLEL
-    wall, cpu, res = timed(lambda: export("PARALLEL", "parallel.mp4"))
-    best["parallel"] = (wall, cpu)
-    print(f"  {'parallel':<12}      : {wall:7.2f} s wall, {cpu:7.2f} s CPU (workers included)", flush=True)
+    if not a.skip_parallel:
+        wall, cpu, res = timed(lambda: export("PARALLEL", "parallel.mp4"))
+        best["parallel"] = (wall, cpu)
+        print(f"  {'parallel':<12}      : {wall:7.2f} s wall, {cpu:7.2f} s CPU (workers included)", flush=True)
 
     # 4: Blender's own Render Animation to FFmpeg
     if not a.skip_blender:
