@@ -15,7 +15,6 @@ namespace optica {
 
 constexpr int kRouletteStart = 3;  // bounces before Russian roulette may end a path
 constexpr uint32_t kTimeDimensionSet = 0x7ffffff1u;  // the ray time's (never reached by next4)
-constexpr uint32_t kLensDimensionSet = 0x7ffffff2u;  // the lens point's, dimensions 0 and 1 (as the pixel's)
 
 struct PathResult {
   float3 radiance;
@@ -258,10 +257,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
   float time = s.shutter.frame_time;
   if (s.has_motion) time = shutter_time(s.shutter, smp.at(kTimeDimensionSet).v[0], py, s.camera.frame_height);
   float depth_scale, depth_offset;
-  // The lens point is a 2-D draw too: dimensions 2 and 3 of the camera's set stratify it several
-  // times worse than 0 and 1 at high sample counts, so it has a set of its own.
-  Sample4 lens = s.camera.aperture_radius > 0.0f ? smp.at(kLensDimensionSet) : cam;
-  Ray ray = camera_ray(s.camera, time, px, py, cam.v[0], cam.v[1], lens.v[0], lens.v[1], depth_scale, depth_offset);
+  Ray ray = camera_ray(s.camera, time, px, py, cam.v[0], cam.v[1], cam.v[2], cam.v[3], depth_scale, depth_offset);
 
   PathState path{kPathCamera, 0, 0, 0, 0, 0};
   float3 beta = make3(1.0f);
@@ -303,12 +299,8 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     int32_t material = material_of(s, hit);
     ClosureList cl;
     shade(s, material, sd, cl);
-    // The 2-D draws (a direction, a point on a light) take dimensions 0 and 1 of their set, the
-    // pair in which the Sobol' points are a (0, 2)-sequence, as Cycles gives every 2-D draw its
-    // own first two dimensions; dimensions 1 and 2 stratify worse (1.5-1.8x the variance of a
-    // smooth 2-D integrand at 64-1,024 samples, docs/benchmarks.md). 1-D draws take 2 and 3.
-    Sample4 su = smp.next4();  // direction u1, u2, lobe pick, reflect/refract
-    Sample4 sl = smp.next4();  // light u1, u2, light selection, roulette
+    Sample4 su = smp.next4();  // lobe pick, direction u1, u2, reflect/refract
+    Sample4 sl = smp.next4();  // light selection, light u1, u2, roulette
 
     if (path.bounce == 0 && !is_black(cl.holdout)) {
       // Holdout cuts its weight out of the image's alpha and contributes nothing else.
@@ -329,7 +321,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     // Continue the path by sampling the closures (the sample is drawn before light sampling
     // only so that the AOVs know whether this surface passes the path straight on).
     MixtureSample ms;
-    bool scattered = cl.count > 0 && closures_sample(frame, cl, su.v[2], su.v[0], su.v[1], su.v[3], ms);
+    bool scattered = cl.count > 0 && closures_sample(frame, cl, su.v[0], su.v[1], su.v[2], su.v[3], ms);
     bool through = scattered && ms.lobe == kClosureTransparent;
     if (first_surface && !through) {
       first_surface = false;
@@ -360,7 +352,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
 
     // Next-event estimation.
     LightSample ls;
-    if (sample_any_light(s, sd.P, ray.time, path, sl.v[2], sl.v[0], sl.v[1], ls)) {
+    if (sample_any_light(s, sd.P, ray.time, path, sl.v[0], sl.v[1], sl.v[2], ls)) {
       float bsdf_pdf;
       float3 f = closures_eval(frame, cl, ls.wi, bsdf_pdf);
       if (!is_black(f)) {
