@@ -9,8 +9,9 @@ integrals estimated with each pair of dimensions, as native/src/kernel/sampler.h
 A numpy model of `Sampler::next4` (the hashes and scrambles bit for bit, 32-bit arithmetic in
 uint64), over many pixel seeds at 16-1,024 samples, for an integrand with an edge (a disk) and a
 smooth one. Dimensions 0 and 1 form a (0, 2)-sequence; 1 and 2, or 2 and 3, do not, and give
-several times the variance at high counts: every 2-D draw of the kernel therefore takes
-dimensions 0 and 1 of a set (docs/benchmarks.md, *Sampling: which dimensions a 2-D draw takes*).
+several times the variance of a single 2-D integral at high counts. A lobe pick drawn beside a
+direction is one 3-D point and changes the picture (docs/benchmarks.md, *Sampling: which
+dimensions a 2-D draw takes*: moving the kernel's draws to 0 and 1 was tried and reverted).
 """
 
 from __future__ import annotations
