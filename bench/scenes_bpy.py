@@ -250,14 +250,6 @@ def motion_blur(scene, frame=5):
     bs.plane(scene, "Floor", 30.0, bs.diffuse("Floor", (0.5, 0.5, 0.5)))
     scene.frame_start, scene.frame_end = 1, 10
 
-    def linear(action):
-        for layer in action.layers:
-            for strip in layer.strips:
-                for bag in strip.channelbags:
-                    for fc in bag.fcurves:
-                        for kp in fc.keyframe_points:
-                            kp.interpolation = "LINEAR"
-
     for i in range(6):
         vertices, triangles = _box_arrays((0.7, 0.7, 0.7), (0.0, 0.0, 0.35))
         ob = mesh_from_arrays(scene, f"Cube{i}", vertices, triangles,
@@ -268,7 +260,7 @@ def motion_blur(scene, frame=5):
             ob.rotation_euler.z = angle
             ob.keyframe_insert("location", frame=f)
             ob.keyframe_insert("rotation_euler", frame=f)
-        linear(ob.animation_data.action)
+        bs.linear_keyframes(ob.animation_data.action)
     xs = np.linspace(-2.5, 2.5, 41)
     slab = [(x, y, z) for x in xs for y in (-0.3, 0.3) for z in (0.0, 0.3)]
     faces = []
@@ -284,12 +276,12 @@ def motion_blur(scene, frame=5):
     for f, value in ((1, 0.0), (9, 1.0)):
         key.value = value
         key.keyframe_insert("value", frame=f)
-    linear(wave.data.shape_keys.animation_data.action)
+    bs.linear_keyframes(wave.data.shape_keys.animation_data.action)
     cam = bs.camera(scene, (0.0, -10.0, 3.5), (74, 0, 0), lens=32)
     for f, angle in ((1, -0.25), (9, 0.25)):
         cam.rotation_euler.z = angle
         cam.keyframe_insert("rotation_euler", frame=f)
-    linear(cam.animation_data.action)
+    bs.linear_keyframes(cam.animation_data.action)
     scene.frame_set(frame)
     scene.render.use_motion_blur = True
     scene.render.motion_blur_shutter = 1.0

@@ -268,3 +268,14 @@ def render(scene, path: Path, read_image) -> np.ndarray:
     bpy.ops.render.render(write_still=True)
     image = read_image(path)[""]
     return image[..., :3].astype(np.float64)
+
+
+def linear_keyframes(action) -> None:
+    """Every keyframe of a (layered, Blender 5.0) action interpolated linearly: a steady motion
+    over a shutter, which both engines sample the same way."""
+    for layer in action.layers:
+        for strip in layer.strips:
+            for bag in strip.channelbags:
+                for fc in bag.fcurves:
+                    for kp in fc.keyframe_points:
+                        kp.interpolation = "LINEAR"

@@ -41,17 +41,6 @@ def scene(optica_scene):
     return s
 
 
-def linear_keys(obj):
-    """Linear interpolation between keyframes (a steady motion over the shutter)."""
-    action = obj.animation_data.action
-    for layer in action.layers:
-        for strip in layer.strips:
-            for bag in strip.channelbags:
-                for fc in bag.fcurves:
-                    for kp in fc.keyframe_points:
-                        kp.interpolation = "LINEAR"
-
-
 def stage(scene):
     """A grey ground, a sun and a grey world: every surface lit, shadows that move."""
     bs.plane(scene, "Ground", 20.0, bs.diffuse("Ground", (0.5, 0.5, 0.5)))
@@ -77,7 +66,7 @@ def moving_cube(scene):
         ob.rotation_euler.z = angle
         ob.keyframe_insert("location", frame=f)
         ob.keyframe_insert("rotation_euler", frame=f)
-    linear_keys(ob)
+    bs.linear_keyframes(ob.animation_data.action)
     scene.render.motion_blur_shutter = 1.0
 
 
@@ -89,7 +78,7 @@ def rotating_camera(scene):
     for f, angle in ((1, -1.2), (9, 1.2)):
         cam.rotation_euler.z = angle
         cam.keyframe_insert("rotation_euler", frame=f)
-    linear_keys(cam)
+    bs.linear_keyframes(cam.animation_data.action)
     scene.render.motion_blur_shutter = 0.8
 
 
@@ -131,7 +120,7 @@ def armature_mesh(scene):
     for f, angle in ((4, 0.0), (6, 1.2)):
         pose.rotation_euler.x = angle
         pose.keyframe_insert("rotation_euler", frame=f)
-    linear_keys(rig)
+    bs.linear_keyframes(rig.animation_data.action)
     scene.render.motion_blur_shutter = 1.0
 
 
@@ -147,13 +136,7 @@ def shape_key_mesh(scene):
     for f, value in ((4, 0.0), (6, 1.0)):
         key.value = value
         key.keyframe_insert("value", frame=f)
-    action = ob.data.shape_keys.animation_data.action
-    for layer in action.layers:
-        for strip in layer.strips:
-            for bag in strip.channelbags:
-                for fc in bag.fcurves:
-                    for kp in fc.keyframe_points:
-                        kp.interpolation = "LINEAR"
+    bs.linear_keyframes(ob.data.shape_keys.animation_data.action)
     scene.render.motion_blur_shutter = 1.0
 
 
