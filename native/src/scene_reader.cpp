@@ -622,6 +622,84 @@ struct Reader {
     return g;
   }
 
+  void read_curves(const py::dict &sets) {
+    for (auto item : sets) {
+      std::string name = item.first.cast<std::string>();
+      std::string p = quoted("curves", name);
+      py::dict c = item.second.cast<py::dict>();
+      if (geometries.count(name)) fail(p, "a mesh or sphere set has the same name");
+      std::vector<int32_t> slots = slot_list(get(c, "materials", p), p + ".materials");
+      add_geometry(name, "curves/" + name, geometry_identity(c), std::move(slots), [&] { return read_curve_set(c, p); });
+    }
+  }
+
+  // A curve set (docs/scene-dict.md, `curves`): one segment per pair of neighbouring points of
+  // a curve, its outer control points clamped to the curve's ends. Motion is not read yet: a
+  // curve set is drawn where it is at the frame.
+  GeometryData read_curve_set(const py::dict &c, const std::string &p) {
+    GeometryData g;
+    g.type = kGeomCurves;
+    FloatArray points = get_floats(c, "points", p, 3);
+    const size_t np = size_t(points.shape(0));
+    FloatArray radii = FloatArray::ensure(get(c, "radii", p));
+    if (!radii || radii.ndim() != 1 || size_t(radii.size()) != np) fail(p + ".radii", "expected one radius per point");
+    std::vector<int32_t> offsets = copy_ints(get_ints(c, "offsets", p));
+    if (offsets.empty() || offsets.front() != 0 || size_t(offsets.back()) != np)
+      fail(p + ".offsets", "expected 0 first and the number of points last");
+    const size_t nc = offsets.size() - 1;
+    std::string shape = has(c, "shape") ? get_str(c, "shape", p) : "round";
+    if (shape == "round") g.curve_shape = kCurveRound;
+    else if (shape == "ribbon") g.curve_shape = kCurveRibbon;
+    else fail(p + ".shape", "unknown curve shape '" + shape + "'");
+    std::string basis = has(c, "segments") ? get_str(c, "segments", p) : "catmull_rom";
+    if (basis == "catmull_rom") g.curve_basis = kBasisCatmullRom;
+    else if (basis == "b_spline") g.curve_basis = kBasisBSpline;
+    else if (basis == "linear") g.curve_basis = kBasisLinear;
+    else fail(p + ".segments", "unknown curve segments '" + basis + "'");
+    g.curve_keys.resize(np);
+    const float *pt = points.data(), *rd = radii.data();
+    std::vector<float3> lo(np), hi(np);
+    for (size_t i = 0; i < np; ++i) {
+      float r = rd[i];
+      if (!(r >= 0.0f) || !std::isfinite(r)) fail(p + ".radii", "expected finite radii >= 0");
+      g.curve_keys[i] = CurveKey{make3(pt[3 * i], pt[3 * i + 1], pt[3 * i + 2]), r};
+      lo[i] = g.curve_keys[i].p - make3(r);
+      hi[i] = g.curve_keys[i].p + make3(r);
+    }
+    auto_texspace(lo, hi, g.texspace_loc, g.texspace_size);
+    size_t segments = 0;
+    for (size_t k = 0; k < nc; ++k) {
+      if (offsets[k + 1] <= offsets[k]) fail(p + ".offsets", "expected strictly increasing offsets");
+      segments += size_t(offsets[k + 1] - offsets[k] - 1);
+    }
+    g.curve_segments.reserve(segments);
+    for (size_t k = 0; k < nc; ++k) {
+      const int32_t first = offsets[k], last = offsets[k + 1] - 1;
+      for (int32_t i = first; i < last; ++i) {
+        CurveSegment s;
+        s.k[0] = std::max(i - 1, first);
+        s.k[1] = i;
+        s.k[2] = i + 1;
+        s.k[3] = std::min(i + 2, last);
+        s.curve = uint32_t(k);
+        g.curve_segments.push_back(s);
+      }
+    }
+    auto per = [&](const char *key, size_t rows) {
+      FloatArray a = FloatArray::ensure(get(c, key, p));
+      if (!a || a.ndim() != 1 || size_t(a.size()) != rows) fail(p + "." + key, "expected one value per row");
+      return std::vector<float>(a.data(), a.data() + a.size());
+    };
+    g.curve_intercept = per("intercept", np);
+    g.curve_length = per("length", nc);
+    g.curve_random = per("random", nc);
+    if (has(c, "material_ids")) {
+      g.material_ids = copy_ints(get_ints(c, "material_ids", p));
+      if (g.material_ids.size() != nc) fail(p + ".material_ids", "expected one per curve");
+    }
+    return g;
+  }
+
   void read_instances(const py::list &groups) {
     int32_t running_id = 0;
     for (size_t gi = 0; gi < groups.size(); ++gi) {
@@ -629,7 +707,7 @@ struct Reader {
       py::dict grp = groups[gi].cast<py::dict>();
       std::string geom = get_str(grp, "geometry", p);
       auto it = geometries.find(geom);
-      if (it == geometries.end()) fail(p + ".geometry", "no mesh or sphere set named '" + geom + "'");
+      if (it == geometries.end()) fail(p + ".geometry", "no mesh, sphere set or curve set named '" + geom + "'");
       FloatArray xf = FloatArray::ensure(get(grp, "transforms", p));
       if (!xf || xf.ndim() != 3 || xf.shape(1) != 4 || xf.shape(2) != 4) fail(p + ".transforms", "expected (N, 4, 4)");
       size_t n = size_t(xf.shape(0));
@@ -771,6 +849,7 @@ std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const py::dict &progra
   r.read_programs(programs, get_dict(d, "materials", "scene"));
   r.read_meshes(get_dict(d, "meshes", "scene"));
   r.read_spheres(get_dict(d, "spheres", "scene"));
+  if (d.contains("curves")) r.read_curves(get_dict(d, "curves", "scene"));
   py::object inst = get(d, "instances", "scene");
   r.read_instances(inst.cast<py::list>());
   r.read_lights(get_dict(d, "lights", "scene"));

@@ -81,6 +81,20 @@ OPTICA_HD bool intersect_geometry(const GeometryView &g, float3 o, float3 d, flo
       }
       return false;
     }
+    if (g.type == kGeomCurves) {
+      for (uint32_t i = first; i < first + count; ++i) {
+        uint32_t prim = g.prim_order[i];
+        CurveKey c[4];
+        curve_segment_keys(g, prim, c);
+        float t, u, v;
+        if (intersect_curve_segment(c, g.curve_basis, g.curve_shape, o, d, tmin, tm, t, u, v)) {
+          tm = t;
+          record(t, u, v, prim, i);
+          if (AnyHit) return true;
+        }
+      }
+      return false;
+    }
     for (uint32_t i = first; i < first + count; ++i) {
       float t;
       if (intersect_sphere(g.spheres[i], o, d, tmin, tm, t)) {

@@ -1,0 +1,163 @@
+"""Curve sets in the core (issue 15): intersection of round and ribbon curves with known hits,
+radius interpolation, the ends, every segment basis, shading through ordinary materials, and
+the OptiX backend's refusal. No bpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optica_core as oc
+from optica_core import device, scenes
+from optica_core.scene import validate_scene
+
+
+def scene_with(curves: dict, *, width: int = 16, height: int = 12) -> dict:
+    return {
+        "version": 2,
+        "render": {"width": width, "height": height, "seed": 1},
+        "camera": {"matrix": scenes.look_at((0, -6, 1.5), (0, 0, 1.5))},
+        "curves": curves,
+        "instances": [{"geometry": name, "transforms": np.eye(4, dtype=np.float32)[None]} for name in curves],
+        "lights": {"sun": {"type": "sun", "strength": 3.0, "matrix": scenes.look_at((0, -3, 3), (0, 0, 0))}},
+    }
+
+
+def strand(radii, segments="catmull_rom", shape="round") -> dict:
+    """One straight strand up the z axis, points at z = 0, 1, 2, …"""
+    n = len(radii)
+    points = np.zeros((n, 3), np.float32)
+    points[:, 2] = np.arange(n)
+    return {"points": points, "radii": np.asarray(radii, np.float32), "offsets": [0, n], "segments": segments,
+            "shape": shape}
+
+
+def hits(curves: dict, origins, directions):
+    r = oc.Renderer(threads=1)
+    r.set_scene(scene_with(curves))
+    t, prim, obj = r.intersect(np.asarray(origins, np.float32), np.asarray(directions, np.float32))
+    return t, prim, obj
+
+
+def across(z, y=0.0):
+    """A ray along +x at height z (offset y), 5 m before the strand's axis."""
+    return [[-5.0, y, z]], [[1.0, 0.0, 0.0]]
+
+
+def test_round_catmull_rom_hit_at_known_t_with_interpolated_radius():
+    # Collinear, evenly spaced points: the Catmull-Rom curve is the straight line and the radius
+    # (0.1, 0.2, 0.3, 0.4 at z = 0..3) is linear in z.
+    c = {"s": strand([0.1, 0.2, 0.3, 0.4])}
+    for z, segment in [(0.5, 0), (1.5, 1), (2.25, 2)]:
+        t, prim, obj = hits(c, *across(z))
+        assert prim[0] == segment and obj[0] >= 0
+        assert t[0] == pytest.approx(5.0 - (0.1 + 0.1 * z), abs=2e-5)
+
+
+def test_round_linear_cone_and_no_hit_past_the_tip_or_root():
+    c = {"s": strand([0.1, 0.3], segments="linear")}
+    t, prim, _ = hits(c, *across(0.5))
+    assert prim[0] == 0 and t[0] == pytest.approx(5.0 - 0.2, abs=2e-5)
+    for z in (1.02, -0.02, 1.5):
+        t, prim, _ = hits(c, *across(z))
+        assert prim[0] == -1 and np.isinf(t[0]), z
+    # Beside the tube (outside the radius there), and along its axis (the open end): misses.
+    t, prim, _ = hits(c, *across(0.5, y=0.25))
+    assert prim[0] == -1
+    t, prim, _ = hits(c, [[0.0, 0.0, 5.0]], [[0.0, 0.0, -1.0]])
+    assert prim[0] == -1
+
+
+def test_ribbon_is_the_strip_through_the_axis_facing_the_ray():
+    c = {"s": strand([0.1, 0.2, 0.3, 0.4], shape="ribbon")}
+    t, prim, _ = hits(c, *across(1.5, y=0.2))  # radius 0.25 there
+    assert prim[0] == 1 and t[0] == pytest.approx(5.0, abs=2e-5)
+    t, prim, _ = hits(c, *across(1.5, y=0.3))
+    assert prim[0] == -1
+
+
+def test_b_spline_does_not_reach_its_end_points():
+    # Clamped B-spline: the curve starts at p0 + (p1 − p0) / 6 (z = 1/6), Catmull-Rom at p0.
+    cr, bs = {"s": strand([0.1] * 4)}, {"s": strand([0.1] * 4, segments="b_spline")}
+    assert hits(cr, *across(0.1))[1][0] == 0
+    assert hits(bs, *across(0.1))[1][0] == -1
+    t, prim, _ = hits(bs, *across(1.5))
+    assert prim[0] == 1 and t[0] == pytest.approx(4.9, abs=2e-5)
+
+
+def test_bent_curve_is_hit_where_catmull_rom_passes():
+    # A quarter circle's points: the curve passes through every control point.
+    angles = np.linspace(0.0, 0.5 * np.pi, 5)
+    points = np.stack([np.cos(angles), np.zeros(5), np.sin(angles)], axis=1).astype(np.float32) * 2.0
+    c = {"arc": {"points": points, "radii": np.full(5, 0.02, np.float32), "offsets": [0, 5]}}
+    r = oc.Renderer(threads=1)
+    r.set_scene(scene_with(c))
+    origins = points - np.array([0.0, 5.0, 0.0], np.float32)
+    t, prim, _ = r.intersect(origins, np.tile(np.array([[0.0, 1.0, 0.0]], np.float32), (5, 1)))
+    np.testing.assert_allclose(t, 5.0 - 0.02, atol=1e-4)
+    assert list(prim) == [0, 1, 2, 3, 3] or list(prim) == [0, 0, 1, 2, 3]
+
+
+def hair_ball(n_curves=300, points_per_curve=6, seed=0, shape="round") -> dict:
+    rng = np.random.default_rng(seed)
+    roots = rng.normal(size=(n_curves, 3))
+    roots /= np.linalg.norm(roots, axis=1, keepdims=True)
+    steps = np.linspace(0.0, 0.6, points_per_curve)
+    bend = rng.normal(scale=0.15, size=(n_curves, 3))
+    points = roots[:, None, :] * (1.0 + steps[None, :, None]) + bend[:, None, :] * steps[None, :, None] ** 2
+    points = points.reshape(-1, 3).astype(np.float32) + np.array([0, 0, 1.5], np.float32)
+    radii = np.tile(np.linspace(0.02, 0.005, points_per_curve), n_curves).astype(np.float32)
+    offsets = np.arange(0, n_curves * points_per_curve + 1, points_per_curve, dtype=np.int32)
+    return {"points": points, "radii": radii, "offsets": offsets, "shape": shape}
+
+
+@pytest.mark.parametrize("shape", ["round", "ribbon"])
+def test_hair_ball_renders_lit_and_says_nothing_is_left_out(shape):
+    d = scene_with({"ball": hair_ball(shape=shape)}, width=48, height=36)
+    r = oc.Renderer(threads=2)
+    r.set_scene(d)
+    assert r.not_rendered == []
+    r.accumulate(4)
+    img = np.asarray(r.color)[..., :3]
+    assert np.isfinite(img).all()
+    covered = (img.sum(axis=2) > 0).mean()
+    assert 0.05 < covered < 0.9, covered
+
+
+def test_a_scene_without_curves_renders_bit_identically_beside_an_unplaced_curve_set():
+    base = scenes.spheres_and_plane(32, 24)
+    r = oc.Renderer(threads=2)
+    r.set_scene(base)
+    r.accumulate(2)
+    a = np.array(r.color)
+    with_curves = dict(base)
+    with_curves["version"] = 2
+    v = validate_scene(base)
+    d = dict(v)
+    d["curves"] = {"unused": hair_ball(20)}
+    r2 = oc.Renderer(threads=2)
+    r2.set_scene(d)
+    r2.accumulate(2)
+    np.testing.assert_array_equal(a, np.array(r2.color))
+
+
+def test_material_ids_pick_each_curves_material():
+    d = scene_with({"pair": {**strand([0.3, 0.3], segments="linear"), "material_ids": [0]}})
+    red = {"nodes": {"Shader": {"type": "ShaderNodeBsdfDiffuse", "inputs": {"Color": (0.8, 0.0, 0.0)}},
+                     "Material Output": {"type": "ShaderNodeOutputMaterial"}},
+           "links": [["Shader", "BSDF", "Material Output", "Surface"]], "output": "Material Output"}
+    d["materials"] = {"red": red}
+    d["curves"]["pair"]["materials"] = ["red"]
+    r = oc.Renderer(threads=1)
+    r.set_scene(d)
+    r.accumulate(4)
+    img = np.asarray(r.color)[..., :3]
+    lit = img[img.sum(axis=2) > 0]
+    assert len(lit) and (lit[:, 0] > 5 * lit[:, 1]).all()
+
+
+def test_optix_refuses_curves_and_cpu_takes_them():
+    v = validate_scene(scene_with({"s": strand([0.1, 0.1])}))
+    with pytest.raises(ValueError, match="curves: the OptiX backend does not render curve sets yet"):
+        device.check_scene("OPTIX", v)
+    device.check_scene("CPU", v)
