@@ -375,6 +375,9 @@ def test_particle_hair(scene):
     settings.count = 40
     settings.hair_length = 0.5
     settings.root_radius, settings.tip_radius, settings.radius_scale = 1.0, 0.2, 0.02
+    for name in ("Skin", "Hair"):
+        ob.data.materials.append(bpy.data.materials.new(name))
+    settings.material = 2  # the slot by index: the evaluated object's `material_slot` names none
     d, _stats = export()
     (name,) = [n for n in d["curves"]]
     c = d["curves"][name]
@@ -392,6 +395,7 @@ def test_particle_hair(scene):
     np.testing.assert_allclose(c["radii"][steps // 2], 0.5 * (0.01 + 0.002), rtol=1e-4)
     (group,) = [g for g in d["instances"] if g["geometry"] == name]
     np.testing.assert_allclose(group["transforms"][0], np.array(ob.matrix_world), atol=1e-7)
+    assert c["materials"] == group["materials"] == ["Hair"]
 
 
 def test_core_renders_exported_motion_and_curves_without_a_warning(scene):

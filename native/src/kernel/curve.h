@@ -116,7 +116,7 @@ OPTICA_HD bool intersect_ribbon_piece(const CurveKey &a, const CurveKey &b, floa
 
 // The nearest hit of a segment in (tmin, tmax): t, u along the segment ([0, 1] from c[1] to
 // c[2]), v across (ribbons; 0 for round curves). Hits nearer the origin than a hundredth of
-// the radius (round) or the radius (ribbon) are the surface the ray left and are skipped.
+// the radius (round) or two radii (ribbon, as Cycles) are the surface the ray left and are skipped.
 OPTICA_HD bool intersect_curve_segment(const CurveKey c[4], int32_t basis, int32_t shape, float3 o, float3 d,
                                        float tmin, float tmax, float &t, float &u, float &v) {
   // Solve from the point of the ray nearest the segment (precision for distant origins).
@@ -132,7 +132,7 @@ OPTICA_HD bool intersect_curve_segment(const CurveKey c[4], int32_t basis, int32
   for (int i = 0; i < n; ++i) {
     CurveKey b = curve_eval(c, basis, float(i + 1) / float(n));
     float ti, si, vi = 0.0f;
-    const float skip = (shape == kCurveRibbon ? 1.0f : 0.01f) * maxf(a.r, b.r) * inv_len;
+    const float skip = (shape == kCurveRibbon ? 2.0f : 0.01f) * maxf(a.r, b.r) * inv_len;
     const float lo = maxf(tmin, skip) - dt;
     bool hit = shape == kCurveRibbon ? intersect_ribbon_piece(a, b, ro, d, lo, best, ti, si, vi)
                                      : intersect_cone(a, b, ro, d, lo, best, ti, si);
