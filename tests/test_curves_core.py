@@ -161,3 +161,66 @@ def test_optix_refuses_curves_and_cpu_takes_them():
     with pytest.raises(ValueError, match="curves: the OptiX backend does not render curve sets yet"):
         device.check_scene("OPTIX", v)
     device.check_scene("CPU", v)
+
+
+def hair_info_image(output: str, radius=0.3, transform=None, eye_y=-5.0):
+    """A 2 m linear strand seen from the front by an orthographic camera, emitting Curves Info's
+    `output` (no lights, black world); returns the image and the validated scene."""
+    d = scene_with({"s": {**strand([radius, radius, radius], segments="linear")}}, width=24, height=48)
+    d["camera"] = {"type": "orthographic", "ortho_scale": 4.0, "matrix": scenes.look_at((0, eye_y, 1), (0, 0, 1))}
+    d["lights"] = {}
+    link = ["Info", output, "Emission", "Color"]
+    d["materials"] = {"info": {"nodes": {"Info": {"type": "ShaderNodeHairInfo"},
+                                         "Emission": {"type": "ShaderNodeEmission"},
+                                         "Material Output": {"type": "ShaderNodeOutputMaterial"}},
+                               "links": [link, ["Emission", "Emission", "Material Output", "Surface"]],
+                               "output": "Material Output"}}
+    d["curves"]["s"]["materials"] = ["info"]
+    if transform is not None:
+        d["instances"][0]["transforms"] = transform[None]
+    v = validate_scene(d)
+    r = oc.Renderer(threads=1)
+    r.set_scene(v)
+    r.accumulate(8)
+    return np.asarray(r.color)[..., :3].copy(), v
+
+
+def strand_pixels(img):
+    """The strand's column of pixels (the image's middle), top row first."""
+    return img[:, img.shape[1] // 2, 0]
+
+
+def test_curves_info_intercept_grows_from_root_to_tip():
+    img, _ = hair_info_image("Intercept")
+    col = strand_pixels(img)
+    # Rows 0..47 span z = 3 .. -1 (ortho scale 4 over 48 rows): the strand covers z 0..2.
+    z = 3.0 - (np.arange(48) + 0.5) * 4.0 / 48
+    inside = (z > 0.1) & (z < 1.9)
+    np.testing.assert_allclose(col[inside], z[inside] / 2.0, atol=0.03)
+    assert (img[z < -0.1] == 0).all() and (img[z > 2.1] == 0).all()
+
+
+@pytest.mark.parametrize("output", ["Is Strand", "Length", "Thickness", "Random"])
+def test_curves_info_per_curve_values(output):
+    img, v = hair_info_image(output)
+    col = strand_pixels(img)
+    z = 3.0 - (np.arange(48) + 0.5) * 4.0 / 48
+    expected = {"Is Strand": 1.0, "Length": 2.0, "Thickness": 0.6,
+                "Random": float(v["curves"]["s"]["random"][0])}[output]
+    np.testing.assert_allclose(col[(z > 0.1) & (z < 1.9)], expected, rtol=1e-3)
+
+
+def test_curves_info_thickness_follows_the_object_scale():
+    scale = np.diag([2.0, 2.0, 2.0, 1.0]).astype(np.float32)
+    img, _ = hair_info_image("Thickness", radius=0.1, transform=scale)
+    z = 3.0 - (np.arange(48) + 0.5) * 4.0 / 48
+    # Scaled twice: the strand spans z 0..4 and is 0.4 wide (Cycles: the radius along object X).
+    np.testing.assert_allclose(strand_pixels(img)[(z > 0.2) & (z < 2.8)], 0.4, rtol=1e-3)
+
+
+def test_curves_info_tangent_normal_faces_the_viewer_across_the_strand():
+    img, _ = hair_info_image("Tangent Normal", eye_y=5.0)
+    # A vertical strand seen from +y: the normal across it facing the camera is +y (green).
+    z = 3.0 - (np.arange(48) + 0.5) * 4.0 / 48
+    rgb = img[(z > 0.1) & (z < 1.9), img.shape[1] // 2]
+    np.testing.assert_allclose(rgb, np.tile([0.0, 1.0, 0.0], (len(rgb), 1)), atol=1e-4)
