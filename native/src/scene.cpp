@@ -36,7 +36,7 @@ Aabb triangle_box(const GeometryData &g, size_t t) {
 
 // A curve segment's box: the hull of its cubic's Bézier control points (which holds the
 // curve, where the hull of Catmull-Rom points may not), widened by the largest radius there.
-Aabb curve_segment_box(const GeometryData &g, size_t i) {
+Aabb curve_segment_box(const GeometryData &g, size_t i, float &reach) {
   const CurveSegment &seg = g.curve_segments[i];
   CurveKey c[4];
   for (int k = 0; k < 4; ++k) c[k] = g.curve_keys[size_t(seg.k[k])];
@@ -67,11 +67,17 @@ Aabb curve_segment_box(const GeometryData &g, size_t i) {
     r[3] = c[2].r;
   }
   Aabb box;
-  float rmax = 0.0f;
+  float rmax = 0.0f, away = 0.0f;
+  const float3 w = c[2].p - c[1].p;  // the chord the kernel's capsule test measures from
+  const float ww = dot(w, w);
   for (int k = 0; k < 4; ++k) {
     box.grow(b[k]);
     rmax = std::max(rmax, std::fabs(r[k]));
+    // Distance of the hull's corner from the chord: the curve stays within the largest.
+    float s = ww > 0.0f ? std::min(1.0f, std::max(0.0f, dot(b[k] - c[1].p, w) / ww)) : 0.0f;
+    away = std::max(away, length(b[k] - (c[1].p + w * s)));
   }
+  reach = rmax + away;
   box.lo = box.lo - make3(rmax);
   box.hi = box.hi + make3(rmax);
   return box;
@@ -118,7 +124,7 @@ void build_one_geometry(GeometryData &g, ThreadPool &pool) {
   if (g.type == kGeomMesh) {
     for (size_t t = 0; t < n; ++t) boxes[t] = triangle_box(g, t);
   } else if (g.type == kGeomCurves) {
-    for (size_t i = 0; i < n; ++i) boxes[i] = curve_segment_box(g, i);
+    for (size_t i = 0; i < n; ++i) boxes[i] = curve_segment_box(g, i, g.curve_segments[i].reach);
   } else {
     for (size_t i = 0; i < n; ++i) {
       const SphereAccel &s = g.spheres[i];

@@ -682,6 +682,7 @@ struct Reader {
         s.k[2] = i + 1;
         s.k[3] = std::min(i + 2, last);
         s.curve = uint32_t(k);
+        s.reach = 0.0f;  // set with the BVH
         g.curve_segments.push_back(s);
       }
     }

@@ -24,7 +24,23 @@ struct CurveKey {
 struct CurveSegment {
   int32_t k[4];
   uint32_t curve;
+  float reach;  // bound on the distance of the tube's surface from the chord c[1] → c[2]
 };
+
+// Whether the ray's line passes the chord p → q closer than `reach` (a capsule test that skips
+// most segments whose axis-aligned box the ray enters).
+OPTICA_HD bool curve_capsule_hit(float3 p, float3 q, float reach, float3 o, float3 d) {
+  const float3 w = q - p, m = o - p;
+  const float a = dot(d, d), b = dot(d, w), c = dot(w, w), dm = dot(d, m), wm = dot(w, m);
+  const float den = a * c - b * b;
+  float s = den > 1e-12f * a * c ? (a * wm - b * dm) / den : 0.0f;
+  s = clampf(s, 0.0f, 1.0f);
+  const float3 x = p + w * s - o;
+  const float t = dot(d, x) / a;
+  const float3 gap = x - d * t;
+  const float r = reach * 1.001f + 1e-6f * length(m);
+  return dot(gap, gap) <= r * r;
+}
 
 // The point and radius at parameter u ∈ [0, 1] between c[1] and c[2].
 OPTICA_HD CurveKey curve_eval(const CurveKey c[4], int32_t basis, float u) {
