@@ -224,3 +224,58 @@ def test_curves_info_tangent_normal_faces_the_viewer_across_the_strand():
     z = 3.0 - (np.arange(48) + 0.5) * 4.0 / 48
     rgb = img[(z > 0.1) & (z < 1.9), img.shape[1] // 2]
     np.testing.assert_allclose(rgb, np.tile([0.0, 1.0, 0.0], (len(rgb), 1)), atol=1e-4)
+
+
+BLACK = {"nodes": {"Shader": {"type": "ShaderNodeBsdfDiffuse", "inputs": {"Color": (0.0, 0.0, 0.0)}},
+                   "Material Output": {"type": "ShaderNodeOutputMaterial"}},
+         "links": [["Shader", "BSDF", "Material Output", "Surface"]], "output": "Material Output"}
+
+
+def moving_strand_scene(motion: dict) -> dict:
+    """A black strand 0.1 wide before a white world, seen by an orthographic camera 4 units wide."""
+    d = scene_with({"s": {**strand([0.05, 0.05, 0.05]), "motion": motion, "materials": ["black"]}}, width=64,
+                   height=16)
+    d["materials"] = {"black": BLACK}
+    d["camera"] = {"type": "orthographic", "ortho_scale": 4.0, "matrix": scenes.look_at((0, -5, 1), (0, 0, 1))}
+    d["motion"] = {"shutter": 1.0, "position": "CENTER"}
+    d["lights"] = {}
+    d["world"] = {"nodes": {"Background": {"type": "ShaderNodeBackground", "inputs": {"Color": (1.0, 1.0, 1.0)}},
+                            "World Output": {"type": "ShaderNodeOutputWorld"}},
+                  "links": [["Background", "Background", "World Output", "Surface"]], "output": "World Output"}
+    return d
+
+
+def coverage_columns(d: dict) -> np.ndarray:
+    """How much of each image column the strand covers (1 − brightness), middle row."""
+    r = oc.Renderer(threads=1)
+    r.set_scene(d)
+    r.accumulate(64)
+    img = np.asarray(r.color)[..., :3]
+    lit = img[8, :, :].mean(axis=1)
+    return 1.0 - lit / lit.max()
+
+
+@pytest.mark.parametrize("kind", ["points", "velocities"])
+def test_deforming_curves_blur_over_the_shutter(kind):
+    n = 3
+    still = strand([0.05] * n)["points"]
+    if kind == "points":  # from x = −1 to x = +1 over the shutter: the frame (its middle) at 0
+        motion = {"points": np.stack([still + (-1.0, 0, 0), still + (1.0, 0, 0)]).astype(np.float32)}
+    else:  # 2 units a frame over a one-frame centred shutter: the same sweep
+        motion = {"velocities": np.tile(np.array([[2.0, 0.0, 0.0]], np.float32), (n, 1))}
+    d = moving_strand_scene(motion)
+    r = oc.Renderer(threads=1)
+    r.set_scene(d)
+    # intersect() traces at the frame's time: the strand is at x = 0 then.
+    t, prim, _ = r.intersect(np.array([[0.0, -5.0, 1.0], [-0.9, -5.0, 1.0]], np.float32),
+                             np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]], np.float32))
+    assert prim[0] >= 0 and prim[1] == -1
+    blurred = coverage_columns(d)
+    sharp = coverage_columns(dict(d, motion=None, curves={"s": {**strand([0.05] * n), "materials": ["black"]}}))
+    # Columns span x −2 … 2 (16 per unit): the sharp strand covers ~2 columns, the blurred one
+    # sweeps its 0.1 width over x −1 … 1 (columns 16 … 47), covering each a twentieth of the time.
+    assert (sharp > 0.3).sum() <= 3 and (sharp > 0.01).sum() <= 4
+    swept = blurred[17:47]
+    assert (swept > 0.01).all() and swept.max() < 0.15
+    assert (blurred[:14] == 0).all() and (blurred[50:] == 0).all()
+    np.testing.assert_allclose(blurred.sum(), sharp.sum(), rtol=0.1)  # the same area, spread

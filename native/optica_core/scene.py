@@ -91,8 +91,7 @@ NOT_RENDERED_NOTE = "curves are exported but not rendered yet"
 
 def not_rendered(scene: NormalisedScene) -> list[str]:
     """What a validated scene holds that the core leaves out of the image. Empty: motion blur
-    and curves are drawn (a curve set's own `motion` is not yet: it is drawn where it is at
-    the frame, docs/scene-dict.md *Not rendered yet*)."""
+    and curves are drawn (docs/scene-dict.md, *Not rendered yet*)."""
     del scene
     return []
 

@@ -251,7 +251,7 @@ def furnace(width: int = 64, height: int = 64) -> dict:
 def moving_hair(width: int = 64, height: int = 64) -> dict:
     """Motion steps and curves (version 2): a box moving over a centred half-frame shutter, a
     plane bending over it, a turning camera and a patch of 400 hairs (round Catmull-Rom
-    curves, drawn still: a curve set's own motion is not drawn yet)."""
+    curves)."""
     eye = (0.0, -6.0, 2.0)
     camera = {"type": "perspective", "matrix": look_at(eye, (0.0, 0.0, 0.5)), "lens": 40.0}
     camera["motion"] = np.stack([look_at(eye, (x, 0.0, 0.5)) for x in (-0.1, 0.0, 0.1)])

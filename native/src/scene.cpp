@@ -36,10 +36,12 @@ Aabb triangle_box(const GeometryData &g, size_t t) {
 
 // A curve segment's box: the hull of its cubic's Bézier control points (which holds the
 // curve, where the hull of Catmull-Rom points may not), widened by the largest radius there.
-Aabb curve_segment_box(const GeometryData &g, size_t i, float &reach) {
+Aabb curve_segment_box(const GeometryData &g, size_t i, float &reach, int32_t step = -1) {
   const CurveSegment &seg = g.curve_segments[i];
   CurveKey c[4];
   for (int k = 0; k < 4; ++k) c[k] = g.curve_keys[size_t(seg.k[k])];
+  if (step >= 0)
+    for (int k = 0; k < 4; ++k) c[k].p = g.curve_step_points[size_t(step) * g.curve_keys.size() + size_t(seg.k[k])];
   float3 b[4];
   float r[4];
   if (g.curve_basis == kBasisLinear) {
@@ -124,7 +126,15 @@ void build_one_geometry(GeometryData &g, ThreadPool &pool) {
   if (g.type == kGeomMesh) {
     for (size_t t = 0; t < n; ++t) boxes[t] = triangle_box(g, t);
   } else if (g.type == kGeomCurves) {
-    for (size_t i = 0; i < n; ++i) boxes[i] = curve_segment_box(g, i, g.curve_segments[i].reach);
+    for (size_t i = 0; i < n; ++i) {
+      boxes[i] = curve_segment_box(g, i, g.curve_segments[i].reach);
+      // A deforming curve set: the box over every step (exact for linear motion); the kernel
+      // skips the capsule test (the chord moves).
+      for (int32_t s = 0; s < g.curve_steps; ++s) {
+        float reach;
+        boxes[i].grow(curve_segment_box(g, i, reach, s));
+      }
+    }
   } else {
     for (size_t i = 0; i < n; ++i) {
       const SphereAccel &s = g.spheres[i];
@@ -420,6 +430,7 @@ MemoryStats Scene::memory() const {
     c.add(g.normal_idx);
     c.add(g.material_ids);
     c.add(g.step_vertices);
+    c.add(g.curve_step_points);
     for (const AttributeData &a : g.attributes) {
       c.add(a.data);
       c.add(a.indices);
@@ -547,11 +558,13 @@ void Scene::prepare(ThreadPool &pool, const Scene *previous) {
     v.curve_random = g.curve_random.data();
     v.curve_shape = g.curve_shape;
     v.curve_basis = g.curve_basis;
+    v.curve_steps = g.curve_steps;
+    v.curve_step_points = g.curve_steps ? g.curve_step_points.data() : nullptr;
     v.attribute_base = int32_t(i * attribute_requests.size());
     v.texspace_loc = g.texspace_loc;
     v.texspace_size = g.texspace_size;
     v.deform_steps = g.deform_steps;
-    v.vertex_count = uint32_t(g.vertices.size());
+    v.vertex_count = uint32_t(g.type == kGeomCurves ? g.curve_keys.size() : g.vertices.size());
     v.step_vertices = g.deform_steps ? g.step_vertices.data() : nullptr;
   }
   texture_views_.resize(textures.size());

@@ -57,6 +57,9 @@ struct GeometryData {
   std::vector<CurveKey> curve_keys;
   std::vector<float> curve_intercept, curve_length, curve_random;
   int32_t curve_shape = kCurveRound, curve_basis = kBasisCatmullRom;
+  // Curve deformation blur: `curve_steps` (S ≥ 2, 0: none) rows of the points at τ = i / (S − 1).
+  int32_t curve_steps = 0;
+  HostArray<float3> curve_step_points;
   // Attributes by what they are for; `default_uv`, `colors` (sphere colours) may be empty.
   std::vector<AttributeData> attributes;
   int32_t default_uv = -1;                      // the render-active UV map (`uvs`)

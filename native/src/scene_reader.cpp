@@ -629,13 +629,17 @@ struct Reader {
       py::dict c = item.second.cast<py::dict>();
       if (geometries.count(name)) fail(p, "a mesh or sphere set has the same name");
       std::vector<int32_t> slots = slot_list(get(c, "materials", p), p + ".materials");
-      add_geometry(name, "curves/" + name, geometry_identity(c), std::move(slots), [&] { return read_curve_set(c, p); });
+      std::string key = "curves/" + name;
+      // Velocities become positions at shutter open and close: the shutter is part of the geometry.
+      if (scene.motion.enabled && has(c, "motion") && has(c["motion"].cast<py::dict>(), "velocities"))
+        key += "@" + std::to_string(scene.motion.open) + "+" + std::to_string(scene.motion.length);
+      add_geometry(name, key, geometry_identity(c), std::move(slots), [&] { return read_curve_set(c, p); });
     }
   }
 
   // A curve set (docs/scene-dict.md, `curves`): one segment per pair of neighbouring points of
-  // a curve, its outer control points clamped to the curve's ends. Motion is not read yet: a
-  // curve set is drawn where it is at the frame.
+  // a curve, its outer control points clamped to the curve's ends; with motion blur on, its
+  // `motion` points (or velocities, as two steps) move the points over the shutter.
   GeometryData read_curve_set(const py::dict &c, const std::string &p) {
     GeometryData g;
     g.type = kGeomCurves;
@@ -697,6 +701,28 @@ struct Reader {
     if (has(c, "material_ids")) {
       g.material_ids = copy_ints(get_ints(c, "material_ids", p));
       if (g.material_ids.size() != nc) fail(p + ".material_ids", "expected one per curve");
+    }
+    if (scene.motion.enabled && has(c, "motion")) {
+      py::dict m = c["motion"].cast<py::dict>();
+      if (has(m, "points")) {
+        FloatArray steps = FloatArray::ensure(m["points"]);
+        if (!steps || steps.ndim() != 3 || steps.shape(0) < 2 || size_t(steps.shape(1)) != np || steps.shape(2) != 3)
+          fail(p + ".motion.points", "expected (S, P, 3) with S >= 2 and P the set's point count");
+        g.curve_steps = int32_t(steps.shape(0));
+        g.curve_step_points = borrow_rows<float3>(steps);
+      } else if (has(m, "velocities")) {
+        FloatArray vel = get_floats(m, "velocities", p + ".motion", 3);
+        if (size_t(vel.shape(0)) != np) fail(p + ".motion.velocities", "expected one velocity per point");
+        std::vector<float3> steps(2 * np);
+        const float t0 = scene.motion.open, t1 = scene.motion.open + scene.motion.length;
+        for (size_t i = 0; i < np; ++i) {
+          float3 vi = make3(vel.data()[3 * i], vel.data()[3 * i + 1], vel.data()[3 * i + 2]);
+          steps[i] = g.curve_keys[i].p + vi * t0;
+          steps[np + i] = g.curve_keys[i].p + vi * t1;
+        }
+        g.curve_steps = 2;
+        g.curve_step_points = std::move(steps);
+      }
     }
     return g;
   }

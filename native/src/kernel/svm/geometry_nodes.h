@@ -60,7 +60,7 @@ OPTICA_HD HairInfo svm_hair_info(const KernelScene &s, const ShaderData &sd) {
   h.length = g.curve_length[seg.curve];
   h.random = g.curve_random[seg.curve];
   CurveKey c[4];
-  curve_segment_keys(g, sd.prim, c);
+  curve_segment_keys(g, sd.prim, sd.time, c);
   const CurveKey at = curve_eval(c, g.curve_basis, sd.u);
   const float eps = 1.0f / 1024.0f;
   const float u0 = sd.u > eps ? sd.u - eps : 0.0f, u1 = sd.u < 1.0f - eps ? sd.u + eps : 1.0f;

@@ -59,9 +59,10 @@ OPTICA_HD bool sd_identity(const KernelScene &s, const ShaderData &sd) {
 // The shading normal of a curve hit (object space) at u along segment `prim`, object-space
 // point po seen along direction dir: round curves, away from the axis of the chord hit;
 // ribbons, Cycles' rounded normal across the strip (sine = the offset across over the radius).
-OPTICA_HD void curve_normal(const GeometryView &g, uint32_t prim, float u, float3 po, float3 dir, float3 &n) {
+OPTICA_HD void curve_normal(const GeometryView &g, uint32_t prim, float u, float time, float3 po, float3 dir,
+                            float3 &n) {
   CurveKey c[4];
-  curve_segment_keys(g, prim, c);
+  curve_segment_keys(g, prim, time, c);
   const int pieces = curve_pieces(g.curve_basis);
   int i = int(u * float(pieces));
   i = i < 0 ? 0 : (i >= pieces ? pieces - 1 : i);
@@ -123,7 +124,7 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   } else if (g.type == kGeomCurves) {
     sd.is_mesh = 0;
     float3 po = sd_identity(s, sd) ? p : sd_inv(s, sd).point(p);
-    curve_normal(g, prim, u, po, sd_identity(s, sd) ? -wi : sd_inv(s, sd).vector(-wi), ng);
+    curve_normal(g, prim, u, time, po, sd_identity(s, sd) ? -wi : sd_inv(s, sd).vector(-wi), ng);
     ns = ng;
   } else {
     sd.is_mesh = 0;
