@@ -8,6 +8,7 @@
     python bench/render.py --json out.json # also write every figure as JSON
     python bench/render.py --scenes pbr_textured,pbr_flat --threads 1   # shader cost only
     python bench/render.py --motion        # also each scene with motion blur (below)
+    python bench/render.py --scenes hair   # 1M curve segments (optica_core.scenes.hair_patch)
 
 `pbr_textured` is optica_core.scenes.pbr_spheres(): materials as Blender's glTF importer builds
 them (base-colour texture, roughness/metallic through Separate Color, a normal map), shader
@@ -51,6 +52,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", default="1,0", help="comma-separated thread counts, 0 = all cores (1,0)")
     ap.add_argument("--repeat", type=int, default=2, help="timed passes per measurement; the best counts (2)")
     ap.add_argument("--motion", action="store_true", help="also each scene with moving placements / deforming meshes")
+    ap.add_argument("--segments", type=int, default=1_000_000, help="curve segments of the hair scenes (1,000,000)")
     args = ap.parse_args(argv)
     w, h = args.size or ((128, 128) if args.quick else (256, 256))
     spp = args.spp or (4 if args.quick else 16)
@@ -68,6 +70,10 @@ def main(argv=None) -> int:
         "pbr_textured": lambda: ("pbr_spheres(%d, %d)" % (w, h), oc.scenes.pbr_spheres(w, h)),
         "pbr_flat": lambda: ("pbr_spheres(%d, %d, textured=False)" % (w, h),
                              oc.scenes.pbr_spheres(w, h, textured=False)),
+        "hair": lambda: ("hair_patch(%d, %d, %d)" % (args.segments, w, h),
+                         oc.scenes.hair_patch(args.segments, w, h)),
+        "hair_ribbons": lambda: ("hair_patch(%d, %d, %d, shape='ribbon')" % (args.segments, w, h),
+                                 oc.scenes.hair_patch(args.segments, w, h, shape="ribbon")),
     }
     results = {"machine": info, "args": {"size": [w, h], "spp": spp, "triangles": tris, "threads": threads,
                                          "repeat": args.repeat}, "runs": []}

@@ -375,6 +375,9 @@ def test_particle_hair(scene):
     settings.count = 40
     settings.hair_length = 0.5
     settings.root_radius, settings.tip_radius, settings.radius_scale = 1.0, 0.2, 0.02
+    for name in ("Skin", "Hair"):
+        ob.data.materials.append(bpy.data.materials.new(name))
+    settings.material = 2  # the slot by index: the evaluated object's `material_slot` names none
     d, _stats = export()
     (name,) = [n for n in d["curves"]]
     c = d["curves"][name]
@@ -392,9 +395,10 @@ def test_particle_hair(scene):
     np.testing.assert_allclose(c["radii"][steps // 2], 0.5 * (0.01 + 0.002), rtol=1e-4)
     (group,) = [g for g in d["instances"] if g["geometry"] == name]
     np.testing.assert_allclose(group["transforms"][0], np.array(ob.matrix_world), atol=1e-7)
+    assert c["materials"] == group["materials"] == ["Hair"]
 
 
-def test_core_accepts_exported_motion_and_curves_and_warns_once(scene):
+def test_core_renders_exported_motion_and_curves_without_a_warning(scene):
     moving_cube(scene)
     hair_ball(scene)
     scene.render.use_motion_blur = True
@@ -404,9 +408,8 @@ def test_core_accepts_exported_motion_and_curves_and_warns_once(scene):
         warnings.simplefilter("always")
         renderer.set_scene(d)
         renderer.set_scene(d)
-    said = [w for w in caught if issubclass(w.category, SceneWarning)]
-    assert len(said) == 1 and "not rendered yet" in str(said[0].message)
-    assert renderer.not_rendered == ["curves"]
+    assert not [w for w in caught if issubclass(w.category, SceneWarning)]
+    assert renderer.not_rendered == []
     renderer.accumulate(1)
     assert np.isfinite(np.asarray(renderer.color)).all()
 
@@ -415,7 +418,7 @@ def test_core_accepts_exported_motion_and_curves_and_warns_once(scene):
 # a final render through the engine (its own frame_set for the sub-frames)
 
 
-def test_final_render_renders_motion_and_says_curves_are_not_rendered(optica_installed, tmp_path, capfd):
+def test_final_render_renders_motion_and_curves(optica_installed, tmp_path, capfd):
     from conftest import enable_optica, optica_module, read_image_file
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -448,7 +451,7 @@ def test_final_render_renders_motion_and_says_curves_are_not_rendered(optica_ins
         bpy.app.handlers.render_post.remove(after)
     assert np.isfinite(next(iter(read_image_file(tmp_path / "blur.exr").values()))).all()
     printed = capfd.readouterr()
-    assert "curves are exported but not rendered yet" in printed.out + printed.err
+    assert "not rendered yet" not in printed.out + printed.err
     assert "motion blur" not in printed.out + printed.err
     assert seen["motion_groups"] == 1 and seen["motion_steps"] == 2 and seen["curves"] == 1
     assert s.frame_current == FRAME and s.frame_subframe == 0.0

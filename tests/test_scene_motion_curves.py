@@ -61,7 +61,7 @@ def test_motion_and_curves_validate_to_their_normalised_form():
     c = v["curves"]["hair"]
     assert c["shape"] == "round" and c["segments"] == "catmull_rom" and c["offsets"].dtype == np.int32
     assert c["attributes"] == {} and c["motion"] is None and c["material_ids"] is None
-    assert not_rendered(v) == ["curves"]
+    assert not_rendered(v) == []  # curves are drawn
     again = validate_scene(dict(v))  # the normalised form is valid and validates to itself
     assert again["curves"]["hair"]["random"] is not None and set(again) == set(v)
 
@@ -205,7 +205,7 @@ def test_files_round_trip_motion_and_curves(tmp_path):
     np.testing.assert_array_equal(back["motion"]["shutter_curve"], v["motion"]["shutter_curve"])
 
 
-def test_the_core_renders_motion_leaves_curves_out_and_says_so_once():
+def test_the_core_renders_motion_and_curves_without_a_warning():
     still = moving_scene()
     still["curves"] = {}
     still["instances"] = still["instances"][:1]
@@ -218,29 +218,30 @@ def test_the_core_renders_motion_leaves_curves_out_and_says_so_once():
         moving.set_scene(blurred)
         curved.set_scene(moving_scene())
         curved.set_scene(moving_scene())
-    said = [w for w in caught if issubclass(w.category, SceneWarning)]
-    assert len(said) == 1 and "curves are exported but not rendered yet" in str(said[0].message)
-    assert "motion" not in str(said[0].message)
-    assert moving.not_rendered == [] and curved.not_rendered == ["curves"]
+    assert not [w for w in caught if issubclass(w.category, SceneWarning)]
+    assert moving.not_rendered == [] and curved.not_rendered == []
     moving.accumulate(2)
     curved.accumulate(2)
-    # Motion is drawn (the box moves and grows over the shutter); the curves are not.
+    # Motion is drawn (the box moves and grows over the shutter).
     assert not np.array_equal(np.asarray(moving.color), np.asarray(plain.color))
-    np.testing.assert_array_equal(np.asarray(curved.color), np.asarray(moving.color))
+    assert np.isfinite(np.asarray(curved.color)).all()
     assert len(curved.get_scene()["instances"]) == 2  # the scene kept as given
 
 
-def test_built_in_moving_hair_scene_renders_what_the_core_draws():
+def test_built_in_moving_hair_scene_renders_its_hair():
     d = scenes.moving_hair(16, 12)
     v = validate_scene(d)
     assert v["curves"]["hair"]["offsets"].shape == (401,) and v["instances"][0]["motion"].shape == (3, 1, 4, 4)
     r = Renderer(threads=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SceneWarning)
-        r.set_scene(d)
-    assert r.not_rendered == ["curves"]
+    r.set_scene(d)
+    assert r.not_rendered == []
     r.accumulate(1)
-    assert np.asarray(r.color)[..., :3].mean() > 0  # the box and the ground, lit
+    with_hair = np.asarray(r.color)[..., :3].copy()
+    assert with_hair.mean() > 0  # the box and the ground, lit
+    bare = dict(d, instances=[g for g in d["instances"] if g["geometry"] != "hair"])
+    r.set_scene(bare)
+    r.accumulate(1)
+    assert not np.array_equal(np.asarray(r.color)[..., :3], with_hair)  # the hair is drawn
 
 
 def test_derived_curve_data_is_computed_once_per_arrays():

@@ -256,7 +256,7 @@ class OPTICA_RENDER_PT_curves(_OpticaPanel, bpy.types.Panel):
         settings = getattr(context.scene, "cycles_curves", None)
         if settings is not None:
             layout.prop(settings, "shape", text="Curve Shape")
-        layout.label(text=NOT_RENDERED_YET, icon='INFO')
+        layout.label(text=CURVES_NOTE, icon='INFO')
 
 
 class OPTICA_OBJECT_PT_motion_blur(_OpticaPanel, bpy.types.Panel):
@@ -303,7 +303,7 @@ class OPTICA_OBJECT_PT_shadow_terminator(_OpticaPanel, bpy.types.Panel):
 
 # Objects whose motion is exported (Cycles shows its object motion panel for these too).
 _BLURRED_TYPES = frozenset({'MESH', 'CURVE', 'SURFACE', 'FONT', 'META', 'CURVES', 'POINTCLOUD', 'CAMERA', 'EMPTY'})
-NOT_RENDERED_YET = "Exported; not rendered yet"
+CURVES_NOTE = "Rendered on the CPU (not with OptiX yet)"
 
 
 class OPTICA_VIEWLAYER_PT_passes(_OpticaPanel, bpy.types.Panel):

@@ -424,12 +424,13 @@ class SceneExporter:
         p = self._pass
         names = []
         for psys in _curves.hair_systems(b_ob):
-            s = psys.settings
-            slot = s.material_slot
+            # The slot by its 1-based index: `material_slot` (an enum of slot names built from the
+            # context's object) names no slot on an evaluated object.
+            slots = b_ob.material_slots
+            index = psys.settings.material - 1
             material = None
-            for m in b_ob.material_slots:
-                if m.name == slot and m.material is not None:
-                    material = self._material(m.material)
+            if 0 <= index < len(slots) and slots[index].material is not None:
+                material = self._material(slots[index].material)
 
             def read(psys=psys):
                 d = _curves.read_particle_hair(b_ob, psys, self._render_mode, self._curve_style)

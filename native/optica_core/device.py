@@ -71,13 +71,17 @@ def select(device: str) -> tuple[str, str]:
 OPTIX_MOTION_ERROR = ("motion blur: the OptiX backend does not render motion steps yet (its acceleration structures "
                       "hold the frame's positions only); render this scene with device CPU, or turn motion blur "
                       "off (docs/gpu.md)")
+OPTIX_CURVES_ERROR = ("curves: the OptiX backend does not render curve sets yet (its acceleration structures hold "
+                      "triangles and spheres only); render this scene with device CPU (docs/gpu.md)")
 
 
 def check_scene(device: str, scene) -> None:
     """Refuses (ValueError) a validated scene the backend `device` cannot draw as the CPU does:
-    the OptiX backend has no motion blur yet."""
+    the OptiX backend has no motion blur and no curves yet."""
     if device == "OPTIX" and scene["motion"] is not None:
         raise ValueError(OPTIX_MOTION_ERROR)
+    if device == "OPTIX" and any(group["geometry"] in scene["curves"] for group in scene["instances"]):
+        raise ValueError(OPTIX_CURVES_ERROR)
 
 
 @functools.lru_cache(maxsize=8)

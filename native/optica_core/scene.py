@@ -90,22 +90,15 @@ NOT_RENDERED_NOTE = "curves are exported but not rendered yet"
 
 
 def not_rendered(scene: NormalisedScene) -> list[str]:
-    """What a validated scene holds that the core does not draw yet: "curves" (curve sets placed
-    by instances). Empty when everything is drawn (motion blur is rendered)."""
-    out = []
-    if any(group["geometry"] in scene["curves"] for group in scene["instances"]):
-        out.append("curves")
-    return out
+    """What a validated scene holds that the core leaves out of the image. Empty: motion blur
+    and curves are drawn (docs/scene-dict.md, *Not rendered yet*)."""
+    del scene
+    return []
 
 
 def drawn_part(scene: NormalisedScene) -> NormalisedScene:
-    """The validated scene without what the core does not draw yet: instance groups placing
-    curves are left out (everything else is shared)."""
-    if not scene["curves"]:
-        return scene
-    out = dict(scene)
-    out["instances"] = _ReadOnlyList(g for g in scene["instances"] if g["geometry"] not in scene["curves"])
-    return NormalisedScene(out, _MARK)
+    """The validated scene as the core draws it (everything, since curves are drawn)."""
+    return scene
 
 
 def shutter_interval(motion: dict) -> tuple[float, float]:

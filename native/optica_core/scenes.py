@@ -250,8 +250,8 @@ def furnace(width: int = 64, height: int = 64) -> dict:
 
 def moving_hair(width: int = 64, height: int = 64) -> dict:
     """Motion steps and curves (version 2): a box moving over a centred half-frame shutter, a
-    plane bending over it, a turning camera and a patch of 400 hairs. The core renders the
-    motion blur and says it leaves the hairs out (curves are not rendered yet)."""
+    plane bending over it, a turning camera and a patch of 400 hairs (round Catmull-Rom
+    curves)."""
     eye = (0.0, -6.0, 2.0)
     camera = {"type": "perspective", "matrix": look_at(eye, (0.0, 0.0, 0.5)), "lens": 40.0}
     camera["motion"] = np.stack([look_at(eye, (x, 0.0, 0.5)) for x in (-0.1, 0.0, 0.1)])
@@ -274,6 +274,33 @@ def moving_hair(width: int = 64, height: int = 64) -> dict:
                             "offsets": np.arange(0, 2001, 5, dtype=np.int32)}}
     d["instances"] = [{"geometry": "box", "transforms": np.eye(4, dtype=np.float32)[None], "motion": steps},
                       _identity_group("ground"), _identity_group("hair")]
+    d["lights"]["sun"] = _sun((-4.0, -3.0, 6.0), 3.0)
+    return d
+
+
+def hair_patch(n_segments: int = 1_000_000, width: int = 256, height: int = 256, *, shape: str = "round",
+               points_per_curve: int = 8) -> dict:
+    """A fur patch for the curve benchmark (version 2): n_segments / (points_per_curve − 1)
+    bent Catmull-Rom hairs, 0.3 m long, 1.5 mm root radius narrowing to a tenth, on a 4 m
+    ground under a sun (no world light)."""
+    per = points_per_curve - 1
+    n_curves = max(1, n_segments // per)
+    rng = np.random.default_rng(11)
+    eye = (0.0, -3.0, 1.2)
+    d = _scene(width, height, {"type": "perspective", "matrix": look_at(eye, (0.0, 0.0, 0.2)), "lens": 40.0})
+    d["version"] = 2
+    del d["world"]
+    roots = np.concatenate([rng.uniform(-2.0, 2.0, (n_curves, 2)), np.zeros((n_curves, 1))], axis=1)
+    lean = rng.normal(scale=0.15, size=(n_curves, 3)) * (1.0, 1.0, 0.0)
+    s = np.linspace(0.0, 1.0, points_per_curve)
+    points = roots[:, None, :] + s[None, :, None] * np.array([0.0, 0.0, 0.3]) + lean[:, None, :] * s[None, :, None] ** 2
+    radii = np.tile(0.0015 * (1.0 - 0.9 * s), n_curves)
+    offsets = np.arange(0, n_curves * points_per_curve + 1, points_per_curve, dtype=np.int32)
+    d["curves"] = {"fur": {"points": points.reshape(-1, 3).astype(np.float32), "radii": radii.astype(np.float32),
+                           "offsets": offsets, "shape": shape}}
+    plane_v, plane_t = quad([(-2, -2, 0), (2, -2, 0), (2, 2, 0), (-2, 2, 0)])
+    d["meshes"]["ground"] = {"vertices": plane_v, "triangles": plane_t}
+    d["instances"] = [_identity_group("ground"), _identity_group("fur")]
     d["lights"]["sun"] = _sun((-4.0, -3.0, 6.0), 3.0)
     return d
 

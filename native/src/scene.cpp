@@ -34,6 +34,57 @@ Aabb triangle_box(const GeometryData &g, size_t t) {
   return b;
 }
 
+// A curve segment's box: the hull of its cubic's Bézier control points (which holds the
+// curve, where the hull of Catmull-Rom points may not), widened by the largest radius there.
+Aabb curve_segment_box(const GeometryData &g, size_t i, float &reach, int32_t step = -1) {
+  const CurveSegment &seg = g.curve_segments[i];
+  CurveKey c[4];
+  for (int k = 0; k < 4; ++k) c[k] = g.curve_keys[size_t(seg.k[k])];
+  if (step >= 0)
+    for (int k = 0; k < 4; ++k) c[k].p = g.curve_step_points[size_t(step) * g.curve_keys.size() + size_t(seg.k[k])];
+  float3 b[4];
+  float r[4];
+  if (g.curve_basis == kBasisLinear) {
+    b[0] = b[1] = c[1].p;
+    b[2] = b[3] = c[2].p;
+    r[0] = r[1] = c[1].r;
+    r[2] = r[3] = c[2].r;
+  } else if (g.curve_basis == kBasisBSpline) {
+    b[0] = (c[0].p + c[1].p * 4.0f + c[2].p) * (1.0f / 6.0f);
+    b[1] = (c[1].p * 2.0f + c[2].p) * (1.0f / 3.0f);
+    b[2] = (c[1].p + c[2].p * 2.0f) * (1.0f / 3.0f);
+    b[3] = (c[1].p + c[2].p * 4.0f + c[3].p) * (1.0f / 6.0f);
+    r[0] = (c[0].r + 4.0f * c[1].r + c[2].r) * (1.0f / 6.0f);
+    r[1] = (2.0f * c[1].r + c[2].r) * (1.0f / 3.0f);
+    r[2] = (c[1].r + 2.0f * c[2].r) * (1.0f / 3.0f);
+    r[3] = (c[1].r + 4.0f * c[2].r + c[3].r) * (1.0f / 6.0f);
+  } else {
+    b[0] = c[1].p;
+    b[1] = c[1].p + (c[2].p - c[0].p) * (1.0f / 6.0f);
+    b[2] = c[2].p - (c[3].p - c[1].p) * (1.0f / 6.0f);
+    b[3] = c[2].p;
+    r[0] = c[1].r;
+    r[1] = c[1].r + (c[2].r - c[0].r) * (1.0f / 6.0f);
+    r[2] = c[2].r - (c[3].r - c[1].r) * (1.0f / 6.0f);
+    r[3] = c[2].r;
+  }
+  Aabb box;
+  float rmax = 0.0f, away = 0.0f;
+  const float3 w = c[2].p - c[1].p;  // the chord the kernel's capsule test measures from
+  const float ww = dot(w, w);
+  for (int k = 0; k < 4; ++k) {
+    box.grow(b[k]);
+    rmax = std::max(rmax, std::fabs(r[k]));
+    // Distance of the hull's corner from the chord: the curve stays within the largest.
+    float s = ww > 0.0f ? std::min(1.0f, std::max(0.0f, dot(b[k] - c[1].p, w) / ww)) : 0.0f;
+    away = std::max(away, length(b[k] - (c[1].p + w * s)));
+  }
+  reach = rmax + away;
+  box.lo = box.lo - make3(rmax);
+  box.hi = box.hi + make3(rmax);
+  return box;
+}
+
 // Rewrites every mesh leaf of the BVH to point at Tri4 blocks holding its triangles.
 void pack_triangle_leaves(GeometryData &g) {
   const std::vector<uint32_t> &order = g.bvh.prim_order;
@@ -74,6 +125,16 @@ void build_one_geometry(GeometryData &g, ThreadPool &pool) {
   std::vector<Aabb> boxes(n);
   if (g.type == kGeomMesh) {
     for (size_t t = 0; t < n; ++t) boxes[t] = triangle_box(g, t);
+  } else if (g.type == kGeomCurves) {
+    for (size_t i = 0; i < n; ++i) {
+      boxes[i] = curve_segment_box(g, i, g.curve_segments[i].reach);
+      // A deforming curve set: the box over every step (exact for linear motion); the kernel
+      // skips the capsule test (the chord moves).
+      for (int32_t s = 0; s < g.curve_steps; ++s) {
+        float reach;
+        boxes[i].grow(curve_segment_box(g, i, reach, s));
+      }
+    }
   } else {
     for (size_t i = 0; i < n; ++i) {
       const SphereAccel &s = g.spheres[i];
@@ -89,6 +150,8 @@ void build_one_geometry(GeometryData &g, ThreadPool &pool) {
     pack_triangle_leaves(g);
     // Mesh leaves name their triangles in the Tri4 blocks; the order is only needed by spheres.
     std::vector<uint32_t>().swap(g.bvh.prim_order);
+  } else if (g.type == kGeomCurves) {
+    // Leaves index prim_order; segments stay in their order (shading reads them by index).
   } else {
     std::vector<SphereAccel> leaf(n);
     for (size_t i = 0; i < n; ++i) leaf[i] = g.spheres[order[i]];
@@ -367,11 +430,13 @@ MemoryStats Scene::memory() const {
     c.add(g.normal_idx);
     c.add(g.material_ids);
     c.add(g.step_vertices);
+    c.add(g.curve_step_points);
     for (const AttributeData &a : g.attributes) {
       c.add(a.data);
       c.add(a.indices);
     }
-    c.stats.geometry += vector_bytes(g.spheres);
+    c.stats.geometry += vector_bytes(g.spheres) + vector_bytes(g.curve_segments) + vector_bytes(g.curve_keys) +
+                        vector_bytes(g.curve_intercept) + vector_bytes(g.curve_length) + vector_bytes(g.curve_random);
     c.stats.bvh += vector_bytes(g.bvh.nodes) + vector_bytes(g.bvh.prim_order) + vector_bytes(g.tri4);
   }
   c.stats.bvh += vector_bytes(tlas_.nodes) + vector_bytes(tlas_.prim_order);
@@ -486,11 +551,20 @@ void Scene::prepare(ThreadPool &pool, const Scene *previous) {
     v.normal_idx = g.normal_idx.empty() ? g.tri_idx.data() : g.normal_idx.data();
     v.material_ids = g.material_ids.empty() ? nullptr : g.material_ids.data();
     v.spheres = g.spheres.data();
+    v.curve_segments = g.curve_segments.data();
+    v.curve_keys = g.curve_keys.data();
+    v.curve_intercept = g.curve_intercept.data();
+    v.curve_length = g.curve_length.data();
+    v.curve_random = g.curve_random.data();
+    v.curve_shape = g.curve_shape;
+    v.curve_basis = g.curve_basis;
+    v.curve_steps = g.curve_steps;
+    v.curve_step_points = g.curve_steps ? g.curve_step_points.data() : nullptr;
     v.attribute_base = int32_t(i * attribute_requests.size());
     v.texspace_loc = g.texspace_loc;
     v.texspace_size = g.texspace_size;
     v.deform_steps = g.deform_steps;
-    v.vertex_count = uint32_t(g.vertices.size());
+    v.vertex_count = uint32_t(g.type == kGeomCurves ? g.curve_keys.size() : g.vertices.size());
     v.step_vertices = g.deform_steps ? g.step_vertices.data() : nullptr;
   }
   texture_views_.resize(textures.size());

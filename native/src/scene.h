@@ -52,6 +52,14 @@ struct GeometryData {
   std::vector<Tri4> tri4;  // leaf blocks; mesh leaves in the BVH point at these
   // Sphere sets
   std::vector<SphereAccel> spheres;  // original order until built, then leaf order
+  // Curve sets: segments (original order), control points with radii, Hair Info data.
+  std::vector<CurveSegment> curve_segments;
+  std::vector<CurveKey> curve_keys;
+  std::vector<float> curve_intercept, curve_length, curve_random;
+  int32_t curve_shape = kCurveRound, curve_basis = kBasisCatmullRom;
+  // Curve deformation blur: `curve_steps` (S ≥ 2, 0: none) rows of the points at τ = i / (S − 1).
+  int32_t curve_steps = 0;
+  HostArray<float3> curve_step_points;
   // Attributes by what they are for; `default_uv`, `colors` (sphere colours) may be empty.
   std::vector<AttributeData> attributes;
   int32_t default_uv = -1;                      // the render-active UV map (`uvs`)
@@ -61,7 +69,9 @@ struct GeometryData {
   float3 texspace_loc{0, 0, 0}, texspace_size{1, 1, 1};
   bool built = false;  // BVH and leaf-order arrays ready; built geometry is shared, immutable
 
-  size_t primitive_count() const { return type == kGeomMesh ? tri_idx.size() / 3 : spheres.size(); }
+  size_t primitive_count() const {
+    return type == kGeomMesh ? tri_idx.size() / 3 : type == kGeomCurves ? curve_segments.size() : spheres.size();
+  }
   // The attribute answering `request`, or -1.
   int32_t resolve(const AttributeRequest &request) const;
 };

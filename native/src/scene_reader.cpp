@@ -622,6 +622,111 @@ struct Reader {
     return g;
   }
 
+  void read_curves(const py::dict &sets) {
+    for (auto item : sets) {
+      std::string name = item.first.cast<std::string>();
+      std::string p = quoted("curves", name);
+      py::dict c = item.second.cast<py::dict>();
+      if (geometries.count(name)) fail(p, "a mesh or sphere set has the same name");
+      std::vector<int32_t> slots = slot_list(get(c, "materials", p), p + ".materials");
+      std::string key = "curves/" + name;
+      // Velocities become positions at shutter open and close: the shutter is part of the geometry.
+      if (scene.motion.enabled && has(c, "motion") && has(c["motion"].cast<py::dict>(), "velocities"))
+        key += "@" + std::to_string(scene.motion.open) + "+" + std::to_string(scene.motion.length);
+      add_geometry(name, key, geometry_identity(c), std::move(slots), [&] { return read_curve_set(c, p); });
+    }
+  }
+
+  // A curve set (docs/scene-dict.md, `curves`): one segment per pair of neighbouring points of
+  // a curve, its outer control points clamped to the curve's ends; with motion blur on, its
+  // `motion` points (or velocities, as two steps) move the points over the shutter.
+  GeometryData read_curve_set(const py::dict &c, const std::string &p) {
+    GeometryData g;
+    g.type = kGeomCurves;
+    FloatArray points = get_floats(c, "points", p, 3);
+    const size_t np = size_t(points.shape(0));
+    FloatArray radii = FloatArray::ensure(get(c, "radii", p));
+    if (!radii || radii.ndim() != 1 || size_t(radii.size()) != np) fail(p + ".radii", "expected one radius per point");
+    std::vector<int32_t> offsets = copy_ints(get_ints(c, "offsets", p));
+    if (offsets.empty() || offsets.front() != 0 || size_t(offsets.back()) != np)
+      fail(p + ".offsets", "expected 0 first and the number of points last");
+    const size_t nc = offsets.size() - 1;
+    std::string shape = has(c, "shape") ? get_str(c, "shape", p) : "round";
+    if (shape == "round") g.curve_shape = kCurveRound;
+    else if (shape == "ribbon") g.curve_shape = kCurveRibbon;
+    else fail(p + ".shape", "unknown curve shape '" + shape + "'");
+    std::string basis = has(c, "segments") ? get_str(c, "segments", p) : "catmull_rom";
+    if (basis == "catmull_rom") g.curve_basis = kBasisCatmullRom;
+    else if (basis == "b_spline") g.curve_basis = kBasisBSpline;
+    else if (basis == "linear") g.curve_basis = kBasisLinear;
+    else fail(p + ".segments", "unknown curve segments '" + basis + "'");
+    g.curve_keys.resize(np);
+    const float *pt = points.data(), *rd = radii.data();
+    std::vector<float3> lo(np), hi(np);
+    for (size_t i = 0; i < np; ++i) {
+      float r = rd[i];
+      if (!(r >= 0.0f) || !std::isfinite(r)) fail(p + ".radii", "expected finite radii >= 0");
+      g.curve_keys[i] = CurveKey{make3(pt[3 * i], pt[3 * i + 1], pt[3 * i + 2]), r};
+      lo[i] = g.curve_keys[i].p - make3(r);
+      hi[i] = g.curve_keys[i].p + make3(r);
+    }
+    auto_texspace(lo, hi, g.texspace_loc, g.texspace_size);
+    size_t segments = 0;
+    for (size_t k = 0; k < nc; ++k) {
+      if (offsets[k + 1] <= offsets[k]) fail(p + ".offsets", "expected strictly increasing offsets");
+      segments += size_t(offsets[k + 1] - offsets[k] - 1);
+    }
+    g.curve_segments.reserve(segments);
+    for (size_t k = 0; k < nc; ++k) {
+      const int32_t first = offsets[k], last = offsets[k + 1] - 1;
+      for (int32_t i = first; i < last; ++i) {
+        CurveSegment s;
+        s.k[0] = std::max(i - 1, first);
+        s.k[1] = i;
+        s.k[2] = i + 1;
+        s.k[3] = std::min(i + 2, last);
+        s.curve = uint32_t(k);
+        s.reach = 0.0f;  // set with the BVH
+        g.curve_segments.push_back(s);
+      }
+    }
+    auto per = [&](const char *key, size_t rows) {
+      FloatArray a = FloatArray::ensure(get(c, key, p));
+      if (!a || a.ndim() != 1 || size_t(a.size()) != rows) fail(p + "." + key, "expected one value per row");
+      return std::vector<float>(a.data(), a.data() + a.size());
+    };
+    g.curve_intercept = per("intercept", np);
+    g.curve_length = per("length", nc);
+    g.curve_random = per("random", nc);
+    if (has(c, "material_ids")) {
+      g.material_ids = copy_ints(get_ints(c, "material_ids", p));
+      if (g.material_ids.size() != nc) fail(p + ".material_ids", "expected one per curve");
+    }
+    if (scene.motion.enabled && has(c, "motion")) {
+      py::dict m = c["motion"].cast<py::dict>();
+      if (has(m, "points")) {
+        FloatArray steps = FloatArray::ensure(m["points"]);
+        if (!steps || steps.ndim() != 3 || steps.shape(0) < 2 || size_t(steps.shape(1)) != np || steps.shape(2) != 3)
+          fail(p + ".motion.points", "expected (S, P, 3) with S >= 2 and P the set's point count");
+        g.curve_steps = int32_t(steps.shape(0));
+        g.curve_step_points = borrow_rows<float3>(steps);
+      } else if (has(m, "velocities")) {
+        FloatArray vel = get_floats(m, "velocities", p + ".motion", 3);
+        if (size_t(vel.shape(0)) != np) fail(p + ".motion.velocities", "expected one velocity per point");
+        std::vector<float3> steps(2 * np);
+        const float t0 = scene.motion.open, t1 = scene.motion.open + scene.motion.length;
+        for (size_t i = 0; i < np; ++i) {
+          float3 vi = make3(vel.data()[3 * i], vel.data()[3 * i + 1], vel.data()[3 * i + 2]);
+          steps[i] = g.curve_keys[i].p + vi * t0;
+          steps[np + i] = g.curve_keys[i].p + vi * t1;
+        }
+        g.curve_steps = 2;
+        g.curve_step_points = std::move(steps);
+      }
+    }
+    return g;
+  }
+
   void read_instances(const py::list &groups) {
     int32_t running_id = 0;
     for (size_t gi = 0; gi < groups.size(); ++gi) {
@@ -629,7 +734,7 @@ struct Reader {
       py::dict grp = groups[gi].cast<py::dict>();
       std::string geom = get_str(grp, "geometry", p);
       auto it = geometries.find(geom);
-      if (it == geometries.end()) fail(p + ".geometry", "no mesh or sphere set named '" + geom + "'");
+      if (it == geometries.end()) fail(p + ".geometry", "no mesh, sphere set or curve set named '" + geom + "'");
       FloatArray xf = FloatArray::ensure(get(grp, "transforms", p));
       if (!xf || xf.ndim() != 3 || xf.shape(1) != 4 || xf.shape(2) != 4) fail(p + ".transforms", "expected (N, 4, 4)");
       size_t n = size_t(xf.shape(0));
@@ -771,6 +876,7 @@ std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const py::dict &progra
   r.read_programs(programs, get_dict(d, "materials", "scene"));
   r.read_meshes(get_dict(d, "meshes", "scene"));
   r.read_spheres(get_dict(d, "spheres", "scene"));
+  if (d.contains("curves")) r.read_curves(get_dict(d, "curves", "scene"));
   py::object inst = get(d, "instances", "scene");
   r.read_instances(inst.cast<py::list>());
   r.read_lights(get_dict(d, "lights", "scene"));

@@ -69,7 +69,9 @@ OPTICA_HD int32_t material_of(const KernelScene &s, const Hit &hit) {
   const InstanceView &inst = s.instances[hit.instance];
   const GeometryView &g = s.geometries[inst.geometry];
   if (inst.slot_count == 0) return 0;
-  int32_t slot = (g.type == kGeomMesh && g.material_ids) ? g.material_ids[hit.prim] : 0;
+  int32_t slot = 0;
+  if (g.material_ids && g.type == kGeomMesh) slot = g.material_ids[hit.prim];
+  else if (g.material_ids && g.type == kGeomCurves) slot = g.material_ids[g.curve_segments[hit.prim].curve];
   if (slot < 0) slot = 0;
   if (uint32_t(slot) >= inst.slot_count) slot = int32_t(inst.slot_count) - 1;
   return s.slot_materials[inst.slot_base + slot];

@@ -81,6 +81,23 @@ OPTICA_HD bool intersect_geometry(const GeometryView &g, float3 o, float3 d, flo
       }
       return false;
     }
+    if (g.type == kGeomCurves) {
+      for (uint32_t i = first; i < first + count; ++i) {
+        uint32_t prim = g.prim_order[i];
+        const CurveSegment &seg = g.curve_segments[prim];
+        if (!g.curve_steps && !curve_capsule_hit(g.curve_keys[seg.k[1]].p, g.curve_keys[seg.k[2]].p, seg.reach, o, d))
+          continue;
+        CurveKey c[4];
+        curve_segment_keys(g, prim, time, c);
+        float t, u, v;
+        if (intersect_curve_segment(c, g.curve_basis, g.curve_shape, o, d, tmin, tm, t, u, v)) {
+          tm = t;
+          record(t, u, v, prim, i);
+          if (AnyHit) return true;
+        }
+      }
+      return false;
+    }
     for (uint32_t i = first; i < first + count; ++i) {
       float t;
       if (intersect_sphere(g.spheres[i], o, d, tmin, tm, t)) {

@@ -3,13 +3,14 @@
 #include "bvh_traverse.h"
 #include "camera.h"
 #include "closure/tables.h"
+#include "curve.h"
 #include "defs.h"
 #include "motion.h"
 #include "sampler.h"
 
 namespace optica {
 
-enum GeometryType : int32_t { kGeomMesh = 0, kGeomSpheres = 1 };
+enum GeometryType : int32_t { kGeomMesh = 0, kGeomSpheres = 1, kGeomCurves = 2 };
 
 struct GeometryView {
   int32_t type;
@@ -21,9 +22,19 @@ struct GeometryView {
   const int32_t *tri_idx;
   const float3 *normals;        // null: flat shading
   const int32_t *normal_idx;
-  const int32_t *material_ids;  // null: slot 0 everywhere
+  const int32_t *material_ids;  // null: slot 0 everywhere (curves: one per curve)
   // Spheres (leaf order for intersection).
   const SphereAccel *spheres;
+  // Curves: segments in original order (leaves index them through prim_order), control points,
+  // and per-point intercept, per-curve length and random (Hair Info / Curves Info).
+  const CurveSegment *curve_segments;
+  const CurveKey *curve_keys;
+  const float *curve_intercept, *curve_length, *curve_random;
+  int32_t curve_shape, curve_basis;
+  // Curve deformation blur: S > 0 steps of the points at τ = i / (S − 1) (radii stay the
+  // frame's); the BVH then bounds each segment over all steps.
+  int32_t curve_steps;
+  const float3 *curve_step_points;
   // Attributes the shader programs ask for: KernelScene::attribute_map[attribute_base + request]
   // is an index into KernelScene::attributes, or -1 when this geometry lacks it.
   int32_t attribute_base;
@@ -183,6 +194,17 @@ OPTICA_HD void triangle_vertices_at(const GeometryView &g, uint32_t prim, float 
   } else {
     for (int k = 0; k < 3; ++k) v[k] = g.vertices[tri[k]];
   }
+}
+
+// A curve segment's four control points at time τ (a deforming curve set's interpolated steps).
+OPTICA_HD void curve_segment_keys(const GeometryView &g, uint32_t prim, float time, CurveKey c[4]) {
+  const CurveSegment &seg = g.curve_segments[prim];
+  for (int k = 0; k < 4; ++k) c[k] = g.curve_keys[seg.k[k]];
+  if (!g.curve_steps) return;
+  float f;
+  const int step = motion_step(g.curve_steps, time, f);
+  const float3 *a = g.curve_step_points + size_t(step) * g.vertex_count, *b = a + g.vertex_count;
+  for (int k = 0; k < 4; ++k) c[k].p = a[seg.k[k]] * (1.0f - f) + b[seg.k[k]] * f;
 }
 
 // An instance's object-to-world at time τ (its frame transform when it does not move).

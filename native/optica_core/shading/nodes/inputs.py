@@ -192,13 +192,16 @@ def _constant_outputs(nc, values: dict):
         nc.set_output(name, nc.constant(value))
 
 
-@define("ShaderNodeHairInfo",
-        outputs={"Is Strand": "VALUE", "Intercept": "VALUE", "Length": "VALUE", "Thickness": "VALUE",
-                 "Tangent Normal": "VECTOR", "Random": "VALUE"},
-        description="what Cycles gives meshes (Optica renders no hair curves): zeros")
+_HAIR_OUTPUTS = ("Is Strand", "Intercept", "Length", "Thickness", "Tangent Normal", "Random")
+
+
+@define("ShaderNodeHairInfo", outputs={name: "VECTOR" if name == "Tangent Normal" else "VALUE" for name in _HAIR_OUTPUTS},
+        description="Curves Info: on curves as Cycles (intercept along the curve, length, random per curve, diameter, "
+                    "the normal across the strand); zeros elsewhere, as Cycles gives meshes")
 def hair_info(nc):
-    _constant_outputs(nc, {"Is Strand": 0.0, "Intercept": 0.0, "Length": 0.0, "Thickness": 0.0,
-                           "Tangent Normal": (0.0, 0.0, 0.0), "Random": 0.0})
+    outs = [nc.output(name) for name in _HAIR_OUTPUTS]
+    if any(out is not None for out in outs):
+        nc.emit("HAIR_INFO", *outs)
 
 
 @define("ShaderNodePointInfo", outputs={"Position": "VECTOR", "Radius": "VALUE", "Random": "VALUE"},

@@ -423,6 +423,16 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         st.store3(st.next(), make3(r.v[0], r.v[1], r.v[2]));
         break;
       }
+      case kSvm_HAIR_INFO: {
+        HairInfo h = svm_hair_info(s, sd);
+        st.store1(st.next(), h.is_strand);
+        st.store1(st.next(), h.intercept);
+        st.store1(st.next(), h.length);
+        st.store1(st.next(), h.thickness);
+        st.store3(st.next(), h.tangent_normal);
+        st.store1(st.next(), h.random);
+        break;
+      }
       case kSvm_TEX_SKY: {
         int count;
         const float *data = svm_block(st, count);

@@ -39,6 +39,43 @@ OPTICA_HD float3 world_to_object_normal(const KernelScene &s, const ShaderData &
                          m[2] * n.x + m[6] * n.y + m[10] * n.z));
 }
 
+// ---- Curves Info (Hair Info), as Cycles' svm_node_hair_info
+
+struct HairInfo {
+  float is_strand, intercept, length, thickness, random;
+  float3 tangent_normal;
+};
+
+// On a curve: the per-point intercept interpolated along the segment, the curve's length and
+// random, the diameter at the hit (world units along the object's X scale, as Cycles), and the
+// normal across the strand facing the viewer. Elsewhere: zeros, as Cycles gives meshes.
+OPTICA_HD HairInfo svm_hair_info(const KernelScene &s, const ShaderData &sd) {
+  HairInfo h{0.0f, 0.0f, 0.0f, 0.0f, 0.0f, make3(0.0f)};
+  if (sd.instance < 0) return h;
+  const GeometryView &g = s.geometries[s.instances[sd.instance].geometry];
+  if (g.type != kGeomCurves) return h;
+  const CurveSegment &seg = g.curve_segments[sd.prim];
+  h.is_strand = 1.0f;
+  h.intercept = g.curve_intercept[seg.k[1]] * (1.0f - sd.u) + g.curve_intercept[seg.k[2]] * sd.u;
+  h.length = g.curve_length[seg.curve];
+  h.random = g.curve_random[seg.curve];
+  CurveKey c[4];
+  curve_segment_keys(g, sd.prim, sd.time, c);
+  const CurveKey at = curve_eval(c, g.curve_basis, sd.u);
+  const float eps = 1.0f / 1024.0f;
+  const float u0 = sd.u > eps ? sd.u - eps : 0.0f, u1 = sd.u < 1.0f - eps ? sd.u + eps : 1.0f;
+  float3 tangent = curve_eval(c, g.curve_basis, u1).p - curve_eval(c, g.curve_basis, u0).p;
+  float diameter = 2.0f * at.r;
+  if (!sd_identity(s, sd)) {
+    tangent = sd_xfm(s, sd).vector(tangent);
+    diameter = length(sd_xfm(s, sd).vector(make3(diameter, 0.0f, 0.0f)));
+  }
+  h.thickness = diameter;
+  const float tt = dot(tangent, tangent);
+  if (tt > 0.0f) h.tangent_normal = normalize(sd.wi - tangent * (dot(tangent, sd.wi) / tt));
+  return h;
+}
+
 // ---- attributes
 
 struct AttributeSample {

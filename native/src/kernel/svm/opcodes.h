@@ -95,7 +95,8 @@
   X(TEX_GABOR, 1, "e:gabor_type v f f f f v o o o")                                             \
   X(WIREFRAME, 0, "b e:bump f f o")                                                             \
   X(TEX_ENVIRONMENT, 0, "t e:interpolation e:env_projection v w")                         \
-  X(TEX_SKY, 0, "c v w")
+  X(TEX_SKY, 0, "c v w")                                                                        \
+  X(HAIR_INFO, 0, "o o o o w o")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \

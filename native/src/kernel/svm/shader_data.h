@@ -56,6 +56,35 @@ OPTICA_HD bool sd_identity(const KernelScene &s, const ShaderData &sd) {
   return !sd.moving && s.instances[sd.instance].identity;
 }
 
+// The shading normal of a curve hit (object space) at u along segment `prim`, object-space
+// point po seen along direction dir: round curves, away from the axis of the chord hit;
+// ribbons, Cycles' rounded normal across the strip (sine = the offset across over the radius).
+OPTICA_HD void curve_normal(const GeometryView &g, uint32_t prim, float u, float time, float3 po, float3 dir,
+                            float3 &n) {
+  CurveKey c[4];
+  curve_segment_keys(g, prim, time, c);
+  const int pieces = curve_pieces(g.curve_basis);
+  int i = int(u * float(pieces));
+  i = i < 0 ? 0 : (i >= pieces ? pieces - 1 : i);
+  const float sp = u * float(pieces) - float(i);
+  CurveKey a, b;
+  curve_piece(c, g.curve_basis, i, a, b);
+  const float3 axis = a.p + (b.p - a.p) * sp;
+  const float3 tangent = normalize(b.p - a.p);
+  if (g.curve_shape == kCurveRibbon) {
+    const float3 side = normalize(cross(tangent, -dir));
+    const float r = a.r + (b.r - a.r) * sp;
+    float sine = r > 0.0f ? dot(po - axis, side) / r : 0.0f;
+    sine = clampf(sine, -1.0f, 1.0f);
+    const float cosine = sqrtf(maxf(0.0f, 1.0f - sine * sine));
+    n = side * sine - normalize(cross(tangent, side)) * cosine;
+    return;
+  }
+  float3 radial = po - axis;
+  radial = radial - tangent * dot(radial, tangent);
+  n = dot(radial, radial) > 0.0f ? radial : -dir;
+}
+
 // Fills `sd` for a surface point of (instance, prim) at barycentrics (u, v), seen along wi
 // (unit, towards the viewer) from `origin` at distance `ray_length`, at shutter time `time` (a
 // moving instance or deforming mesh is shaded where it is then; smooth normals stay the frame's).
@@ -92,6 +121,11 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
     } else {
       ns = ng;
     }
+  } else if (g.type == kGeomCurves) {
+    sd.is_mesh = 0;
+    float3 po = sd_identity(s, sd) ? p : sd_inv(s, sd).point(p);
+    curve_normal(g, prim, u, time, po, sd_identity(s, sd) ? -wi : sd_inv(s, sd).vector(-wi), ng);
+    ns = ng;
   } else {
     sd.is_mesh = 0;
     const SphereAccel &sph = g.spheres[slot];
@@ -108,6 +142,7 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   sd.backfacing = dot(ng, wi) < 0.0f ? 1 : 0;
   sd.Ng = sd.backfacing ? -ng : ng;
   sd.N = sd.backfacing ? -ns : ns;
+  if (g.type == kGeomCurves && g.curve_shape == kCurveRibbon) sd.Ng = wi;  // Cycles: a ribbon faces the ray
 }
 
 OPTICA_HD void shader_setup_from_hit(const KernelScene &s, const Ray &ray, const Hit &hit, ShaderData &sd) {
