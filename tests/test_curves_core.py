@@ -279,3 +279,51 @@ def test_deforming_curves_blur_over_the_shutter(kind):
     assert (swept > 0.01).all() and swept.max() < 0.15
     assert (blurred[:14] == 0).all() and (blurred[50:] == 0).all()
     np.testing.assert_allclose(blurred.sum(), sharp.sum(), rtol=0.1)  # the same area, spread
+
+
+def native_curves_scene(change) -> tuple[dict, dict]:
+    """A plain copy of a validated two-curve scene (the native reader checks it again), changed."""
+    from optica_core import ProgramCache
+
+    two = {**strand([0.05, 0.05, 0.05, 0.05]), "offsets": [0, 2, 4], "material_ids": np.int32([0, 0])}
+    moving = {**strand([0.05, 0.05, 0.05]), "motion": {"velocities": np.zeros((3, 3), np.float32)}}
+    d = scene_with({"s": two, "m": moving})
+    d["motion"] = {"shutter": 0.5}
+    valid = validate_scene(d)
+    programs = ProgramCache().for_scene(valid)
+    plain = dict(valid)
+    plain["curves"] = {name: dict(c) for name, c in valid["curves"].items()}
+    plain["curves"]["m"]["motion"] = dict(valid["curves"]["m"]["motion"])
+    change(plain["curves"])
+    return plain, programs
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["s"].update(radii=np.float32([0.05, 0.05])), r"curves\['s'\]\.radii: expected one radius per point"),
+    (lambda c: c["s"].update(radii=np.float32([0.05, -1.0, 0.05, 0.05])), r"\.radii: expected finite radii >= 0"),
+    (lambda c: c["s"].update(offsets=np.int32([1, 2, 4])), r"\.offsets: expected 0 first and the number of points"),
+    (lambda c: c["s"].update(offsets=np.int32([0, 3, 2, 4])), r"\.offsets: expected strictly increasing offsets"),
+    (lambda c: c["s"].update(shape="square"), r"\.shape: unknown curve shape 'square'"),
+    (lambda c: c["s"].update(segments="nurbs"), r"\.segments: unknown curve segments 'nurbs'"),
+    (lambda c: c["s"].update(material_ids=np.int32([0])), r"\.material_ids: expected one per curve"),
+    (lambda c: c["s"].update(intercept=np.float32([0.0, 1.0])), r"\.intercept: expected one value per row"),
+    (lambda c: c["m"]["motion"].update(velocities=np.zeros((2, 3), np.float32)),
+     r"curves\['m'\]\.motion\.velocities: expected one velocity per point"),
+    (lambda c: c["m"].update(motion={"points": np.zeros((1, 3, 3), np.float32)}),
+     r"curves\['m'\]\.motion\.points: expected \(S, P, 3\)"),
+])
+def test_the_native_reader_refuses_broken_curves(change, message):
+    """validate_scene refuses all of these first; the native reader, handed a plain dict, says
+    what is wrong too (a ValueError naming the curve set and key, never a crash)."""
+    from optica_core import _native
+
+    plain, programs = native_curves_scene(change)
+    with pytest.raises(ValueError, match=message):
+        _native.Renderer(1).set_scene(plain, programs)
+
+
+def test_the_native_reader_takes_the_unchanged_plain_curves():
+    from optica_core import _native
+
+    plain, programs = native_curves_scene(lambda c: None)
+    _native.Renderer(1).set_scene(plain, programs)
