@@ -279,3 +279,32 @@ def linear_keyframes(action) -> None:
                 for fc in bag.fcurves:
                     for kp in fc.keyframe_points:
                         kp.interpolation = "LINEAR"
+
+
+def render_with(scene, tmp_path: Path, engine: str, samples: int, seed: int = 0) -> np.ndarray:
+    """Renders with Cycles or Optica at the tests' matched settings (`configure_cycles` or
+    `configure_optica`), into tmp_path; returns (h, w, 3)."""
+    from conftest import read_image_file
+
+    configure = configure_cycles if engine == "cycles" else configure_optica
+    configure(scene, samples, seed=seed)
+    return render(scene, tmp_path / f"{engine}_{samples}_{seed}.exr", read_image_file)
+
+
+def assert_converges_to_cycles(scene, tmp_path: Path, name: str, counts=(64, 256, 1024)) -> None:
+    """Against a 2 × 2048-sample Cycles reference (its own noise subtracted): Optica's mean within
+    1 % at the most samples, and its error falling like 1/√spp over `counts` (no plateau)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import convergence as cv
+
+    halves = [render_with(scene, tmp_path, "cycles", 2048, seed=s) for s in (1, 2)]
+    reference, reference_noise = cv.reference_from_halves(*halves)
+    images = [render_with(scene, tmp_path, "optica", n, seed=n) for n in counts]
+    errors = [cv.corrected_rmse(image, reference, reference_noise) for image in images]
+    check = cv.convergence_check(counts, errors)
+    mean = cv.relative_mean_difference(images[-1], reference)
+    print(f"{name}: mean difference {mean:+.4f}, errors {errors}, check {check}")
+    assert abs(mean) < cv.MEAN_TOLERANCE, f"{name}: means differ by {mean:+.4f}"
+    assert not check["plateau"], f"{name}: the error plateaus: {errors} ({check})"

@@ -15,20 +15,14 @@ time distribution is a bias).
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest import read_image_file
 
 bpy = pytest.importorskip("bpy")
 import bpy_scenes as bs  # noqa: E402
 from test_vs_cycles import relative_rmse  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import convergence as cv  # noqa: E402
 
 SIZE = (48, 48)
 FRAME = 5
@@ -172,10 +166,7 @@ def test_motion_blur_matches_cycles(scene, tmp_path, name):
     assert sharp_error > bound, f"the frame without blur ({sharp_error:.4f}) is within the bound: the scene tests nothing"
 
 
-def render(scene, tmp_path, engine, samples, seed=0):
-    configure = bs.configure_cycles if engine == "cycles" else bs.configure_optica
-    configure(scene, samples, seed=seed)
-    return bs.render(scene, tmp_path / f"{engine}_{samples}_{seed}.exr", read_image_file)
+render = bs.render_with
 
 
 @pytest.mark.slow
@@ -184,13 +175,4 @@ def test_motion_blur_converges_to_cycles(scene, tmp_path, name):
     """Against a 2 × 2048-sample Cycles reference (its own noise subtracted): Optica's mean
     within 1 % at 1024 samples, and its error falling like 1/√spp from 64 to 1024 samples."""
     blurred(scene, SCENES[name])
-    halves = [render(scene, tmp_path, "cycles", 2048, seed=s) for s in (1, 2)]
-    reference, reference_noise = cv.reference_from_halves(*halves)
-    counts = (64, 256, 1024)
-    images = [render(scene, tmp_path, "optica", n, seed=n) for n in counts]
-    errors = [cv.corrected_rmse(image, reference, reference_noise) for image in images]
-    check = cv.convergence_check(counts, errors)
-    mean = cv.relative_mean_difference(images[-1], reference)
-    print(f"{name}: mean difference {mean:+.4f}, errors {errors}, check {check}")
-    assert abs(mean) < cv.MEAN_TOLERANCE, f"{name}: means differ by {mean:+.4f}"
-    assert not check["plateau"], f"{name}: the error plateaus: {errors} ({check})"
+    bs.assert_converges_to_cycles(scene, tmp_path, name)

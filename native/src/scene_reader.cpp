@@ -867,7 +867,7 @@ std::unique_ptr<Scene> scene_from_dict(const py::dict &d, const py::dict &progra
   auto scene = std::make_unique<Scene>();
   next.entries.clear();
   next.reused = 0;
-  Reader r{*scene, previous, next, {}, {}, {}, {}};
+  Reader r{*scene, previous, next, {}, {}, {}, {}, {}};
   if (get_int(d, "version", "scene") != 2) fail("version", "unsupported scene version (validate_scene upgrades it)");
   r.read_render(get_dict(d, "render", "scene"));
   if (d.contains("motion")) r.read_motion(d["motion"]);
