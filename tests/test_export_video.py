@@ -439,6 +439,23 @@ def test_writer_error_removes_the_file_and_keeps_an_old_one(tmp_path):
     assert leftovers(tmp_path) == ["old.mp4"] and target.read_bytes() == b"an older video"
 
 
+
+@pytest.mark.parametrize("preset, frames, step", [
+    ("MEDIUM", 2, r"finalizing 2 frames"),  # x264 buffers the frames: the muxer sees them at the end
+    ("FASTEST", 30, r"encoding frame \d+ \(pts 5\)"),  # packets leave while frames still arrive
+])
+def test_a_muxer_refusal_names_the_step_and_leaves_nothing(tmp_path, preset, frames, step):
+    """Timestamps the MP4 muxer refuses (frames at one time): the error says which step of which
+    video failed, not only FFmpeg's bare EINVAL, and the partial file is gone."""
+    enc = _video()
+    frame = np.zeros((H, W, 3), np.uint8)
+    settings = enc.EncoderSettings(encoder="CPU", preset=preset)
+    with pytest.raises(enc.EncoderError, match=rf"^{step} of same\.mp4 failed: .*Invalid argument"):
+        with enc.VideoWriter(tmp_path / "same.mp4", W, H, Fraction(24), settings) as w:
+            for _ in range(frames):
+                w.write(frame, pts=5)
+    assert leftovers(tmp_path) == []
+
 # ---------------------------------------------------------------------------------------------
 # validation: clear errors before any frame renders
 

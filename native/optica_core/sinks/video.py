@@ -42,6 +42,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -437,9 +438,22 @@ class VideoWriter:
 
     def _encode(self, yuv, pts: int | None) -> None:
         yuv.pts = self.stats.frames if pts is None else int(pts)
-        for packet in self._stream.encode(yuv):
-            self._container.mux(packet)
+        with self._naming_failures(f"encoding frame {self.stats.frames + 1} (pts {yuv.pts})"):
+            self._mux(self._stream.encode(yuv))
         self.stats.frames += 1
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            self._container.mux(packet)  # the first mux writes the container's header
+
+    @contextmanager
+    def _naming_failures(self, step: str):
+        """FFmpeg's errors name the file and an errno only (e.g. a muxer's EINVAL on timestamps
+        it refuses, which encoders that buffer frames only raise when flushed): say which step."""
+        try:
+            yield
+        except self._av.FFmpegError as e:
+            raise EncoderError(f"{step} of {self.target.name} failed: {e}") from e
 
     def close(self) -> Path:
         """Flushes the encoder, finalizes the container and moves it to the target."""
@@ -449,9 +463,9 @@ class VideoWriter:
         try:
             if self.stats.frames == 0:
                 raise EncoderError("no frame was written")
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
-            self._container.close()
+            with self._naming_failures(f"finalizing {self.stats.frames} frames"):
+                self._mux(self._stream.encode(None))
+                self._container.close()
             self._closed = True
             os.replace(self.partial, self.target)
         except BaseException:
