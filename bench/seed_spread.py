@@ -88,6 +88,7 @@ def tiles(args, tmp: Path) -> None:
 def variance(args, tmp: Path) -> None:
     import vs_cycles as V
 
+    V.CACHE.mkdir(parents=True, exist_ok=True)  # the HDRI scene writes its sky there
     by_key = {s.key: s for s in V.SCENES}
     for key in args.scenes.split(","):
         scene = V.fresh_scene(by_key[key], args.size, args.size)
