@@ -9,7 +9,8 @@
 render's tile means over the mean of every Cycles render, and the same for each Cycles render
 (Cycles against its own mean: the spread a render's luck makes), then the mean over seeds with
 its standard error. A tile whose mean over seeds stands several standard errors from 1 is a bias,
-not luck.
+not luck.  --scene also takes variants that take one suspect out: "glossy room without
+ball", "glossy room, diffuse floor", "glossy room, diffuse side walls".
 
 `variance`: scenes of bench/vs_cycles.py (12 bounces, 1-px box) rendered by Optica with every
 seed at --samples (64) and --size (128); prints the per-pixel variance across seeds summed over
@@ -54,6 +55,16 @@ def glossy_room_diffuse_floor(scene) -> None:
     bpy.data.objects["Floor"].data.materials[0] = bs.diffuse("Plain floor", (0.3, 0.3, 0.35))
 
 
+def glossy_room_diffuse_walls(scene) -> None:
+    """The glossy room with plain diffuse side walls instead of rough metal."""
+    import test_light_paths_vs_cycles as lp
+
+    lp.glossy_room(scene)
+    plain = bs.diffuse("Plain walls", (0.9, 0.85, 0.8))
+    for name in ("Left", "Right"):
+        bpy.data.objects[name].data.materials[0] = plain
+
+
 def tiles(args, tmp: Path) -> None:
     import test_light_paths_vs_cycles as lp
 
@@ -61,7 +72,8 @@ def tiles(args, tmp: Path) -> None:
     conftest.enable_optica()
     scene = bs.new_empty_scene(*lp.SIZE)
     builders = {**lp.SCENES, "glossy room without ball": glossy_room_without_ball,
-                "glossy room, diffuse floor": glossy_room_diffuse_floor}
+                "glossy room, diffuse floor": glossy_room_diffuse_floor,
+                "glossy room, diffuse side walls": glossy_room_diffuse_walls}
     builders[args.scene](scene)
     limits = {args.limit: args.value} if args.limit else {}
     print(f"{args.scene}, {limits or 'default limits'}, {args.samples} spp, seeds {args.seeds}")
@@ -74,7 +86,7 @@ def tiles(args, tmp: Path) -> None:
     reference = means["cycles"].mean(axis=0)
     for engine in ("cycles", "optica"):
         ratios = means[engine] / reference
-        for s, r in zip(args.seeds, ratios):
+        for s, r in zip(args.seeds, ratios, strict=True):
             print(f"  {engine} seed {s}: " + " ".join(f"{x:.4f}" for x in r))
         mean = ratios.mean(axis=0)
         err = ratios.std(axis=0, ddof=1) / np.sqrt(len(args.seeds))
