@@ -5,6 +5,7 @@ half-written (a SIGINT of the command in a child process too)."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -233,6 +234,64 @@ def test_sigint_stops_the_command_and_writes_nothing(tmp_path):
     # machine; a batch that ran to its end would be 100,000 samples).
     assert stopped_after < 20, stopped_after
 
+
+
+# A child that calls the interruptible batch over and over while another process sends it SIGINT
+# every 0-2 ms (asynchronously to its GIL, as a terminal's Ctrl-C is): every call must either
+# return or raise KeyboardInterrupt, and never hang or break a lock.
+_CTRL_C_STORM = """
+import faulthandler, signal, sys, time
+import optica_core as oc
+from optica_core import sampling, scenes
+r = oc.Renderer(threads=1)
+r.set_scene(scenes.spheres_and_plane(16, 12))
+end = time.monotonic() + float(sys.argv[1])
+counts = {"calls": 0, "interrupted": 0}
+def calls():
+    while True:
+        try:
+            if counts["calls"] == 0:
+                print("ready", flush=True)  # the storm starts: everything from here may be interrupted
+            faulthandler.dump_traceback_later(10, exit=True)  # a hang prints the stacks and exits 1
+            if time.monotonic() > end:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent sends until this process ends
+                return
+            counts["calls"] += 1
+            sampling._accumulate_interruptibly(r, 2)
+        except KeyboardInterrupt:
+            counts["interrupted"] += 1
+while True:  # an interrupt may also land in this loop's own bytecodes
+    try:
+        try:
+            calls()
+            break
+        except KeyboardInterrupt:
+            pass
+    except KeyboardInterrupt:
+        pass
+faulthandler.cancel_dump_traceback_later()
+print(counts["calls"], counts["interrupted"], flush=True)
+"""
+
+
+def test_ctrl_c_at_any_moment_of_a_batch_never_hangs_or_breaks_a_lock():
+    """A KeyboardInterrupt raised inside threading's Event.wait or Thread.start left their lock held
+    (a CI run's `render` hung after SIGINT) or released twice ("release unlocked lock"); the
+    batch now turns Ctrl-C into a cancel while it runs. Fails within seconds on the old code."""
+    seconds = 8.0
+    child = _child("-c", _CTRL_C_STORM, str(seconds))
+    try:
+        assert child.stdout.readline().strip() == "ready", child.communicate()
+        while child.poll() is None:  # SIGINT every 0-2 ms until the child stops calling
+            child.send_signal(signal.SIGINT)
+            time.sleep(random.uniform(0.0, 0.002))
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == 0, err[-6000:]
+    calls, interrupted = map(int, out.splitlines()[-1].split())
+    assert calls > 100 and interrupted > 100, out  # the storm did reach the batches
 
 def _stderr_or_stacks(child, timeout: float) -> str:
     """The child's stderr once it ends; if it does not end in time, its threads' Python stacks

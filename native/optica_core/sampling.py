@@ -18,9 +18,11 @@ frame rendered by Blender's Render Result. No bpy here: the add-on builds `Limit
 from __future__ import annotations
 
 import math
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 CONVERGED_FRACTION = 0.999  # noise threshold reached when this fraction of pixels is below it
@@ -141,6 +143,37 @@ def _accumulate_interruptibly(renderer, samples: int) -> int:
     end and propagates: a batch left running would meet the interpreter's shutdown."""
     if threading.current_thread() is not threading.main_thread():
         return renderer.accumulate(samples)
+    with _ctrl_c_cancels(renderer) as interrupted:
+        done = _batch_on_a_thread(renderer, samples)
+    if interrupted:
+        raise KeyboardInterrupt
+    return done
+
+
+@contextmanager
+def _ctrl_c_cancels(renderer) -> Iterator[list]:
+    """While the batch runs, Ctrl-C cancels it and is noted (the list it yields) instead of raising.
+    A KeyboardInterrupt raised inside threading's primitives can leave their lock held or
+    released twice (Event.wait, Thread.start: a hang or "release unlocked lock", seen once in CI
+    after SIGINT), so none is raised while they run. Only Python's own SIGINT handler is replaced:
+    one that an embedding program installed is left alone."""
+    interrupted: list = []
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield interrupted
+        return
+
+    def cancel(_signum, _frame) -> None:
+        interrupted.append(True)
+        renderer.cancel()
+
+    signal.signal(signal.SIGINT, cancel)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _batch_on_a_thread(renderer, samples: int) -> int:
     outcome: list = []
     finished = threading.Event()  # not Thread.join: an interrupted join may return early (3.11)
 
@@ -157,7 +190,7 @@ def _accumulate_interruptibly(renderer, samples: int) -> int:
         worker.start()
         while not finished.wait(0.05):
             pass
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # raised by an embedding program's own handler
         renderer.cancel()
         _wait_for_cancelled_batch(worker, finished)
         raise
