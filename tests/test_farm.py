@@ -234,6 +234,23 @@ def test_local_workers_run_in_sessions_of_their_own_and_end_with_their_cluster(c
     assert not _alive(pid), "a worker outlived its cluster"
 
 
+
+def test_the_local_cluster_listens_on_loopback_only_and_not_on_a_fixed_port(client):
+    """Every socket the scheduler and its workers listen on is 127.0.0.1; the scheduler's HTTP
+    server (it starts without a dashboard too) takes a free port, not 8787, where two farms at
+    once collided ("Port 8787 is already in use")."""
+    import psutil
+
+    def listening() -> list[tuple[str, int]]:
+        import psutil as ps
+        return [(c.laddr.ip, c.laddr.port) for c in ps.Process().net_connections(kind="inet") if c.status == "LISTEN"]
+
+    addresses = [a for addrs in client.run(listening).values() for a in addrs]
+    addresses += [(c.laddr.ip, c.laddr.port) for c in psutil.Process().net_connections(kind="inet")
+                  if c.status == "LISTEN"]
+    assert addresses and {ip for ip, _port in addresses} == {"127.0.0.1"}, addresses
+    assert 8787 not in {port for _ip, port in addresses}, addresses
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

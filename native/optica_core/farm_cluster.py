@@ -49,7 +49,10 @@ def local_client(workers: int, timeout: float = 60):
     no dashboard, each worker in its own session; closed on exit."""
     with dask.config.set(LOCAL_WORKER_CONFIG), LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            scheduler_port=0, silence_logs=logging.ERROR, timeout=timeout) as cluster, \
+            scheduler_port=0, silence_logs=logging.ERROR, timeout=timeout,
+            # The scheduler's HTTP server (health routes) starts even without a dashboard, on
+            # port 8787 unless told: a free loopback port, so that two farms do not collide.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
             Client(cluster, timeout=timeout) as client:
         if hasattr(os, "setsid"):
             client.register_plugin(OwnSession())
