@@ -16,8 +16,9 @@ is reset to its current RSS (Linux: `5` written to /proc/self/clear_refs), so wh
 - peak: the highest RSS during the render (VmHWM), and peak − before: what the render itself
   needed (scene conversion, BVH, film, render result).
 
-For the curves the render's share is also given per million curve segments (peak − before over
-the segment count), for each engine.
+For the curves each engine also renders the scene with a tenth of the segments (same size and
+settings): the MiB per million curve segments is the slope of peak − before between the two
+counts, so the film, the render result and other fixed costs cancel out.
 
 Goal (issue 11): Optica's peak ≤ Cycles' on every scene.
 """
@@ -104,9 +105,10 @@ def select_scenes(keys: str | None) -> list[str]:
     return wanted
 
 
-def per_million(result: dict, n: int) -> float:
-    """What the render added (peak − before), in MiB per million of the scene's elements."""
-    return result["render_mib"] / (n / 1e6)
+def per_million(small: dict, n_small: int, large: dict, n_large: int) -> float:
+    """What the render adds (peak − before) per million more elements, between two counts of the
+    same scene: the slope, without the costs that do not grow with the scene (film, result)."""
+    return (large["render_mib"] - small["render_mib"]) / ((n_large - n_small) / 1e6)
 
 
 def main(argv=None) -> int:
@@ -135,15 +137,20 @@ def main(argv=None) -> int:
             print(f"{label.format(n=n)}, {engine}: before {r['before_mib']:.0f} MiB, peak {r['peak_mib']:.0f} MiB "
                   f"(+{r['render_mib']:.0f} MiB), {r['seconds']:.1f} s, load {os.getloadavg()[0]:.1f}", flush=True)
             if key in SEGMENT_SCENES:
-                r["render_mib_per_million_segments"] = per_million(r, n)
+                r["tenth"] = t = run_child(engine, key, n // 10, width, height)
+                r["render_mib_per_million_segments"] = per_million(t, n // 10, r, n)
+                print(f"  with {n // 10:,} segments: before {t['before_mib']:.0f} MiB, peak {t['peak_mib']:.0f} MiB "
+                      f"(+{t['render_mib']:.0f} MiB): {r['render_mib_per_million_segments']:.0f} MiB per million "
+                      "segments", flush=True)
         c, o = by_engine["cycles"], by_engine["optica"]
         rows.append([label.format(n=n), f"{width}x{height}", f"{c['before_mib']:.0f}", f"{c['peak_mib']:.0f}",
                      f"{c['render_mib']:.0f}", f"{o['before_mib']:.0f}", f"{o['peak_mib']:.0f}",
                      f"{o['render_mib']:.0f}", f"**{o['peak_mib'] / c['peak_mib']:.2f}**",
                      f"{o['render_mib'] / max(c['render_mib'], 1e-9):.2f}"])
         if key in SEGMENT_SCENES:
-            segment_lines.append(f"{label.format(n=n)}: the render adds {per_million(c, n):.0f} MiB per million "
-                                 f"segments in Cycles, {per_million(o, n):.0f} in Optica")
+            cm, om = c["render_mib_per_million_segments"], o["render_mib_per_million_segments"]
+            segment_lines.append(f"{label.format(n=n)}: the render adds {cm:.0f} MiB per million segments in Cycles, "
+                                 f"{om:.0f} in Optica ({om / cm:.2f}x; slope between {n // 10:,} and {n:,})")
         results.append({"scene": label.format(n=n), "key": key, "n": n, "size": [width, height],
                         **{e: by_engine[e] for e in by_engine}})
     print()

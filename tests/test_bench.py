@@ -151,4 +151,5 @@ def test_memory_scenes_and_the_per_million_figure():
             memory.select_scenes(bad)
     _, _, _, n_full, n_quick = memory.SCENES["curves"]
     assert n_full == 1_000_000 and n_quick < n_full  # --quick stays small
-    assert memory.per_million({"render_mib": 150.0}, 500_000) == pytest.approx(300.0)
+    small, large = {"render_mib": 80.0}, {"render_mib": 170.0}  # 50 MiB fixed, 120 MiB per million
+    assert memory.per_million(small, 250_000, large, 1_000_000) == pytest.approx(120.0)
