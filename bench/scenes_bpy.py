@@ -287,6 +287,31 @@ def motion_blur(scene, frame=5):
     scene.render.motion_blur_shutter = 1.0
 
 
+def hair_ball(scene, n_curves=2000):
+    """The curve tests' hair ball (tests/bpy_scenes.py: a Curves object of bent round strands,
+    4–8 Catmull-Rom points each, radii 4–20 mm narrowing to the tip, diffuse) with `n_curves`
+    strands, over a ground under a sun and a sky colour."""
+    bs.hair_stage(scene)
+    scene.cycles_curves.shape = "THICK"  # round curves (3D Curve, Blender's default)
+    bs.hair_ball(scene, n_curves)
+
+
+def hair_patch(scene, n_segments=1_000_000):
+    """optica_core.scenes.hair_patch's fur as a Curves object: n_segments / 7 bent hairs of 8
+    Catmull-Rom points (7 segments each), 0.3 m long, 1.5 mm root radius, on a 4 m ground under a
+    sun and a sky colour."""
+    import optica_core.scenes
+
+    fur = optica_core.scenes.hair_patch(n_segments, 16, 16)["curves"]["fur"]
+    sizes = np.diff(fur["offsets"])
+    bs.world(scene, (0.3, 0.38, 0.5), 1.0)
+    bs.plane(scene, "Ground", 4.0, bs.diffuse("Ground", (0.5, 0.5, 0.5)))
+    scene.cycles_curves.shape = "THICK"
+    bs.curves_object(scene, "Fur", sizes, fur["points"], fur["radii"], bs.diffuse("Fur", (0.6, 0.45, 0.3)))
+    sun_at_elevation(scene, 45.0, 30.0, 3.0)
+    bs.camera(scene, (0.0, -3.0, 1.2), (70, 0, 0), lens=40)
+
+
 def hdri_world(scene, image_path):
     """Spheres (diffuse, rough and smooth metal) on a floor lit only by an equirectangular
     environment image made by `environment_image` — a world texture, which needs issue 8."""

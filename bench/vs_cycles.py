@@ -94,6 +94,7 @@ SCENES = (
     BenchScene("procedural", "noise, Voronoi, wave and brick materials with bump, sun + sky", S.procedural_materials),
     BenchScene("motion_blur", "motion blur: six sliding, turning cubes, a shape-key wave, a panning camera",
                S.motion_blur),
+    BenchScene("hair", "hair ball: a Curves object of 2,000 round diffuse strands, sun + sky", S.hair_ball),
 )
 
 FULL = {"reference": 1024, "cycles": (16, 64, 256), "optica": (16, 64, 256, 1024)}

@@ -224,6 +224,65 @@ def camera_mapping(scene, kind):
         camera(scene, (0.0, -6.0, 3.0), (65, 0, 0), lens=40, shift=(0.15, -0.1), sensor_fit="VERTICAL")
 
 
+def hair_stage(scene):
+    """The curve scenes' surroundings: a diffuse ground, a sun 2° wide and a grey-blue sky."""
+    plane(scene, "Ground", 20.0, diffuse("Ground", (0.5, 0.5, 0.5)))
+    light(scene, "SUN", energy=3.0, location=(0, 0, 5), rotation_deg=(40, 0, 30), angle=math.radians(2))
+    world(scene, (0.3, 0.35, 0.4))
+
+
+def curves_object(scene, name, sizes, points, radii, material):
+    """A Curves object (Blender's hair curves: Catmull-Rom) of len(sizes) curves, sizes[i] points
+    each, from (P, 3) points and (P,) radii, written with foreach_set."""
+    curves = bpy.data.hair_curves.new(name)
+    curves.add_curves(np.asarray(sizes).tolist())
+    curves.position_data.foreach_set("vector", np.ascontiguousarray(points, np.float32).ravel())
+    radius = curves.attributes.new("radius", "FLOAT", "POINT")
+    radius.data.foreach_set("value", np.ascontiguousarray(radii, np.float32))
+    curves.materials.append(material)
+    return link(scene, bpy.data.objects.new(name, curves))
+
+
+def hair_ball(scene, n_curves=400, seed=1):
+    """Strands out of a unit sphere, 4 to 8 points each, bent, radii 4–20 mm at the root
+    narrowing to the tip, in front of the camera 1.6 m above the ground."""
+    camera(scene, (0, -6, 1.6), (85, 0, 0), lens=40)
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(4, 9, n_curves)
+    directions = rng.normal(size=(n_curves, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    bend = rng.normal(scale=0.3, size=(n_curves, 3))
+    along = np.concatenate([np.linspace(0.0, 1.0, k) for k in sizes])
+    root = np.repeat(directions, sizes, axis=0)
+    points = root * (0.6 + 0.8 * along[:, None]) + np.repeat(bend, sizes, axis=0) * along[:, None] ** 2
+    root_radius = np.repeat(rng.uniform(0.004, 0.02, n_curves), sizes)
+    ob = curves_object(scene, "Ball", sizes, points, root_radius * (1.0 - 0.7 * along), diffuse("Fur", (0.7, 0.45, 0.2)))
+    ob.location = (0, 0, 1.6)
+    return ob
+
+
+def fur_patch(scene, count=600):
+    """A particle hair system: `count` hairs on a 2 m plane, root radius 10 mm to a closed tip."""
+    camera(scene, (0, -3.2, 1.6), (62, 0, 0), lens=40)
+    mesh = bpy.data.meshes.new("Patch")
+    mesh.from_pydata([(-1, -1, 0.01), (1, -1, 0.01), (1, 1, 0.01), (-1, 1, 0.01)], [], [(0, 1, 2, 3)])
+    mesh.materials.append(diffuse("Skin", (0.3, 0.2, 0.15)))
+    mesh.materials.append(diffuse("Hair", (0.8, 0.7, 0.5)))
+    ob = link(scene, bpy.data.objects.new("Patch", mesh))
+    ps = ob.modifiers.new("Fur", "PARTICLE_SYSTEM").particle_system
+    settings = ps.settings
+    settings.type = "HAIR"
+    settings.count = count
+    settings.hair_length = 0.5
+    settings.material = 2
+    settings.use_advanced_hair = True
+    settings.normal_factor = 1.0
+    settings.factor_random = 0.3
+    settings.root_radius, settings.tip_radius, settings.radius_scale = 1.0, 0.0, 0.02
+    settings.display_step = settings.render_step = 3
+    return ob
+
+
 # ---- rendering --------------------------------------------------------------------------------
 
 def configure_cycles(scene, samples: int, seed: int = 0):

@@ -123,6 +123,7 @@ def test_vs_cycles_options(optica_installed):
         vs_cycles.select_scenes("cornell,nope")
     assert "hdri" in [s.key for s in vs_cycles.select_scenes(None)]  # a textured world renders now
     assert [s.key for s in vs_cycles.select_scenes("hdri")] == ["hdri"]
+    assert [s.key for s in vs_cycles.select_scenes("hair,motion_blur")] == ["hair", "motion_blur"]
     with pytest.raises(SystemExit):
         vs_cycles.main(["--optica-counts", "16,64", "--scenes", "cornell"])  # one count >= 64 cannot show a slope
 
@@ -138,3 +139,17 @@ def test_vs_peers_masks_the_pixels_that_see_the_light():
     assert rows.max() < 32 and 20 < cols.mean() < 44  # upper half, centred
     assert grown.sum() > exact.sum() and not (exact & ~grown).any()
     assert not vs_peers.light_mask(vs_peers.big_mesh(32, 32, n_triangles=2_000)).any()  # lit by the sun alone
+
+
+def test_memory_scenes_and_the_per_million_figure():
+    import memory
+
+    assert memory.select_scenes(None) == list(memory.SCENES)
+    assert memory.select_scenes("curves") == ["curves"]
+    for bad in ("curves,nope", " , "):
+        with pytest.raises(SystemExit, match="unknown"):
+            memory.select_scenes(bad)
+    _, _, _, n_full, n_quick = memory.SCENES["curves"]
+    assert n_full == 1_000_000 and n_quick < n_full  # --quick stays small
+    small, large = {"render_mib": 80.0}, {"render_mib": 170.0}  # 50 MiB fixed, 120 MiB per million
+    assert memory.per_million(small, 250_000, large, 1_000_000) == pytest.approx(120.0)

@@ -11,9 +11,6 @@ fails that bound; the slow test checks the means within 1 % and that Optica's er
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
 
 bpy = pytest.importorskip("bpy")
@@ -29,62 +26,12 @@ def scene(optica_scene):
     return bs.new_empty_scene(*SIZE)
 
 
-def stage(scene):
-    bs.plane(scene, "Ground", 20.0, bs.diffuse("Ground", (0.5, 0.5, 0.5)))
-    bs.light(scene, "SUN", energy=3.0, location=(0, 0, 5), rotation_deg=(40, 0, 30), angle=math.radians(2))
-    bs.world(scene, (0.3, 0.35, 0.4))
-
-
-def hair_ball(scene, n_curves=400, seed=1):
-    """Strands out of a unit sphere, 4 to 8 points each, bent, radii 4–20 mm at the root
-    narrowing to the tip."""
-    bs.camera(scene, (0, -6, 1.6), (85, 0, 0), lens=40)
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(4, 9, n_curves)
-    curves = bpy.data.hair_curves.new("Ball")
-    curves.add_curves(sizes.tolist())
-    directions = rng.normal(size=(n_curves, 3))
-    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    bend = rng.normal(scale=0.3, size=(n_curves, 3))
-    along = np.concatenate([np.linspace(0.0, 1.0, k) for k in sizes])
-    root = np.repeat(directions, sizes, axis=0)
-    points = root * (0.6 + 0.8 * along[:, None]) + np.repeat(bend, sizes, axis=0) * along[:, None] ** 2
-    curves.position_data.foreach_set("vector", points.astype(np.float32).ravel())
-    radius = curves.attributes.new("radius", "FLOAT", "POINT")
-    root_radius = np.repeat(rng.uniform(0.004, 0.02, n_curves), sizes)
-    radius.data.foreach_set("value", (root_radius * (1.0 - 0.7 * along)).astype(np.float32))
-    curves.materials.append(bs.diffuse("Fur", (0.7, 0.45, 0.2)))
-    ob = bs.link(scene, bpy.data.objects.new("Ball", curves))
-    ob.location = (0, 0, 1.6)
-
-
-def fur_patch(scene):
-    """A particle hair system: 600 hairs on a 2 m plane, root radius 10 mm to a closed tip."""
-    bs.camera(scene, (0, -3.2, 1.6), (62, 0, 0), lens=40)
-    mesh = bpy.data.meshes.new("Patch")
-    mesh.from_pydata([(-1, -1, 0.01), (1, -1, 0.01), (1, 1, 0.01), (-1, 1, 0.01)], [], [(0, 1, 2, 3)])
-    mesh.materials.append(bs.diffuse("Skin", (0.3, 0.2, 0.15)))
-    mesh.materials.append(bs.diffuse("Hair", (0.8, 0.7, 0.5)))
-    ob = bs.link(scene, bpy.data.objects.new("Patch", mesh))
-    ps = ob.modifiers.new("Fur", "PARTICLE_SYSTEM").particle_system
-    settings = ps.settings
-    settings.type = "HAIR"
-    settings.count = 600
-    settings.hair_length = 0.5
-    settings.material = 2
-    settings.use_advanced_hair = True
-    settings.normal_factor = 1.0
-    settings.factor_random = 0.3
-    settings.root_radius, settings.tip_radius, settings.radius_scale = 1.0, 0.0, 0.02
-    settings.display_step = settings.render_step = 3
-
-
 def hair_ribbon(scene):
-    hair_ball(scene)
+    bs.hair_ball(scene)
     scene.cycles_curves.shape = "RIBBONS"
 
 
-SCENES = {"hair ball": hair_ball, "fur patch": fur_patch, "hair ball ribbons": hair_ribbon}
+SCENES = {"hair ball": bs.hair_ball, "fur patch": bs.fur_patch, "hair ball ribbons": hair_ribbon}
 # The per-pixel bound's factor on Cycles' own noise. Ribbons are looser (measured 1.0 % darker,
 # per-pixel error 0.025 against a bound of 0.017): Cycles on the CPU draws them as Embree's flat
 # curves, whose shading across the strip Optica does not reproduce exactly yet (docs/status.md).
@@ -92,7 +39,7 @@ NOISE_FACTOR = {"hair ball": 1.5, "fur patch": 1.5, "hair ball ribbons": 3.0}
 
 
 def build(scene, name):
-    stage(scene)
+    bs.hair_stage(scene)
     scene.cycles_curves.shape = "THICK"
     SCENES[name](scene)
 
