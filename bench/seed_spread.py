@@ -65,6 +65,32 @@ def glossy_room_diffuse_walls(scene) -> None:
         bpy.data.objects[name].data.materials[0] = plain
 
 
+def glossy_room_mesh_light(scene) -> None:
+    """The glossy room lit by an emissive quad (front side only: black on its back, as the lamp's
+    back emits nothing) where the area light was: mesh-light sampling instead of the area light's."""
+    import test_light_paths_vs_cycles as lp
+
+    lp.glossy_room(scene)
+    lamp = next(o for o in bpy.data.objects if o.type == "LIGHT")
+    bpy.data.objects.remove(lamp)
+    mat = bpy.data.materials.new("Panel light")
+    nt = mat.node_tree
+    nt.nodes.clear()
+    out = nt.nodes.new("ShaderNodeOutputMaterial")
+    mix = nt.nodes.new("ShaderNodeMixShader")
+    emit = nt.nodes.new("ShaderNodeEmission")
+    emit.inputs["Strength"].default_value = 150.0 / 1.44  # the lamp's 150 W over its 1.44 m²
+    back = nt.nodes.new("ShaderNodeBsdfDiffuse")
+    back.inputs["Color"].default_value = (0.0, 0.0, 0.0, 1.0)
+    geo = nt.nodes.new("ShaderNodeNewGeometry")
+    nt.links.new(geo.outputs["Backfacing"], mix.inputs["Fac"])
+    nt.links.new(emit.outputs["Emission"], mix.inputs[1])
+    nt.links.new(back.outputs["BSDF"], mix.inputs[2])
+    nt.links.new(mix.outputs["Shader"], out.inputs["Surface"])
+    z = 2.95  # faces down (-Z): counter-clockwise seen from below
+    bs.mesh_object(scene, "Panel", [(-0.6, -0.2, z), (-0.6, 1.0, z), (0.6, 1.0, z), (0.6, -0.2, z)], [(0, 1, 2, 3)], mat)
+
+
 def tiles(args, tmp: Path) -> None:
     import test_light_paths_vs_cycles as lp
 
@@ -73,7 +99,8 @@ def tiles(args, tmp: Path) -> None:
     scene = bs.new_empty_scene(*lp.SIZE)
     builders = {**lp.SCENES, "glossy room without ball": glossy_room_without_ball,
                 "glossy room, diffuse floor": glossy_room_diffuse_floor,
-                "glossy room, diffuse side walls": glossy_room_diffuse_walls}
+                "glossy room, diffuse side walls": glossy_room_diffuse_walls,
+                "glossy room, mesh light": glossy_room_mesh_light}
     builders[args.scene](scene)
     limits = {args.limit: args.value} if args.limit else {}
     print(f"{args.scene}, {limits or 'default limits'}, {args.samples} spp, seeds {args.seeds}")

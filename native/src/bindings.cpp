@@ -1,5 +1,6 @@
 // Python bindings of the core (module optica_core._native). Python-facing checks live here;
 // everything heavy runs with the GIL released.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <pybind11/stl.h>
 
 #include "fp_mode.h"
+#include "kernel/lights.h"
 #include "motion.h"
 #include "optix/py_devices.h"
 #include "py_arrays.h"
@@ -150,6 +152,47 @@ PYBIND11_MODULE(_native, m) {
       },
       py::arg("curve"), py::arg("rolling"), py::arg("duration"), py::arg("u"), py::arg("rows"), py::arg("height"),
       "Camera-ray times τ for uniform numbers u at pixel rows counted from the top");
+
+  // Testing only: how the kernel samples a rectangular area light from shading points
+  // (kernel/lights.h sample_light), and the pdf it gives a ray that hits the light there
+  // (area_light_pdf, the MIS weight of a BSDF ray). Per point and (u, v) draw: the direction,
+  // the distance, the sampling pdf and the hit pdf (all 0 where no sample is made).
+  m.def(
+      "_testing_area_light_samples",
+      [](const F32 &pos, const F32 &axis_u, const F32 &axis_v, const F32 &dir, const F32 &points, const F32 &uv) {
+        auto vec3 = [](const F32 &a, const char *name) {
+          if (a.size() != 3) throw py::value_error(std::string(name) + ": expected 3 floats");
+          return make3(a.data()[0], a.data()[1], a.data()[2]);
+        };
+        if (points.ndim() != 2 || points.shape(1) != 3) throw py::value_error("points: expected (N, 3)");
+        if (uv.ndim() != 2 || uv.shape(1) != 2) throw py::value_error("uv: expected (M, 2)");
+        LightView l{};
+        l.type = kLightArea;
+        l.radiance = make3(1.0f);
+        l.pos = vec3(pos, "pos");
+        l.axis_u = vec3(axis_u, "axis_u");
+        l.axis_v = vec3(axis_v, "axis_v");
+        l.dir = normalize(vec3(dir, "dir"));
+        l.area = 4.0f * length(cross(l.axis_u, l.axis_v));
+        KernelScene s{};
+        const py::ssize_t n = points.shape(0), m_count = uv.shape(0);
+        py::array_t<float> out({size_t(n), size_t(m_count), size_t(6)});
+        float *o = out.mutable_data();
+        for (py::ssize_t i = 0; i < n; ++i) {
+          const float *p = points.data() + 3 * i;
+          float3 pt = make3(p[0], p[1], p[2]);
+          for (py::ssize_t j = 0; j < m_count; ++j, o += 6) {
+            LightSample ls;
+            std::fill(o, o + 6, 0.0f);
+            if (!sample_light(s, l, pt, uv.data()[2 * j], uv.data()[2 * j + 1], ls)) continue;
+            o[0] = ls.wi.x, o[1] = ls.wi.y, o[2] = ls.wi.z, o[3] = ls.dist, o[4] = ls.pdf;
+            o[5] = area_light_pdf(l, pt, ls.dist, -dot(ls.wi, l.dir));
+          }
+        }
+        return out;
+      },
+      py::arg("pos"), py::arg("axis_u"), py::arg("axis_v"), py::arg("dir"), py::arg("points"), py::arg("uv"),
+      "Area-light samples from points: (N, M, 6) = direction, distance, sampling pdf, hit pdf");
 
   // Testing only: the calling thread's floating-point control word (x86 MXCSR, AArch64 FPCR),
   // so tests can run the core from a thread in another mode, as a host process may.

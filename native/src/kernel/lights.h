@@ -42,15 +42,38 @@ OPTICA_HD float spot_mask(const LightView &l, float3 from_light) {
 // Uniform sampling of the solid angle a rectangle subtends (Ureña, Fajardo & King 2013,
 // "An Area-Preserving Parametrization for Spherical Rectangles"), as Cycles samples
 // rectangular area lights: far less noise than area sampling for large, close lights.
+// The paper's interior angles are acos of a dot product and the solid angle their sum minus
+// 2π; in single precision that cancels badly when the rectangle is small or seen edge-on (acos
+// near ±1 is off by ~sqrt(ε) ≈ 3e-4 rad): the top centimetres of a wall beside a ceiling panel
+// got a solid angle, and so a light sample weight, off by 1-8 %. We keep each angle as
+// π/2 − asin(·) instead (asin of a product of the edge planes' z components is exact to ε), so
+// the π/2 terms cancel exactly and the solid angle is −Σ asin (as Cycles' area.h does).
 struct SphericalRect {
   float3 o, x, y, z;
-  float z0, x0, y0, x1, y1, b0, b1, k, solid_angle;
+  float z0, x0, y0, x1, y1, b0, b1;
+  float a23;          // asin terms of the two angles the u draw starts from
+  float solid_angle;
 };
 
 // Below this area / distance² the light subtends too small a solid angle for spherical
-// sampling to beat area sampling by enough to pay its cost (four acos per sample, measured
+// sampling to beat area sampling by enough to pay its cost (four asin per sample, measured
 // ~25% of a Cornell-box path).
 constexpr float kSphericalRectMinSize = 0.25f;
+// Even as asin the angles lose precision where an argument nears ±1 (an edge plane almost in
+// the rectangle's own plane: the light seen edge-on, or from far away): asin's slope
+// 1/sqrt(1 − a²) multiplies the argument's rounding error. Where the bound of that error over
+// the four angles exceeds this fraction of the solid angle, the light is area-sampled instead
+// (exact pdf; such lights subtend little, so the extra noise is small).
+constexpr float kSphericalRectMaxRelError = 1e-3f;
+
+OPTICA_HD float safe_asin(float x) { return asinf(clampf(x, -1.0f, 1.0f)); }
+
+// Error bound of asin(a) for an argument a that carries ~4 rounding errors (a product of two
+// normalised components): the slope times that error, at most sqrt(2 × error) at |a| = 1.
+OPTICA_HD float asin_error(float a) {
+  const float da = 4.0f * 5.96e-8f;
+  return da / sqrtf(maxf(1.0f - a * a, 0.5f * da));
+}
 
 OPTICA_HD bool spherical_rect_init(const LightView &l, float3 o, SphericalRect &q) {
   float3 to_light = l.pos - o;
@@ -64,33 +87,36 @@ OPTICA_HD bool spherical_rect_init(const LightView &l, float3 o, SphericalRect &
   float3 d = (l.pos - l.axis_u - l.axis_v) - o;
   q.z0 = dot(d, q.z);
   if (q.z0 > 0.0f) { q.z = -q.z; q.z0 = -q.z0; }
+  if (!(fabsf(q.z0) > 1e-6f)) return false;
   q.x0 = dot(d, q.x);
   q.y0 = dot(d, q.y);
   q.x1 = q.x0 + exl;
   q.y1 = q.y0 + eyl;
-  float3 v00 = make3(q.x0, q.y0, q.z0), v01 = make3(q.x0, q.y1, q.z0);
-  float3 v10 = make3(q.x1, q.y0, q.z0), v11 = make3(q.x1, q.y1, q.z0);
-  float3 n0 = normalize(cross(v00, v10)), n1 = normalize(cross(v10, v11));
-  float3 n2 = normalize(cross(v11, v01)), n3 = normalize(cross(v01, v00));
-  float g0 = acosf(clampf(-dot(n0, n1), -1.0f, 1.0f)), g1 = acosf(clampf(-dot(n1, n2), -1.0f, 1.0f));
-  float g2 = acosf(clampf(-dot(n2, n3), -1.0f, 1.0f)), g3 = acosf(clampf(-dot(n3, n0), -1.0f, 1.0f));
-  q.b0 = n0.z;
-  q.b1 = n2.z;
-  q.k = 2.0f * kPi - g2 - g3;
-  q.solid_angle = g0 + g1 - q.k;
-  // Tiny or grazing rectangles lose precision here; area sampling is as good for them.
-  return q.solid_angle > 1e-4f && fabsf(q.z0) > 1e-6f;
+  // z components of the four edge planes' inward normals (edges y0, x1, y1, x0 in turn).
+  float z2 = q.z0 * q.z0;
+  float n0 = -q.y0 / sqrtf(q.y0 * q.y0 + z2), n1 = q.x1 / sqrtf(q.x1 * q.x1 + z2);
+  float n2 = q.y1 / sqrtf(q.y1 * q.y1 + z2), n3 = -q.x0 / sqrtf(q.x0 * q.x0 + z2);
+  float s0 = -n0 * n1, s1 = -n1 * n2, s2 = -n2 * n3, s3 = -n3 * n0;
+  float a2 = safe_asin(s2), a3 = safe_asin(s3);
+  q.b0 = n0;
+  q.b1 = n2;
+  q.a23 = a2 + a3;
+  q.solid_angle = -(safe_asin(s0) + safe_asin(s1) + a2 + a3);
+  float error = asin_error(s0) + asin_error(s1) + asin_error(s2) + asin_error(s3);
+  return error < kSphericalRectMaxRelError * q.solid_angle;
 }
 
 OPTICA_HD float3 spherical_rect_sample(const SphericalRect &q, float u, float v) {
-  float au = u * q.solid_angle + q.k;
-  float fu = (cosf(au) * q.b0 - q.b1) / sinf(au);
+  // The paper's au = u·S + k with k = π + a2 + a3; the π flips the signs of cos and sin,
+  // which is folded into fu.
+  float au = u * q.solid_angle + q.a23;
+  float fu = safe_divide(cosf(au) * q.b0 + q.b1, sinf(au));
   float cu = clampf(copysignf(1.0f, fu) / sqrtf(fu * fu + q.b0 * q.b0), -1.0f, 1.0f);
-  float xu = clampf(-(cu * q.z0) / safe_sqrt(1.0f - cu * cu), q.x0, q.x1);
+  float xu = clampf(-(cu * q.z0) / maxf(sqrtf(1.0f - cu * cu), 1e-7f), q.x0, q.x1);
   float d2 = xu * xu + q.z0 * q.z0;
   float h0 = q.y0 / sqrtf(d2 + q.y0 * q.y0), h1 = q.y1 / sqrtf(d2 + q.y1 * q.y1);
   float hv = h0 + v * (h1 - h0), hv2 = hv * hv;
-  float yv = hv2 < 1.0f - 1e-6f ? hv * sqrtf(d2) / sqrtf(1.0f - hv2) : q.y1;
+  float yv = hv2 < 1.0f - 1e-6f ? hv * sqrtf(d2 / (1.0f - hv2)) : q.y1;
   return q.o + q.x * xu + q.y * yv + q.z * q.z0;
 }
 
