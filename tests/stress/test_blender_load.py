@@ -31,7 +31,7 @@ import pytest
 
 import bpy_scenes
 from conftest import add_object, empty_scene, optica_module
-from memory import Probe
+from memory_probe import Probe
 
 # Bounds on RSS after warm-up. Long runs: the least-squares slope, KiB per step (frame, cycle or
 # preview); measured slopes are a few KiB per step at most (docs/reliability.md). Short runs are

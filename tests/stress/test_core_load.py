@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import optica_core
-from memory import Probe
+from memory_probe import Probe
 from optica_core import scenes
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import optica_core
-from memory import Probe
+from memory_probe import Probe
 from optica_core import scenes
 
 SLOW_CALL_SECONDS = 10.0  # no batch here needs more than milliseconds; this is a stall, not a timing
