@@ -9,8 +9,9 @@
   and a 0.01-pixel Gaussian filter: every pixel is the sky along that pixel's ray in both
   engines.
 - On surfaces (an emission of the sky's colour, on planes and spheres; Preetham, Hosek /
-  Wilkie and Single Scattering, the latter with a wide disc): unlinked Vector is the Generated
-  coordinate, a linked one any vector; per pixel.
+  Wilkie and Single Scattering, and both Nishita types with a wide disc): unlinked Vector is
+  the Generated coordinate, a linked one any vector — except with a Nishita sun disc on, where
+  Blender makes the socket unavailable and the link is not evaluated; per pixel.
 - Lit by the sky (Diffuse, Glossy and Principled spheres; Preetham, Hosek / Wilkie with a high
   and a low sun, Single and Multiple Scattering with and without their sun disc): tile means
   within 1 % of Cycles' at 256 samples (default run); slow run: within 1 % of a 4,096-sample Cycles reference at 1,024
@@ -204,24 +205,29 @@ def test_analytic_sky_on_surfaces_per_pixel(scene, tmp_path, sky_type):
     assert min(ss.tile_pixels(cycles, tiles, k)[..., :3].mean() for k in range(len(cases))) > 0.02
 
 
-def test_single_scattering_sky_on_surfaces_per_pixel(scene, tmp_path):
-    def sky(**params):
-        return {"type": "ShaderNodeTexSky", "params": {"sky_type": "SINGLE_SCATTERING", **params}}
+def test_nishita_sky_on_surfaces_per_pixel(scene, tmp_path):
+    def sky(sky_type="SINGLE_SCATTERING", **params):
+        return {"type": "ShaderNodeTexSky", "params": {"sky_type": sky_type, **params}}
 
     centred = ({"Centre": {"type": "ShaderNodeMapping", "params": {"vector_type": "POINT"},
                            "inputs": {"Location": (-1.0, -1.0, -1.0), "Scale": (2.0, 2.0, 2.0)}},
                 "Coordinates": {"type": "ShaderNodeTexCoord"}},
                [["Coordinates", "Generated", "Centre", "Vector"], ["Centre", "Vector", "Node", "Vector"]])
     normal = ({"Geometry": {"type": "ShaderNodeNewGeometry"}}, [["Geometry", "Normal", "Node", "Vector"]])
-    # With a linked Vector the disc is off: there Cycles' whole sky changes when the disc is on,
-    # whatever its size and intensity (Multiple Scattering alike; open in docs/status.md).
+    # With the disc on, Blender makes the Vector socket unavailable: Cycles evaluates Generated
+    # coordinates whatever is linked (its link is invalid in the Blender graph), Optica ignores
+    # the link the dict still names.
     sun = {"sun_elevation": 0.4, "sun_rotation": 0.7, "sun_disc": False}
+    disc = {"sun_elevation": 0.4, "sun_rotation": 0.7, "sun_size": 0.3, "sun_intensity": 0.002}
     cases = {
         "unlinked, plane": (sky(), {}, [], "plane"),
         "unlinked, sphere": (sky(air_density=0.5, aerosol_density=3.0, ozone_density=2.0, sun_elevation=0.8),
                              {}, [], "sphere"),
         "centred, sphere": (sky(**sun), *centred, "sphere"),
         "normal, sphere": (sky(**sun, altitude=20000.0), *normal, "sphere"),
+        "normal, sphere, disc on": (sky(**disc, altitude=20000.0), *normal, "sphere"),
+        "normal, sphere, multiple scattering disc on": (sky(**disc, sky_type="MULTIPLE_SCATTERING"), *normal,
+                                                        "sphere"),
     }
     tile_list = [ss.Tile(ss.emission_graph({"Node": node, **extra}, links, ("Node", "Color"), strength=0.2),
                          shape=shape) for node, extra, links, shape in cases.values()]
@@ -322,8 +328,9 @@ def test_sky_direction_must_be_three_numbers():
         oc.Renderer().set_scene(d)
 
 
-def _export_sky_world(scene, evaluable, **settings):
-    """Export a world Sky Texture → Background set up with `settings`: (scene dict, log)."""
+def _export_sky_world(scene, evaluable, vector=False, **settings):
+    """Export a world Sky Texture → Background set up with `settings` (`vector`: a Mapping linked
+    into its Vector): (scene dict, log)."""
     from conftest import export_package
 
     exporter_module = export_package()
@@ -333,6 +340,8 @@ def _export_sky_world(scene, evaluable, **settings):
     for name, value in settings.items():
         setattr(sky, name, value)
     tree.links.new(sky.outputs["Color"], tree.nodes["Background"].inputs["Color"])
+    if vector:
+        tree.links.new(tree.nodes.new("ShaderNodeMapping").outputs["Vector"], sky.inputs[0])  # by name: available only
     scene.world = world
     log = []
     exporter = exporter_module.SceneExporter(log=lambda level, text: log.append(text), evaluable=evaluable)
@@ -349,6 +358,17 @@ def test_blender_side_exports_every_sky_type(scene, sky_type):
     assert (sky["params"]["turbidity"], sky["params"]["ground_albedo"]) == pytest.approx((4.5, 0.7))
     assert not any("ShaderNodeTexSky" in t for t in log), log
     oc.Renderer().set_scene(d)  # and the core takes what was exported
+
+
+@pytest.mark.parametrize("sky_type", ["SINGLE_SCATTERING", "MULTIPLE_SCATTERING", "PREETHAM"])
+@pytest.mark.parametrize("sun_disc", [True, False])
+def test_blender_side_drops_the_vector_link_a_sun_disc_makes_unavailable(scene, sky_type, sun_disc):
+    """Blender makes a Nishita-type sky's Vector socket unavailable while its sun disc is on
+    (Cycles then evaluates Generated coordinates whatever is linked): no link is exported then."""
+    d, _ = _export_sky_world(scene, oc.shading.NODE_TYPES, vector=True, sky_type=sky_type, sun_disc=sun_disc)
+    key = next(k for k, n in d["world"]["nodes"].items() if n["type"] == "ShaderNodeTexSky")
+    linked = any(link[2] == key and link[3] == "Vector" for link in d["world"]["links"])
+    assert linked == (sky_type == "PREETHAM" or not sun_disc), d["world"]["links"]
 
 
 def test_blender_side_mutes_a_setting_the_core_does_not_evaluate(scene):
@@ -387,8 +407,13 @@ def test_sun_guide_only_for_a_disc_seen_along_the_ray():
                                np.sin(np.pi - 2.0), 0.05], abs=1e-6)
     assert guide(sky_world("SINGLE_SCATTERING", sun_disc=False)) is None
     assert guide(sky_world("PREETHAM")) is None
-    mapped = ({"Texture Coordinate": {"type": "ShaderNodeTexCoord"}}, [], ("Texture Coordinate", "Generated"))
-    assert guide(sky_world("MULTIPLE_SCATTERING", vector=mapped)) is None
+    # A linked Vector: not evaluated with the disc on (Blender makes the socket unavailable), so
+    # the disc stays where the sun is and is guided; with the disc off there is nothing to guide.
+    mapped = ({"Mapping": {"type": "ShaderNodeMapping", "inputs": {"Rotation": (0.0, 0.0, 1.0)}}}, [],
+              ("Mapping", "Vector"))
+    assert guide(sky_world("MULTIPLE_SCATTERING", sun_elevation=0.4, sun_rotation=0.3, vector=mapped)) == \
+        pytest.approx(guide(sky_world("MULTIPLE_SCATTERING", sun_elevation=0.4, sun_rotation=0.3)))
+    assert guide(sky_world("MULTIPLE_SCATTERING", sun_disc=False, vector=mapped)) is None
     # Two discs: Cycles guides neither (its map, at least 4096 × 2048 then, samples both).
     two = sky_world("MULTIPLE_SCATTERING", sun_elevation=0.4, sun_rotation=0.3)  # the table computed above
     two["nodes"]["Second Sky"] = dict(two["nodes"]["Sky Texture"])

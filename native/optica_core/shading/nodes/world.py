@@ -34,7 +34,8 @@ def environment_texture(nc):
         description="Preetham (sun_direction, turbidity), Hosek / Wilkie (sun_direction, turbidity in 1 … 10, "
                     "ground_albedo in 0 … 1), Single and Multiple Scattering (the sun_* and density params, their "
                     "tables precomputed on the host), all evaluated as Cycles. "
-                    "Unlinked Vector: Generated (in the world, the ray direction)")
+                    "Unlinked Vector: Generated (in the world, the ray direction); a Single or Multiple Scattering "
+                    "sky with its sun disc on ignores a linked Vector, as Blender (the socket is unavailable then)")
 def sky_texture(nc):
     color = nc.output("Color")
     if color is None:
@@ -52,9 +53,13 @@ def sky_texture(nc):
         data = precompute(*(float(nc.param(name)) if name != "sun_disc" else bool(nc.param(name))
                             for name in ("sun_disc", "sun_size", "sun_intensity", "sun_elevation", "sun_rotation",
                                          "altitude", "air_density", "aerosol_density", "ozone_density")))
-    co = nc.input("Vector") if nc.linked("Vector") else nc.implicit("generated")
+    # Blender makes the Vector socket unavailable on a Nishita-type sky with its sun disc on
+    # (node_shader_tex_sky.cc, node_shader_update_sky): a link into it is not evaluated, the
+    # ray direction / Generated coordinates are — the disc is always where the sun is.
+    disc = sky_type in ("SINGLE_SCATTERING", "MULTIPLE_SCATTERING") and bool(nc.param("sun_disc"))
+    co = nc.input("Vector") if nc.linked("Vector") and not disc else nc.implicit("generated")
     nc.emit("TEX_SKY", nc.constant(tuple(float(v) for v in data)), co, color)
-    if sky_type in ("SINGLE_SCATTERING", "MULTIPLE_SCATTERING") and data[9] > 0.0 and not nc.linked("Vector"):
+    if disc:
         # The disc is seen along the ray direction: worth aiming light samples at (a world
         # reads it so; in a material the guide is unused).
         nc.compiler.sun_guides.append(sky.sun_guide(data))
