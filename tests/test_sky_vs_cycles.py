@@ -99,6 +99,7 @@ def test_preetham_sky_per_pixel(scene, tmp_path, case):
 # on the horizon and below it (held on the horizon, as Cycles), and a Mapping-rotated Vector.
 HOSEK = {
     "towards_sun": (((0.4, -0.6, 0.35), 2.2, 0.3, 1.0), (-0.6, 0.3)),
+    "at_the_sun": (((0.4, -0.6, 0.35), 2.2, 0.3, 1.0), (np.arctan2(-0.4, -0.6), 0.45)),  # its aureole centred
     "away_from_sun": (((0.4, -0.6, 0.35), 2.2, 0.3, 1.0), (2.5, 0.5)),
     "below_horizon": (((-0.2, 0.5, 0.8), 3.0, 0.1, 1.0), (1.0, -0.2)),
     "low_sun_hazy_bright_ground": (((0.9, 0.3, 0.08), 8.5, 0.9, 5.0), (0.3, 0.15)),
@@ -121,6 +122,10 @@ def test_hosek_wilkie_sky_per_pixel(scene, tmp_path, case):
                       ground_albedo=albedo)
     cycles, optica = render_world_both(scene, world, {}, tmp_path, camera_matrix(yaw, pitch))
     assert_same_pixels(cycles, optica)
+    if case == "at_the_sun":  # the model's circumsolar peak is in view, at the centre
+        h, w = cycles.shape[:2]
+        row = cycles[h // 2, :, 1]
+        assert row[w // 2 - 2:w // 2 + 2].max() == row.max()
 
 
 MULTIPLE = {
