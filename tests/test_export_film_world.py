@@ -147,12 +147,11 @@ def test_final_render_transparent_film(scene):
 
 def test_render_stats_count_approximated_materials(scene):
     mats = []
-    for name in ("Sky A", "Sky B"):
+    for name in ("Toon A", "Toon B"):
         mat = bpy.data.materials.new(name)
         tree = mat.node_tree
-        sky = tree.nodes.new("ShaderNodeTexSky")
-        sky.sky_type = "HOSEK_WILKIE"  # not evaluated by Optica: treated as muted
-        tree.links.new(sky.outputs["Color"], tree.nodes["Principled BSDF"].inputs["Base Color"])
+        toon = tree.nodes.new("ShaderNodeBsdfToon")  # not evaluated by Optica: treated as muted
+        tree.links.new(toon.outputs["BSDF"], tree.nodes["Material Output"].inputs["Surface"])
         mats.append(mat)
     me = bpy.data.meshes.new("Tri")
     me.from_pydata([(0, 0, -1), (1, 0, -1), (0, 1, -1)], [], [(0, 1, 2)])
@@ -169,8 +168,8 @@ def test_render_stats_count_approximated_materials(scene):
     exporter = SceneExporter(log=lambda level, text: log.append(text), evaluable=oc.shading.NODE_TYPES)
     for _ in range(2):
         exporter.export(bpy.context.evaluated_depsgraph_get())
-    sky_notes = [t for t in log if "ShaderNodeTexSky" in t]
-    assert len(sky_notes) == 2  # once per material and node type, not once per export
+    toon_notes = [t for t in log if "ShaderNodeBsdfToon" in t]
+    assert len(toon_notes) == 2  # once per material and node type, not once per export
     assert optica_module("addon.messages").approximated_note({"materials_approximated": 1}) == "1 material approximated"
 
 

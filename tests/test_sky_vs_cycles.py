@@ -1,21 +1,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Sky Texture against Cycles (shader_scenes.py builds one description for both engines).
 
-- Per pixel: a wide camera sees only a Preetham, a Single Scattering or a Multiple Scattering
-  sky (above and below the horizon, around the sun's side, the sun disc with and without it, a
-  sun past the zenith or below the horizon, other altitudes — Single Scattering's above its
-  60 km clamp — and air, dust and ozone densities), with zero bounces and a 0.01-pixel Gaussian
-  filter: every pixel is the sky along that pixel's ray in both engines.
-- On surfaces (an emission of the sky's colour, on planes and spheres; Preetham and Single
-  Scattering, the latter with a wide disc): unlinked Vector is the Generated coordinate, a
-  linked one any vector; per pixel.
-- Lit by the sky (Diffuse, Glossy and Principled spheres; Preetham, Single and Multiple
-  Scattering with and without their sun disc): tile means within 1 % of Cycles' at
-  256 samples (default run); slow run: within 1 % of a 4,096-sample Cycles reference at 1,024
+- Per pixel: a wide camera sees only a Preetham, a Hosek / Wilkie (turbidities 1 … 10, ground
+  albedos 0 … 1, the sun high, low, on and below the horizon), a Single Scattering or a
+  Multiple Scattering sky (above and below the horizon, around the sun's side, the sun disc
+  with and without it, a sun past the zenith or below the horizon, other altitudes — Single
+  Scattering's above its 60 km clamp — and air, dust and ozone densities), with zero bounces
+  and a 0.01-pixel Gaussian filter: every pixel is the sky along that pixel's ray in both
+  engines.
+- On surfaces (an emission of the sky's colour, on planes and spheres; Preetham, Hosek /
+  Wilkie and Single Scattering, and both Nishita types with a wide disc): unlinked Vector is
+  the Generated coordinate, a linked one any vector — except with a Nishita sun disc on, where
+  Blender makes the socket unavailable and the link is not evaluated; per pixel.
+- Lit by the sky (Diffuse, Glossy and Principled spheres; Preetham, Hosek / Wilkie with a high
+  and a low sun, Single and Multiple Scattering with and without their sun disc): tile means
+  within 1 % of Cycles' at 256 samples (default run); slow run: within 1 % of a 4,096-sample Cycles reference at 1,024
   samples, with an error that keeps falling like 1/√spp (the sky is importance-sampled through
   the world map like any world program).
-- The sky type Optica does not evaluate (Hosek / Wilkie): a ValueError naming the node in a
-  scene dict; treated as muted and reported by the Blender side.
+- Hosek / Wilkie: its coefficients against Cycles' own (sky_hosek.cpp); a turbidity or ground
+  albedo outside the dataset's range in a scene dict is a ValueError naming the value; every
+  sky type is exported by the Blender side.
 """
 
 from __future__ import annotations
@@ -89,6 +93,41 @@ def test_preetham_sky_per_pixel(scene, tmp_path, case):
     assert_same_pixels(cycles, optica)
 
 
+# Hosek / Wilkie: (sun direction, turbidity, ground albedo, strength), camera (yaw, pitch). Views
+# of the sky towards and away from the sun, the horizon and below it (the horizon's colour, as
+# Cycles), a low hazy sun over a bright ground, a clear sky with the sun near the zenith, the sun
+# on the horizon and below it (held on the horizon, as Cycles), and a Mapping-rotated Vector.
+HOSEK = {
+    "towards_sun": (((0.4, -0.6, 0.35), 2.2, 0.3, 1.0), (-0.6, 0.3)),
+    "at_the_sun": (((0.4, -0.6, 0.35), 2.2, 0.3, 1.0), (np.arctan2(-0.4, -0.6), 0.45)),  # its aureole centred
+    "away_from_sun": (((0.4, -0.6, 0.35), 2.2, 0.3, 1.0), (2.5, 0.5)),
+    "below_horizon": (((-0.2, 0.5, 0.8), 3.0, 0.1, 1.0), (1.0, -0.2)),
+    "low_sun_hazy_bright_ground": (((0.9, 0.3, 0.08), 8.5, 0.9, 5.0), (0.3, 0.15)),
+    "clear_high_sun": (((0.1, 0.2, 0.95), 1.0, 0.0, 1.0), (0.7, 0.6)),
+    "sun_on_horizon_max_turbidity": (((0.0, 1.0, 0.0), 10.0, 1.0, 30.0), (0.0, 0.1)),
+    "sun_below_horizon": (((0.5, 0.5, -0.3), 4.7, 0.5, 30.0), (0.8, 0.05)),
+    "mapping": (((0.3, 0.4, 0.5), 5.3, 0.6, 1.0), (0.4, 0.35)),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSEK))
+def test_hosek_wilkie_sky_per_pixel(scene, tmp_path, case):
+    (sun, turbidity, albedo, strength), (yaw, pitch) = HOSEK[case]
+    vector = None
+    if case == "mapping":
+        vector = ({"Texture Coordinate": {"type": "ShaderNodeTexCoord"},
+                   "Mapping": {"type": "ShaderNodeMapping", "inputs": {"Rotation": (0.2, -0.1, 0.7)}}},
+                  [["Texture Coordinate", "Generated", "Mapping", "Vector"]], ("Mapping", "Vector"))
+    world = sky_world("HOSEK_WILKIE", sun=_unit(sun), turbidity=turbidity, strength=strength, vector=vector,
+                      ground_albedo=albedo)
+    cycles, optica = render_world_both(scene, world, {}, tmp_path, camera_matrix(yaw, pitch))
+    assert_same_pixels(cycles, optica)
+    if case == "at_the_sun":  # the model's circumsolar peak is in view, at the centre
+        h, w = cycles.shape[:2]
+        row = cycles[h // 2, :, 1]
+        assert row[w // 2 - 2:w // 2 + 2].max() == row.max()
+
+
 MULTIPLE = {
     "default": ({}, (0.2, 0.1)),
     # An 11° disc, dimmed, in view: pixels here are 3.2° apart at the centre (Blender's 0.5° disc
@@ -143,10 +182,11 @@ def test_single_scattering_sky_per_pixel(scene, tmp_path, case):
         assert cycles[..., 1].max() > 5.0 * np.percentile(cycles[..., 1], 90)
 
 
-def test_preetham_sky_on_surfaces_per_pixel(scene, tmp_path):
+@pytest.mark.parametrize("sky_type", ["PREETHAM", "HOSEK_WILKIE"])
+def test_analytic_sky_on_surfaces_per_pixel(scene, tmp_path, sky_type):
     def sky(sun, turbidity):
-        return {"type": "ShaderNodeTexSky", "params": {"sky_type": "PREETHAM", "sun_direction": _unit(sun),
-                                                        "turbidity": turbidity}}
+        return {"type": "ShaderNodeTexSky", "params": {"sky_type": sky_type, "sun_direction": _unit(sun),
+                                                        "turbidity": turbidity, "ground_albedo": turbidity / 8.0}}
 
     # Generated coordinates in [0, 1]³, centred to directions all around.
     centred = ({"Centre": {"type": "ShaderNodeMapping", "params": {"vector_type": "POINT"},
@@ -170,24 +210,29 @@ def test_preetham_sky_on_surfaces_per_pixel(scene, tmp_path):
     assert min(ss.tile_pixels(cycles, tiles, k)[..., :3].mean() for k in range(len(cases))) > 0.02
 
 
-def test_single_scattering_sky_on_surfaces_per_pixel(scene, tmp_path):
-    def sky(**params):
-        return {"type": "ShaderNodeTexSky", "params": {"sky_type": "SINGLE_SCATTERING", **params}}
+def test_nishita_sky_on_surfaces_per_pixel(scene, tmp_path):
+    def sky(sky_type="SINGLE_SCATTERING", **params):
+        return {"type": "ShaderNodeTexSky", "params": {"sky_type": sky_type, **params}}
 
     centred = ({"Centre": {"type": "ShaderNodeMapping", "params": {"vector_type": "POINT"},
                            "inputs": {"Location": (-1.0, -1.0, -1.0), "Scale": (2.0, 2.0, 2.0)}},
                 "Coordinates": {"type": "ShaderNodeTexCoord"}},
                [["Coordinates", "Generated", "Centre", "Vector"], ["Centre", "Vector", "Node", "Vector"]])
     normal = ({"Geometry": {"type": "ShaderNodeNewGeometry"}}, [["Geometry", "Normal", "Node", "Vector"]])
-    # With a linked Vector the disc is off: there Cycles' whole sky changes when the disc is on,
-    # whatever its size and intensity (Multiple Scattering alike; open in docs/status.md).
+    # With the disc on, Blender makes the Vector socket unavailable: Cycles evaluates Generated
+    # coordinates whatever is linked (its link is invalid in the Blender graph), Optica ignores
+    # the link the dict still names.
     sun = {"sun_elevation": 0.4, "sun_rotation": 0.7, "sun_disc": False}
+    disc = {"sun_elevation": 0.4, "sun_rotation": 0.7, "sun_size": 0.3, "sun_intensity": 0.002}
     cases = {
         "unlinked, plane": (sky(), {}, [], "plane"),
         "unlinked, sphere": (sky(air_density=0.5, aerosol_density=3.0, ozone_density=2.0, sun_elevation=0.8),
                              {}, [], "sphere"),
         "centred, sphere": (sky(**sun), *centred, "sphere"),
         "normal, sphere": (sky(**sun, altitude=20000.0), *normal, "sphere"),
+        "normal, sphere, disc on": (sky(**disc, altitude=20000.0), *normal, "sphere"),
+        "normal, sphere, multiple scattering disc on": (sky(**disc, sky_type="MULTIPLE_SCATTERING"), *normal,
+                                                        "sphere"),
     }
     tile_list = [ss.Tile(ss.emission_graph({"Node": node, **extra}, links, ("Node", "Color"), strength=0.2),
                          shape=shape) for node, extra, links, shape in cases.values()]
@@ -211,6 +256,10 @@ def sky_tiles(world: dict) -> tuple[ss.TileScene, list]:
 
 
 WORLDS = {"preetham": lambda: sky_world(sun=_unit((0.5, -0.4, 0.6)), turbidity=2.5),
+          "hosek_wilkie": lambda: sky_world("HOSEK_WILKIE", sun=_unit((0.5, -0.4, 0.6)), turbidity=3.5,
+                                            ground_albedo=0.4),
+          "hosek_wilkie_low_sun": lambda: sky_world("HOSEK_WILKIE", sun=_unit((-0.7, 0.3, 0.12)), turbidity=7.0,
+                                                    ground_albedo=0.1, strength=3.0),
           "multiple_scattering": lambda: sky_world("MULTIPLE_SCATTERING", strength=0.3, sun_disc=False,
                                                    sun_elevation=0.6, sun_rotation=0.7),
           # Blender's default 0.5° disc, a quarter of the light here: found by light samples aimed
@@ -245,13 +294,34 @@ def test_sky_lit_scene_converges_to_cycles(scene, tmp_path, world):
     assert_tiles_converge_to_cycles(scene, *sky_tiles(WORLDS[world]()), tmp_path, BOUNCES)
 
 
-@pytest.mark.parametrize("sky_type", ["HOSEK_WILKIE"])
-def test_sky_types_not_evaluated_are_a_clear_error(sky_type):
-    d = {"version": 2, "render": {"width": 4, "height": 4}, "camera": {"matrix": np.eye(4, dtype=np.float32)},
-         "world": sky_world(sky_type)}
-    r = oc.Renderer()
-    with pytest.raises(ValueError, match=f"Sky Texture.*{sky_type}.*not evaluated"):
-        r.set_scene(d)
+@pytest.mark.parametrize("param, bad", [("turbidity", 0.5), ("turbidity", 10.5), ("turbidity", 0.0),
+                                        ("ground_albedo", -0.1), ("ground_albedo", 1.5)])
+def test_hosek_wilkie_out_of_range_is_a_clear_error(param, bad):
+    """Blender holds turbidity to the dataset's 1 … 10 and the albedo to 0 … 1; Cycles would read
+    outside its tables below turbidity 1: a dict past them names the node, the param and the value."""
+    world = sky_world("HOSEK_WILKIE", ground_albedo=0.3)
+    world["nodes"]["Sky Texture"]["params"][param] = bad
+    with pytest.raises(ValueError, match=rf"Sky Texture.*{param} {bad!r} is outside"):
+        oc.Renderer().set_scene(_world_scene(world))
+
+
+def test_hosek_wilkie_coefficients_are_cycles():
+    """The host's blend of the dataset against Cycles' ArHosekSkyModel state (sky_hosek.cpp, run
+    once in C++): turbidity 2.2, albedo 0.3, the sun 0.5 rad high — overall X, Y, Z radiance,
+    then the nine coefficients of X, Y and Z. And the sun below the horizon is held on it."""
+    cycles = [8.94947797, 9.67021826, 15.0460755,
+              -1.07554342, -0.168524919, 1.21772222, 0.272669485, -2.87709141, 1.0636654, 0.073156836, 2.0864535,
+              0.67051944,
+              -1.08159728, -0.169716686, 1.26705697, 0.227621932, -3.1633095, 1.1091154, 0.0723161912, 2.00976535,
+              0.672319536,
+              -1.09259213, -0.229396192, -0.0216482699, 0.796584652, 0.0509338607, 0.693355543, 0.0505471089,
+              2.26390462, 0.616511338]
+    data = oc.shading.sky.hosek_wilkie((np.cos(0.5), 0.0, np.sin(0.5)), 2.2, 0.3)
+    assert data[0] == 2.0 and data[1] == pytest.approx(np.pi / 2 - 0.5) and data[2] == pytest.approx(np.pi / 2)
+    assert data[3:] == pytest.approx(cycles, rel=1e-6)
+    below = oc.shading.sky.hosek_wilkie((0.0, 1.0, -0.2), 2.2, 0.3)
+    assert below[1] == pytest.approx(np.pi / 2)
+    assert np.array_equal(below[3:], oc.shading.sky.hosek_wilkie((0.0, 1.0, 0.0), 2.2, 0.3)[3:])
 
 
 def test_sky_direction_must_be_three_numbers():
@@ -263,26 +333,60 @@ def test_sky_direction_must_be_three_numbers():
         oc.Renderer().set_scene(d)
 
 
-def test_blender_side_exports_evaluated_types_and_mutes_the_others(scene):
+def _export_sky_world(scene, evaluable, vector=False, **settings):
+    """Export a world Sky Texture → Background set up with `settings` (`vector`: a Mapping linked
+    into its Vector): (scene dict, log)."""
     from conftest import export_package
 
     exporter_module = export_package()
     world = bpy.data.worlds.new("Sky")
     tree = world.node_tree
     sky = tree.nodes.new("ShaderNodeTexSky")
+    for name, value in settings.items():
+        setattr(sky, name, value)
     tree.links.new(sky.outputs["Color"], tree.nodes["Background"].inputs["Color"])
+    if vector:
+        tree.links.new(tree.nodes.new("ShaderNodeMapping").outputs["Vector"], sky.inputs[0])  # by name: available only
     scene.world = world
-    for sky_type, evaluated in (("PREETHAM", True), ("MULTIPLE_SCATTERING", True), ("SINGLE_SCATTERING", True),
-                                ("HOSEK_WILKIE", False)):
-        sky.sky_type = sky_type
-        log = []
-        exporter = exporter_module.SceneExporter(log=lambda level, text: log.append(text),
-                                                 evaluable=oc.shading.NODE_TYPES)
-        d = exporter.export(bpy.context.evaluated_depsgraph_get())
+    log = []
+    exporter = exporter_module.SceneExporter(log=lambda level, text: log.append(text), evaluable=evaluable)
+    return exporter.export(bpy.context.evaluated_depsgraph_get()), log
+
+
+@pytest.mark.parametrize("sky_type", ["PREETHAM", "HOSEK_WILKIE", "SINGLE_SCATTERING", "MULTIPLE_SCATTERING"])
+def test_blender_side_exports_every_sky_type(scene, sky_type):
+    d, log = _export_sky_world(scene, oc.shading.NODE_TYPES, sky_type=sky_type, sun_direction=(0.3, -0.4, 0.5),
+                               turbidity=4.5, ground_albedo=0.7)
+    sky = next(n for n in d["world"]["nodes"].values() if n["type"] == "ShaderNodeTexSky")
+    assert sky["params"]["sky_type"] == sky_type
+    assert sky["params"]["sun_direction"] == pytest.approx((0.3, -0.4, 0.5))
+    assert (sky["params"]["turbidity"], sky["params"]["ground_albedo"]) == pytest.approx((4.5, 0.7))
+    assert not any("ShaderNodeTexSky" in t for t in log), log
+    oc.Renderer().set_scene(d)  # and the core takes what was exported
+
+
+@pytest.mark.parametrize("sky_type", ["SINGLE_SCATTERING", "MULTIPLE_SCATTERING", "PREETHAM"])
+@pytest.mark.parametrize("sun_disc", [True, False])
+def test_blender_side_drops_the_vector_link_a_sun_disc_makes_unavailable(scene, sky_type, sun_disc):
+    """Blender makes a Nishita-type sky's Vector socket unavailable while its sun disc is on
+    (Cycles then evaluates Generated coordinates whatever is linked): no link is exported then."""
+    d, _ = _export_sky_world(scene, oc.shading.NODE_TYPES, vector=True, sky_type=sky_type, sun_disc=sun_disc)
+    key = next(k for k, n in d["world"]["nodes"].items() if n["type"] == "ShaderNodeTexSky")
+    linked = any(link[2] == key and link[3] == "Vector" for link in d["world"]["links"])
+    assert linked == (sky_type == "PREETHAM" or not sun_disc), d["world"]["links"]
+
+
+def test_blender_side_mutes_a_setting_the_core_does_not_evaluate(scene):
+    """A node the core renders with some settings only (a registry entry's `partial`; no node has
+    one now that every sky type is evaluated): with another setting it is muted and reported."""
+    evaluable = dict(oc.shading.NODE_TYPES)
+    evaluable["ShaderNodeTexSky"] = {**evaluable["ShaderNodeTexSky"],
+                                     "partial": {"param": "sky_type", "values": ("PREETHAM",)}}
+    for sky_type, evaluated in (("PREETHAM", True), ("HOSEK_WILKIE", False)):
+        d, log = _export_sky_world(scene, evaluable, sky_type=sky_type)
         types = {n["type"] for n in d["world"].get("nodes", {}).values()}
         assert ("ShaderNodeTexSky" in types) == evaluated, (sky_type, types)
         assert any("ShaderNodeTexSky" in t for t in log) != evaluated, (sky_type, log)
-        oc.Renderer().set_scene(d)  # and the core takes what was exported
 
 
 def _world_scene(world: dict) -> dict:
@@ -308,8 +412,13 @@ def test_sun_guide_only_for_a_disc_seen_along_the_ray():
                                np.sin(np.pi - 2.0), 0.05], abs=1e-6)
     assert guide(sky_world("SINGLE_SCATTERING", sun_disc=False)) is None
     assert guide(sky_world("PREETHAM")) is None
-    mapped = ({"Texture Coordinate": {"type": "ShaderNodeTexCoord"}}, [], ("Texture Coordinate", "Generated"))
-    assert guide(sky_world("MULTIPLE_SCATTERING", vector=mapped)) is None
+    # A linked Vector: not evaluated with the disc on (Blender makes the socket unavailable), so
+    # the disc stays where the sun is and is guided; with the disc off there is nothing to guide.
+    mapped = ({"Mapping": {"type": "ShaderNodeMapping", "inputs": {"Rotation": (0.0, 0.0, 1.0)}}}, [],
+              ("Mapping", "Vector"))
+    assert guide(sky_world("MULTIPLE_SCATTERING", sun_elevation=0.4, sun_rotation=0.3, vector=mapped)) == \
+        pytest.approx(guide(sky_world("MULTIPLE_SCATTERING", sun_elevation=0.4, sun_rotation=0.3)))
+    assert guide(sky_world("MULTIPLE_SCATTERING", sun_disc=False, vector=mapped)) is None
     # Two discs: Cycles guides neither (its map, at least 4096 × 2048 then, samples both).
     two = sky_world("MULTIPLE_SCATTERING", sun_elevation=0.4, sun_rotation=0.3)  # the table computed above
     two["nodes"]["Second Sky"] = dict(two["nodes"]["Sky Texture"])

@@ -374,7 +374,8 @@ class _Walk:
 
     def _settings_evaluable(self, node) -> bool:
         """False for a node the core renders with some settings only (its registry entry's
-        `partial`, e.g. the Sky Texture's types) set to another."""
+        `partial`: an enum param and the values evaluated; no node has one since every Sky
+        Texture type is evaluated) set to another."""
         entry = self.evaluable.get(node.bl_idname) if isinstance(self.evaluable, dict) else None
         partial = entry.get("partial") if entry else None
         return partial is None or getattr(node, partial["param"]) in partial["values"]

@@ -9,8 +9,6 @@ from functools import lru_cache
 import numpy as np
 
 PREETHAM = 0.0  # SkyModel in kernel/svm/sky.h
-# The sky types the kernel renders; the others are treated as muted by the Blender side.
-EVALUATED = ("PREETHAM", "SINGLE_SCATTERING", "MULTIPLE_SCATTERING")
 
 
 def _perez(lam, theta: float, gamma: float) -> float:
@@ -50,6 +48,62 @@ def preetham(sun_direction, turbidity: float) -> np.ndarray:
     zenith_x /= _perez(perez_x, 0.0, theta)
     zenith_y /= _perez(perez_y, 0.0, theta)
     return np.array([PREETHAM, theta, phi, zenith_Y, zenith_x, zenith_y, *perez_Y, *perez_x, *perez_y], np.float32)
+
+
+# ---- Hosek / Wilkie: the analytic sky of "An Analytic Model for Full Spectral Sky-Dome Radiance"
+# in its CIE XYZ form, as Cycles' SkyTextureNode sets it up: per channel nine distribution
+# coefficients and an overall radiance, each blended from the published dataset
+# (hosek_wilkie_data.py) over turbidity (linear between integers), ground albedo (linear between
+# 0 and 1) and the sun's elevation (a quintic Bézier curve over the cube root of elevation / 90°).
+HOSEK_WILKIE = 2.0  # SkyModel in kernel/svm/sky.h
+HOSEK_TURBIDITY = (1.0, 10.0)  # the dataset's range, Blender's (the node's property clamps to it)
+_BERNSTEIN5 = np.array([1.0, 5.0, 10.0, 10.0, 5.0, 1.0])
+
+
+def _hosek_blend(table, turbidity: float, albedo: float, s: float):
+    """table (…, 2 albedos, 10 turbidities, 6 control points, …) at (turbidity, albedo, s)."""
+    k = np.arange(6)
+    bezier = _BERNSTEIN5 * (1.0 - s) ** (5 - k) * s ** k
+    low = int(turbidity)
+    frac = turbidity - low
+    out = 0.0
+    for t, wt in ((low, 1.0 - frac), (low + 1, frac)):
+        if t > 10:  # turbidity 10 exactly
+            continue
+        for a, wa in ((0, 1.0 - albedo), (1, albedo)):
+            curve = np.tensordot(bezier, table[:, a, t - 1], axes=([0], [1]))  # (channels, …)
+            out = out + wa * wt * curve
+    return out
+
+
+@lru_cache(maxsize=32)
+def _hosek_wilkie(theta: float, turbidity: float, albedo: float) -> tuple:
+    from .hosek_wilkie_data import CONFIG, RADIANCE
+
+    s = ((0.5 * math.pi - theta) / (0.5 * math.pi)) ** (1.0 / 3.0)
+    config = _hosek_blend(CONFIG, turbidity, albedo, s)  # (3, 9)
+    radiance = _hosek_blend(RADIANCE, turbidity, albedo, s)  # (3,)
+    return tuple(radiance), tuple(config.reshape(-1))
+
+
+def hosek_wilkie(sun_direction, turbidity: float, ground_albedo: float) -> np.ndarray:
+    """Hosek & Wilkie's sky for a sun along `sun_direction` (world space, need not be unit; a zero
+    vector means the zenith; below the horizon it is held on the horizon, as Cycles), turbidity
+    in 1 … 10 and ground albedo in 0 … 1: the sun's zenith angle and azimuth (as preetham()),
+    the overall X, Y, Z radiance, then the nine coefficients for X, for Y and for Z."""
+    t, a = float(turbidity), float(ground_albedo)
+    if not HOSEK_TURBIDITY[0] <= t <= HOSEK_TURBIDITY[1]:
+        raise ValueError(f"turbidity {turbidity!r} is outside Hosek / Wilkie's {HOSEK_TURBIDITY[0]:g} … "
+                         f"{HOSEK_TURBIDITY[1]:g}")
+    if not 0.0 <= a <= 1.0:
+        raise ValueError(f"ground_albedo {ground_albedo!r} is outside 0 … 1")
+    d = np.asarray(sun_direction, np.float64)
+    n = float(np.linalg.norm(d))
+    d = d / n if n > 0.0 else np.array([0.0, 0.0, 1.0])
+    theta = min(math.acos(max(-1.0, min(1.0, d[2]))), 0.5 * math.pi)
+    phi = math.atan2(d[0], d[1])
+    radiance, config = _hosek_wilkie(theta, t, a)
+    return np.array([HOSEK_WILKIE, theta, phi, *radiance, *config], np.float32)
 
 
 # ---- Multiple Scattering (Blender 5.0's default): García Liñán's four-wavelength atmosphere with

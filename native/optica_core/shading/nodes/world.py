@@ -31,29 +31,35 @@ def environment_texture(nc):
                 "sun_elevation": Param("float", 0.2617993950843811), "sun_rotation": Param("float", 0.0),
                 "altitude": Param("float", 100.0), "air_density": Param("float", 1.0),
                 "aerosol_density": Param("float", 1.0), "ozone_density": Param("float", 1.0)},
-        partial=("sky_type", sky.EVALUATED),
-        description="Preetham (sun_direction, turbidity), Single and Multiple Scattering (the sun_* and density "
-                    "params, their tables precomputed on the host) evaluated as Cycles; Hosek / Wilkie is not: the "
-                    "Blender side treats such a node as muted, and a dict naming it is a ValueError. "
-                    "Unlinked Vector: Generated (in the world, the ray direction)")
+        description="Preetham (sun_direction, turbidity), Hosek / Wilkie (sun_direction, turbidity in 1 … 10, "
+                    "ground_albedo in 0 … 1), Single and Multiple Scattering (the sun_* and density params, their "
+                    "tables precomputed on the host), all evaluated as Cycles. "
+                    "Unlinked Vector: Generated (in the world, the ray direction); a Single or Multiple Scattering "
+                    "sky with its sun disc on ignores a linked Vector, as Blender (the socket is unavailable then)")
 def sky_texture(nc):
     color = nc.output("Color")
     if color is None:
         return
     sky_type = nc.param("sky_type")
-    if sky_type not in sky.EVALUATED:
-        raise ValueError(f"{nc.what}: Sky Texture type {sky_type} is not evaluated by Optica "
-                         f"(evaluated: {', '.join(sky.EVALUATED)})")
     if sky_type == "PREETHAM":
         data = sky.preetham(nc.param("sun_direction"), nc.param("turbidity"))
+    elif sky_type == "HOSEK_WILKIE":
+        try:
+            data = sky.hosek_wilkie(nc.param("sun_direction"), nc.param("turbidity"), nc.param("ground_albedo"))
+        except ValueError as e:
+            raise ValueError(f"{nc.what}: {e}") from None
     else:  # the two Nishita types: the same kernel model, each with its own table and disc
         precompute = sky.single_scattering if sky_type == "SINGLE_SCATTERING" else sky.multiple_scattering
         data = precompute(*(float(nc.param(name)) if name != "sun_disc" else bool(nc.param(name))
                             for name in ("sun_disc", "sun_size", "sun_intensity", "sun_elevation", "sun_rotation",
                                          "altitude", "air_density", "aerosol_density", "ozone_density")))
-    co = nc.input("Vector") if nc.linked("Vector") else nc.implicit("generated")
+    # Blender makes the Vector socket unavailable on a Nishita-type sky with its sun disc on
+    # (node_shader_tex_sky.cc, node_shader_update_sky): a link into it is not evaluated, the
+    # ray direction / Generated coordinates are — the disc is always where the sun is.
+    disc = sky_type in ("SINGLE_SCATTERING", "MULTIPLE_SCATTERING") and bool(nc.param("sun_disc"))
+    co = nc.input("Vector") if nc.linked("Vector") and not disc else nc.implicit("generated")
     nc.emit("TEX_SKY", nc.constant(tuple(float(v) for v in data)), co, color)
-    if sky_type != "PREETHAM" and data[9] > 0.0 and not nc.linked("Vector"):
+    if disc:
         # The disc is seen along the ray direction: worth aiming light samples at (a world
         # reads it so; in a material the guide is unused).
         nc.compiler.sun_guides.append(sky.sun_guide(data))

@@ -1,15 +1,16 @@
 // Sky Texture: the sky models evaluated per direction from the data the host precomputed
 // (optica_core/shading/sky.py), in Cycles' conventions (kernel/svm/sky.h): Preetham's
-// analytic daylight, with the sun's zenith and azimuth measured as Cycles measures them, and
-// the Multiple Scattering sky's table (XYZ over azimuth from the sun and a non-linear
-// elevation) with the sun disc drawn analytically in front of it.
+// analytic daylight and Hosek & Wilkie's analytic sky (XYZ), with the sun's zenith and azimuth
+// measured as Cycles measures them, and the Nishita skies' table (XYZ over azimuth from the sun
+// and a non-linear elevation) with the sun disc drawn analytically in front of it.
 #pragma once
 #include "../defs.h"
 
 namespace optica {
 
-enum SkyModel : int32_t { kSkyPreetham = 0, kSkyNishita = 1 };
+enum SkyModel : int32_t { kSkyPreetham = 0, kSkyNishita = 1, kSkyHosekWilkie = 2 };
 constexpr int kSkyNishitaHeader = 14;
+constexpr int kSkyHosekWilkieCount = 33;
 
 // Perez et al.'s sky luminance distribution: theta from the zenith, gamma from the sun.
 OPTICA_HD float sky_perez(const float *lam, float theta, float gamma) {
@@ -78,16 +79,47 @@ OPTICA_HD float3 sky_nishita(const float *data, int count, float3 dir) {
   return sky_xyz_to_rgb(xyz);
 }
 
+// Hosek & Wilkie's radiance distribution for one channel's nine coefficients (A … I): theta from
+// the zenith (at most just above the horizon), gamma from the sun.
+OPTICA_HD float sky_hosek_channel(const float *c, float theta, float gamma) {
+  float ct = cosf(theta), cg = cosf(gamma);
+  float rayleigh = cg * cg;
+  float mie = (1.0f + rayleigh) / powf(1.0f + c[8] * c[8] - 2.0f * c[8] * cg, 1.5f);
+  return (1.0f + c[0] * expf(c[1] / (ct + 0.01f))) *
+         (c[2] + c[3] * expf(c[4] * gamma) + c[5] * rayleigh + c[6] * mie + c[7] * sqrtf(ct));
+}
+
+// The angles both analytic models share: theta of dir from the zenith and gamma from the sun at
+// (sun_theta, sun_phi), phi measured as Cycles does (from +Y towards +X).
+OPTICA_HD void sky_angles(float3 dir, float sun_theta, float sun_phi, float &theta, float &gamma) {
+  theta = acosf(clampf(dir.z, -1.0f, 1.0f));
+  float phi = 0.5f * kPi - atan2f(dir.y, dir.x);
+  float cos_gamma = sinf(sun_theta) * sinf(theta) * cosf(phi - sun_phi) + cosf(sun_theta) * cosf(theta);
+  gamma = acosf(clampf(cos_gamma, -1.0f, 1.0f));
+}
+
+// data (Hosek / Wilkie): model, sun theta, sun phi, the overall X, Y, Z radiance, then the nine
+// coefficients for X, Y and Z (optica_core/shading/sky.py, hosek_wilkie()). Below the horizon
+// the horizon's colour, as Cycles; XYZ in the model's W m⁻² sr⁻¹ nm⁻¹ scaled by 2π / 683.
+OPTICA_HD float3 sky_hosek_wilkie(const float *data, int count, float3 dir) {
+  if (count < kSkyHosekWilkieCount) return make3(0.0f);
+  float theta, gamma;
+  sky_angles(dir, data[1], data[2], theta, gamma);
+  theta = minf(theta, 0.5f * kPi - 0.001f);
+  float3 xyz = make3(sky_hosek_channel(data + 6, theta, gamma) * data[3],
+                     sky_hosek_channel(data + 15, theta, gamma) * data[4],
+                     sky_hosek_channel(data + 24, theta, gamma) * data[5]);
+  return sky_xyz_to_rgb(xyz) * (2.0f * kPi / 683.0f);
+}
+
 // data (Preetham): model, sun theta, sun phi, zenith Y, x, y, then Perez's five coefficients
 // for Y, x and y. Directions below the horizon see the horizon (theta is clamped), as Cycles.
 OPTICA_HD float3 svm_sky(const float *data, int count, float3 dir) {
   if (count >= kSkyNishitaHeader && int(data[0]) == kSkyNishita) return sky_nishita(data, count, dir);
+  if (count >= 1 && int(data[0]) == kSkyHosekWilkie) return sky_hosek_wilkie(data, count, dir);
   if (count < 21 || int(data[0]) != kSkyPreetham) return make3(0.0f);
-  float sun_theta = data[1], sun_phi = data[2];
-  float theta = acosf(clampf(dir.z, -1.0f, 1.0f));
-  float phi = 0.5f * kPi - atan2f(dir.y, dir.x);
-  float cos_gamma = sinf(sun_theta) * sinf(theta) * cosf(phi - sun_phi) + cosf(sun_theta) * cosf(theta);
-  float gamma = acosf(clampf(cos_gamma, -1.0f, 1.0f));
+  float theta, gamma;
+  sky_angles(dir, data[1], data[2], theta, gamma);
   theta = minf(theta, 0.5f * kPi - 0.001f);
   float Y = data[3] * sky_perez(data + 6, theta, gamma);
   float x = data[4] * sky_perez(data + 11, theta, gamma);
