@@ -350,6 +350,7 @@ def environment_image(path, width=512):
     d = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
     sky = sky + (d @ sun_dir > math.cos(math.radians(2.0)))[..., None] * np.array([400.0, 360.0, 300.0])
     channels = {c: np.ascontiguousarray(sky[..., i], dtype=np.float32) for i, c in enumerate("RGB")}  # top row first
+    path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no bench cache yet
     with OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}, channels) as f:
         f.write(str(path))
     return path

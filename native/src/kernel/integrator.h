@@ -243,6 +243,16 @@ OPTICA_HD bool transparent_exhausted(const KernelScene &s, const PathState &p) {
   return p.transparent_bounce > 0 && p.transparent_bounce >= s.max_transparent_bounces;
 }
 
+// Samples the closure list with one 4-D point. Dimensions 0 and 1 of a set stratify a 2-D draw
+// best (Sobol' is a (0, 2)-sequence there), so a single lobe takes its direction from them; a
+// mixture keeps its lobe pick on 0 and its direction on 1–2, because the pick and the direction
+// are one 3-D point and, measured on the glossy room, moving the direction to 0–1 under a pick
+// on 2 made mixtures noisier (docs/benchmarks.md, *Sampling: which dimensions a 2-D draw takes*).
+OPTICA_HD bool sample_closures(const ShadingFrame &frame, const ClosureList &cl, const Sample4 &su, MixtureSample &ms) {
+  if (cl.count == 1) return closures_sample(frame, cl, su.v[2], su.v[0], su.v[1], su.v[3], ms);
+  return closures_sample(frame, cl, su.v[0], su.v[1], su.v[2], su.v[3], ms);
+}
+
 OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t sample_index) {
   PathResult out;
   out.radiance = make3(0.0f);
@@ -323,7 +333,7 @@ OPTICA_HD PathResult trace_path(const KernelScene &s, int px, int py, uint32_t s
     // Continue the path by sampling the closures (the sample is drawn before light sampling
     // only so that the AOVs know whether this surface passes the path straight on).
     MixtureSample ms;
-    bool scattered = cl.count > 0 && closures_sample(frame, cl, su.v[0], su.v[1], su.v[2], su.v[3], ms);
+    bool scattered = cl.count > 0 && sample_closures(frame, cl, su, ms);
     bool through = scattered && ms.lobe == kClosureTransparent;
     if (first_surface && !through) {
       first_surface = false;
