@@ -3,8 +3,9 @@ against the irradiance they must add up to, computed here in double precision.
 
 The case that matters is a light seen almost edge-on, e.g. the top centimetres of a wall beside a
 ceiling panel: single-precision spherical-rectangle sampling lost the solid angle there (up to
-tens of per cent), and rough metal walls, which reflect that light towards the ceiling, made the
-ceiling of tests/test_light_paths_vs_cycles.py's glossy room ~0.5-1 % brighter than Cycles'.
+tens of per cent). (It was found while hunting a brightness excess in the ceiling of
+tests/test_light_paths_vs_cycles.py's glossy room, which turned out to be the Cycles reference's
+luck, not this: docs/benchmarks.md, *The ceiling bias was the reference's luck*.)
 """
 
 from __future__ import annotations
