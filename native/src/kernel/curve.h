@@ -75,7 +75,8 @@ OPTICA_HD void curve_piece(const CurveKey c[4], int32_t basis, int i, CurveKey &
 }
 
 // Ray against the cone frustum a → b (radii a.r, b.r, open ends), for an origin o near it.
-// The nearest root in (tmin, tmax) whose axial parameter s is in [0, 1]; returns s.
+// The nearest root in (tmin, tmax) whose axial parameter s is in [0, 1] where the ray enters
+// the tube; returns s.
 OPTICA_HD bool intersect_cone(const CurveKey &a, const CurveKey &b, float3 o, float3 d, float tmin, float tmax,
                               float &t, float &s) {
   const float3 w = b.p - a.p;
@@ -101,6 +102,10 @@ OPTICA_HD bool intersect_cone(const CurveKey &a, const CurveKey &b, float3 o, fl
     if (!(tk > tmin && tk < tmax)) continue;
     const float sk = s0 + s1 * tk;
     if (sk < 0.0f || sk > 1.0f || a.r + dr * sk < 0.0f) continue;
+    // Back faces are culled, as Cycles culls its thick curves': a ray leaving a tube from
+    // inside (a hair's transmission, a shadow ray to a light behind it) does not hit its wall.
+    const float3 radial = oa + d * tk - w * sk;
+    if (dot(d, radial - w * ((a.r + dr * sk) * dr / l2)) > 0.0f) continue;
     t = tk;
     s = sk;
     return true;
