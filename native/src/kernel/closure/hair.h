@@ -15,6 +15,7 @@
 // alpha_y = s (logistic scale), exponent = the R lobe's variance (coat), ior = eta,
 // f90 = (tilt α, h, unused), reflection_tint = the R, TT, TRT lobe scales (1 for Chiang).
 // Kajiya-Kay — N, T, alpha_x = roughness1, alpha_y = roughness2, exponent = offset.
+// Both: lobes = 1 on a curve (Cycles does not apply its bump shadowing to curves), 0 on a mesh.
 #pragma once
 #include "microfacet.h"
 
