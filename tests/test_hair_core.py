@@ -1,7 +1,7 @@
 """The hair closures in the core (issue 15), without Blender: the lobes' sampling against their
 evaluation (native/tools/hair_lobe_check.cpp, compiled here against the kernel headers), the
 scene-dict errors of the two hair nodes, Curves Info › Random feeding the Principled Hair node's
-Random, and the back faces of round curves, which rays leaving a strand from inside no longer hit.
+Random, and the walls of round curves, which rays leaving a strand from inside no longer hit.
 """
 
 from __future__ import annotations
@@ -156,8 +156,10 @@ def test_huang_renders_with_the_lobe_scales():
 
 
 def test_rays_leaving_a_round_strand_from_inside_do_not_hit_its_wall():
-    """Cycles culls its thick curves' back faces: a ray from the axis of a tube outwards, or from
-    just inside its wall across it, passes; the same rays from outside hit the near wall."""
+    """As Cycles' rays skip the primitive they leave: a ray from the axis of a tube outwards, or
+    from just inside its wall across it, passes; the same rays from outside hit the near wall;
+    a ray from outside that enters through the open end still meets the inner wall (what fills
+    the wedge between two chords at a bend)."""
     c = {"s": cc.strand([0.1, 0.1, 0.1, 0.1])}
     t, prim, _ = cc.hits(c, [[0.0, 0.0, 1.5]], [[1.0, 0.0, 0.0]])
     assert prim[0] == -1
@@ -165,3 +167,7 @@ def test_rays_leaving_a_round_strand_from_inside_do_not_hit_its_wall():
     assert prim[0] == -1
     t, prim, _ = cc.hits(c, [[-0.5, 0.0, 1.5]], [[1.0, 0.0, 0.0]])
     assert prim[0] == 1 and t[0] == pytest.approx(0.4, abs=1e-4)
+    c = {"s": cc.strand([0.1, 0.1], segments="linear")}
+    d = np.array([[-0.5, 0.0, 1.0]], np.float32) / np.float32(np.sqrt(1.25))
+    t, prim, _ = cc.hits(c, [[0.5, 0.0, -1.0]], d)
+    assert prim[0] == 0 and t[0] == pytest.approx(np.sqrt(0.6**2 + 1.2**2), abs=1e-4)
