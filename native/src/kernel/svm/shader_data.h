@@ -157,13 +157,14 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   if (g.type == kGeomCurves && g.curve_shape == kCurveRibbon) sd.Ng = wi;  // Cycles: a ribbon faces the ray
 }
 
-// Cycles' dPdu and dPdv: on curves the tangent and tangent × Ng; on triangles the edges p1 − p0
-// and p2 − p0 (world space); both turned round when the surface is seen from behind.
+// Cycles' dPdu and dPdv: on curves the tangent and tangent × Ng (before Ng turns round); on
+// triangles the edges p1 − p0 and p2 − p0 (world space); both turned round when the surface is
+// seen from behind.
 OPTICA_HD void sd_dPdudv(const KernelScene &s, const ShaderData &sd, float3 &dPdu, float3 &dPdv) {
   dPdu = dPdv = make3(0.0f);
   if (sd.curve) {
     dPdu = sd.backfacing ? -sd.curve_tangent : sd.curve_tangent;
-    dPdv = cross(dPdu, sd.Ng);
+    dPdv = cross(sd.curve_tangent, sd.Ng);  // −(T × Ng_front) when seen from behind, as Cycles
     return;
   }
   if (!sd.is_mesh || sd.instance < 0) return;
