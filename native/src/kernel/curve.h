@@ -75,9 +75,13 @@ OPTICA_HD void curve_piece(const CurveKey c[4], int32_t basis, int i, CurveKey &
 }
 
 // Ray against the cone frustum a → b (radii a.r, b.r, open ends), for an origin o near it.
-// The nearest root in (tmin, tmax) whose axial parameter s is in [0, 1]; returns s.
+// The nearest root in (tmin, tmax) whose axial parameter s is in [0, 1]; returns s. The ray's
+// own origin is at t_origin: when it lies inside the cone, the wall the ray leaves through is
+// not a hit (a strand's transmission or a shadow ray to a light behind it passes, as Cycles'
+// rays skip the primitive they leave); rays from outside still meet the inner wall through the
+// wedge between two chords at a bend, which stands in for the swept tube there.
 OPTICA_HD bool intersect_cone(const CurveKey &a, const CurveKey &b, float3 o, float3 d, float tmin, float tmax,
-                              float &t, float &s) {
+                              float t_origin, float &t, float &s) {
   const float3 w = b.p - a.p;
   const float l2 = dot(w, w);
   if (!(l2 > 0.0f)) return false;
@@ -96,11 +100,17 @@ OPTICA_HD bool intersect_cone(const CurveKey &a, const CurveKey &b, float3 o, fl
   const float q = qb < 0.0f ? -qb + sq : -qb - sq;
   float t0 = q / qa, t1 = q != 0.0f ? qc / q : t0;
   if (t0 > t1) { float tmp = t0; t0 = t1; t1 = tmp; }
+  const float r_origin = r0 + dr * s1 * t_origin;
+  const bool inside = (qa * t_origin + 2.0f * qb) * t_origin + qc < 0.0f && r_origin > 0.0f;
   for (int k = 0; k < 2; ++k) {
     const float tk = k == 0 ? t0 : t1;
     if (!(tk > tmin && tk < tmax)) continue;
     const float sk = s0 + s1 * tk;
     if (sk < 0.0f || sk > 1.0f || a.r + dr * sk < 0.0f) continue;
+    if (inside) {
+      const float3 radial = oa + d * tk - w * sk;
+      if (dot(d, radial - w * ((a.r + dr * sk) * dr / l2)) > 0.0f) continue;  // the wall it leaves
+    }
     t = tk;
     s = sk;
     return true;
@@ -151,7 +161,7 @@ OPTICA_HD bool intersect_curve_segment(const CurveKey c[4], int32_t basis, int32
     const float skip = (shape == kCurveRibbon ? 2.0f : 0.01f) * maxf(a.r, b.r) * inv_len;
     const float lo = maxf(tmin, skip) - dt;
     bool hit = shape == kCurveRibbon ? intersect_ribbon_piece(a, b, ro, d, lo, best, ti, si, vi)
-                                     : intersect_cone(a, b, ro, d, lo, best, ti, si);
+                                     : intersect_cone(a, b, ro, d, lo, best, -dt, ti, si);
     if (hit) {
       best = ti;
       t = ti + dt;

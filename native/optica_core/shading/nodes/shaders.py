@@ -143,6 +143,40 @@ def sheen_bsdf(nc):
             nc.input_or_none("Normal"))
 
 
+_HAIR_INPUTS = {
+    "Color": ("RGBA", (0.017513, 0.005763, 0.002059)), "Melanin": ("VALUE", 0.8), "Melanin Redness": ("VALUE", 1.0),
+    "Tint": ("RGBA", _WHITE), "Absorption Coefficient": ("VECTOR", (0.245531, 0.52, 1.365)),
+    "Aspect Ratio": ("VALUE", 0.85), "Roughness": ("VALUE", 0.3), "Radial Roughness": ("VALUE", 0.3),
+    "Coat": ("VALUE", 0.0), "IOR": ("VALUE", 1.55), "Offset": ("VALUE", 0.03490658476948738),
+    "Random Color": ("VALUE", 0.0), "Random Roughness": ("VALUE", 0.0), "Random": ("VALUE", 0.0),
+    "R lobe": ("VALUE", 1.0), "TT lobe": ("VALUE", 1.0), "TRT lobe": ("VALUE", 1.0),
+}
+
+
+@define("ShaderNodeBsdfHairPrincipled", inputs=_HAIR_INPUTS, outputs=_BSDF,
+        params={"model": enum("CHIANG HUANG", "CHIANG"),
+                "parametrization": enum("ABSORPTION MELANIN COLOR", "COLOR")},
+        description="Chiang as Cycles; Huang is approximated by Chiang's lobes scaled by the R, TT and TRT lobe "
+                    "inputs, its Aspect Ratio not rendered (a round fibre; docs/shading.md)")
+def principled_hair_bsdf(nc):
+    v = {name: nc.input(name) for name in _HAIR_INPUTS if name != "Aspect Ratio"}
+    # Cycles: with Random unlinked, the curve's Curves Info › Random (the socket's value elsewhere).
+    nc.emit("PRINCIPLED_HAIR_BSDF", nc.weight, nc.param("model"), nc.param("parametrization"),
+            v["Color"], v["Melanin"], v["Melanin Redness"], v["Tint"], v["Absorption Coefficient"],
+            v["Roughness"], v["Radial Roughness"], v["Coat"], v["IOR"], v["Offset"],
+            v["Random Roughness"], v["Random Color"], v["Random"], not nc.linked("Random"),
+            v["R lobe"], v["TT lobe"], v["TRT lobe"])
+
+
+@define("ShaderNodeBsdfHair",
+        inputs={"Color": ("RGBA", _GREY8), "Offset": ("VALUE", 0.0), "RoughnessU": ("VALUE", 0.1),
+                "RoughnessV": ("VALUE", 1.0), "Tangent": ("VECTOR", _ZERO3)},
+        outputs=_BSDF, params={"component": enum("Reflection Transmission", "Reflection")})
+def hair_bsdf(nc):
+    nc.emit("HAIR_BSDF", nc.weight, nc.param("component"), nc.input("Color"), nc.input("Offset"),
+            nc.input("RoughnessU"), nc.input("RoughnessV"), nc.input_or_none("Tangent"))
+
+
 @define("ShaderNodeEmission", inputs={"Color": ("RGBA", _WHITE), "Strength": ("VALUE", 1.0)},
         outputs={"Emission": "SHADER"})
 def emission(nc):

@@ -3,6 +3,7 @@
 // proportion to its sample weight. `ns` is the smooth shading normal before bump/normal maps.
 #pragma once
 #include "diffuse.h"
+#include "hair.h"
 
 namespace optica {
 
@@ -25,6 +26,7 @@ OPTICA_HD float shift_cos_in(float cos_in, float frequency) {
 // terminator of bumped diffuse lobes (Cycles' bump_shadowing_term).
 OPTICA_HD float bump_shadowing(const ShadingFrame &f, const Closure &c, float3 dir, bool is_eval) {
   if (equal3(c.N, f.ns)) return 1.0f;
+  if (closure_is_hair(c.type) && c.lobes) return 1.0f;  // on a curve: Cycles does not smooth curves
   float cos_nsi = dot(f.ns, dir), cos_nsn = dot(f.ns, c.N), cos_ni = dot(c.N, dir);
   bool diffuse = c.type == kClosureDiffuse || c.type == kClosureOrenNayar || c.type == kClosureTranslucent ||
                  c.type == kClosureSheen;
@@ -74,6 +76,13 @@ OPTICA_HD float3 closure_eval(const ShadingFrame &f, const Closure &c, float3 wo
     case kClosureMicrofacet:
       v = microfacet_eval(c, f.wi, wo, pdf);
       break;
+    case kClosureHairChiang:
+      v = hair_chiang_eval(c, f.wi, wo, pdf);
+      break;
+    case kClosureHairReflection:
+    case kClosureHairTransmission:
+      v = hair_kajiya_eval(c, f.wi, wo, pdf);
+      break;
     default:  // transparent: a delta lobe, never evaluated
       break;
   }
@@ -106,6 +115,13 @@ OPTICA_HD bool closure_sample(const ShadingFrame &f, const Closure &c, float u1,
       break;
     case kClosureMicrofacet:
       if (!microfacet_sample(c, f.ng, f.wi, u1, u2, u3, s)) return false;
+      break;
+    case kClosureHairChiang:
+      if (!hair_chiang_sample(c, f.wi, u1, u2, u3, s)) return false;
+      break;
+    case kClosureHairReflection:
+    case kClosureHairTransmission:
+      if (!hair_kajiya_sample(c, f.wi, u1, u2, s)) return false;
       break;
     case kClosureTransparent:
       s.wo = -f.wi;
@@ -199,6 +215,7 @@ OPTICA_HD float3 closures_albedo(const BsdfTables &t, const ShadingFrame &f, con
     float3 a = c.weight;
     if (c.type == kClosureMicrofacet) a = a * c.albedo;
     else if (c.type == kClosureSheen) a = a * sheen_albedo(t, c.alpha_x, dot(c.N, f.wi));
+    else if (c.type == kClosureHairChiang) a = a * hair_chiang_albedo(c, f.wi);
     else if (c.type == kClosureTransparent) continue;
     sum += a;
   }

@@ -15,7 +15,14 @@ enum ClosureType : int32_t {
   kClosureSheen,        // see sheen.h (an approximation of Cycles' LTC sheen)
   kClosureMicrofacet,   // GGX or Beckmann; reflection, refraction or both (glass)
   kClosureTransparent,  // straight through, no bounce counted
+  kClosureHairChiang,        // Principled Hair (Chiang et al.), see hair.h
+  kClosureHairReflection,    // Hair BSDF › Reflection (Kajiya-Kay-like), see hair.h
+  kClosureHairTransmission,  // Hair BSDF › Transmission
 };
+
+OPTICA_HD bool closure_is_hair(int32_t type) {
+  return type == kClosureHairChiang || type == kClosureHairReflection || type == kClosureHairTransmission;
+}
 
 enum MicrofacetDistribution : int32_t { kDistGGX = 0, kDistBeckmann = 1 };
 enum MicrofacetLobes : int32_t { kLobeReflect = 1, kLobeRefract = 2, kLobeGlass = 3 };

@@ -4,6 +4,7 @@
 // Mix/Add Shader nodes hand down.
 #pragma once
 #include "../closure/diffuse.h"
+#include "../closure/hair.h"
 #include "stack.h"
 
 namespace optica {
@@ -298,6 +299,72 @@ OPTICA_HD void refraction_bsdf(ClosureList &cl, const ShaderData &sd, float mix_
 OPTICA_HD void translucent_bsdf(ClosureList &cl, const ShaderData &sd, float mix_weight, float3 color, float3 normal) {
   Closure *c = closure_alloc(cl, kClosureTranslucent, color * mix_weight);
   if (c) c->N = valid_specular_normal(sd, safe_normalize_or(normal, sd.N));
+}
+
+// Principled Hair BSDF as Cycles' svm_node_closure_bsdf sets it up. parametrization: 0 ABSORPTION,
+// 1 MELANIN, 2 COLOR (Blender's order); model: 0 CHIANG, 1 HUANG (rendered with Chiang's lobes
+// scaled by the R, TT, TRT inputs: an approximation, docs/shading.md). `random` is the node's
+// Random (Curves Info › Random on curves when the socket is not linked).
+struct PrincipledHairInputs {
+  int32_t model, parametrization;
+  float3 color, tint, absorption;
+  float melanin, melanin_redness, roughness, radial_roughness, coat, ior, offset, random_roughness, random_color,
+      random, lobe_r, lobe_tt, lobe_trt;
+};
+
+OPTICA_HD void principled_hair_bsdf(ClosureList &cl, const ShaderData &sd, float3 dPdu, const PrincipledHairInputs &in,
+                                    float mix_weight) {
+  bool huang = in.model == 1;
+  if (huang && in.lobe_r <= 0.0f && in.lobe_tt <= 0.0f && in.lobe_trt <= 0.0f) return;
+  float factor_rough = 1.0f + 2.0f * (in.random - 0.5f) * in.random_roughness;
+  float roughness = in.roughness * factor_rough;
+  float radial = huang ? roughness : in.radial_roughness * factor_rough;
+  float3 sigma;
+  if (in.parametrization == 0) {
+    sigma = in.absorption;
+  } else if (in.parametrization == 1) {
+    float random_color = clampf(in.random_color, 0.0f, 1.0f);
+    float melanin = in.melanin * (1.0f + 2.0f * (in.random - 0.5f) * random_color);
+    melanin = -logf(maxf(1.0f - melanin, 0.0001f));
+    sigma = hair_sigma_from_concentration(melanin * (1.0f - in.melanin_redness), melanin * in.melanin_redness) +
+            hair_sigma_from_reflectance(in.tint, radial);
+  } else {
+    sigma = hair_sigma_from_reflectance(in.color, radial);
+  }
+  Closure *c = closure_alloc(cl, kClosureHairChiang, make3(mix_weight));
+  if (!c) return;
+  float3 X = safe_normalize_or(dPdu, make3(0.0f));
+  float3 Y = safe_normalize_or(cross(X, sd.wi), make3(0.0f));
+  float3 Z = safe_normalize_or(cross(X, Y), make3(0.0f));
+  // Where the ray crossed the fibre: ribbons from the offset across the strip, tubes (and
+  // meshes) from the normal, as the sine of its angle to Z seen along the tangent.
+  float h = sd.curve == 1 + kCurveRibbon ? -sd.curve_sine : dot(cross(sd.Ng, X), Z);
+  hair_chiang_setup(*c, X, sd.wi, h, roughness, radial, huang ? 0.0f : in.coat, in.offset, in.ior, sigma);
+  if (huang) c->reflection_tint = max3(make3(in.lobe_r, in.lobe_tt, in.lobe_trt), make3(0.0f));
+  c->lobes = sd.curve ? 1 : 0;
+}
+
+// Hair BSDF (component 0 REFLECTION, 1 TRANSMISSION): the tangent is the Tangent input when
+// linked, else the curve's (meshes: dPdv with no offset), as Cycles.
+OPTICA_HD void hair_bsdf(ClosureList &cl, const ShaderData &sd, float3 dPdu, float3 dPdv, float mix_weight,
+                         int component, float3 color, float offset, float roughness_u, float roughness_v,
+                         float3 tangent, bool has_tangent) {
+  Closure *c = closure_alloc(cl, component == 0 ? kClosureHairReflection : kClosureHairTransmission,
+                             color * mix_weight);
+  if (!c) return;
+  float3 n = sd.curve ? sd.N : valid_specular_normal(sd, sd.N);
+  float off = -offset;
+  float3 t;
+  if (has_tangent) {
+    t = safe_normalize_or(tangent, safe_normalize_or(dPdu, sd.N));
+  } else if (!sd.curve) {
+    t = safe_normalize_or(dPdv, sd.N);
+    off = 0.0f;
+  } else {
+    t = safe_normalize_or(dPdu, sd.N);
+  }
+  hair_kajiya_setup(*c, n, t, roughness_u, roughness_v, off);
+  c->lobes = sd.curve ? 1 : 0;
 }
 
 }  // namespace optica

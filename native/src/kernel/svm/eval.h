@@ -433,6 +433,54 @@ OPTICA_HD void svm_run(const KernelScene &s, const ShaderProgramView &prog, Shad
         st.store1(st.next(), h.random);
         break;
       }
+      case kSvm_PRINCIPLED_HAIR_BSDF: {
+        float w = st.load1_or(st.next(), 1.0f);
+        PrincipledHairInputs in;
+        in.model = st.next();
+        in.parametrization = st.next();
+        in.color = st.in3();
+        in.melanin = st.in1();
+        in.melanin_redness = st.in1();
+        in.tint = st.in3();
+        in.absorption = st.in3();
+        in.roughness = st.in1();
+        in.radial_roughness = st.in1();
+        in.coat = st.in1();
+        in.ior = st.in1();
+        in.offset = st.in1();
+        in.random_roughness = st.in1();
+        in.random_color = st.in1();
+        in.random = st.in1();
+        bool random_from_curve = st.next() != 0;
+        in.lobe_r = st.in1();
+        in.lobe_tt = st.in1();
+        in.lobe_trt = st.in1();
+        if (w != 0.0f && lobes_wanted) {
+          // Cycles: with Random unlinked, the curve's Curves Info › Random where there is one.
+          if (random_from_curve && sd.curve) {
+            const GeometryView &g = s.geometries[s.instances[sd.instance].geometry];
+            in.random = g.curve_random[g.curve_segments[sd.prim].curve];
+          }
+          float3 dPdu, dPdv;
+          sd_dPdudv(s, sd, dPdu, dPdv);
+          principled_hair_bsdf(cl, sd, dPdu, in, w);
+        }
+        break;
+      }
+      case kSvm_HAIR_BSDF: {
+        float w = st.load1_or(st.next(), 1.0f);
+        int component = st.next();
+        float3 color = st.in3();
+        float offset = st.in1(), roughness_u = st.in1(), roughness_v = st.in1();
+        int32_t tangent = st.next();
+        if (w != 0.0f && lobes_wanted) {
+          float3 dPdu, dPdv;
+          sd_dPdudv(s, sd, dPdu, dPdv);
+          hair_bsdf(cl, sd, dPdu, dPdv, w, component, color, offset, roughness_u, roughness_v,
+                    st.load3_or(tangent, make3(0.0f)), tangent != kSvmNone);
+        }
+        break;
+      }
       case kSvm_TEX_SKY: {
         int count;
         const float *data = svm_block(st, count);

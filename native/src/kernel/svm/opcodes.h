@@ -96,7 +96,9 @@
   X(WIREFRAME, 0, "b e:bump f f o")                                                             \
   X(TEX_ENVIRONMENT, 0, "t e:interpolation e:env_projection v w")                         \
   X(TEX_SKY, 0, "c v w")                                                                        \
-  X(HAIR_INFO, 0, "o o o o w o")
+  X(HAIR_INFO, 0, "o o o o w o")                                                                \
+  X(PRINCIPLED_HAIR_BSDF, 0, "F e:hair_model e:hair_parametrization v f f v v f f f f f f f f b f f f") \
+  X(HAIR_BSDF, 0, "F e:hair_component v f f f V")
 
 // Enum tables, in Blender's order (the registry's `values`; a test checks they agree).
 #define OPTICA_SVM_ENUMS(X)                                                                    \
@@ -153,7 +155,10 @@
   X(vector_transform_space, "WORLD OBJECT CAMERA")                                              \
   X(light_falloff, "Quadratic Linear Constant")                                                 \
   X(gabor_type, "2D 3D")                                                                        \
-  X(env_projection, "EQUIRECTANGULAR MIRROR_BALL")
+  X(env_projection, "EQUIRECTANGULAR MIRROR_BALL")                                              \
+  X(hair_model, "CHIANG HUANG")                                                                 \
+  X(hair_parametrization, "ABSORPTION MELANIN COLOR")                                           \
+  X(hair_component, "Reflection Transmission")
 
 namespace optica {
 

@@ -36,6 +36,9 @@ struct ShaderData {
   uint32_t prim;
   int32_t backfacing;
   int32_t is_mesh;
+  int32_t curve;      // 0: not a curve; 1 + CurveShape of the hit curve
+  float curve_sine;   // ribbons: the offset across the strip over the radius (Cycles' sd->v)
+  float3 curve_tangent;  // curves: the unit tangent of the hit chord (world space)
   PathState path;
   float time;       // the ray's τ over the shutter
   int32_t moving;   // the instance moves: xfm / inv below hold its transform at `time`
@@ -59,8 +62,9 @@ OPTICA_HD bool sd_identity(const KernelScene &s, const ShaderData &sd) {
 // The shading normal of a curve hit (object space) at u along segment `prim`, object-space
 // point po seen along direction dir: round curves, away from the axis of the chord hit;
 // ribbons, Cycles' rounded normal across the strip (sine = the offset across over the radius).
+// Also gives the chord's unit tangent and, for ribbons, the sine.
 OPTICA_HD void curve_normal(const GeometryView &g, uint32_t prim, float u, float time, float3 po, float3 dir,
-                            float3 &n) {
+                            float3 &n, float3 &tangent_out, float &sine_out) {
   CurveKey c[4];
   curve_segment_keys(g, prim, time, c);
   const int pieces = curve_pieces(g.curve_basis);
@@ -71,11 +75,14 @@ OPTICA_HD void curve_normal(const GeometryView &g, uint32_t prim, float u, float
   curve_piece(c, g.curve_basis, i, a, b);
   const float3 axis = a.p + (b.p - a.p) * sp;
   const float3 tangent = normalize(b.p - a.p);
+  tangent_out = tangent;
+  sine_out = 0.0f;
   if (g.curve_shape == kCurveRibbon) {
     const float3 side = normalize(cross(tangent, -dir));
     const float r = a.r + (b.r - a.r) * sp;
     float sine = r > 0.0f ? dot(po - axis, side) / r : 0.0f;
     sine = clampf(sine, -1.0f, 1.0f);
+    sine_out = sine;
     const float cosine = sqrtf(maxf(0.0f, 1.0f - sine * sine));
     n = side * sine - normalize(cross(tangent, side)) * cosine;
     return;
@@ -109,6 +116,7 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   sd.u = u;
   sd.v = v;
   float3 ng, ns;
+  sd.curve = 0;
   if (g.type == kGeomMesh) {
     sd.is_mesh = 1;
     float3 tv[3];
@@ -124,7 +132,11 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   } else if (g.type == kGeomCurves) {
     sd.is_mesh = 0;
     float3 po = sd_identity(s, sd) ? p : sd_inv(s, sd).point(p);
-    curve_normal(g, prim, u, time, po, sd_identity(s, sd) ? -wi : sd_inv(s, sd).vector(-wi), ng);
+    float3 tangent;
+    curve_normal(g, prim, u, time, po, sd_identity(s, sd) ? -wi : sd_inv(s, sd).vector(-wi), ng, tangent,
+                 sd.curve_sine);
+    sd.curve = 1 + g.curve_shape;
+    sd.curve_tangent = sd_identity(s, sd) ? tangent : normalize(sd_xfm(s, sd).vector(tangent));
     ns = ng;
   } else {
     sd.is_mesh = 0;
@@ -143,6 +155,32 @@ OPTICA_HD void shader_setup_surface(const KernelScene &s, uint32_t instance, uin
   sd.Ng = sd.backfacing ? -ng : ng;
   sd.N = sd.backfacing ? -ns : ns;
   if (g.type == kGeomCurves && g.curve_shape == kCurveRibbon) sd.Ng = wi;  // Cycles: a ribbon faces the ray
+}
+
+// Cycles' dPdu and dPdv: on curves the tangent and tangent × Ng (before Ng turns round); on
+// triangles the edges p1 − p0 and p2 − p0 (world space); both turned round when the surface is
+// seen from behind.
+OPTICA_HD void sd_dPdudv(const KernelScene &s, const ShaderData &sd, float3 &dPdu, float3 &dPdv) {
+  dPdu = dPdv = make3(0.0f);
+  if (sd.curve) {
+    dPdu = sd.backfacing ? -sd.curve_tangent : sd.curve_tangent;
+    dPdv = cross(sd.curve_tangent, sd.Ng);  // −(T × Ng_front) when seen from behind, as Cycles
+    return;
+  }
+  if (!sd.is_mesh || sd.instance < 0) return;
+  const GeometryView &g = s.geometries[s.instances[sd.instance].geometry];
+  float3 tv[3];
+  triangle_vertices_at(g, sd.prim, sd.time, tv);
+  dPdu = tv[1] - tv[0];
+  dPdv = tv[2] - tv[0];
+  if (!sd_identity(s, sd)) {
+    dPdu = sd_xfm(s, sd).vector(dPdu);
+    dPdv = sd_xfm(s, sd).vector(dPdv);
+  }
+  if (sd.backfacing) {
+    dPdu = -dPdu;
+    dPdv = -dPdv;
+  }
 }
 
 OPTICA_HD void shader_setup_from_hit(const KernelScene &s, const Ray &ray, const Hit &hit, ShaderData &sd) {
@@ -164,6 +202,7 @@ OPTICA_HD void shader_setup_background(const Ray &ray, ShaderData &sd) {
   sd.prim = 0;
   sd.backfacing = 0;
   sd.is_mesh = 0;
+  sd.curve = 0;
   sd.time = ray.time;
   sd.moving = 0;
 }
