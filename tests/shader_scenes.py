@@ -392,3 +392,20 @@ def tile_pixels(image: np.ndarray, scene: TileScene, k: int, margin: int = 1) ->
     r, c = divmod(k, scene.cols)
     t = scene.tile_px
     return image[r * t + margin:(r + 1) * t - margin, c * t + margin:(c + 1) * t - margin]
+
+
+def tile_means(image: np.ndarray, scene: TileScene, n: int) -> np.ndarray:
+    """The mean of each of the first n tiles (whole tiles, colour channels)."""
+    return np.array([tile_pixels(image, scene, k, 0)[..., :3].mean() for k in range(n)])
+
+
+def tile_noise(a: np.ndarray, b: np.ndarray, scene: TileScene, n: int) -> np.ndarray:
+    """Each tile's relative noise — the standard deviation of one render's tile mean over that
+    mean — from two renders of one engine with different seeds: pixels are independent, so a
+    pixel's variance is half its squared difference, a tile mean's their mean over the count."""
+    noise = []
+    for k in range(n):
+        d = (tile_pixels(a, scene, k, 0) - tile_pixels(b, scene, k, 0))[..., :3].mean(axis=-1)
+        mean = 0.5 * (tile_pixels(a, scene, k, 0) + tile_pixels(b, scene, k, 0))[..., :3].mean()
+        noise.append(np.sqrt((d**2).mean() / 2.0 / d.size) / max(mean, 1e-12))
+    return np.array(noise)

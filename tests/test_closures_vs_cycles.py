@@ -117,10 +117,6 @@ def build(scene, tile_px):
     return tiles, list(graphs)
 
 
-def tile_means(image, tiles, n):
-    return np.array([ss.tile_pixels(image, tiles, k, 0)[..., :3].mean() for k in range(n)])
-
-
 @pytest.fixture
 def scene(optica_installed):
     return empty_scene()
@@ -131,7 +127,7 @@ def test_closures_match_cycles(scene, tmp_path):
     cycles = ss.render_cycles(scene, tmp_path / "cycles.exr", 256, bounces=BOUNCES)
     optica = ss.render_optica(tiles.optica_dict(), 256, bounces=BOUNCES)
     assert np.isfinite(optica).all()
-    c, o = tile_means(cycles, tiles, len(names)), tile_means(optica, tiles, len(names))
+    c, o = ss.tile_means(cycles, tiles, len(names)), ss.tile_means(optica, tiles, len(names))
     report = [f"{name}: Optica/Cycles {oi / ci:.4f}" for name, ci, oi in zip(names, c, o)]
     print("\n".join(report))
     failures = [line for line, name, ci, oi in zip(report, names, c, o)

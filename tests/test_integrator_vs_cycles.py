@@ -31,10 +31,6 @@ def scene(optica_installed):
     return empty_scene()
 
 
-def tile_means(image, tiles, n):
-    return np.array([ss.tile_pixels(image, tiles, k, 0)[..., :3].mean() for k in range(n)])
-
-
 @pytest.mark.parametrize("bounces", [0, 1])
 def test_bounce_limit_matches_cycles(scene, tmp_path, bounces):
     graphs = {"Diffuse BSDF": ss.shader_graph("ShaderNodeBsdfDiffuse", {"Color": (0.3, 0.7, 0.4)}),
@@ -45,7 +41,7 @@ def test_bounce_limit_matches_cycles(scene, tmp_path, bounces):
     tiles.build_blender(scene)
     cycles = ss.render_cycles(scene, tmp_path / "cycles.exr", 512, bounces=bounces)
     optica = ss.render_optica(tiles.optica_dict(), 512, bounces=bounces)
-    c, o = tile_means(cycles, tiles, len(graphs)), tile_means(optica, tiles, len(graphs))
+    c, o = ss.tile_means(cycles, tiles, len(graphs)), ss.tile_means(optica, tiles, len(graphs))
     report = [f"{name}, {bounces} bounces: Optica/Cycles {oi / ci:.4f}" for name, ci, oi in zip(graphs, c, o)]
     print("\n".join(report))
     # The tiles' noise moves a mean by ~0.2 % at 512 samples; the bias was 3-47 %.

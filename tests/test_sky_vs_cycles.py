@@ -272,20 +272,25 @@ WORLDS = {"preetham": lambda: sky_world(sun=_unit((0.5, -0.4, 0.6)), turbidity=2
                                                      sun_rotation=-0.6, aerosol_density=2.0)}
 
 
-def tile_means(image, tiles, n):
-    return np.array([ss.tile_pixels(image, tiles, k, 0)[..., :3].mean() for k in range(n)])
-
-
 @pytest.mark.parametrize("world", list(WORLDS))
 def test_sky_lit_scene_matches_cycles(scene, tmp_path, world):
+    """Tile means within 1 %, or 3 σ of their difference where the sun and sky make a tile noisier
+    than that at 256 spp (Optica's uniform pick between the sun and the world has ~2× Cycles'
+    variance on a diffuse tile: single renders differed by up to 1.2 % with no bias, 2 × 2,048 spp
+    agreeing within 0.15 %). Two seeds per engine: their means are compared, their pixels give
+    the noise."""
     tiles, names = sky_tiles(WORLDS[world]())
     tiles.build_blender(scene)
-    cycles = tile_means(ss.render_cycles(scene, tmp_path / "cycles.exr", 256, bounces=BOUNCES), tiles, len(names))
-    optica = tile_means(ss.render_optica(tiles.optica_dict(), 256, bounces=BOUNCES), tiles, len(names))
-    ratios = optica / cycles
-    print("Optica/Cycles:", dict(zip(names, np.round(ratios, 4))))
-    assert np.all(np.abs(ratios - 1.0) <= 0.01), dict(zip(names, ratios))
-    assert cycles.min() > 0.05
+    n = len(names)
+    cycles = [ss.render_cycles(scene, tmp_path / f"cycles{s}.exr", 256, bounces=BOUNCES, seed=s) for s in (1, 2)]
+    optica = [ss.render_optica(tiles.optica_dict(), 256, bounces=BOUNCES, seed=s) for s in (1, 2)]
+    noise = np.hypot(ss.tile_noise(*optica, tiles, n), ss.tile_noise(*cycles, tiles, n)) / np.sqrt(2.0)
+    c = 0.5 * (ss.tile_means(cycles[0], tiles, n) + ss.tile_means(cycles[1], tiles, n))
+    o = 0.5 * (ss.tile_means(optica[0], tiles, n) + ss.tile_means(optica[1], tiles, n))
+    ratios, tolerances = o / c, np.maximum(0.01, 3.0 * noise)
+    print("Optica/Cycles:", dict(zip(names, np.round(ratios, 4))), "tolerances", np.round(tolerances, 4))
+    assert np.all(np.abs(ratios - 1.0) <= tolerances), dict(zip(names, ratios))
+    assert c.min() > 0.05
 
 
 @pytest.mark.slow

@@ -293,14 +293,10 @@ def hdri_tiles() -> tuple[ss.TileScene, list]:
     return tiles, list(graphs)
 
 
-def tile_means(image, tiles, n):
-    return np.array([ss.tile_pixels(image, tiles, k, 0)[..., :3].mean() for k in range(n)])
-
-
 def test_hdri_scene_matches_cycles(scene, tmp_path):
     tiles, names = hdri_tiles()
     tiles.build_blender(scene)
-    means = {engine: tile_means(image, tiles, len(names)) for engine, image in (
+    means = {engine: ss.tile_means(image, tiles, len(names)) for engine, image in (
         ("cycles", ss.render_cycles(scene, tmp_path / "cycles.exr", 256, bounces=BOUNCES)),
         ("optica", ss.render_optica(tiles.optica_dict(), 256, bounces=BOUNCES)))}
     ratios = means["optica"] / means["cycles"]  # NaN (a non-finite pixel) fails the bound too
