@@ -350,6 +350,40 @@ def render_with(scene, tmp_path: Path, engine: str, samples: int, seed: int = 0)
     return render(scene, tmp_path / f"{engine}_{samples}_{seed}.exr", read_image_file)
 
 
+def binned(image: np.ndarray) -> np.ndarray:
+    """2 × 2-pixel bins (a pixel's neighbours average out the noise a per-pixel error would see)."""
+    h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
+    return image[:h, :w].reshape(h // 2, 2, w // 2, 2, -1).mean(axis=(1, 3))
+
+
+def relative_rmse(a: np.ndarray, b: np.ndarray) -> float:
+    """RMSE of a against b over 2 × 2-pixel bins, relative to b's mean."""
+    a, b = binned(a), binned(b)
+    return float(np.sqrt(np.mean((a - b) ** 2)) / max(b.mean(), 1e-6))
+
+
+def assert_matches_cycles_per_pixel(scene, tmp_path: Path, what: str, control, control_name: str, *,
+                                    samples: int = 128, noise_factor: float = 1.5, mean_tol: float = 0.01) -> None:
+    """Optica against Cycles at `samples`: the image means within mean_tol, the per-pixel error
+    (relative_rmse) within noise_factor × Cycles' own (two seeds) + 0.003. Then `control()` takes
+    out what is tested (the hair, the blur, the closure...) and Optica's image must fall outside
+    that bound: the comparison sees it."""
+    cycles = [render_with(scene, tmp_path, "cycles", samples, seed=s) for s in (1, 2)]
+    optica = render_with(scene, tmp_path, "optica", samples)
+    control()
+    other = render_with(scene, tmp_path, "optica", samples, seed=7)
+    noise = relative_rmse(cycles[1], cycles[0])
+    error = relative_rmse(optica, cycles[0])
+    other_error = relative_rmse(other, cycles[0])
+    bound = noise_factor * noise + 0.003
+    mean_ratio = optica.mean() / cycles[0].mean()
+    print(f"{what}: mean Optica/Cycles {mean_ratio:.4f}; rel. RMSE {error:.4f} (bound {bound:.4f}), "
+          f"Cycles–Cycles {noise:.4f}, {control_name} {other_error:.4f}")
+    assert abs(mean_ratio - 1) < mean_tol, f"image means differ: Optica/Cycles = {mean_ratio:.4f}"
+    assert error <= bound, f"per-pixel error {error:.4f} exceeds the noise bound {bound:.4f}"
+    assert other_error > bound, f"{control_name} ({other_error:.4f}) is within the bound: it tests nothing"
+
+
 def assert_converges_to_cycles(scene, tmp_path: Path, name: str, counts=(64, 256, 1024)) -> None:
     """Against a 2 × 2048-sample Cycles reference (its own noise subtracted): Optica's mean within
     1 % at the most samples, and its error falling like 1/√spp over `counts` (no plateau)."""

@@ -15,7 +15,6 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 import bpy_scenes as bs  # noqa: E402
-from test_vs_cycles import relative_rmse  # noqa: E402
 
 
 SIZE = (48, 48)
@@ -62,20 +61,8 @@ def test_curves_match_cycles(scene, tmp_path, name):
     relative to the mean) within 1.5 × Cycles' own (two seeds) + 0.003 (ribbons: 3 ×); the scene
     without its hair is outside that bound (the comparison sees the hair)."""
     build(scene, name)
-    cycles = [render(scene, tmp_path, "cycles", 128, seed=s) for s in (1, 2)]
-    optica = render(scene, tmp_path, "optica", 128)
-    hide_hair(scene)
-    bare = render(scene, tmp_path, "optica", 128, seed=7)
-    noise = relative_rmse(cycles[1], cycles[0])
-    error = relative_rmse(optica, cycles[0])
-    bare_error = relative_rmse(bare, cycles[0])
-    bound = NOISE_FACTOR[name] * noise + 0.003
-    mean_ratio = optica.mean() / cycles[0].mean()
-    print(f"{name}: mean Optica/Cycles {mean_ratio:.4f}; rel. RMSE {error:.4f} (bound {bound:.4f}), "
-          f"Cycles–Cycles {noise:.4f}, without hair {bare_error:.4f}")
-    assert abs(mean_ratio - 1) < 0.02, f"image means differ: Optica/Cycles = {mean_ratio:.4f}"
-    assert error <= bound, f"per-pixel error {error:.4f} exceeds the noise bound {bound:.4f}"
-    assert bare_error > bound, f"the scene without hair ({bare_error:.4f}) is within the bound: it tests nothing"
+    bs.assert_matches_cycles_per_pixel(scene, tmp_path, name, lambda: hide_hair(scene), "the scene without hair",
+                                       noise_factor=NOISE_FACTOR[name], mean_tol=0.02)
 
 
 RIBBON_BIAS = pytest.mark.xfail(strict=True, reason="ribbons: measured 0.95 % darker than Cycles with the error "

@@ -17,7 +17,7 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 import bpy_scenes as bs  # noqa: E402
-from test_vs_cycles import relative_rmse  # noqa: E402
+relative_rmse = bs.relative_rmse
 
 
 SIZE = (48, 48)
@@ -103,20 +103,11 @@ def test_hair_closures_match_cycles(scene, tmp_path, geometry, name):
     curves with every material; particle hair (the fur patch, its Curves Info › Random feeding
     random melanin and roughness) and Rounded Ribbons (h from the offset across the strip) once."""
     ob, slot = build(scene, name, geometry)
-    cycles = [render(scene, tmp_path, "cycles", 128, seed=s) for s in (1, 2)]
-    optica = render(scene, tmp_path, "optica", 128)
-    ob.data.materials[slot] = bs.diffuse("Plain", (0.5, 0.35, 0.2))
-    plain = render(scene, tmp_path, "optica", 128, seed=7)
-    noise = relative_rmse(cycles[1], cycles[0])
-    error = relative_rmse(optica, cycles[0])
-    plain_error = relative_rmse(plain, cycles[0])
-    bound = 1.5 * noise + 0.003
-    mean_ratio = optica.mean() / cycles[0].mean()
-    print(f"{geometry}, {name}: mean Optica/Cycles {mean_ratio:.4f}; rel. RMSE {error:.4f} (bound {bound:.4f}), "
-          f"Cycles–Cycles {noise:.4f}, diffuse instead {plain_error:.4f}")
-    assert abs(mean_ratio - 1) < 0.01, f"image means differ: Optica/Cycles = {mean_ratio:.4f}"
-    assert error <= bound, f"per-pixel error {error:.4f} exceeds the noise bound {bound:.4f}"
-    assert plain_error > bound, f"the diffuse hair ({plain_error:.4f}) is within the bound: it tests nothing"
+
+    def shade_diffuse():
+        ob.data.materials[slot] = bs.diffuse("Plain", (0.5, 0.35, 0.2))
+
+    bs.assert_matches_cycles_per_pixel(scene, tmp_path, f"{geometry}, {name}", shade_diffuse, "the hair shaded diffuse")
 
 
 TRANSMISSION_BIAS = pytest.mark.xfail(strict=True, reason="Hair BSDF Transmission: measured 0.42 % darker than "
@@ -142,20 +133,11 @@ def test_hair_closures_on_a_mesh_match_cycles(scene, tmp_path, name):
     bs.hair_stage(scene)
     bs.camera(scene, (0, -6, 1.6), (85, 0, 0), lens=40)
     sphere = bs.uv_sphere(scene, "Sphere", 1.0, (0, 0, 1.6), MATERIALS[name]())
-    cycles = [render(scene, tmp_path, "cycles", 128, seed=s) for s in (1, 2)]
-    optica = render(scene, tmp_path, "optica", 128)
-    sphere.data.materials[0] = bs.diffuse("Plain", (0.5, 0.35, 0.2))
-    plain = render(scene, tmp_path, "optica", 128, seed=7)
-    noise = relative_rmse(cycles[1], cycles[0])
-    error = relative_rmse(optica, cycles[0])
-    plain_error = relative_rmse(plain, cycles[0])
-    bound = 1.5 * noise + 0.003
-    mean_ratio = optica.mean() / cycles[0].mean()
-    print(f"{name} on a mesh: mean Optica/Cycles {mean_ratio:.4f}; rel. RMSE {error:.4f} (bound {bound:.4f}), "
-          f"Cycles–Cycles {noise:.4f}, diffuse instead {plain_error:.4f}")
-    assert abs(mean_ratio - 1) < 0.01, f"image means differ: Optica/Cycles = {mean_ratio:.4f}"
-    assert error <= bound, f"per-pixel error {error:.4f} exceeds the noise bound {bound:.4f}"
-    assert plain_error > bound, f"the diffuse sphere ({plain_error:.4f}) is within the bound: it tests nothing"
+
+    def shade_diffuse():
+        sphere.data.materials[0] = bs.diffuse("Plain", (0.5, 0.35, 0.2))
+
+    bs.assert_matches_cycles_per_pixel(scene, tmp_path, f"{name} on a mesh", shade_diffuse, "the sphere shaded diffuse")
 
 
 def test_huang_is_approximated_by_chiangs_lobes(scene, tmp_path):

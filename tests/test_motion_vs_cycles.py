@@ -21,7 +21,6 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 import bpy_scenes as bs  # noqa: E402
-from test_vs_cycles import relative_rmse  # noqa: E402
 
 
 SIZE = (48, 48)
@@ -150,20 +149,11 @@ def test_motion_blur_matches_cycles(scene, tmp_path, name):
     (2 × 2 bins, relative to the mean) within 1.5 × Cycles' own (two seeds) + 0.003; Optica's frame
     without its blur is outside that bound (the comparison sees the blur)."""
     blurred(scene, SCENES[name])
-    cycles = [render(scene, tmp_path, "cycles", 128, seed=s) for s in (1, 2)]
-    optica = render(scene, tmp_path, "optica", 128)
-    scene.render.use_motion_blur = False
-    sharp = render(scene, tmp_path, "optica", 128, seed=7)
-    noise = relative_rmse(cycles[1], cycles[0])
-    error = relative_rmse(optica, cycles[0])
-    sharp_error = relative_rmse(sharp, cycles[0])
-    bound = 1.5 * noise + 0.003
-    mean_ratio = optica.mean() / cycles[0].mean()
-    print(f"{name}: mean Optica/Cycles {mean_ratio:.4f}; rel. RMSE {error:.4f} (bound {bound:.4f}), "
-          f"Cycles–Cycles {noise:.4f}, without blur {sharp_error:.4f}")
-    assert abs(mean_ratio - 1) < 0.02, f"image means differ: Optica/Cycles = {mean_ratio:.4f}"
-    assert error <= bound, f"per-pixel error {error:.4f} exceeds the noise bound {bound:.4f}"
-    assert sharp_error > bound, f"the frame without blur ({sharp_error:.4f}) is within the bound: the scene tests nothing"
+
+    def without_blur():
+        scene.render.use_motion_blur = False
+
+    bs.assert_matches_cycles_per_pixel(scene, tmp_path, name, without_blur, "the frame without blur", mean_tol=0.02)
 
 
 render = bs.render_with

@@ -27,14 +27,7 @@ SIZE = (48, 48)
 SAMPLES = 256
 
 
-def binned(image: np.ndarray) -> np.ndarray:
-    h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
-    return image[:h, :w].reshape(h // 2, 2, w // 2, 2, -1).mean(axis=(1, 3))
-
-
-def relative_rmse(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = binned(a), binned(b)
-    return float(np.sqrt(np.mean((a - b) ** 2)) / max(b.mean(), 1e-6))
+binned, relative_rmse = bs.binned, bs.relative_rmse
 
 
 def compare(scene, tmp_path, samples=SAMPLES):
