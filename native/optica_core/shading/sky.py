@@ -16,16 +16,21 @@ def _perez(lam, theta: float, gamma: float) -> float:
         1.0 + lam[2] * math.exp(lam[3] * gamma) + lam[4] * math.cos(gamma) ** 2)
 
 
+def _sun_angles(sun_direction) -> tuple[float, float]:
+    """The sun's zenith angle and azimuth (from +Y towards +X, as Cycles measures it) for a
+    direction in world space that need not be unit; a zero vector means the zenith."""
+    d = np.asarray(sun_direction, np.float64)
+    n = float(np.linalg.norm(d))
+    d = d / n if n > 0.0 else np.array([0.0, 0.0, 1.0])
+    return math.acos(max(-1.0, min(1.0, d[2]))), math.atan2(d[0], d[1])
+
+
 def preetham(sun_direction, turbidity: float) -> np.ndarray:
     """Preetham, Shirley & Smits' daylight for a sun along `sun_direction` (world space, need not
     be unit; a zero vector means the zenith) and the atmosphere's turbidity: the sun's zenith
     angle and azimuth, the zenith's luminance Y and chromaticity x, y, each normalised by its
     Perez distribution towards the zenith, and the three Perez coefficient sets."""
-    d = np.asarray(sun_direction, np.float64)
-    n = float(np.linalg.norm(d))
-    d = d / n if n > 0.0 else np.array([0.0, 0.0, 1.0])
-    theta = math.acos(max(-1.0, min(1.0, d[2])))
-    phi = math.atan2(d[0], d[1])
+    theta, phi = _sun_angles(sun_direction)
     t = float(turbidity)
     t2, th2 = t * t, theta * theta
     th3 = th2 * theta
@@ -97,11 +102,8 @@ def hosek_wilkie(sun_direction, turbidity: float, ground_albedo: float) -> np.nd
                          f"{HOSEK_TURBIDITY[1]:g}")
     if not 0.0 <= a <= 1.0:
         raise ValueError(f"ground_albedo {ground_albedo!r} is outside 0 … 1")
-    d = np.asarray(sun_direction, np.float64)
-    n = float(np.linalg.norm(d))
-    d = d / n if n > 0.0 else np.array([0.0, 0.0, 1.0])
-    theta = min(math.acos(max(-1.0, min(1.0, d[2]))), 0.5 * math.pi)
-    phi = math.atan2(d[0], d[1])
+    theta, phi = _sun_angles(sun_direction)
+    theta = min(theta, 0.5 * math.pi)
     radiance, config = _hosek_wilkie(theta, t, a)
     return np.array([HOSEK_WILKIE, theta, phi, *radiance, *config], np.float32)
 
